@@ -1,0 +1,85 @@
+# streamlag — see README.md.  `make`, `make test`, `make run`, `make install`.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+VERSION := 0.1.0
+
+DEPS    := hiredis fcgi json-c libjwt
+SL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
+	-Iinclude -DSL_VERSION='"$(VERSION)"' -MMD -MP \
+	$(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
+SL_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
+
+# SANITIZE=1 builds into build/asan with ASan+UBSan.
+ifeq ($(SANITIZE),1)
+B := build/asan
+SL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SL_LDFLAGS := -fsanitize=address,undefined
+else
+B := build
+endif
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps test unit unit-asan valgrind integration run bench install uninstall clean
+
+all: $(B)/streamlag
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libstreamlag.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/streamlag: $(B)/obj/main.o $(B)/libstreamlag.a
+	$(CC) $(SL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(SL_LDLIBS) $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/sl_test.h $(B)/libstreamlag.a
+	@mkdir -p $(@D)
+	$(CC) $(SL_CFLAGS) -Itests/unit $(CPPFLAGS) $(CFLAGS) $(SL_LDFLAGS) $(LDFLAGS) \
+		-o $@ $< $(B)/libstreamlag.a $(SL_LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null) $(LDLIBS)
+
+# Installs missing Debian packages (silent when everything is present).
+deps:
+	@tests/deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+unit-asan:
+	@$(MAKE) --no-print-directory SANITIZE=1 unit
+
+valgrind: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do \
+		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+			--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 $$t >/dev/null; \
+		echo "valgrind clean: $$t"; done
+
+integration: $(B)/streamlag
+	@prove -v tests/integration/
+
+test: deps
+	@$(MAKE) --no-print-directory all unit unit-asan valgrind
+	@$(MAKE) --no-print-directory integration
+
+run: deps all
+	@tests/stack/run.sh
+
+install: $(B)/streamlag
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(B)/streamlag $(DESTDIR)$(BINDIR)/streamlag
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/streamlag
+
+clean:
+	rm -rf build
+
+-include $(wildcard build/obj/*.d build/asan/obj/*.d)

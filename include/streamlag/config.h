@@ -1,0 +1,84 @@
+/* Configuration: environment, an optional KEY=VALUE file and flags, validated
+ * once into one struct.  Nothing else in streamlag reads the environment. */
+#ifndef STREAMLAG_CONFIG_H
+#define STREAMLAG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_MAX_STREAMS      10000   /* entries in STREAMLAG_STREAMS */
+#define SL_NAME_MAX         4096    /* bytes in one stream or group name */
+#define SL_JWT_SECRET_MIN   32      /* bytes in an HS key */
+#define SL_JWT_LEEWAY_MAX   60      /* seconds */
+
+enum sl_redis_kind { SL_REDIS_TCP, SL_REDIS_UNIX };
+
+struct sl_redis_addr {
+	enum sl_redis_kind kind;
+	char	*host;		/* TCP host, or NULL */
+	int	 port;		/* TCP port */
+	char	*path;		/* unix socket path, or NULL */
+	char	*user;		/* ACL user, or NULL */
+	char	*password;	/* never logged; NULL when none */
+	int	 db;		/* SELECT index, 0 = none sent */
+};
+
+/* A looked-up configuration value: NULL when unset. */
+typedef const char *(*sl_lookup_fn)(void *ctx, const char *name);
+
+struct sl_config {
+	struct sl_redis_addr redis;
+	char	*redis_url_safe;	/* REDIS_URL with the password masked, for logs */
+	char	*consumer_group;	/* EVENT_TRANSPORT_CONSUMER_GROUP */
+	int	 use_redis_streams;	/* EVENT_TRANSPORT_USE_REDIS_STREAMS */
+	long long stream_max_len;	/* EVENT_TRANSPORT_STREAM_MAX_LEN, 0 = unset */
+	char	**streams;		/* STREAMLAG_STREAMS, owned */
+	size_t	 nstreams;
+	long long lag_degraded;		/* STREAMLAG_LAG_DEGRADED */
+	long long lag_unhealthy;	/* STREAMLAG_LAG_UNHEALTHY */
+	long long stall_ms;		/* STREAMLAG_STALL_MS */
+	int	 redis_timeout_ms;	/* STREAMLAG_REDIS_TIMEOUT_MS */
+
+	/* JWT */
+	char	*jwt_alg;		/* STREAMLAG_JWT_ALG, e.g. "HS256" */
+	unsigned char *jwt_key;		/* secret (HS*) or PEM public key (RS*, ES*) */
+	size_t	 jwt_key_len;
+	char	*jwt_issuer;		/* NULL = not checked */
+	char	*jwt_audience;		/* NULL = not checked */
+	char	*jwt_scope;		/* NULL = not checked */
+	int	 jwt_leeway_s;		/* STREAMLAG_JWT_LEEWAY_S */
+
+	/* serving */
+	char	*listen;		/* STREAMLAG_LISTEN */
+	int	 workers;		/* STREAMLAG_WORKERS, 0 = number of cores */
+	unsigned socket_mode;		/* STREAMLAG_SOCKET_MODE */
+	char	*socket_group;		/* STREAMLAG_SOCKET_GROUP, NULL = leave */
+};
+
+/*
+ * Load and validate.  `lookup` answers each variable name (environment, file,
+ * flags: the caller layers them).  On error returns -1 and writes one line to
+ * err naming the variable and what it accepts; the struct is then freed.
+ */
+int	sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
+	    char *err, size_t errlen);
+void	sl_config_free(struct sl_config *cfg);
+
+/* Pure parsers, exposed for tests.  Each returns 0 or -1 with err set. */
+int	sl_parse_bool(const char *s, int *out);
+int	sl_parse_ll(const char *s, long long min, long long max, long long *out);
+int	sl_parse_redis_url(const char *url, struct sl_redis_addr *out,
+	    char *err, size_t errlen);
+void	sl_redis_addr_free(struct sl_redis_addr *a);
+
+/*
+ * KEY=VALUE file reader: blank lines and # comments skipped, optional
+ * surrounding single or double quotes removed.  Returns a NULL-terminated
+ * array of "KEY=VALUE" strings (owned by the caller, sl_env_free) or NULL
+ * with err set.
+ */
+char	**sl_env_file_read(const char *path, char *err, size_t errlen);
+void	sl_env_free(char **env);
+const char *sl_env_get(char **env, const char *name);
+
+#endif

@@ -1,0 +1,113 @@
+/* Plain structs for what Redis said and what streamlag derives from it.
+ * Names are bytes (pointer + length): they may hold any byte, NUL included. */
+#ifndef STREAMLAG_MODEL_H
+#define STREAMLAG_MODEL_H
+
+#include <stddef.h>
+
+#define SL_ID_MAX 48	/* "18446744073709551615-18446744073709551615" + NUL */
+
+struct sl_bytes {
+	char	*p;	/* owned, NUL-terminated for convenience */
+	size_t	 len;
+};
+
+/* One entry of XINFO CONSUMERS. */
+struct sl_consumer {
+	struct sl_bytes	name;
+	long long	pending;
+	long long	idle_ms;
+	long long	inactive_ms;	/* Redis 7.2+; -1 = never read */
+	int		has_inactive;
+};
+
+enum sl_lag_state {
+	SL_LAG_KNOWN,	/* Redis gave an integer */
+	SL_LAG_NIL,	/* Redis 7.x gave nil: it does not know */
+	SL_LAG_ABSENT	/* Redis < 7.0: no such field */
+};
+
+/* One entry of XINFO GROUPS. */
+struct sl_group {
+	struct sl_bytes	name;
+	long long	consumers;
+	long long	pending;
+	char		last_delivered_id[SL_ID_MAX];
+	long long	entries_read;
+	int		has_entries_read;	/* 0 when absent or nil */
+	long long	lag;
+	enum sl_lag_state lag_state;
+};
+
+/* XINFO STREAM (summary form). */
+struct sl_stream_info {
+	long long	length;
+	long long	groups;
+	char		first_entry_id[SL_ID_MAX];	/* "" when the stream is empty */
+	char		last_entry_id[SL_ID_MAX];
+	char		last_generated_id[SL_ID_MAX];
+	char		max_deleted_entry_id[SL_ID_MAX];	/* "" before Redis 7.0 */
+	char		recorded_first_entry_id[SL_ID_MAX];
+	long long	entries_added;
+	int		has_entries_added;
+};
+
+enum sl_status {
+	SL_STATUS_HEALTHY,
+	SL_STATUS_DEGRADED,
+	SL_STATUS_UNHEALTHY,
+	SL_STATUS_STALLED,
+	SL_STATUS_NO_GROUP,
+	SL_STATUS_ERROR
+};
+
+/* The consumer-lag answer for one stream and one group. */
+struct sl_lag_entry {
+	struct sl_bytes	 stream;
+	char		*error;		/* NULL when answered; else why not */
+	int		 has_group;	/* 0: NOGROUP */
+	struct sl_group	 group;
+	struct sl_consumer *consumers;
+	size_t		 nconsumers;
+	long long	 lag;		/* -1 when error */
+	int		 lag_exact;
+	enum sl_status	 status;
+};
+
+struct sl_lag_report {
+	const char	*group;		/* the monitored group (not owned) */
+	struct sl_lag_entry *entries;
+	size_t		 n;
+	long long	 total_lag;	/* over entries answered without error */
+	long long	 stream_count;
+	char		*error;		/* whole request failed (Redis unreachable) */
+};
+
+struct sl_stream_entry {
+	struct sl_bytes	 name;
+	char		*error;
+	struct sl_stream_info info;
+	struct sl_bytes	*group_names;
+	size_t		 ngroup_names;
+	long long	 last_entry_age_ms;	/* -1 when unknown */
+};
+
+struct sl_streams_report {
+	struct sl_stream_entry *entries;
+	size_t		 n;
+	char		*error;
+};
+
+struct sl_health {
+	long long	healthy, degraded, unhealthy, stalled, no_group;
+	long long	max_lag, total_lag;
+	enum sl_status	status;		/* healthy, degraded or unhealthy */
+};
+
+int	sl_bytes_set(struct sl_bytes *b, const char *p, size_t len);
+void	sl_bytes_free(struct sl_bytes *b);
+void	sl_lag_entry_free(struct sl_lag_entry *e);
+void	sl_lag_report_free(struct sl_lag_report *r);
+void	sl_streams_report_free(struct sl_streams_report *r);
+
+#endif

@@ -1,0 +1,54 @@
+/* One persistent Redis connection per process, and pipelines bound to it.
+ * hiredis 0.14: the timeout is set again after every connect, a context that
+ * saw an error is freed, and a timeout starts a short fail-fast back-off. */
+#ifndef STREAMLAG_REDIS_H
+#define STREAMLAG_REDIS_H
+
+#include <stddef.h>
+#include <time.h>
+#include <hiredis/hiredis.h>
+
+#include "streamlag/config.h"
+
+#define SL_PIPELINE_BATCH	1000	/* commands sent in one round trip at most */
+#define SL_REDIS_BACKOFF_MS	1000	/* fail fast this long after a timeout */
+
+struct sl_redis {
+	redisContext	*c;		/* NULL until connected */
+	const struct sl_redis_addr *addr;
+	int		 timeout_ms;
+	struct timespec	 retry_after;	/* CLOCK_MONOTONIC; fail fast before it */
+	unsigned long	 connects;	/* successful connects, for logs and metrics */
+	unsigned long	 errors;	/* connection-level errors */
+	char		 errstr[256];	/* last connection-level error */
+};
+
+void	sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
+	    int timeout_ms);
+/* Connect when not connected.  0, or -1 with r->errstr set. */
+int	sl_redis_ensure(struct sl_redis *r);
+void	sl_redis_close(struct sl_redis *r);
+
+/*
+ * A pipeline: commands are formatted when added and sent in batches of
+ * SL_PIPELINE_BATCH, one round trip each.  replies[i] answers command i
+ * (REDIS_REPLY_ERROR replies included); the pipeline owns them.
+ */
+struct sl_pipeline {
+	struct sl_redis	*r;
+	char		**cmds;		/* RESP-formatted commands */
+	size_t		*cmdlens;
+	size_t		 n, cap;
+	redisReply	**replies;
+	unsigned	 round_trips;
+};
+
+void	sl_pipeline_init(struct sl_pipeline *p, struct sl_redis *r);
+int	sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
+	    const size_t *argvlen);
+/* Sends every command not yet sent.  0, or -1 when the connection failed
+ * (r->errstr set, the connection closed). */
+int	sl_pipeline_exec(struct sl_pipeline *p);
+void	sl_pipeline_free(struct sl_pipeline *p);
+
+#endif

@@ -1,0 +1,29 @@
+/* Reports into JSON text (json-c; never printf'd by hand).  Names are bytes:
+ * invalid UTF-8 becomes U+FFFD, control characters are escaped by json-c. */
+#ifndef STREAMLAG_RENDER_H
+#define STREAMLAG_RENDER_H
+
+#include <stddef.h>
+
+#include "streamlag/model.h"
+
+struct sl_render_opts {
+	int		 transport_redis_streams;	/* health transport_mode */
+	const char	*consumer_group;
+};
+
+/* Each returns a malloc'd NUL-terminated string, or NULL when out of memory. */
+char	*sl_render_lag(const struct sl_lag_report *r);
+char	*sl_render_streams(const struct sl_streams_report *r);
+char	*sl_render_health(const struct sl_health *h,
+	    const struct sl_render_opts *o);
+/* Redis unreachable: the seed's unhealthy health body. */
+char	*sl_render_health_down(const char *message);
+/* {"error": message, "code": code} */
+char	*sl_render_error(const char *code, const char *message);
+
+/* Bytes into valid UTF-8 (invalid sequences → U+FFFD, NUL → U+FFFD when
+ * `nul_ok` is 0).  Returns a malloc'd string and its length in *outlen. */
+char	*sl_utf8_sanitize(const char *p, size_t len, int nul_ok, size_t *outlen);
+
+#endif

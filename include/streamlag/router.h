@@ -1,0 +1,18 @@
+/* Routes are data: {path, handler, needs_auth}.  One place maps a request to
+ * a handler and every failure to a status code and error body. */
+#ifndef STREAMLAG_ROUTER_H
+#define STREAMLAG_ROUTER_H
+
+#include "streamlag/config.h"
+#include "streamlag/http.h"
+#include "streamlag/redis.h"
+
+struct sl_ctx {
+	const struct sl_config	*cfg;
+	struct sl_redis		*redis;
+};
+
+void	sl_route(struct sl_ctx *ctx, const struct sl_request *req,
+	    struct sl_response *resp);
+
+#endif
