@@ -64,6 +64,10 @@ int	sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 	    char *err, size_t errlen);
 void	sl_config_free(struct sl_config *cfg);
 
+/* 1 when `name` is a variable streamlag reads (for unknown-key checks in
+ * --config files), else 0. */
+int	sl_config_known(const char *name);
+
 /* Pure parsers, exposed for tests.  Each returns 0 or -1 with err set. */
 int	sl_parse_bool(const char *s, int *out);
 int	sl_parse_ll(const char *s, long long min, long long max, long long *out);
