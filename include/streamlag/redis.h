@@ -40,6 +40,7 @@ struct sl_pipeline {
 	size_t		*cmdlens;
 	size_t		 n, cap;
 	redisReply	**replies;
+	size_t		 sent;		/* commands already sent */
 	unsigned	 round_trips;
 };
 

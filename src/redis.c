@@ -1,0 +1,259 @@
+/* The Redis connection of one process and the pipelines that use it.
+ *
+ * hiredis 0.14 has no timeout unless redisSetTimeout() is called after every
+ * connect, and a context that saw an error stays dead: it is freed here and
+ * the next request reconnects.  A timeout (frozen or overloaded Redis) starts
+ * a short back-off during which requests fail fast instead of each waiting a
+ * full timeout. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "streamlag/log.h"
+#include "streamlag/redis.h"
+
+static struct timeval
+ms_to_tv(int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	return tv;
+}
+
+static int
+now_before(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < t->tv_sec ||
+	    (now.tv_sec == t->tv_sec && now.tv_nsec < t->tv_nsec);
+}
+
+static void
+start_backoff(struct sl_redis *r)
+{
+	clock_gettime(CLOCK_MONOTONIC, &r->retry_after);
+	r->retry_after.tv_sec += SL_REDIS_BACKOFF_MS / 1000;
+	r->retry_after.tv_nsec += (long)(SL_REDIS_BACKOFF_MS % 1000) * 1000000L;
+	if (r->retry_after.tv_nsec >= 1000000000L) {
+		r->retry_after.tv_sec++;
+		r->retry_after.tv_nsec -= 1000000000L;
+	}
+}
+
+static int
+is_timeout(int err_no, const char *errstr)
+{
+	return err_no == EAGAIN || err_no == EWOULDBLOCK || err_no == ETIMEDOUT ||
+	    strstr(errstr, "timed out") != NULL ||
+	    strstr(errstr, "temporarily unavailable") != NULL;
+}
+
+/* Records a connection-level failure, closes the context, and starts the
+ * back-off when it was a timeout. */
+static void
+fail(struct sl_redis *r, const char *what, int err_no)
+{
+	const char *detail = r->c != NULL && r->c->errstr[0] != '\0' ?
+	    r->c->errstr : strerror(err_no);
+	int timeout = is_timeout(err_no, detail);
+
+	snprintf(r->errstr, sizeof(r->errstr), "%s: %s%s", what,
+	    timeout ? "timed out: " : "", detail);
+	r->errors++;
+	if (timeout)
+		start_backoff(r);
+	sl_log(SL_LOG_WARN, "redis_error", "what=%s timeout=%d backoff_ms=%d",
+	    what, timeout, timeout ? SL_REDIS_BACKOFF_MS : 0);
+	sl_redis_close(r);
+}
+
+void
+sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
+    int timeout_ms)
+{
+	memset(r, 0, sizeof(*r));
+	r->addr = addr;
+	r->timeout_ms = timeout_ms;
+}
+
+void
+sl_redis_close(struct sl_redis *r)
+{
+	if (r->c != NULL)
+		redisFree(r->c);
+	r->c = NULL;
+}
+
+/* Runs one setup command (AUTH, SELECT); 0 or -1. */
+static int
+setup_command(struct sl_redis *r, const char *what, int argc, const char **argv)
+{
+	redisReply	*reply;
+	int		 err_no;
+
+	errno = 0;
+	reply = redisCommandArgv(r->c, argc, argv, NULL);
+	err_no = errno;
+	if (reply == NULL) {
+		fail(r, what, err_no);
+		return -1;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* Redis's own words: they never echo the password. */
+		snprintf(r->errstr, sizeof(r->errstr), "%s: %.*s", what,
+		    (int)(reply->len > 200 ? 200 : reply->len), reply->str);
+		r->errors++;
+		sl_log(SL_LOG_WARN, "redis_error", "what=%s", what);
+		freeReplyObject(reply);
+		sl_redis_close(r);
+		return -1;
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
+int
+sl_redis_ensure(struct sl_redis *r)
+{
+	const struct sl_redis_addr *a = r->addr;
+	struct timeval	 tv = ms_to_tv(r->timeout_ms);
+	char		 db[24];
+	int		 err_no;
+
+	if (r->c != NULL)
+		return 0;
+	if (now_before(&r->retry_after)) {
+		snprintf(r->errstr, sizeof(r->errstr),
+		    "Redis timed out recently; failing fast during the back-off");
+		return -1;
+	}
+	errno = 0;
+	if (a->kind == SL_REDIS_UNIX)
+		r->c = redisConnectUnixWithTimeout(a->path, tv);
+	else
+		r->c = redisConnectWithTimeout(a->host, a->port, tv);
+	err_no = errno;
+	if (r->c == NULL || r->c->err) {
+		fail(r, "connect", err_no);
+		return -1;
+	}
+	if (redisSetTimeout(r->c, tv) != REDIS_OK) {
+		fail(r, "set timeout", errno);
+		return -1;
+	}
+	if (a->kind == SL_REDIS_TCP)
+		(void)redisEnableKeepAlive(r->c);
+	if (a->password != NULL) {
+		const char *argv[3] = { "AUTH", a->user, a->password };
+		if (a->user != NULL) {
+			if (setup_command(r, "AUTH", 3, argv) == -1)
+				return -1;
+		} else {
+			argv[1] = a->password;
+			if (setup_command(r, "AUTH", 2, argv) == -1)
+				return -1;
+		}
+	}
+	if (a->db != 0) {
+		const char *argv[2] = { "SELECT", db };
+		snprintf(db, sizeof(db), "%d", a->db);
+		if (setup_command(r, "SELECT", 2, argv) == -1)
+			return -1;
+	}
+	r->connects++;
+	sl_log(SL_LOG_INFO, "redis_connected", "connects=%lu", r->connects);
+	return 0;
+}
+
+void
+sl_pipeline_init(struct sl_pipeline *p, struct sl_redis *r)
+{
+	memset(p, 0, sizeof(*p));
+	p->r = r;
+}
+
+int
+sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	char	*cmd = NULL;
+	int	 len;
+
+	if (p->n == p->cap) {
+		size_t	 cap = p->cap ? p->cap * 2 : 16;
+		char	**cmds = realloc(p->cmds, cap * sizeof(*cmds));
+		size_t	*lens;
+		redisReply **replies;
+
+		if (cmds == NULL)
+			return -1;
+		p->cmds = cmds;
+		if ((lens = realloc(p->cmdlens, cap * sizeof(*lens))) == NULL)
+			return -1;
+		p->cmdlens = lens;
+		if ((replies = realloc(p->replies, cap * sizeof(*replies))) == NULL)
+			return -1;
+		p->replies = replies;
+		p->cap = cap;
+	}
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, argvlen)) < 0)
+		return -1;
+	p->cmds[p->n] = cmd;
+	p->cmdlens[p->n] = (size_t)len;
+	p->replies[p->n] = NULL;
+	p->n++;
+	return 0;
+}
+
+int
+sl_pipeline_exec(struct sl_pipeline *p)
+{
+	struct sl_redis *r = p->r;
+
+	while (p->sent < p->n) {
+		size_t first = p->sent, last = p->n, i;
+
+		if (last - first > SL_PIPELINE_BATCH)
+			last = first + SL_PIPELINE_BATCH;
+		if (sl_redis_ensure(r) == -1)
+			return -1;
+		for (i = first; i < last; i++)
+			if (redisAppendFormattedCommand(r->c, p->cmds[i],
+			    p->cmdlens[i]) != REDIS_OK) {
+				fail(r, "pipeline", errno);
+				return -1;
+			}
+		p->round_trips++;
+		for (i = first; i < last; i++) {
+			void	*reply = NULL;
+			int	 err_no;
+
+			errno = 0;
+			if (redisGetReply(r->c, &reply) != REDIS_OK) {
+				err_no = errno;
+				fail(r, "pipeline", err_no);
+				return -1;
+			}
+			p->replies[i] = reply;
+		}
+		p->sent = last;
+	}
+	return 0;
+}
+
+void
+sl_pipeline_free(struct sl_pipeline *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		redisFreeCommand(p->cmds[i]);
+		if (p->replies[i] != NULL)
+			freeReplyObject(p->replies[i]);
+	}
+	free(p->cmds);
+	free(p->cmdlens);
+	free(p->replies);
+	memset(p, 0, sizeof(*p));
+}

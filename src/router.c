@@ -1,0 +1,288 @@
+/* Routes are data; this file is the one place where a request meets its
+ * handler and where failures become status codes and error bodies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamlag/auth.h"
+#include "streamlag/collect.h"
+#include "streamlag/lag.h"
+#include "streamlag/log.h"
+#include "streamlag/render.h"
+#include "streamlag/router.h"
+
+/* Query parameters a route accepts. */
+#define Q_STREAM	0x1
+#define Q_GROUP		0x2
+
+struct route {
+	const char	*path;
+	void		(*handler)(struct sl_ctx *, const struct sl_request *,
+			    struct sl_response *, char **, size_t, const char *);
+	int		 needs_auth;
+	unsigned	 params;
+};
+
+static void h_healthz(struct sl_ctx *, const struct sl_request *,
+    struct sl_response *, char **, size_t, const char *);
+static void h_lag(struct sl_ctx *, const struct sl_request *,
+    struct sl_response *, char **, size_t, const char *);
+static void h_streams(struct sl_ctx *, const struct sl_request *,
+    struct sl_response *, char **, size_t, const char *);
+static void h_health(struct sl_ctx *, const struct sl_request *,
+    struct sl_response *, char **, size_t, const char *);
+
+static const struct route routes[] = {
+	{ "/healthz",			  h_healthz, 0, 0 },
+	{ "/api/v1/events/consumer-lag", h_lag,     1, Q_STREAM | Q_GROUP },
+	{ "/api/v1/events/streams",	  h_streams, 1, Q_STREAM },
+	{ "/api/v1/events/health",	  h_health,  1, Q_STREAM | Q_GROUP },
+};
+
+static const char ALLOW[] = "GET, HEAD";
+static const char AUTH_MISSING[] = "Bearer realm=\"streamlag\"";
+static const char AUTH_INVALID[] =
+    "Bearer realm=\"streamlag\", error=\"invalid_token\"";
+static const char AUTH_SCOPE[] =
+    "Bearer realm=\"streamlag\", error=\"insufficient_scope\"";
+
+static void
+set_json(struct sl_response *resp, int status, char *body)
+{
+	if (body == NULL) {
+		sl_http_error(resp, 500, "internal", "Out of memory");
+		return;
+	}
+	free(resp->body);
+	resp->status = status;
+	resp->content_type = "application/json";
+	resp->no_store = 1;
+	resp->body = body;
+	resp->body_len = strlen(body);
+}
+
+static const struct sl_thresholds *
+thresholds(const struct sl_ctx *ctx, struct sl_thresholds *t)
+{
+	t->degraded = ctx->cfg->lag_degraded;
+	t->unhealthy = ctx->cfg->lag_unhealthy;
+	return t;
+}
+
+static void
+h_healthz(struct sl_ctx *ctx, const struct sl_request *req,
+    struct sl_response *resp, char **streams, size_t n, const char *group)
+{
+	(void)ctx; (void)req; (void)streams; (void)n; (void)group;
+	set_json(resp, 200, strdup("{\"status\":\"ok\"}"));
+}
+
+static void
+h_lag(struct sl_ctx *ctx, const struct sl_request *req,
+    struct sl_response *resp, char **streams, size_t n, const char *group)
+{
+	struct sl_lag_report	 rep;
+	struct sl_thresholds	 t;
+	int			 rc;
+
+	(void)req;
+	rc = sl_collect_lag(ctx->redis, streams, n, group, thresholds(ctx, &t),
+	    &rep, NULL);
+	if (rc == -2) {
+		sl_http_error(resp, 500, "internal", "Out of memory");
+		return;
+	}
+	/* Redis down keeps the seed shape, with 503 (report->error set). */
+	set_json(resp, rc == -1 ? 503 : 200, sl_render_lag(&rep));
+	sl_lag_report_free(&rep);
+}
+
+static void
+h_health(struct sl_ctx *ctx, const struct sl_request *req,
+    struct sl_response *resp, char **streams, size_t n, const char *group)
+{
+	struct sl_lag_report	 rep;
+	struct sl_thresholds	 t;
+	struct sl_health	 h;
+	struct sl_render_opts	 o;
+	int			 rc;
+
+	(void)req;
+	rc = sl_collect_lag(ctx->redis, streams, n, group, thresholds(ctx, &t),
+	    &rep, NULL);
+	if (rc == -2) {
+		sl_http_error(resp, 500, "internal", "Out of memory");
+		return;
+	}
+	if (rc == -1) {
+		set_json(resp, 503, sl_render_health_down(SL_MSG_REDIS_DOWN));
+	} else {
+		sl_health_of(&rep, &h);
+		o.transport_redis_streams = ctx->cfg->use_redis_streams;
+		o.consumer_group = group;
+		set_json(resp, h.status == SL_STATUS_UNHEALTHY ? 503 : 200,
+		    sl_render_health(&h, &o));
+	}
+	sl_lag_report_free(&rep);
+}
+
+static void
+h_streams(struct sl_ctx *ctx, const struct sl_request *req,
+    struct sl_response *resp, char **streams, size_t n, const char *group)
+{
+	struct sl_streams_report rep;
+	int			 rc;
+
+	(void)req; (void)group;
+	rc = sl_collect_streams(ctx->redis, streams, n, &rep, NULL);
+	if (rc == -1)
+		sl_http_error(resp, 503, "redis_unavailable", SL_MSG_REDIS_DOWN);
+	else if (rc == -2)
+		sl_http_error(resp, 500, "internal", "Out of memory");
+	else
+		set_json(resp, 200, sl_render_streams(&rep));
+	sl_streams_report_free(&rep);
+}
+
+/* ?stream=a,b: a subset of the monitored streams, in the order asked. */
+static int
+select_streams(const struct sl_config *cfg, const struct sl_query_param *q,
+    char ***out, size_t *nout, char *err, size_t errlen)
+{
+	char	**sel;
+	size_t	 n = 0;
+	const char *p = q->value, *end = q->value + q->value_len;
+
+	if ((sel = calloc(cfg->nstreams, sizeof(*sel))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	while (p <= end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t len = (size_t)((comma ? comma : end) - p), i, j;
+
+		for (i = 0; i < cfg->nstreams; i++)
+			if (strlen(cfg->streams[i]) == len &&
+			    memcmp(cfg->streams[i], p, len) == 0)
+				break;
+		if (i == cfg->nstreams) {
+			snprintf(err, errlen, "stream: \"%.*s\" is not a monitored "
+			    "stream", (int)(len > 64 ? 64 : len), p);
+			free(sel);
+			return -1;
+		}
+		for (j = 0; j < n && sel[j] != cfg->streams[i]; j++)
+			;
+		if (j == n)
+			sel[n++] = cfg->streams[i];
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*out = sel;
+	*nout = n;
+	return 0;
+}
+
+static int
+valid_group(const struct sl_query_param *q)
+{
+	return q->value_len > 0 && q->value_len <= SL_NAME_MAX &&
+	    strcmp(q->value, "*") != 0;
+}
+
+static void
+dispatch(struct sl_ctx *ctx, const struct route *rt,
+    const struct sl_request *req, struct sl_response *resp)
+{
+	const struct sl_config	*cfg = ctx->cfg;
+	struct sl_query_param	*q = NULL;
+	size_t			 nq = 0, n = cfg->nstreams;
+	char			**streams = cfg->streams, **sel = NULL;
+	const char		*group = cfg->consumer_group;
+	char			 err[160], msg[200];
+
+	if (sl_query_parse(req->query, &q, &nq, err, sizeof(err)) == -1) {
+		sl_http_error(resp, 400, "bad_query", err);
+		return;
+	}
+	for (size_t i = 0; i < nq; i++) {
+		if ((rt->params & Q_STREAM) && strcmp(q[i].name, "stream") == 0) {
+			free(sel);
+			sel = NULL;
+			if (select_streams(cfg, &q[i], &sel, &n, err,
+			    sizeof(err)) == -1) {
+				sl_http_error(resp, 400, "bad_query", err);
+				goto out;
+			}
+			streams = sel;
+		} else if ((rt->params & Q_GROUP) &&
+		    strcmp(q[i].name, "group") == 0) {
+			if (!valid_group(&q[i])) {
+				sl_http_error(resp, 400, "bad_query",
+				    "group: expected a consumer group name "
+				    "(1 to 4096 bytes)");
+				goto out;
+			}
+			group = q[i].value;
+		} else {
+			snprintf(msg, sizeof(msg), "unknown query parameter "
+			    "\"%.40s\"", q[i].name);
+			sl_http_error(resp, 400, "bad_query", msg);
+			goto out;
+		}
+	}
+	rt->handler(ctx, req, resp, streams, n, group);
+out:
+	free(sel);
+	sl_query_free(q, nq);
+}
+
+void
+sl_route(struct sl_ctx *ctx, const struct sl_request *req,
+    struct sl_response *resp)
+{
+	const struct route	*rt = NULL;
+	const char		*why = NULL;
+
+	memset(resp, 0, sizeof(*resp));
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (req->path != NULL && strcmp(req->path, routes[i].path) == 0)
+			rt = &routes[i];
+	if (rt == NULL) {
+		sl_http_error(resp, 404, "not_found", "No such endpoint");
+		return;
+	}
+	if (req->method == NULL || (strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0)) {
+		sl_http_error(resp, 405, "method_not_allowed",
+		    "Method not allowed; use GET");
+		resp->allow = ALLOW;
+		return;
+	}
+	if (rt->needs_auth && !req->skip_auth) {
+		switch (sl_auth_check(ctx->cfg, req->authorization, req->now,
+		    &why)) {
+		case SL_AUTH_OK:
+			break;
+		case SL_AUTH_MISSING:
+			sl_http_error(resp, 401, "unauthorized",
+			    "Missing bearer token");
+			resp->www_authenticate = AUTH_MISSING;
+			return;
+		case SL_AUTH_INVALID:
+			sl_log(SL_LOG_INFO, "auth_refused", "reason=\"%s\"",
+			    why != NULL ? why : "invalid");
+			sl_http_error(resp, 401, "invalid_token",
+			    "Invalid or expired token");
+			resp->www_authenticate = AUTH_INVALID;
+			return;
+		case SL_AUTH_SCOPE:
+			sl_http_error(resp, 403, "insufficient_scope",
+			    "Token lacks the required scope");
+			resp->www_authenticate = AUTH_SCOPE;
+			return;
+		}
+	}
+	dispatch(ctx, rt, req, resp);
+}
