@@ -25,6 +25,8 @@ LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+IT_SRC   := $(wildcard tests/integration/c/it_*.c)
+IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit unit-asan valgrind integration run bench install uninstall clean
 
@@ -46,6 +48,11 @@ $(B)/tests/%: tests/unit/%.c tests/unit/sl_test.h $(B)/libstreamlag.a
 	$(CC) $(SL_CFLAGS) -Itests/unit $(CPPFLAGS) $(CFLAGS) $(SL_LDFLAGS) $(LDFLAGS) \
 		-o $@ $< $(B)/libstreamlag.a $(SL_LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null) $(LDLIBS)
 
+$(B)/tests/it_%: tests/integration/c/it_%.c $(B)/libstreamlag.a
+	@mkdir -p $(@D)
+	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SL_LDFLAGS) $(LDFLAGS) \
+		-o $@ $< $(B)/libstreamlag.a $(SL_LDLIBS) $(LDLIBS)
+
 # Installs missing Debian packages (silent when everything is present).
 deps:
 	@tests/deps.sh
@@ -62,7 +69,7 @@ valgrind: $(UNIT_BIN)
 			--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 $$t >/dev/null; \
 		echo "valgrind clean: $$t"; done
 
-integration: $(B)/streamlag
+integration: $(B)/streamlag $(IT_BIN)
 	@prove -v tests/integration/
 
 test: deps

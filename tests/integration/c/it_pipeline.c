@@ -1,0 +1,94 @@
+/* Against a real redis-server (REDIS_URL): the XINFO batch of a configured
+ * stream list is one round trip, batches are bounded, and a dropped
+ * connection is replaced lazily.  Prints TAP. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamlag/collect.h"
+#include "streamlag/config.h"
+
+static int failures, count;
+
+static void
+ok(int cond, const char *what)
+{
+	count++;
+	if (!cond)
+		failures++;
+	printf("%sok %d - %s\n", cond ? "" : "not ", count, what);
+}
+
+static const char *
+env_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sl_config	 cfg;
+	struct sl_redis		 r;
+	struct sl_lag_report	 rep;
+	struct sl_collect_stats	 st;
+	struct sl_thresholds	 t = { 100, 1000 };
+	char			 err[512], **many;
+	size_t			 nmany = 1500, i;
+	char			 line[160];
+	int			 rc;
+
+	(void)argc; (void)argv;
+	memset(&cfg, 0, sizeof(cfg));
+	if (sl_config_load(&cfg, env_lookup, NULL, err, sizeof(err)) == -1) {
+		printf("Bail out! %s\n", err);
+		return 1;
+	}
+	sl_redis_init(&r, &cfg.redis, cfg.redis_timeout_ms);
+
+	rc = sl_collect_lag(&r, cfg.streams, cfg.nstreams, cfg.consumer_group,
+	    &t, &rep, &st);
+	ok(rc == 0, "consumer-lag collected");
+	snprintf(line, sizeof(line), "%zu streams: %u commands in one round "
+	    "trip (got %u)", cfg.nstreams, st.commands, st.round_trips);
+	ok(st.round_trips == 1 && st.commands == 2 * cfg.nstreams, line);
+	sl_lag_report_free(&rep);
+
+	/* More commands than one batch: ceil(3000 / 1000) round trips. */
+	many = calloc(nmany, sizeof(*many));
+	for (i = 0; i < nmany; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "it:none:%zu", i);
+		many[i] = strdup(name);
+	}
+	rc = sl_collect_lag(&r, many, nmany, cfg.consumer_group, &t, &rep, &st);
+	snprintf(line, sizeof(line), "%zu streams: %u commands in %u round "
+	    "trips of at most %d", nmany, st.commands, st.round_trips,
+	    SL_PIPELINE_BATCH);
+	ok(rc == 0 && st.commands == 2 * nmany &&
+	    st.round_trips == (2 * nmany + SL_PIPELINE_BATCH - 1) /
+	    SL_PIPELINE_BATCH, line);
+	ok(rep.n == nmany && rep.entries[nmany - 1].error != NULL &&
+	    strcmp(rep.entries[nmany - 1].error, "no such key") == 0,
+	    "every stream of a large batch answered (missing: no such key)");
+	sl_lag_report_free(&rep);
+	for (i = 0; i < nmany; i++)
+		free(many[i]);
+	free(many);
+
+	/* A dropped connection is replaced by the next request. */
+	if (r.c != NULL) {
+		sl_redis_close(&r);	/* as if the server had dropped it */
+		rc = sl_collect_lag(&r, cfg.streams, cfg.nstreams,
+		    cfg.consumer_group, &t, &rep, &st);
+		ok(rc == 0 && r.connects == 2, "reconnects lazily after a drop");
+		sl_lag_report_free(&rep);
+	} else
+		ok(0, "connection kept between requests");
+
+	sl_redis_close(&r);
+	sl_config_free(&cfg);
+	printf("1..%d\n", count);
+	return failures == 0 ? 0 : 1;
+}
