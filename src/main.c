@@ -1,5 +1,8 @@
 /* streamlag: command line.  main.c only wires the modules together. */
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +12,15 @@
 
 #include "streamlag/auth.h"
 #include "streamlag/config.h"
+#include "streamlag/demo.h"
 #include "streamlag/listen.h"
 #include "streamlag/log.h"
 #include "streamlag/redis.h"
 #include "streamlag/render.h"
 #include "streamlag/router.h"
-#include "streamlag/worker.h"
+#include "streamlag/privdrop.h"
+#include "streamlag/shared.h"
+#include "streamlag/supervisor.h"
 
 #define EXIT_USAGE 2
 
@@ -26,13 +32,18 @@ static const char usage_text[] =
 "Consumer-lag monitor for Redis Streams: a FastCGI responder behind nginx.\n"
 "\n"
 "commands:\n"
-"  serve [--listen unix:PATH|HOST:PORT] [--config FILE]\n"
-"        serve FastCGI requests (default listen: STREAMLAG_LISTEN)\n"
+"  serve [--listen unix:PATH|HOST:PORT] [--workers N] [--config FILE]\n"
+"        [--max-requests N] [--request-deadline-ms MS] [--grace-ms MS]\n"
+"        [--user NAME]\n"
+"        serve FastCGI requests with N prefork workers (default: cores)\n"
 "  get PATH[?QUERY] [--config FILE]\n"
 "        answer one request in-process, without auth; print the body;\n"
 "        exit 0 on 2xx, 1 on other statuses, 2 on usage errors\n"
 "  token [--sub NAME] [--ttl SECONDS] [--scope S] [--config FILE]\n"
 "        mint a bearer token with the configured HS key\n"
+"  demo [--config FILE]\n"
+"        write demo traffic to REDIS_URL: producers and slower consumers on\n"
+"        events:chat, events:ticket, events:remote, events:notification\n"
 "\n"
 "options:\n"
 "  --help       this text\n"
@@ -46,7 +57,13 @@ static const char usage_text[] =
  * environment. */
 struct layers {
 	const char	*listen;	/* --listen */
-	char		**file;		/* --config FILE contents */
+	const char	*workers;	/* --workers */
+	const char	*max_requests;	/* --max-requests */
+	const char	*deadline_ms;	/* --request-deadline-ms */
+	const char	*grace_ms;	/* --grace-ms */
+	const char	*user;		/* --user */
+	const char	*config_path;	/* --config or STREAMLAG_CONFIG */
+	char		**file;		/* its KEY=VALUE lines */
 };
 
 static const char *
@@ -55,8 +72,24 @@ lookup(void *ctx, const char *name)
 	struct layers	*l = ctx;
 	const char	*v;
 
-	if (l->listen != NULL && strcmp(name, "STREAMLAG_LISTEN") == 0)
-		return l->listen;
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {
+		{ "STREAMLAG_LISTEN", offsetof(struct layers, listen) },
+		{ "STREAMLAG_WORKERS", offsetof(struct layers, workers) },
+		{ "STREAMLAG_MAX_REQUESTS", offsetof(struct layers, max_requests) },
+		{ "STREAMLAG_REQUEST_DEADLINE_MS",
+		    offsetof(struct layers, deadline_ms) },
+		{ "STREAMLAG_GRACE_MS", offsetof(struct layers, grace_ms) },
+		{ "STREAMLAG_USER", offsetof(struct layers, user) },
+	};
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		v = *(const char *const *)((const char *)l + flags[i].off);
+		if (v != NULL && strcmp(name, flags[i].name) == 0)
+			return v;
+	}
 	if (l->file != NULL && (v = sl_env_get(l->file, name)) != NULL)
 		return v;
 	return getenv(name);
@@ -100,72 +133,170 @@ flag_value(int argc, char **argv, int *i, const char *name, int *missing)
 	return argv[++*i];
 }
 
+/* (Re)reads the --config file, then builds the configuration from flags,
+ * file and environment.  0, or -1 with err set. */
 static int
-load_config(struct sl_config *cfg, struct layers *l, const char *config_path)
+load_config(struct sl_config *cfg, struct layers *l, char *err, size_t errlen)
 {
-	char err[512];
+	char **file = NULL;
 
-	if (config_path == NULL)
-		config_path = getenv("STREAMLAG_CONFIG");
-	if (config_path != NULL) {
-		if ((l->file = sl_env_file_read(config_path, err,
-		    sizeof(err))) == NULL) {
-			fprintf(stderr, "streamlag: %s\n", err);
+	if (l->config_path != NULL) {
+		if ((file = sl_env_file_read(l->config_path, err, errlen)) == NULL)
 			return -1;
-		}
-		for (char **e = l->file; *e != NULL; e++) {
-			char key[128];
+		for (char **e = file; *e != NULL; e++) {
 			size_t k = strcspn(*e, "=");
+			char key[128];
+
 			if (k >= sizeof(key))
 				k = sizeof(key) - 1;
 			memcpy(key, *e, k);
 			key[k] = '\0';
 			if (!sl_config_known(key)) {
-				fprintf(stderr, "streamlag: %s: unknown setting %s\n",
-				    config_path, key);
+				snprintf(err, errlen, "%s: unknown setting %s",
+				    l->config_path, key);
+				sl_env_free(file);
 				return -1;
 			}
 		}
 	}
-	if (sl_config_load(cfg, lookup, l, err, sizeof(err)) == -1) {
-		fprintf(stderr, "streamlag: %s\n", err);
+	sl_env_free(l->file);
+	l->file = file;
+	return sl_config_load(cfg, lookup, l, err, errlen);
+}
+
+static struct sl_config *
+reload_config(void *arg, char *err, size_t errlen)
+{
+	struct sl_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (load_config(cfg, arg, err, errlen) == -1) {
+		free(cfg);
+		return NULL;
+	}
+	if (cfg->jwt_key == NULL) {
+		snprintf(err, errlen, "STREAMLAG_JWT_SECRET: required to serve");
+		sl_config_free(cfg);
+		free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* A serving option from flags, file or environment. */
+static int
+serve_number(struct layers *l, const char *name, long long min, long long max,
+    long long def, long long *out)
+{
+	const char *v = lookup(l, name);
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	if (sl_parse_ll(v, min, max, out) == -1) {
+		fprintf(stderr, "streamlag: %s: expected an integer from %lld to "
+		    "%lld, got \"%s\"\n", name, min, max, v);
 		return -1;
 	}
 	return 0;
 }
 
+/* The socket: inherited through systemd socket activation (LISTEN_FDS, fd 3)
+ * or on fd 0 (spawn-fcgi, StandardInput=socket), else opened here. */
 static int
-cmd_serve(struct sl_config *cfg)
+open_socket(const struct sl_config *cfg, const struct layers *l, int *owned)
 {
-	struct sl_redis	 redis;
-	struct sl_ctx	 ctx;
-	char		 err[512], safe[300];
-	int		 fd, rc;
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char		 err[512];
+	long long	 v;
+	int		 acc = 0, fd;
+	socklen_t	 len = sizeof(acc);
+
+	*owned = 0;
+	if (pid != NULL && fds != NULL && sl_parse_ll(pid, 1, 1 << 30, &v) == 0 &&
+	    v == (long long)getpid() && sl_parse_ll(fds, 1, 64, &v) == 0) {
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_FDNAMES");
+		sl_log(SL_LOG_INFO, "socket_inherited", "from=systemd fd=3");
+		return 3;
+	}
+	if (lookup((void *)l, "STREAMLAG_LISTEN") == NULL &&
+	    getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc) {
+		sl_log(SL_LOG_INFO, "socket_inherited", "from=stdin fd=0");
+		return 0;
+	}
+	if ((fd = sl_listen_open(cfg->listen, cfg->socket_mode,
+	    cfg->socket_group, err, sizeof(err))) == -1) {
+		fprintf(stderr, "streamlag: %s\n", err);
+		return -1;
+	}
+	*owned = 1;
+	return fd;
+}
+
+/* Frees cfg on every path (the supervisor owns it once started). */
+static int
+cmd_serve(struct sl_config *cfg, struct layers *l)
+{
+	struct sl_serve_opts	 o;
+	long long		 v;
+	char			 buf[300], safe[300];
+	int			 fd, owned, rc = EXIT_USAGE;
 
 	if (cfg->jwt_key == NULL) {
 		fprintf(stderr, "streamlag: STREAMLAG_JWT_SECRET: required to serve "
 		    "(or STREAMLAG_JWT_SECRET_FILE; STREAMLAG_JWT_PUBLIC_KEY_FILE "
 		    "for RS*/ES*)\n");
-		return EXIT_USAGE;
+		goto fail;
 	}
-	if ((fd = sl_listen_open(cfg->listen, cfg->socket_mode,
-	    cfg->socket_group, err, sizeof(err))) == -1) {
-		fprintf(stderr, "streamlag: %s\n", err);
-		return 1;
+	memset(&o, 0, sizeof(o));
+	o.workers = cfg->workers;
+	if (o.workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		o.workers = n < 1 ? 1 : n > SL_MAX_WORKERS ? SL_MAX_WORKERS : (int)n;
+	}
+	if (serve_number(l, "STREAMLAG_MAX_REQUESTS", 0, 1000000000, 0, &v) == -1)
+		goto fail;
+	o.max_requests = (unsigned long)v;
+	if (serve_number(l, "STREAMLAG_REQUEST_DEADLINE_MS", 0, 3600000, 30000,
+	    &v) == -1)
+		goto fail;
+	o.deadline_ms = (int)v;
+	if (serve_number(l, "STREAMLAG_GRACE_MS", 0, 600000, 10000, &v) == -1)
+		goto fail;
+	o.grace_ms = (int)v;
+
+	rc = 1;
+	if ((fd = open_socket(cfg, l, &owned)) == -1)
+		goto fail;
+	if (sl_privdrop(lookup(l, "STREAMLAG_USER"), buf, sizeof(buf)) == -1) {
+		fprintf(stderr, "streamlag: %s\n", buf);
+		if (owned)
+			sl_listen_cleanup(cfg->listen);
+		close(fd);
+		goto fail;
 	}
 	sl_log(SL_LOG_INFO, "start", "version=%s listen=%s redis=%s streams=%zu "
-	    "group=%s", SL_VERSION, sl_log_str(cfg->listen, err, sizeof(err)),
-	    sl_log_str(cfg->redis_url_safe, safe, sizeof(safe)), cfg->nstreams,
-	    cfg->consumer_group);
-	sl_redis_init(&redis, &cfg->redis, cfg->redis_timeout_ms);
-	ctx.cfg = cfg;
-	ctx.redis = &redis;
-	rc = sl_worker_run(&ctx, fd);
-	sl_redis_close(&redis);
+	    "group=%s", SL_VERSION, sl_log_str(owned ? cfg->listen : "inherited",
+	    buf, sizeof(buf)), sl_log_str(cfg->redis_url_safe, safe,
+	    sizeof(safe)), cfg->nstreams, cfg->consumer_group);
+	/* From here the supervisor owns cfg (a reload replaces it); keep the
+	 * socket path for the cleanup. */
+	snprintf(buf, sizeof(buf), "%s", owned ? cfg->listen : "");
+	rc = sl_supervise(fd, cfg, &o, reload_config, l);
 	close(fd);
-	sl_listen_cleanup(cfg->listen);
+	if (owned)
+		sl_listen_cleanup(buf);
 	sl_log(SL_LOG_INFO, "stop", NULL);
 	return rc == 0 ? 0 : 1;
+fail:
+	sl_config_free(cfg);
+	free(cfg);
+	return rc;
 }
 
 static int
@@ -223,16 +354,16 @@ cmd_token(struct sl_config *cfg, const char *sub, long ttl, const char *scope)
 int
 main(int argc, char **argv)
 {
-	struct sl_config cfg;
-	struct layers	 layers = { NULL, NULL };
-	const char	*cmd, *config_path = NULL, *target = NULL;
-	const char	*sub = NULL, *scope = NULL, *v;
+	struct sl_config *cfg;
+	struct layers	 layers;
+	const char	*cmd, *target = NULL, *sub = NULL, *scope = NULL, *v;
+	char		 err[512];
 	long long	 ttl = 3600;
-	int		 i, rc, missing = 0;
+	int		 i, rc, missing = 0, serve, get, token, demo;
 
-	memset(&cfg, 0, sizeof(cfg));
+	memset(&layers, 0, sizeof(layers));
 	if (argc < 2)
-		return usage_error("%s", "missing command");
+		return usage_error("missing command");
 	cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		fputs(usage_text, stdout);
@@ -242,8 +373,11 @@ main(int argc, char **argv)
 		printf("streamlag %s\n", SL_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "get") != 0 &&
-	    strcmp(cmd, "token") != 0)
+	serve = strcmp(cmd, "serve") == 0;
+	get = strcmp(cmd, "get") == 0;
+	token = strcmp(cmd, "token") == 0;
+	demo = strcmp(cmd, "demo") == 0;
+	if (!serve && !get && !token && !demo)
 		return usage_error("unknown %s %s", cmd[0] == '-' ? "option" :
 		    "command", cmd);
 
@@ -251,18 +385,33 @@ main(int argc, char **argv)
 		const char *a = argv[i];
 
 		if ((v = flag_value(argc, argv, &i, "--config", &missing)))
-			config_path = v;
-		else if (strcmp(cmd, "serve") == 0 &&
-		    (v = flag_value(argc, argv, &i, "--listen", &missing)))
+			layers.config_path = v;
+		else if (serve && (v = flag_value(argc, argv, &i, "--listen",
+		    &missing)))
 			layers.listen = v;
-		else if (strcmp(cmd, "token") == 0 &&
-		    (v = flag_value(argc, argv, &i, "--sub", &missing)))
+		else if (serve && (v = flag_value(argc, argv, &i, "--workers",
+		    &missing)))
+			layers.workers = v;
+		else if (serve && (v = flag_value(argc, argv, &i,
+		    "--max-requests", &missing)))
+			layers.max_requests = v;
+		else if (serve && (v = flag_value(argc, argv, &i,
+		    "--request-deadline-ms", &missing)))
+			layers.deadline_ms = v;
+		else if (serve && (v = flag_value(argc, argv, &i, "--grace-ms",
+		    &missing)))
+			layers.grace_ms = v;
+		else if (serve && (v = flag_value(argc, argv, &i, "--user",
+		    &missing)))
+			layers.user = v;
+		else if (token && (v = flag_value(argc, argv, &i, "--sub",
+		    &missing)))
 			sub = v;
-		else if (strcmp(cmd, "token") == 0 &&
-		    (v = flag_value(argc, argv, &i, "--scope", &missing)))
+		else if (token && (v = flag_value(argc, argv, &i, "--scope",
+		    &missing)))
 			scope = v;
-		else if (strcmp(cmd, "token") == 0 &&
-		    (v = flag_value(argc, argv, &i, "--ttl", &missing))) {
+		else if (token && (v = flag_value(argc, argv, &i, "--ttl",
+		    &missing))) {
 			if (sl_parse_ll(v, 1, 10LL * 366 * 86400, &ttl) == -1)
 				return usage_error("--ttl: expected seconds from 1 "
 				    "to 316224000, got \"%s\"", v);
@@ -273,29 +422,39 @@ main(int argc, char **argv)
 			return 0;
 		} else if (a[0] == '-' && a[1] != '\0')
 			return usage_error("unknown option %s", a);
-		else if (strcmp(cmd, "get") == 0 && target == NULL)
+		else if (get && target == NULL)
 			target = a;
 		else
 			return usage_error("unexpected argument \"%s\"", a);
-		if (missing)
-			return usage_error("%s: missing value", a);
 	}
-	if (strcmp(cmd, "get") == 0 && (target == NULL || target[0] != '/'))
-		return usage_error("%s", "get: expected PATH starting with /, "
-		    "e.g. /api/v1/events/consumer-lag");
+	if (get && (target == NULL || target[0] != '/'))
+		return usage_error("get: expected PATH starting with /, e.g. "
+		    "/api/v1/events/consumer-lag");
+	if (layers.config_path == NULL)
+		layers.config_path = getenv("STREAMLAG_CONFIG");
 
-	if (load_config(&cfg, &layers, config_path) == -1) {
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return 1;
+	if (load_config(cfg, &layers, err, sizeof(err)) == -1) {
+		fprintf(stderr, "streamlag: %s\n", err);
+		free(cfg);
 		sl_env_free(layers.file);
 		return EXIT_USAGE;
 	}
-	if (strcmp(cmd, "serve") == 0)
-		rc = cmd_serve(&cfg);
-	else if (strcmp(cmd, "get") == 0) {
+	if (serve) {
+		rc = cmd_serve(cfg, &layers);	/* frees cfg */
+		cfg = NULL;
+	} else if (get) {
 		sl_log_set_level(SL_LOG_ERROR);	/* stdout is the answer */
-		rc = cmd_get(&cfg, target);
-	} else
-		rc = cmd_token(&cfg, sub, (long)ttl, scope);
-	sl_config_free(&cfg);
+		rc = cmd_get(cfg, target);
+	} else if (demo)
+		rc = sl_demo_run(cfg);
+	else
+		rc = cmd_token(cfg, sub, (long)ttl, scope);
+	if (cfg != NULL) {
+		sl_config_free(cfg);
+		free(cfg);
+	}
 	sl_env_free(layers.file);
 	return rc;
 }

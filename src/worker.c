@@ -141,10 +141,12 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 }
 
 int
-sl_worker_run(struct sl_ctx *ctx, int listen_fd)
+sl_worker_run(struct sl_ctx *ctx, int listen_fd, const struct sl_worker_opts *o)
 {
 	FCGX_Request	 fr;
 	sigset_t	 stopset;
+	struct sl_slot	*slot = o != NULL ? o->slot : NULL;
+	unsigned long	 handled = 0, max = o != NULL ? o->max_requests : 0;
 	int		 rc;
 
 	if (install_signals(&stopset) == -1) {
@@ -172,9 +174,19 @@ sl_worker_run(struct sl_ctx *ctx, int listen_fd)
 		}
 		/* The request in flight completes even if told to stop. */
 		sigprocmask(SIG_BLOCK, &stopset, NULL);
+		if (slot != NULL)
+			slot->busy_since_ms = sl_monotonic_ms();
 		handle(ctx, &fr);
 		FCGX_Finish_r(&fr);
+		if (slot != NULL) {
+			slot->busy_since_ms = 0;
+			slot->requests++;
+		}
 		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
+		if (max != 0 && ++handled >= max) {
+			sl_log(SL_LOG_INFO, "worker_recycle", "requests=%lu", handled);
+			break;
+		}
 	}
 	FCGX_Free(&fr, 1);
 	if (dead_fd_g != -1)

@@ -1,0 +1,338 @@
+/* The prefork master.
+ *
+ * The master blocks the signals it cares about and takes them synchronously
+ * with sigtimedwait(): no handler runs in the master, and the timeout doubles
+ * as the tick that enforces request deadlines and delayed respawns.  Workers
+ * are tracked by slot; a slot in shared memory tells the master when its
+ * worker started its current request. */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "streamlag/log.h"
+#include "streamlag/redis.h"
+#include "streamlag/router.h"
+#include "streamlag/shared.h"
+#include "streamlag/supervisor.h"
+#include "streamlag/worker.h"
+
+#define CRASH_WINDOW_MS	2000	/* a worker dying this soon counts as a crash */
+#define RESPAWN_MIN_MS	100
+#define RESPAWN_MAX_MS	5000
+#define TICK_MS		250
+
+struct member {
+	pid_t	 pid;		/* 0 = free */
+	int64_t	 started_ms;
+	int	 retiring;	/* told to stop: not replaced */
+	int	 deadline_killed;
+};
+
+struct master {
+	int			 fd;
+	struct sl_config	*cfg;
+	const struct sl_serve_opts *o;
+	struct sl_shared	*sh;
+	struct member		 m[SL_MAX_SLOTS];
+	int			 crash_streak;
+	int64_t			 respawn_at;	/* 0 = now */
+	unsigned long		 restarts;
+};
+
+static int
+active_count(const struct master *ms)
+{
+	int n = 0;
+
+	for (int i = 0; i < SL_MAX_SLOTS; i++)
+		if (ms->m[i].pid != 0 && !ms->m[i].retiring)
+			n++;
+	return n;
+}
+
+static void
+worker_child(struct master *ms, int slot)
+{
+	struct sl_worker_opts	 wo;
+	struct sl_redis		 redis;
+	struct sl_ctx		 ctx;
+	struct sigaction	 sa;
+	sigset_t		 all;
+	int			 rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;	/* SIGHUP is the master's */
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+
+	ms->sh->slots[slot].pid = getpid();
+	ms->sh->slots[slot].busy_since_ms = 0;
+	ms->sh->slots[slot].requests = 0;
+	sl_redis_init(&redis, &ms->cfg->redis, ms->cfg->redis_timeout_ms);
+	ctx.cfg = ms->cfg;
+	ctx.redis = &redis;
+	wo.slot = &ms->sh->slots[slot];
+	wo.max_requests = ms->o->max_requests;
+	rc = sl_worker_run(&ctx, ms->fd, &wo);
+	sl_redis_close(&redis);
+	ms->sh->slots[slot].pid = 0;
+	_exit(rc == 0 ? 0 : 1);
+}
+
+static int
+spawn(struct master *ms)
+{
+	int	 slot;
+	pid_t	 pid;
+
+	for (slot = 0; slot < SL_MAX_SLOTS; slot++)
+		if (ms->m[slot].pid == 0)
+			break;
+	if (slot == SL_MAX_SLOTS)
+		return -1;
+	if ((pid = fork()) == -1) {
+		sl_log(SL_LOG_ERROR, "fork_failed", "errno=%d", errno);
+		return -1;
+	}
+	if (pid == 0)
+		worker_child(ms, slot);
+	memset(&ms->m[slot], 0, sizeof(ms->m[slot]));
+	ms->m[slot].pid = pid;
+	ms->m[slot].started_ms = sl_monotonic_ms();
+	sl_log(SL_LOG_INFO, "worker_start", "pid=%ld slot=%d", (long)pid, slot);
+	return 0;
+}
+
+/* Reaps every exited child; logs how and decides on throttling. */
+static void
+reap(struct master *ms)
+{
+	int	 status, slot;
+	pid_t	 pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct member	*mb = NULL;
+		int64_t		 up;
+		const char	*reason;
+		int		 crashed;
+
+		for (slot = 0; slot < SL_MAX_SLOTS; slot++)
+			if (ms->m[slot].pid == pid) {
+				mb = &ms->m[slot];
+				break;
+			}
+		if (mb == NULL)
+			continue;
+		up = sl_monotonic_ms() - mb->started_ms;
+		crashed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		if (mb->retiring)
+			reason = "retired";
+		else if (mb->deadline_killed)
+			reason = "deadline";
+		else if (!crashed)
+			reason = "recycled";
+		else
+			reason = "crashed";
+		sl_log(crashed && !mb->retiring ? SL_LOG_WARN : SL_LOG_INFO,
+		    "worker_exit", "pid=%ld slot=%d reason=%s status=%d signal=%d "
+		    "uptime_ms=%lld requests=%llu", (long)pid, slot, reason,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0, (long long)up,
+		    (unsigned long long)ms->sh->slots[slot].requests);
+		if (!mb->retiring) {
+			ms->restarts++;
+			if (crashed && !mb->deadline_killed && up < CRASH_WINDOW_MS) {
+				int64_t delay = RESPAWN_MIN_MS;
+				for (int k = 1; k < ms->crash_streak &&
+				    delay < RESPAWN_MAX_MS; k++)
+					delay *= 2;
+				if (delay > RESPAWN_MAX_MS)
+					delay = RESPAWN_MAX_MS;
+				ms->crash_streak++;
+				ms->respawn_at = sl_monotonic_ms() + delay;
+				sl_log(SL_LOG_WARN, "respawn_throttled",
+				    "delay_ms=%lld streak=%d", (long long)delay,
+				    ms->crash_streak);
+			} else if (!crashed || up >= CRASH_WINDOW_MS)
+				ms->crash_streak = 0;
+		}
+		ms->sh->slots[slot].pid = 0;
+		ms->sh->slots[slot].busy_since_ms = 0;
+		memset(mb, 0, sizeof(*mb));
+	}
+}
+
+static void
+fill_up(struct master *ms)
+{
+	if (ms->respawn_at != 0 && sl_monotonic_ms() < ms->respawn_at)
+		return;
+	ms->respawn_at = 0;
+	while (active_count(ms) < ms->o->workers)
+		if (spawn(ms) == -1)
+			break;
+}
+
+static void
+check_deadlines(struct master *ms)
+{
+	int64_t now = sl_monotonic_ms();
+
+	if (ms->o->deadline_ms <= 0)
+		return;
+	for (int i = 0; i < SL_MAX_SLOTS; i++) {
+		struct member *mb = &ms->m[i];
+		int64_t since = ms->sh->slots[i].busy_since_ms;
+
+		if (mb->pid == 0 || mb->deadline_killed || since == 0 ||
+		    now - since <= ms->o->deadline_ms)
+			continue;
+		sl_log(SL_LOG_WARN, "request_deadline", "pid=%ld slot=%d busy_ms=%lld",
+		    (long)mb->pid, i, (long long)(now - since));
+		mb->deadline_killed = 1;
+		kill(mb->pid, SIGKILL);
+	}
+}
+
+static void
+signal_all(struct master *ms, int sig, int retiring_only)
+{
+	for (int i = 0; i < SL_MAX_SLOTS; i++)
+		if (ms->m[i].pid != 0 && (!retiring_only || ms->m[i].retiring))
+			kill(ms->m[i].pid, sig);
+}
+
+static void
+reload(struct master *ms, sl_reload_fn fn, void *arg)
+{
+	struct sl_config	*ncfg;
+	char			 err[512];
+
+	if (fn == NULL || (ncfg = fn(arg, err, sizeof(err))) == NULL) {
+		sl_log(SL_LOG_ERROR, "reload_failed", "error=%s",
+		    sl_log_str(fn == NULL ? "no reload" : err, err, sizeof(err)));
+		return;
+	}
+	/* New workers start on the new config before the old ones stop, so
+	 * the socket always has takers and no request fails. */
+	for (int i = 0; i < SL_MAX_SLOTS; i++)
+		if (ms->m[i].pid != 0)
+			ms->m[i].retiring = 1;
+	sl_config_free(ms->cfg);
+	free(ms->cfg);
+	ms->cfg = ncfg;
+	ms->crash_streak = 0;
+	ms->respawn_at = 0;
+	fill_up(ms);
+	signal_all(ms, SIGTERM, 1);
+	sl_log(SL_LOG_INFO, "reloaded", "workers=%d", ms->o->workers);
+}
+
+static int
+any_alive(const struct master *ms)
+{
+	for (int i = 0; i < SL_MAX_SLOTS; i++)
+		if (ms->m[i].pid != 0)
+			return 1;
+	return 0;
+}
+
+/* SIGTERM to every worker; SIGKILL to those still there after the grace
+ * period, or at once on a second SIGTERM/SIGINT. */
+static void
+stop_all(struct master *ms, const sigset_t *set)
+{
+	int64_t		 deadline = sl_monotonic_ms() + ms->o->grace_ms;
+	siginfo_t	 si;
+	struct timespec	 ts;
+	int		 sig, killed = 0;
+
+	for (int i = 0; i < SL_MAX_SLOTS; i++)
+		if (ms->m[i].pid != 0)
+			ms->m[i].retiring = 1;
+	signal_all(ms, SIGTERM, 0);
+	for (reap(ms); any_alive(ms); reap(ms)) {
+		int64_t left = deadline - sl_monotonic_ms();
+
+		if (left <= 0) {
+			if (killed)
+				break;	/* unkillable: give up waiting */
+			sl_log(SL_LOG_WARN, "stop_escalated", "grace_ms=%d",
+			    ms->o->grace_ms);
+			signal_all(ms, SIGKILL, 0);
+			killed = 1;
+			deadline = sl_monotonic_ms() + 1000;
+			continue;
+		}
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		sig = sigtimedwait(set, &si, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			deadline = sl_monotonic_ms();
+	}
+}
+
+int
+sl_supervise(int listen_fd, struct sl_config *cfg,
+    const struct sl_serve_opts *o, sl_reload_fn reload_fn, void *arg)
+{
+	struct master	*ms;
+	sigset_t	 set, old;
+	siginfo_t	 si;
+	struct timespec	 ts;
+	int		 sig;
+
+	if ((ms = calloc(1, sizeof(*ms))) == NULL)
+		return -1;
+	if ((ms->sh = sl_shared_create()) == NULL) {
+		sl_log(SL_LOG_ERROR, "shared_memory", "errno=%d", errno);
+		free(ms);
+		return -1;
+	}
+	ms->fd = listen_fd;
+	ms->cfg = cfg;
+	ms->o = o;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	signal(SIGPIPE, SIG_IGN);
+
+	sl_log(SL_LOG_INFO, "master_start", "workers=%d max_requests=%lu "
+	    "deadline_ms=%d grace_ms=%d", o->workers, o->max_requests,
+	    o->deadline_ms, o->grace_ms);
+	fill_up(ms);
+	for (;;) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = TICK_MS * 1000000L;
+		sig = sigtimedwait(&set, &si, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			sl_log(SL_LOG_INFO, "master_stopping", "signal=%d", sig);
+			stop_all(ms, &set);
+			break;
+		}
+		if (sig == SIGHUP)
+			reload(ms, reload_fn, arg);
+		reap(ms);
+		check_deadlines(ms);
+		fill_up(ms);
+	}
+	sl_log(SL_LOG_INFO, "master_stopped", "restarts=%lu", ms->restarts);
+	sl_config_free(ms->cfg);
+	free(ms->cfg);
+	sl_shared_destroy(ms->sh);
+	free(ms);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
