@@ -7,6 +7,7 @@
 
 #include "streamlag/collect.h"
 #include "streamlag/config.h"
+#include "streamlag/log.h"
 
 static int failures, count;
 
@@ -40,6 +41,7 @@ main(int argc, char **argv)
 	int			 rc;
 
 	(void)argc; (void)argv;
+	sl_log_set_level(SL_LOG_WARN);
 	memset(&cfg, 0, sizeof(cfg));
 	if (sl_config_load(&cfg, env_lookup, NULL, err, sizeof(err)) == -1) {
 		printf("Bail out! %s\n", err);

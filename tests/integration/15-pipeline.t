@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Round trips against a real redis-server: the XINFO batch of a configured
+# stream list is one round trip, and batches are bounded.
+. "$(dirname "$0")/common.sh"
+
+PORT=$(sl_free_port)
+sl_start_redis "$STATE" "$PORT" || exit 1
+sl_seed_example "$PORT"
+bin=$(dirname "$SL_BIN")/tests/it_pipeline
+[ -x "$bin" ] || { echo "Bail out! $bin is not built (make integration builds it)"; exit 1; }
+REDIS_URL="redis://127.0.0.1:$PORT/0" "$bin"

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# A real nginx in front of `streamlag serve`: the same bodies as `streamlag
+# get`, the headers, the error shapes, and every way a token is refused.
+. "$(dirname "$0")/common.sh"
+
+PORT=$(sl_free_port)
+HTTP=$(sl_free_port)
+SOCK="$STATE/streamlag.sock"
+sl_start_redis "$STATE" "$PORT" || exit 1
+sl_seed_example "$PORT"
+export REDIS_URL="redis://127.0.0.1:$PORT/0"
+export STREAMLAG_JWT_ISSUER=https://issuer.example STREAMLAG_JWT_AUDIENCE=streamlag
+sl_start_serve "$SOCK" --workers 2 || exit 1
+sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+BASE="http://127.0.0.1:$HTTP"
+KEY=$STREAMLAG_JWT_SECRET
+NOW=$(date +%s)
+HS='{"alg":"HS256","typ":"JWT"}'
+claims() { jq -cn --argjson now "$NOW" "{sub:\"t\",iss:\"https://issuer.example\",aud:\"streamlag\",iat:\$now} + $1"; }
+GOOD=$(jwt "$HS" "$(claims '{exp: ($now + 600)}')" "$KEY")
+
+# curl_status URL [CURL ARGS...]: prints the status, body in $STATE/body,
+# headers in $STATE/headers.
+curl_status() {
+	local url=$1; shift
+	curl -s -o "$STATE/body" -D "$STATE/headers" -w '%{http_code}' "$@" "$url"
+}
+header() { tr -d '\r' <"$STATE/headers" | awk -v h="$1" 'BEGIN { IGNORECASE = 1 } tolower($0) ~ "^" tolower(h) ":" { sub(/^[^:]*: */, ""); print }'; }
+noage='del(.. | .idle_ms?, .last_entry_age_ms?)'
+
+for path in consumer-lag health streams; do
+	st=$(curl_status "$BASE/api/v1/events/$path" -H "Authorization: Bearer $GOOD")
+	is "$st" 200 "$path: 200 with a valid token"
+	json_is "$(jq -c "$noage" "$STATE/body")" \
+		"$("$SL_BIN" get "/api/v1/events/$path" | jq -c "$noage")" \
+		"$path: the same body through nginx as through streamlag get"
+	is "$(header Content-Type)" "application/json" "$path: Content-Type"
+	is "$(header Cache-Control)" "no-store" "$path: Cache-Control: no-store"
+done
+st=$(curl_status "$BASE/api/v1/events/consumer-lag" -H "Authorization: Bearer $GOOD")
+is "$(jq -c '[.total_lag, .stream_count, .streams["events:chat"].lag, .streams["events:ticket"].lag, .streams["events:remote"].lag]' "$STATE/body")" \
+	"[168,3,123,45,0]" "consumer-lag numbers through nginx"
+
+# Unauthenticated liveness.
+st=$(curl_status "$BASE/healthz")
+is "$st:$(cat "$STATE/body")" '200:{"status":"ok"}' "/healthz needs no token"
+
+# 404, 405 with Allow, 400: one error shape.
+st=$(curl_status "$BASE/api/v1/events/nope" -H "Authorization: Bearer $GOOD")
+is "$st:$(cat "$STATE/body")" '404:{"error":"No such endpoint","code":"not_found"}' "unknown path: 404"
+for m in POST DELETE PUT; do
+	st=$(curl_status "$BASE/api/v1/events/consumer-lag" -X "$m" -H "Authorization: Bearer $GOOD")
+	is "$st:$(jq -r .code "$STATE/body"):$(header Allow)" "405:method_not_allowed:GET, HEAD" "$m: 405 with Allow"
+done
+st=$(curl_status "$BASE/api/v1/events/consumer-lag?bogus=1" -H "Authorization: Bearer $GOOD")
+is "$st:$(jq -r .code "$STATE/body")" "400:bad_query" "unknown query parameter: 400"
+st=$(curl_status "$BASE/api/v1/events/consumer-lag?stream=%zz" -H "Authorization: Bearer $GOOD")
+is "$st:$(jq -r .code "$STATE/body")" "400:bad_query" "bad escape: 400"
+
+# Every refusal: 401, WWW-Authenticate, no detail, and the worker serves on.
+refused() {
+	local desc=$1 token=$2 st
+	if [ -n "$token" ]; then
+		st=$(curl_status "$BASE/api/v1/events/consumer-lag" -H "Authorization: Bearer $token")
+	else
+		st=$(curl_status "$BASE/api/v1/events/consumer-lag")
+	fi
+	is "$st" 401 "$desc: 401"
+	like "$(header WWW-Authenticate)" '^Bearer realm="streamlag"' "$desc: WWW-Authenticate: Bearer"
+	like "$(jq -r .error "$STATE/body")" '^(Missing bearer token|Invalid or expired token)$' "$desc: no detail in the body"
+}
+refused "no token" ""
+is "$(jq -r .code "$STATE/body")" unauthorized "no token: code unauthorized"
+refused "bad signature" "${GOOD%?}$( [ "${GOOD: -1}" = A ] && echo B || echo A)"
+is "$(header WWW-Authenticate)" 'Bearer realm="streamlag", error="invalid_token"' "refused token: error=\"invalid_token\""
+is "$(jq -r .code "$STATE/body")" invalid_token "refused token: code invalid_token"
+none_h=$(printf '%s' '{"alg":"none","typ":"JWT"}' | b64url)
+none_p=$(claims '{exp: ($now + 600)}' | tr -d '\n' | b64url)
+refused "alg none" "$none_h.$none_p."
+refused "alg none with a signature" "$none_h.$none_p.$(jwt "$HS" '{}' "$KEY" | cut -d. -f3)"
+refused "HS256 with another key" "$(jwt "$HS" "$(claims '{exp: ($now + 600)}')" other-key-0123456789abcdef0123456789)"
+refused "HS512 when HS256 is pinned" "$(jwt '{"alg":"HS512","typ":"JWT"}' "$(claims '{exp: ($now + 600)}')" "$KEY" sha512)"
+refused "expired" "$(jwt "$HS" "$(claims '{exp: ($now - 3600)}')" "$KEY")"
+refused "missing exp" "$(jwt "$HS" "$(claims '{}')" "$KEY")"
+refused "exp as a string" "$(jwt "$HS" "$(claims '{exp: "9999999999"}')" "$KEY")"
+refused "future nbf" "$(jwt "$HS" "$(claims '{exp: ($now + 600), nbf: ($now + 300)}')" "$KEY")"
+refused "wrong iss" "$(jwt "$HS" "$(claims '{exp: ($now + 600), iss: "https://evil.example"}')" "$KEY")"
+refused "wrong aud" "$(jwt "$HS" "$(claims '{exp: ($now + 600), aud: "someone-else"}')" "$KEY")"
+big=$(head -c 3000 /dev/zero | tr '\0' a)
+refused "oversized (9002 bytes)" "$big.$big.$big"
+refused "garbage" "not-a-jwt"
+
+# Within the leeway (30 s) and with aud as an array: accepted.
+st=$(curl_status "$BASE/api/v1/events/health" -H "Authorization: Bearer $(jwt "$HS" "$(claims '{exp: ($now - 10), aud: ["x", "streamlag"]}')" "$KEY")")
+is "$st" 200 "expired 10 s ago (within the leeway), aud array: accepted"
+st=$(curl_status "$BASE/api/v1/events/health" -H "Authorization: Bearer $("$SL_BIN" token --ttl 60)")
+is "$st" 200 "a token from streamlag token is accepted"
+is "$(jq -r .status "$STATE/body")" degraded "health through nginx: degraded"
+
+# After all of that, both workers still serve.
+fails=0
+for i in $(seq 20); do
+	st=$(curl_status "$BASE/api/v1/events/consumer-lag" -H "Authorization: Bearer $GOOD")
+	[ "$st" = 200 ] || fails=$((fails + 1))
+done
+is "$fails" 0 "20 more requests after the refusals: all 200"
+is "$(grep -c 'event=auth_refused' "$STATE/streamlag.log")" 13 "each refused token logged once"
+is "$(grep -c 'event=auth_refused reason="too long"' "$STATE/streamlag.log")" 1 "the oversized token was refused for its size"
+ok "$(grep -q "$GOOD" "$STATE/streamlag.log"; [ $? -eq 1 ]; echo $?)" "no token in the log"
+
+done_testing

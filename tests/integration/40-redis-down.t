@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Redis stopped, started again, and frozen: fast 503s in the seed's shapes,
+# no hung worker, and recovery without restarting streamlag.
+. "$(dirname "$0")/common.sh"
+
+PORT=$(sl_free_port)
+HTTP=$(sl_free_port)
+SOCK="$STATE/streamlag.sock"
+sl_start_redis "$STATE" "$PORT" || exit 1
+sl_seed_example "$PORT"
+export REDIS_URL="redis://127.0.0.1:$PORT/0" STREAMLAG_REDIS_TIMEOUT_MS=300
+# One worker, so that the back-off it keeps is the one every request meets.
+sl_start_serve "$SOCK" --workers 1 || exit 1
+sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+BASE="http://127.0.0.1:$HTTP/api/v1/events"
+TOKEN=$("$SL_BIN" token --ttl 600)
+
+req() {	# req PATH: prints "status time_ms", body in $STATE/body
+	curl -s -o "$STATE/body" -w '%{http_code} %{time_total}' \
+		-H "Authorization: Bearer $TOKEN" "$BASE/$1" |
+		awk '{ printf "%s %d\n", $1, $2 * 1000 }'
+}
+
+read -r st _ < <(req consumer-lag)
+is "$st:$(jq -c '.total_lag' "$STATE/body")" "200:168" "Redis up: 200"
+
+sl_stop_redis "$PORT"
+read -r st ms < <(req consumer-lag)
+is "$st" 503 "Redis stopped: consumer-lag 503"
+json_is "$(cat "$STATE/body")" '{"streams":{"events:chat":{"lag":-1,"consumers":[],"error":"Cannot connect to Redis","group":"signalr-consumers","status":"error"},"events:ticket":{"lag":-1,"consumers":[],"error":"Cannot connect to Redis","group":"signalr-consumers","status":"error"},"events:remote":{"lag":-1,"consumers":[],"error":"Cannot connect to Redis","group":"signalr-consumers","status":"error"}},"total_lag":0,"stream_count":0,"consumer_group":"signalr-consumers","error":"Cannot connect to Redis","code":"redis_unavailable"}' \
+	"Redis stopped: consumer-lag keeps the seed shape"
+ok "$( (( ms < 2000 )); echo $?)" "Redis stopped: answered fast (${ms} ms)"
+read -r st ms < <(req health)
+is "$st:$(cat "$STATE/body")" '503:{"status":"unhealthy","redis_connected":false,"error":"Cannot connect to Redis","code":"redis_unavailable"}' \
+	"Redis stopped: health is the seed's unhealthy body with 503"
+read -r st ms < <(req streams)
+is "$st:$(cat "$STATE/body")" '503:{"error":"Cannot connect to Redis","code":"redis_unavailable"}' \
+	"Redis stopped: streams 503 with the error shape"
+
+# Back on the same port: the very next request succeeds.
+sl_start_redis "$STATE" "$PORT" || exit 1
+sl_seed_example "$PORT"
+read -r st _ < <(req consumer-lag)
+is "$st:$(jq -c '.total_lag' "$STATE/body")" "200:168" "Redis restarted: the next request succeeds"
+master=$SL_SERVE_PID
+is "$(pgrep -c -P "$master")" 1 "the same worker, not restarted"
+
+# A restart while connected costs at most the request in flight.
+redis-cli -p "$PORT" CLIENT KILL TYPE normal >/dev/null
+read -r st _ < <(req consumer-lag)
+read -r st2 _ < <(req consumer-lag)
+ok "$( [ "$st2" = 200 ] && { [ "$st" = 200 ] || [ "$st" = 503 ]; }; echo $?)" \
+	"connection killed: at most one request lost ($st then $st2)"
+
+# Frozen Redis: the answer comes within the timeout, then fails fast.
+redis-cli -p "$PORT" CLIENT PAUSE 4000 ALL >/dev/null
+read -r st ms < <(req consumer-lag)
+is "$st:$(jq -r .code "$STATE/body")" "503:redis_unavailable" "frozen Redis: 503"
+ok "$( (( ms >= 250 && ms < 3000 )); echo $?)" "frozen Redis: answered after the 300 ms timeout (${ms} ms)"
+read -r st ms < <(req consumer-lag)
+is "$st" 503 "during the back-off: 503"
+ok "$( (( ms < 250 )); echo $?)" "during the back-off: fails fast (${ms} ms)"
+grep -q 'event=redis_error what=pipeline timeout=1 backoff_ms=1000' "$STATE/streamlag.log"
+ok $? "the timeout and its back-off are logged"
+redis-cli -p "$PORT" CLIENT UNPAUSE >/dev/null
+recovered() { read -r st _ < <(req consumer-lag); [ "$st" = 200 ]; }
+sl_wait_for 10 "recovery after the pause" recovered
+ok $? "after the pause and the back-off: 200 again"
+ok "$(grep -q 'topsecret\|Authorization' "$STATE/streamlag.log"; [ $? -eq 1 ]; echo $?)" "no secret in the log"
+
+done_testing
