@@ -1,0 +1,394 @@
+/* Configuration: defaults, every parser at its limits, and errors that name
+ * the variable without echoing a secret. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "sl_test.h"
+#include "streamlag/config.h"
+
+/* A lookup over a NULL-terminated list of "NAME=VALUE". */
+static const char *
+table_lookup(void *ctx, const char *name)
+{
+	const char *const *kv = ctx;
+	size_t n = strlen(name);
+
+	for (; *kv != NULL; kv++)
+		if (strncmp(*kv, name, n) == 0 && (*kv)[n] == '=')
+			return *kv + n + 1;
+	return NULL;
+}
+
+static int
+load(struct sl_config *cfg, const char **kv, char *err, size_t errlen)
+{
+	return sl_config_load(cfg, table_lookup, (void *)kv, err, errlen);
+}
+
+/* Expects a load error starting with `prefix`. */
+static void
+load_fails(const char **kv, const char *prefix)
+{
+	struct sl_config cfg;
+	char err[512];
+
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), -1);
+	if (strncmp(err, prefix, strlen(prefix)) != 0)
+		fail_msg("error \"%s\" does not start with \"%s\"", err, prefix);
+	sl_config_free(&cfg);	/* harmless after a failed load */
+}
+
+static void
+defaults(void **state)
+{
+	const char *kv[] = { NULL };
+	struct sl_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	assert_int_equal(cfg.redis.kind, SL_REDIS_TCP);
+	assert_string_equal(cfg.redis.host, "localhost");
+	assert_int_equal(cfg.redis.port, 6380);
+	assert_int_equal(cfg.redis.db, 0);
+	assert_null(cfg.redis.password);
+	assert_string_equal(cfg.consumer_group, "signalr-consumers");
+	assert_int_equal(cfg.use_redis_streams, 0);
+	assert_int_equal(cfg.stream_max_len, 0);
+	assert_int_equal(cfg.nstreams, 3);
+	assert_string_equal(cfg.streams[0], "events:chat");
+	assert_string_equal(cfg.streams[1], "events:ticket");
+	assert_string_equal(cfg.streams[2], "events:remote");
+	assert_int_equal(cfg.lag_degraded, 100);
+	assert_int_equal(cfg.lag_unhealthy, 1000);
+	assert_int_equal(cfg.stall_ms, 60000);
+	assert_int_equal(cfg.redis_timeout_ms, 1000);
+	assert_string_equal(cfg.jwt_alg, "HS256");
+	assert_null(cfg.jwt_key);
+	assert_null(cfg.jwt_issuer);
+	assert_null(cfg.jwt_audience);
+	assert_int_equal(cfg.jwt_leeway_s, 30);
+	assert_string_equal(cfg.listen, "unix:/run/streamlag/streamlag.sock");
+	assert_int_equal(cfg.workers, 0);
+	assert_int_equal(cfg.socket_mode, 0660);
+	assert_string_equal(cfg.socket_group, "www-data");
+	sl_config_free(&cfg);
+	sl_config_free(&cfg);	/* twice is harmless */
+}
+
+static void
+booleans_like_pydantic(void **state)
+{
+	const char *yes[] = { "1", "on", "t", "true", "y", "yes", "TRUE", " Yes ",
+	    "On" };
+	const char *no[] = { "0", "off", "f", "false", "n", "no", "FALSE", "No" };
+	const char *bad[] = { "maybe", "", "2", "tru", "yes please", "enable" };
+	int v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		v = -1;
+		assert_int_equal(sl_parse_bool(yes[i], &v), 0);
+		assert_int_equal(v, 1);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		v = -1;
+		assert_int_equal(sl_parse_bool(no[i], &v), 0);
+		assert_int_equal(v, 0);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sl_parse_bool(bad[i], &v), -1);
+	{
+		const char *kv[] = { "EVENT_TRANSPORT_USE_REDIS_STREAMS=maybe", NULL };
+		load_fails(kv, "EVENT_TRANSPORT_USE_REDIS_STREAMS: expected a "
+		    "boolean (true/false, 1/0, yes/no, on/off), got \"maybe\"");
+	}
+}
+
+static void
+integers_at_their_limits(void **state)
+{
+	struct { const char *ok, *bad, *msg; } cases[] = {
+		{ "STREAMLAG_REDIS_TIMEOUT_MS=10", "STREAMLAG_REDIS_TIMEOUT_MS=9",
+		  "STREAMLAG_REDIS_TIMEOUT_MS: expected an integer from 10 to 60000" },
+		{ "STREAMLAG_REDIS_TIMEOUT_MS=60000", "STREAMLAG_REDIS_TIMEOUT_MS=60001",
+		  "STREAMLAG_REDIS_TIMEOUT_MS: expected an integer" },
+		{ "STREAMLAG_JWT_LEEWAY_S=60", "STREAMLAG_JWT_LEEWAY_S=61",
+		  "STREAMLAG_JWT_LEEWAY_S: expected an integer from 0 to 60" },
+		{ "STREAMLAG_JWT_LEEWAY_S=0", "STREAMLAG_JWT_LEEWAY_S=-1",
+		  "STREAMLAG_JWT_LEEWAY_S: expected" },
+		{ "STREAMLAG_STALL_MS=1", "STREAMLAG_STALL_MS=0",
+		  "STREAMLAG_STALL_MS: expected an integer from 1" },
+		{ "STREAMLAG_WORKERS=256", "STREAMLAG_WORKERS=257",
+		  "STREAMLAG_WORKERS: expected an integer from 0 to 256" },
+		{ "STREAMLAG_LAG_DEGRADED=1", "STREAMLAG_LAG_DEGRADED=0",
+		  "STREAMLAG_LAG_DEGRADED: expected an integer from 1" },
+		{ "EVENT_TRANSPORT_STREAM_MAX_LEN=1", "EVENT_TRANSPORT_STREAM_MAX_LEN=0",
+		  "EVENT_TRANSPORT_STREAM_MAX_LEN: expected an integer from 1" },
+		{ "STREAMLAG_LAG_UNHEALTHY= 5000 ", "STREAMLAG_LAG_UNHEALTHY=5k",
+		  "STREAMLAG_LAG_UNHEALTHY: expected an integer" },
+		{ "STREAMLAG_SOCKET_MODE=0777", "STREAMLAG_SOCKET_MODE=0778",
+		  "STREAMLAG_SOCKET_MODE: expected an octal mode" },
+	};
+	long long v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *good[] = { cases[i].ok, NULL };
+		const char *bad[] = { cases[i].bad, NULL };
+		struct sl_config cfg;
+		char err[512];
+
+		if (load(&cfg, good, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", cases[i].ok, err);
+		sl_config_free(&cfg);
+		load_fails(bad, cases[i].msg);
+	}
+	assert_int_equal(sl_parse_ll("9223372036854775808", 0, 1, &v), -1);
+	assert_int_equal(sl_parse_ll("", 0, 1, &v), -1);
+	assert_int_equal(sl_parse_ll("12x", 0, 100, &v), -1);
+	assert_int_equal(sl_parse_ll(" 42 ", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+}
+
+static void
+thresholds_in_order(void **state)
+{
+	const char *kv[] = { "STREAMLAG_LAG_DEGRADED=500",
+	    "STREAMLAG_LAG_UNHEALTHY=400", NULL };
+
+	(void)state;
+	load_fails(kv, "STREAMLAG_LAG_DEGRADED: expected at most "
+	    "STREAMLAG_LAG_UNHEALTHY (400), got 500");
+}
+
+static void
+redis_urls(void **state)
+{
+	struct sl_redis_addr a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(sl_parse_redis_url("redis://app:p%40ss%3Aw@10.0.0.5:6390/3",
+	    &a, err, sizeof(err)), 0);
+	assert_string_equal(a.host, "10.0.0.5");
+	assert_int_equal(a.port, 6390);
+	assert_string_equal(a.user, "app");
+	assert_string_equal(a.password, "p@ss:w");
+	assert_int_equal(a.db, 3);
+	sl_redis_addr_free(&a);
+
+	assert_int_equal(sl_parse_redis_url("redis://:only@h", &a, err,
+	    sizeof(err)), 0);
+	assert_null(a.user);
+	assert_string_equal(a.password, "only");
+	assert_int_equal(a.port, 6379);
+	sl_redis_addr_free(&a);
+
+	assert_int_equal(sl_parse_redis_url("redis://[::1]:7000?db=9", &a, err,
+	    sizeof(err)), 0);
+	assert_string_equal(a.host, "::1");
+	assert_int_equal(a.port, 7000);
+	assert_int_equal(a.db, 9);
+	sl_redis_addr_free(&a);
+
+	assert_int_equal(sl_parse_redis_url("unix:///run/redis/redis.sock?db=2",
+	    &a, err, sizeof(err)), 0);
+	assert_int_equal(a.kind, SL_REDIS_UNIX);
+	assert_string_equal(a.path, "/run/redis/redis.sock");
+	assert_int_equal(a.db, 2);
+	sl_redis_addr_free(&a);
+
+	assert_int_equal(sl_parse_redis_url("rediss://h:6379", &a, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "REDIS_URL: rediss:// (TLS) is not supported; "
+	    "use redis:// or unix:// (or a local TLS proxy)");
+	assert_int_equal(sl_parse_redis_url("http://h", &a, err, sizeof(err)), -1);
+	assert_true(strncmp(err, "REDIS_URL: expected redis://", 28) == 0);
+	assert_int_equal(sl_parse_redis_url("redis://u:secret@h:0", &a, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "REDIS_URL: expected a port from 1 to 65535");
+	assert_int_equal(sl_parse_redis_url("redis://u:secret@h:65536", &a, err,
+	    sizeof(err)), -1);
+	assert_int_equal(sl_parse_redis_url("redis://h/x", &a, err, sizeof(err)), -1);
+	assert_string_equal(err, "REDIS_URL: expected a database number from 0 "
+	    "to 100000");
+	assert_int_equal(sl_parse_redis_url("redis://u:%zz@h", &a, err,
+	    sizeof(err)), -1);
+	assert_null(strstr(err, "%zz"));
+	assert_int_equal(sl_parse_redis_url("redis://", &a, err, sizeof(err)), -1);
+	assert_int_equal(sl_parse_redis_url("unix://relative", &a, err,
+	    sizeof(err)), -1);
+}
+
+static void
+password_masked_for_logs(void **state)
+{
+	const char *kv[] = { "REDIS_URL=redis://app:s3cr3t@h:6390/1", NULL };
+	const char *kv2[] = { "REDIS_URL=redis://s3cr3t@h", NULL };
+	const char *bad[] = { "REDIS_URL=redis://app:s3cr3t@h:0/1", NULL };
+	struct sl_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	assert_string_equal(cfg.redis_url_safe, "redis://app:***@h:6390/1");
+	sl_config_free(&cfg);
+	assert_int_equal(load(&cfg, kv2, err, sizeof(err)), 0);
+	assert_string_equal(cfg.redis_url_safe, "redis://***@h");
+	assert_string_equal(cfg.redis.password, "s3cr3t");
+	sl_config_free(&cfg);
+	assert_int_equal(load(&cfg, bad, err, sizeof(err)), -1);
+	assert_null(strstr(err, "s3cr3t"));
+}
+
+static void
+stream_lists(void **state)
+{
+	const char *kv[] = { "STREAMLAG_STREAMS= a , b\t,a,we\"ird\nname\xff ", NULL };
+	const char *empty[] = { "STREAMLAG_STREAMS=a,,b", NULL };
+	struct sl_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	assert_int_equal(cfg.nstreams, 3);
+	assert_string_equal(cfg.streams[0], "a");
+	assert_string_equal(cfg.streams[1], "b");
+	assert_string_equal(cfg.streams[2], "we\"ird\nname\xff");
+	sl_config_free(&cfg);
+	load_fails(empty, "STREAMLAG_STREAMS: expected a comma-separated list");
+}
+
+static char *
+temp_file(const char *content)
+{
+	char *path = strdup("/tmp/streamlag-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)),
+	    (ssize_t)strlen(content));
+	close(fd);
+	return path;
+}
+
+static void
+jwt_keys(void **state)
+{
+	char *f = temp_file("0123456789abcdef0123456789abcdef\n");
+	char *shortf = temp_file("short\n");
+	char line[600], line2[600];
+	const char *fromfile[] = { line, NULL };
+	const char *both[] = { line, "STREAMLAG_JWT_SECRET="
+	    "0123456789abcdef0123456789abcdef", NULL };
+	const char *tooshort[] = { "STREAMLAG_JWT_SECRET=hunter2", NULL };
+	const char *shortfile[] = { line2, NULL };
+	const char *rs[] = { "STREAMLAG_JWT_ALG=RS256", NULL };
+	const char *badalg[] = { "STREAMLAG_JWT_ALG=none", NULL };
+	const char *secret[] = { "STREAMLAG_JWT_SECRET="
+	    "0123456789abcdef0123456789abcdef", "STREAMLAG_JWT_ISSUER=iss",
+	    "STREAMLAG_JWT_AUDIENCE=aud", NULL };
+	struct sl_config cfg;
+	char err[512];
+
+	(void)state;
+	snprintf(line, sizeof(line), "STREAMLAG_JWT_SECRET_FILE=%s", f);
+	snprintf(line2, sizeof(line2), "STREAMLAG_JWT_SECRET_FILE=%s", shortf);
+	assert_int_equal(load(&cfg, fromfile, err, sizeof(err)), 0);
+	assert_int_equal(cfg.jwt_key_len, 32);	/* trailing newline removed */
+	assert_memory_equal(cfg.jwt_key, "0123456789abcdef0123456789abcdef", 32);
+	sl_config_free(&cfg);
+	assert_int_equal(load(&cfg, secret, err, sizeof(err)), 0);
+	assert_string_equal(cfg.jwt_issuer, "iss");
+	assert_string_equal(cfg.jwt_audience, "aud");
+	sl_config_free(&cfg);
+	load_fails(both, "STREAMLAG_JWT_SECRET: set either it or "
+	    "STREAMLAG_JWT_SECRET_FILE, not both");
+	load_fails(tooshort, "STREAMLAG_JWT_SECRET: expected at least 32 bytes "
+	    "(got 7)");
+	assert_int_equal(load(&cfg, tooshort, err, sizeof(err)), -1);
+	assert_null(strstr(err, "hunter2"));
+	load_fails(shortfile, "STREAMLAG_JWT_SECRET_FILE: expected at least 32");
+	load_fails(rs, "STREAMLAG_JWT_PUBLIC_KEY_FILE: required with "
+	    "STREAMLAG_JWT_ALG=RS256");
+	load_fails(badalg, "STREAMLAG_JWT_ALG: expected one of HS256");
+	unlink(f);
+	unlink(shortf);
+	free(f);
+	free(shortf);
+}
+
+static void
+listen_specs(void **state)
+{
+	const char *good[] = { "unix:/run/x.sock", "127.0.0.1:9000", "[::1]:9000",
+	    "localhost:1" };
+	const char *bad[] = { "unix:relative", "9000", "host:0", "host:65536",
+	    "host:http" };
+	struct sl_config cfg;
+	char line[128], err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *kv[] = { line, NULL };
+		snprintf(line, sizeof(line), "STREAMLAG_LISTEN=%s", good[i]);
+		if (load(&cfg, kv, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", good[i], err);
+		assert_string_equal(cfg.listen, good[i]);
+		sl_config_free(&cfg);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *kv[] = { line, NULL };
+		snprintf(line, sizeof(line), "STREAMLAG_LISTEN=%s", bad[i]);
+		load_fails(kv, "STREAMLAG_LISTEN: expected unix:/absolute/path");
+	}
+}
+
+static void
+env_files(void **state)
+{
+	char *f = temp_file("# comment\n\n  export REDIS_URL=redis://a\n"
+	    "STREAMLAG_STREAMS='x,y'\nEVENT_TRANSPORT_CONSUMER_GROUP=\"g\"\r\n"
+	    "REDIS_URL=redis://b\n");
+	char *bad = temp_file("OK=1\nthis line has no equals\n");
+	char **env, err[256];
+
+	(void)state;
+	env = sl_env_file_read(f, err, sizeof(err));
+	assert_non_null(env);
+	assert_string_equal(sl_env_get(env, "REDIS_URL"), "redis://b");
+	assert_string_equal(sl_env_get(env, "STREAMLAG_STREAMS"), "x,y");
+	assert_string_equal(sl_env_get(env, "EVENT_TRANSPORT_CONSUMER_GROUP"), "g");
+	assert_null(sl_env_get(env, "REDIS"));
+	sl_env_free(env);
+	assert_null(sl_env_file_read(bad, err, sizeof(err)));
+	assert_non_null(strstr(err, ":2: expected KEY=VALUE"));
+	assert_null(sl_env_file_read("/nonexistent/streamlag.env", err,
+	    sizeof(err)));
+	assert_true(sl_config_known("STREAMLAG_STREAMS"));
+	assert_true(sl_config_known("EVENT_TRANSPORT_FALLBACK_TO_HTTP"));
+	assert_false(sl_config_known("STREAMLAG_STREAM"));
+	unlink(f);
+	unlink(bad);
+	free(f);
+	free(bad);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(booleans_like_pydantic),
+		cmocka_unit_test(integers_at_their_limits),
+		cmocka_unit_test(thresholds_in_order),
+		cmocka_unit_test(redis_urls),
+		cmocka_unit_test(password_masked_for_logs),
+		cmocka_unit_test(stream_lists),
+		cmocka_unit_test(jwt_keys),
+		cmocka_unit_test(listen_specs),
+		cmocka_unit_test(env_files),
+	};
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
