@@ -67,6 +67,12 @@ sl_stop_redis() {
 
 sl_port_closed() { ! redis-cli -p "$1" PING >/dev/null 2>&1; }
 
+# sl_port_in_use PORT: something listens on 127.0.0.1:PORT.
+sl_port_in_use() {
+	perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new(
+		PeerAddr => "127.0.0.1:$ARGV[0]", Timeout => 1) ? 0 : 1)' "$1"
+}
+
 # sl_seed_example PORT: the seed's example, built for real.
 #   events:chat   200 entries, 77 delivered (instance-1: 50, instance-2: 27)
 #   events:ticket 100 entries, 55 delivered (instance-1)
@@ -130,7 +136,7 @@ sl_render_nginx() {
 		key="ssl_certificate_key $state/tls.key;"
 	fi
 	sed -e "s|@USER@|$user|" -e "s|@STATE@|$state|g" -e "s|@PORT@|$port|g" \
-	    -e "s|@SOCKET@|$sock|g" -e "s|@WWW@|$SL_ROOT/www|g" \
+	    -e "s|@SOCKET@|$sock|g" -e "s|@WWW@|${SL_WWW:-$SL_ROOT/www}|g" \
 	    -e "s|@NGINX@|$SL_ROOT/nginx|g" -e "s|@SSL@|$sslflag|" \
 	    -e "s|@SSL_CERT@|$cert|" -e "s|@SSL_KEY@|$key|" \
 	    "$SL_ROOT/nginx/dev.conf.in" >"$state/nginx.conf"
