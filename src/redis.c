@@ -52,8 +52,8 @@ is_timeout(int err_no, const char *errstr)
 }
 
 /* Records a connection-level failure, closes the context, and starts the
- * back-off when it was a timeout. */
-static void
+ * back-off when it was a timeout.  Returns 1 for a timeout, else 0. */
+static int
 fail(struct sl_redis *r, const char *what, int err_no)
 {
 	const char *detail = r->c != NULL && r->c->errstr[0] != '\0' ?
@@ -68,6 +68,7 @@ fail(struct sl_redis *r, const char *what, int err_no)
 	sl_log(SL_LOG_WARN, "redis_error", "what=%s timeout=%d backoff_ms=%d",
 	    what, timeout, timeout ? SL_REDIS_BACKOFF_MS : 0);
 	sl_redis_close(r);
+	return timeout;
 }
 
 void
@@ -208,13 +209,21 @@ sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 	return 0;
 }
 
+/*
+ * A connection kept from an earlier request may have died meanwhile (Redis
+ * restarted, an idle timeout, CLIENT KILL): such a batch is sent once more on
+ * a new connection.  Safe because streamlag only reads.  A timeout is never
+ * retried: it starts the back-off instead.
+ */
 int
 sl_pipeline_exec(struct sl_pipeline *p)
 {
 	struct sl_redis *r = p->r;
+	int		 retried = 0;
 
 	while (p->sent < p->n) {
-		size_t first = p->sent, last = p->n, i;
+		size_t	 first = p->sent, last = p->n, i;
+		int	 reused = r->c != NULL, err_no, timeout;
 
 		if (last - first > SL_PIPELINE_BATCH)
 			last = first + SL_PIPELINE_BATCH;
@@ -228,18 +237,27 @@ sl_pipeline_exec(struct sl_pipeline *p)
 			}
 		p->round_trips++;
 		for (i = first; i < last; i++) {
-			void	*reply = NULL;
-			int	 err_no;
+			void *reply = NULL;
 
 			errno = 0;
-			if (redisGetReply(r->c, &reply) != REDIS_OK) {
-				err_no = errno;
-				fail(r, "pipeline", err_no);
-				return -1;
+			if (redisGetReply(r->c, &reply) == REDIS_OK) {
+				p->replies[i] = reply;
+				continue;
 			}
-			p->replies[i] = reply;
+			err_no = errno;
+			timeout = fail(r, "pipeline", err_no);
+			for (size_t k = first; k < i; k++) {
+				freeReplyObject(p->replies[k]);
+				p->replies[k] = NULL;
+			}
+			if (reused && !retried && !timeout && i == first) {
+				retried = 1;	/* the connection was stale */
+				break;
+			}
+			return -1;
 		}
-		p->sent = last;
+		if (i == last)
+			p->sent = last;
 	}
 	return 0;
 }
