@@ -75,4 +75,8 @@ expect_usage "token without HS key" 'token: minting needs an HS\* key' \
 expect_usage "RS256 without key file" 'STREAMLAG_JWT_PUBLIC_KEY_FILE: required with STREAMLAG_JWT_ALG=RS256' \
 	env STREAMLAG_JWT_ALG=RS256 STREAMLAG_JWT_SECRET= "$SL_BIN" get /healthz
 
+# make install honours PREFIX and DESTDIR.
+make -s -C "$SL_ROOT" install PREFIX=/usr DESTDIR="$STATE/root" >/dev/null 2>&1
+is "$("$STATE/root/usr/bin/streamlag" --version 2>&1)" "streamlag 0.1.0" "make install PREFIX=/usr DESTDIR=..."
+
 done_testing

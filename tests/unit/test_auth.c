@@ -184,8 +184,9 @@ missing_header(void **state)
 	char			*good = t_hs("{\"exp\":%lld}", NOW + 60);
 	char			*h;
 	const char		*bad[] = { "", "Bearer", "Bearer ",
-	    "Bearer    ", "Basic xyz", "Basic dXNlcjpwYXNz", "Token abc.def.ghi",
-	    "Bearerabc.def.ghi", "Bearer\tabc.def.ghi", " Bearer abc.def.ghi" };
+	    "Bearer    ", "Basic xyz", "Basic dXNlcjpwYXNz",
+	    "Token abc.def.ghi", "Bearerabc.def.ghi", "Bearer\tabc.def.ghi",
+	    " Bearer abc.def.ghi" };
 
 	(void)state;
 	EXPECT_HDR(&c, NULL, SL_AUTH_MISSING, "missing");
@@ -614,8 +615,9 @@ garbage(void **state)
 {
 	struct sl_config	 c = t_cfg("HS256");
 	const char		*bad[] = { "Bearer a", "Bearer a.b",
-	    "Bearer ...", "Bearer ..", "Bearer a.b.c.d", "Bearer a.b.", "Bearer .b.c",
-	    "Bearer a..c", "Bearer a.b.c=", "Bearer a+b.c.d", "Bearer a/b.c.d",
+	    "Bearer ...", "Bearer ..", "Bearer a.b.c.d", "Bearer a.b.",
+	    "Bearer .b.c", "Bearer a..c", "Bearer a.b.c=", "Bearer a+b.c.d",
+	    "Bearer a/b.c.d",
 	    "Bearer a.b.c ", "Bearer a.b.c\n", "Bearer a.b c.d",
 	    "Bearer \xc3\xa9.b.c", "Bearer a.b.\x7f", "Bearer a.b.c,d" };
 
