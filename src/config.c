@@ -1,7 +1,10 @@
 /* Configuration: every variable is read through one lookup function, checked
  * once, and a bad value stops startup with one line naming the variable and
  * what it accepts.  Secrets and passwords are never echoed. */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -545,6 +548,53 @@ check_listen(const char *v, char *err, size_t errlen)
 }
 
 int
+sl_listen_is_loopback(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return 1;
+	return strncmp(spec, "127.", 4) == 0 || strncmp(spec, "[::1]:", 6) == 0 ||
+	    strncmp(spec, "localhost:", 10) == 0;
+}
+
+/* STREAMLAG_ALLOW_TCP: the nginx hosts (IPv4, comma-separated) allowed to
+ * reach a TCP listener beyond loopback; libfcgi enforces it per connection
+ * (FCGI_WEB_SERVER_ADDRS).  Without it such a listener is refused: libfcgi
+ * must only ever hear from nginx. */
+static int
+load_allow_tcp(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg,
+    char *err, size_t errlen)
+{
+	const char *v = lookup(ctx, "STREAMLAG_ALLOW_TCP"), *p;
+
+	if (v != NULL && *v != '\0') {
+		for (p = v; *p != '\0'; ) {
+			size_t n = strcspn(p, ",");
+			char ip[16];
+			struct in_addr a;
+
+			if (n == 0 || n >= sizeof(ip))
+				goto bad;
+			memcpy(ip, p, n);
+			ip[n] = '\0';
+			if (inet_pton(AF_INET, ip, &a) != 1)
+				goto bad;
+			p += n + (p[n] == ',');
+		}
+		if ((cfg->allow_tcp = strdup(v)) == NULL)
+			return fail(err, errlen, "STREAMLAG_ALLOW_TCP: out of memory");
+		return 0;
+	}
+	if (!sl_listen_is_loopback(cfg->listen))
+		return fail(err, errlen, "STREAMLAG_LISTEN: %s is not on loopback; "
+		    "set STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect",
+		    cfg->listen);
+	return 0;
+bad:
+	return fail(err, errlen, "STREAMLAG_ALLOW_TCP: expected IPv4 addresses "
+	    "separated by commas, got \"%.100s\"", v);
+}
+
+int
 sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
     char *err, size_t errlen)
 {
@@ -635,6 +685,8 @@ sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 		fail(err, errlen, "STREAMLAG_SOCKET_GROUP: out of memory");
 		goto fail;
 	}
+	if (load_allow_tcp(lookup, ctx, cfg, err, errlen) == -1)
+		goto fail;
 	return 0;
 fail:
 	sl_config_free(cfg);
@@ -660,6 +712,7 @@ sl_config_free(struct sl_config *cfg)
 	free(cfg->jwt_scope);
 	free(cfg->listen);
 	free(cfg->socket_group);
+	free(cfg->allow_tcp);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -153,6 +153,11 @@ sl_worker_run(struct sl_ctx *ctx, int listen_fd, const struct sl_worker_opts *o)
 		sl_log(SL_LOG_ERROR, "worker_signals", "errno=%d", errno);
 		return -1;
 	}
+	/* libfcgi checks TCP peers against this list in FCGX_Init's copy. */
+	if (ctx->cfg->allow_tcp != NULL)
+		setenv("FCGI_WEB_SERVER_ADDRS", ctx->cfg->allow_tcp, 1);
+	else
+		unsetenv("FCGI_WEB_SERVER_ADDRS");
 	listen_fd_g = listen_fd;
 	dead_fd_g = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (FCGX_Init() != 0 ||

@@ -53,6 +53,7 @@ struct sl_config {
 	int	 workers;		/* STREAMLAG_WORKERS, 0 = number of cores */
 	unsigned socket_mode;		/* STREAMLAG_SOCKET_MODE */
 	char	*socket_group;		/* STREAMLAG_SOCKET_GROUP, NULL = leave */
+	char	*allow_tcp;		/* STREAMLAG_ALLOW_TCP: IPv4 peers, comma-separated */
 };
 
 /*
@@ -71,6 +72,8 @@ int	sl_config_known(const char *name);
 /* Pure parsers, exposed for tests.  Each returns 0 or -1 with err set. */
 int	sl_parse_bool(const char *s, int *out);
 int	sl_parse_ll(const char *s, long long min, long long max, long long *out);
+/* 1 when a HOST:PORT listen spec is on a loopback address, else 0. */
+int	sl_listen_is_loopback(const char *spec);
 int	sl_parse_redis_url(const char *url, struct sl_redis_addr *out,
 	    char *err, size_t errlen);
 void	sl_redis_addr_free(struct sl_redis_addr *a);
