@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The shipped nginx configuration (nginx/streamlag.conf and its snippets),
+# installed under a temporary root: nginx -t, TLS, headers, redirect, rate
+# limit, and the auth offload with the micro-cache, end to end.
+. "$(dirname "$0")/common.sh"
+
+PORT=$(sl_free_port)
+SOCK="$STATE/streamlag.sock"
+sl_start_redis "$STATE" "$PORT" || exit 1
+sl_seed_example "$PORT"
+export REDIS_URL="redis://127.0.0.1:$PORT/0"
+sl_start_serve "$SOCK" --workers 2 || exit 1
+sl_self_signed "$STATE"
+TOKEN=$("$SL_BIN" token --ttl 600)
+
+# install_site DIR HTTP HTTPS [offload]: the shipped files, with the
+# documented install paths mapped into DIR.
+install_site() {
+	local dir=$1 http=$2 https=$3 offload=${4:-}
+	mkdir -p "$dir/etc" "$dir/cache" "$dir/tmp"
+	chmod 0755 "$dir"
+	cp -R "$SL_ROOT/nginx/." "$dir/etc/"
+	sed -i -e "s|/etc/nginx/streamlag/|$dir/etc/|g" \
+	    -e "s|/usr/share/streamlag/www|$SL_ROOT/www|g" \
+	    -e "s|/etc/ssl/streamlag/fullchain.pem|$STATE/tls.crt|" \
+	    -e "s|/etc/ssl/streamlag/privkey.pem|$STATE/tls.key|" \
+	    -e "s|/run/streamlag/streamlag.sock|$SOCK|" \
+	    -e "s|/var/cache/nginx/|$dir/cache/|g" \
+	    -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https ssl http2;|" \
+	    -e "s|listen 80;|listen 127.0.0.1:$http;|" \
+	    -e '/listen \[::\]/d' "$dir/etc/streamlag.conf"
+	if [ -n "$offload" ]; then	# what docs/operations.md says to uncomment
+		sed -i -e 's|# include \(.*/snippets/auth-offload.conf;\)|include \1|' \
+		    -e 's|# include \(.*/snippets/microcache.conf;\)|include \1|' \
+		    "$dir/etc/streamlag.conf"
+	fi
+	local user=""
+	[ "$(id -u)" -eq 0 ] && user="user www-data www-data;"
+	cat >"$dir/nginx.conf" <<CONF
+$user
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 512; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $dir/access.log;
+    client_body_temp_path $dir/tmp/body;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    proxy_temp_path $dir/tmp/proxy;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    include $dir/etc/streamlag.conf;
+}
+CONF
+	[ "$(id -u)" -eq 0 ] && chown -R www-data "$dir/cache" "$dir/tmp"
+	nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" 2>"$dir/t.err"
+}
+
+start_site() {
+	local dir=$1 https=$2
+	nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' \
+		>>"$dir/error.log" 2>&1 &
+	SL_PIDS+=("$!")
+	sl_wait_for 10 "nginx on $https" curl -fsk -o /dev/null "https://127.0.0.1:$https/healthz"
+}
+
+A="$STATE/site"; A_HTTP=$(sl_free_port); A_HTTPS=$(sl_free_port)
+install_site "$A" "$A_HTTP" "$A_HTTPS"
+ok $? "nginx -t passes on the shipped site configuration"
+B="$STATE/offload"; B_HTTP=$(sl_free_port); B_HTTPS=$(sl_free_port)
+install_site "$B" "$B_HTTP" "$B_HTTPS" offload
+ok $? "nginx -t passes with auth offload and micro-cache enabled"
+grep -q '^ *include .*/snippets/auth-offload.conf;' "$B/etc/streamlag.conf"
+ok $? "the offload variant really enables the snippets"
+start_site "$A" "$A_HTTPS" || exit 1
+start_site "$B" "$B_HTTPS" || exit 1
+
+c() { curl -sk -o "$STATE/body" -D "$STATE/headers" -w '%{http_code}' "$@"; }
+header() { tr -d '\r' <"$STATE/headers" | awk -v h="$1" 'tolower($0) ~ "^" tolower(h) ":" { sub(/^[^:]*: */, ""); print; exit }'; }
+AU="https://127.0.0.1:$A_HTTPS"
+BU="https://127.0.0.1:$B_HTTPS"
+
+# The shipped site.
+st=$(c -H "Authorization: Bearer $TOKEN" "$AU/api/v1/events/consumer-lag")
+is "$st:$(jq -c '[.total_lag, .stream_count]' "$STATE/body")" "200:[168,3]" "TLS site: consumer-lag"
+is "$(header Strict-Transport-Security)" "max-age=63072000" "HSTS"
+like "$(header Content-Security-Policy)" "^default-src 'none'; script-src 'self'" "Content-Security-Policy"
+is "$(header X-Frame-Options)" "DENY" "X-Frame-Options"
+is "$(header Server)" "nginx" "server_tokens off"
+st=$(c "$AU/api/v1/events/health")
+is "$st:$(header Strict-Transport-Security)" "401:max-age=63072000" "security headers on errors too (always)"
+st=$(c "http://127.0.0.1:$A_HTTP/api/v1/events/health")
+is "$st:$(header Location)" "301:https://127.0.0.1/api/v1/events/health" "http redirects to https"
+st=$(c "http://127.0.0.1:$A_HTTP/healthz")
+is "$st" 200 "plain-http /healthz for load balancers"
+st=$(c "$AU/")
+is "$st:$(header Cache-Control)" "200:max-age=300" "the dashboard is static, with caching headers"
+proto=$(curl -sk -o /dev/null -w '%{ssl_version}' --tls-max 1.1 "$AU/healthz" 2>/dev/null; echo ":$?")
+like "$proto" ':[1-9]' "TLS 1.1 is refused"
+st=$(c -X POST -H 'Content-Type: text/plain' --data-binary "@$SL_ROOT/README.md" "$AU/api/v1/events/health")
+is "$st" 413 "request bodies are limited"
+
+# limit_req: a burst far beyond a dashboard's polling answers 429.
+codes=$(for i in $(seq 80); do echo "$AU/api/v1/events/health"; done |
+	xargs -P 8 -I{} curl -sk -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TOKEN" {} | sort | uniq -c)
+like "$codes" '[0-9]+ 429' "80 requests at once: the excess answers 429"
+like "$codes" '[0-9]+ 200' "... and the first ones were served"
+
+# Auth offload + micro-cache.
+st=$(c "$BU/api/v1/events/consumer-lag")
+is "$st" 401 "offload: no token, 401 from the auth subrequest"
+like "$(header WWW-Authenticate)" '^Bearer realm="streamlag"' "offload: WWW-Authenticate passed on"
+st=$(c -H "Authorization: Bearer ${TOKEN%?}x" "$BU/api/v1/events/consumer-lag")
+is "$st" 401 "offload: bad token, 401"
+before=$(grep -c 'path="/api/v1/events/consumer-lag" status=200' "$STATE/streamlag.log")
+seq 16 | xargs -P 16 -I{} curl -sk -o "$STATE/par.{}" -w '%{http_code}\n' \
+	-H "Authorization: Bearer $TOKEN" "$BU/api/v1/events/consumer-lag" >"$STATE/codes"
+is "$(sort -u "$STATE/codes")" 200 "offload: 16 concurrent requests with a token, all 200"
+is "$(cat "$STATE"/par.* | jq -c .total_lag | sort -u)" 168 "... with the right body"
+after=$(grep -c 'path="/api/v1/events/consumer-lag" status=200' "$STATE/streamlag.log")
+ok "$( (( after - before >= 1 && after - before <= 2 )); echo $?)" \
+	"micro-cache: 16 concurrent misses reached streamlag $((after - before)) time(s)"
+st=$(c "$BU/api/v1/events/consumer-lag")
+is "$st" 401 "micro-cache warm: still 401 without a token"
+st=$(c -H "Authorization: Bearer $TOKEN" "$BU/api/v1/events/streams")
+is "$st:$(jq -r '.streams | length' "$STATE/body")" "200:3" "offload: other endpoints pass through"
+st=$(c "$BU/healthz")
+is "$st" 200 "offload: /healthz stays public"
+st=$(c "$BU/")
+is "$st" 200 "offload: the dashboard stays public"
+
+done_testing
