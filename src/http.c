@@ -1,4 +1,5 @@
 /* Status lines, error bodies and query strings. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +7,19 @@
 #include "streamlag/http.h"
 #include "streamlag/render.h"
 
-#define SL_QUERY_PARAMS_MAX 32
+/*
+ * No endpoint takes more than a handful of parameters; the cap bounds the
+ * work an abusive query can cause and is tested at 32 and 33.
+ */
+#define SL_QUERY_PARAMS_MAX	32
+/* How much of an offending raw name goes into an error message. */
+#define SL_QUERY_NAME_ECHO	40
 
-/* The body sent when even an error body cannot be allocated. */
+/*
+ * Sent when even an error body cannot be allocated.  sl_response_free knows
+ * it by its address, which survives a copy of the struct, so no flag is
+ * needed in struct sl_response.
+ */
 static char oom_body[] = "{\"error\":\"Out of memory\",\"code\":\"internal\"}";
 
 const char *
@@ -24,7 +35,17 @@ sl_http_reason(int status)
 	case 405: return "Method Not Allowed";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
-	default:  return status < 400 ? "OK" : "Error";
+	default:
+		/* Clients go by the code; RFC 9110's class names will do. */
+		if (status >= 100 && status < 200)
+			return "Informational";
+		if (status >= 200 && status < 300)
+			return "Successful";
+		if (status >= 300 && status < 400)
+			return "Redirection";
+		if (status >= 400 && status < 500)
+			return "Client Error";
+		return "Server Error";
 	}
 }
 
@@ -47,6 +68,7 @@ sl_http_error(struct sl_response *resp, int status, const char *code,
 	resp->content_type = "application/json";
 	resp->no_store = 1;
 	if (body == NULL) {
+		/* The fallback body says "internal"; the status agrees. */
 		resp->status = 500;
 		resp->body = oom_body;
 		resp->body_len = sizeof(oom_body) - 1;
@@ -58,8 +80,24 @@ sl_http_error(struct sl_response *resp, int status, const char *code,
 	return 0;
 }
 
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 static int
-hexval(int c)
+hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -70,49 +108,65 @@ hexval(int c)
 	return -1;
 }
 
-/* Percent-decodes [p, p+len) into a new string; '+' is a space.  Returns
- * NULL and sets *bad on a malformed escape or a decoded NUL. */
-static char *
-decode(const char *p, size_t len, size_t *outlen, const char **bad)
+enum decode_err {
+	DECODE_OK,
+	DECODE_NOMEM,
+	DECODE_ESCAPE,	/* '%' not followed by two hex digits */
+	DECODE_NUL	/* %00: names and values are C strings downstream */
+};
+
+static const char *
+decode_errstr(enum decode_err e)
 {
-	char	*out = malloc(len + 1);
-	size_t	 o = 0;
+	switch (e) {
+	case DECODE_ESCAPE:
+		return "bad percent-escape";
+	case DECODE_NUL:
+		return "%00 is not allowed";
+	case DECODE_NOMEM:
+		return "out of memory";
+	default:
+		return "ok";
+	}
+}
 
-	*bad = NULL;
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
+/* Percent-decodes [p, p + len) into a new string in *out; '+' is a space
+ * (HTML form encoding, which is what browsers and curl -G send). */
+static enum decode_err
+decode(const char *p, size_t len, char **out, size_t *outlen)
+{
+	char	*s;
+	size_t	 i, o = 0;
+	int	 hi, lo;
 
+	*out = NULL;
+	*outlen = 0;
+	if ((s = malloc(len + 1)) == NULL)
+		return DECODE_NOMEM;
+	for (i = 0; i < len; i++) {
 		if (p[i] == '+')
-			out[o++] = ' ';
+			s[o++] = ' ';
 		else if (p[i] != '%')
-			out[o++] = p[i];
+			s[o++] = p[i];
 		else {
-			if (i + 2 >= len) {
-				*bad = "a bad %-escape";
-				goto fail;
-			}
-			hi = hexval((unsigned char)p[i + 1]);
-			lo = hexval((unsigned char)p[i + 2]);
-			if (hi < 0 || lo < 0) {
-				*bad = "a bad %-escape";
-				goto fail;
+			if (len - i < 3 ||
+			    (hi = hexval((unsigned char)p[i + 1])) < 0 ||
+			    (lo = hexval((unsigned char)p[i + 2])) < 0) {
+				free(s);
+				return DECODE_ESCAPE;
 			}
 			if (hi == 0 && lo == 0) {
-				*bad = "%00";
-				goto fail;
+				free(s);
+				return DECODE_NUL;
 			}
-			out[o++] = (char)(hi << 4 | lo);
+			s[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		}
 	}
-	out[o] = '\0';
+	s[o] = '\0';
+	*out = s;
 	*outlen = o;
-	return out;
-fail:
-	free(out);
-	return NULL;
+	return DECODE_OK;
 }
 
 int
@@ -120,65 +174,73 @@ sl_query_parse(const char *query, struct sl_query_param **out, size_t *n,
     char *err, size_t errlen)
 {
 	struct sl_query_param	*q = NULL;
-	size_t			 nq = 0, qlen;
+	size_t			 nq = 0, qlen, nlen;
 	const char		*p, *end;
+	enum decode_err		 de;
 
 	*out = NULL;
 	*n = 0;
 	if (query == NULL || *query == '\0')
 		return 0;
-	if ((qlen = strlen(query)) > SL_QUERY_MAX) {
-		snprintf(err, errlen, "query string longer than %d bytes",
+	/* strnlen: an overlong query is refused without reading all of it. */
+	if ((qlen = strnlen(query, SL_QUERY_MAX + 1)) > SL_QUERY_MAX) {
+		seterr(err, errlen, "query string longer than %d bytes",
 		    SL_QUERY_MAX);
 		return -1;
 	}
 	if ((q = calloc(SL_QUERY_PARAMS_MAX, sizeof(*q))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	for (p = query, end = query + qlen; p < end; ) {
+	for (p = query, end = query + qlen; p < end; p++) {
 		const char *amp = memchr(p, '&', (size_t)(end - p));
 		const char *pe = amp != NULL ? amp : end;
 		const char *eq = memchr(p, '=', (size_t)(pe - p));
-		const char *nend = eq != NULL ? eq : pe, *bad;
-		size_t nlen;
+		const char *nend = eq != NULL ? eq : pe;
+		int rawlen = (int)(nend - p);
 
-		if (pe == p) {			/* "&&": empty pair */
-			p = pe + 1;
+		if (pe == p)		/* "&&", or a leading or trailing '&' */
 			continue;
-		}
+		if (rawlen > SL_QUERY_NAME_ECHO)
+			rawlen = SL_QUERY_NAME_ECHO;
 		if (nq == SL_QUERY_PARAMS_MAX) {
-			snprintf(err, errlen, "more than %d query parameters",
+			seterr(err, errlen, "more than %d query parameters",
 			    SL_QUERY_PARAMS_MAX);
 			goto fail;
 		}
-		q[nq].name = decode(p, (size_t)(nend - p), &nlen, &bad);
-		if (q[nq].name == NULL || nlen == 0) {
-			snprintf(err, errlen, "query parameter %.*s: %s",
-			    (int)((nend - p) > 40 ? 40 : (nend - p)), p,
-			    q[nq].name == NULL ? (bad ? bad : "out of memory") :
-			    "empty name");
-			goto fail;
-		}
-		if (eq != NULL)
-			q[nq].value = decode(eq + 1, (size_t)(pe - eq - 1),
-			    &q[nq].value_len, &bad);
-		else
-			q[nq].value = decode("", 0, &q[nq].value_len, &bad);
-		if (q[nq].value == NULL) {
-			snprintf(err, errlen, "query parameter %s: %s",
-			    q[nq].name, bad ? bad : "out of memory");
-			nq++;
-			goto fail;
-		}
+		/* Counted before decoding, so the cleanup frees what
+		 * decode leaves behind. */
 		nq++;
-		p = pe + (amp != NULL);
+		de = decode(p, (size_t)(nend - p), &q[nq - 1].name, &nlen);
+		if (de != DECODE_OK) {
+			seterr(err, errlen, "query parameter \"%.*s\": %s",
+			    rawlen, p, decode_errstr(de));
+			goto fail;
+		}
+		if (nlen == 0) {
+			seterr(err, errlen, "query parameter with an empty name");
+			goto fail;
+		}
+		de = eq != NULL ?
+		    decode(eq + 1, (size_t)(pe - eq - 1), &q[nq - 1].value,
+		    &q[nq - 1].value_len) :
+		    decode("", 0, &q[nq - 1].value, &q[nq - 1].value_len);
+		if (de != DECODE_OK) {
+			seterr(err, errlen, "query parameter \"%.*s\": %s",
+			    rawlen, p, decode_errstr(de));
+			goto fail;
+		}
+		p = pe;
+	}
+	if (nq == 0) {		/* only '&'s */
+		free(q);
+		return 0;
 	}
 	*out = q;
 	*n = nq;
 	return 0;
 fail:
-	sl_query_free(q, nq + 1 <= SL_QUERY_PARAMS_MAX ? nq + 1 : nq);
+	sl_query_free(q, nq);
 	return -1;
 }
 

@@ -1,21 +1,23 @@
 /* Ownership of the model structs: each *_free releases what the struct owns
- * and leaves it zeroed, so a second call is harmless. */
+ * and leaves it zeroed, so a second call, or a call on a struct that was
+ * only zeroed, is harmless.  Kept free of other modules so that anything
+ * holding a report can free it without linking the Redis side. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "streamlag/model.h"
-#include "streamlag/xinfo.h"
 
 int
 sl_bytes_set(struct sl_bytes *b, const char *p, size_t len)
 {
-	char *copy = malloc(len + 1);
+	char	*copy;
 
-	if (copy == NULL)
+	if (len == (size_t)-1 || (copy = malloc(len + 1)) == NULL)
 		return -1;
 	if (len > 0)
 		memcpy(copy, p, len);
 	copy[len] = '\0';
+	/* Copied before freeing: p may point into the old value. */
 	free(b->p);
 	b->p = copy;
 	b->len = len;
@@ -30,38 +32,55 @@ sl_bytes_free(struct sl_bytes *b)
 	b->len = 0;
 }
 
+static void
+consumers_free(struct sl_consumer *c, size_t n)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		sl_bytes_free(&c[i].name);
+	free(c);
+}
+
 void
 sl_lag_entry_free(struct sl_lag_entry *e)
 {
 	sl_bytes_free(&e->stream);
 	sl_bytes_free(&e->group.name);
 	free(e->error);
-	sl_consumers_free(e->consumers, e->nconsumers);
+	consumers_free(e->consumers, e->nconsumers);
 	memset(e, 0, sizeof(*e));
 }
 
 void
 sl_lag_report_free(struct sl_lag_report *r)
 {
-	for (size_t i = 0; r->entries != NULL && i < r->n; i++)
-		sl_lag_entry_free(&r->entries[i]);
+	if (r->entries != NULL)
+		for (size_t i = 0; i < r->n; i++)
+			sl_lag_entry_free(&r->entries[i]);
 	free(r->entries);
 	free(r->error);
 	memset(r, 0, sizeof(*r));
 }
 
+static void
+stream_entry_free(struct sl_stream_entry *e)
+{
+	sl_bytes_free(&e->name);
+	free(e->error);
+	if (e->group_names != NULL)
+		for (size_t i = 0; i < e->ngroup_names; i++)
+			sl_bytes_free(&e->group_names[i]);
+	free(e->group_names);
+	memset(e, 0, sizeof(*e));
+}
+
 void
 sl_streams_report_free(struct sl_streams_report *r)
 {
-	for (size_t i = 0; r->entries != NULL && i < r->n; i++) {
-		struct sl_stream_entry *e = &r->entries[i];
-
-		sl_bytes_free(&e->name);
-		free(e->error);
-		for (size_t j = 0; j < e->ngroup_names; j++)
-			sl_bytes_free(&e->group_names[j]);
-		free(e->group_names);
-	}
+	if (r->entries != NULL)
+		for (size_t i = 0; i < r->n; i++)
+			stream_entry_free(&r->entries[i]);
 	free(r->entries);
 	free(r->error);
 	memset(r, 0, sizeof(*r));

@@ -1,168 +1,421 @@
-/* JSON rendering: the seed's shapes byte for byte, and names as bytes. */
+/* JSON rendering: the seed's shapes byte for byte, names as bytes, and the
+ * model's ownership helpers. */
+#include <stdio.h>
+
 #include <json-c/json.h>
 
 #include "sl_test.h"
 #include "streamlag/render.h"
 
+#define R "\xEF\xBF\xBD"	/* U+FFFD as UTF-8 */
+
 static void
 sanitized(const char *in, size_t len, int nul_ok, const char *want,
     size_t wantlen)
 {
-	size_t n;
-	char *s = sl_utf8_sanitize(in, len, nul_ok, &n);
+	size_t	 n = 12345;
+	char	*s = sl_utf8_sanitize(in, len, nul_ok, &n);
 
 	assert_non_null(s);
 	assert_int_equal(n, wantlen);
 	assert_memory_equal(s, want, wantlen);
+	assert_int_equal(s[n], '\0');
 	free(s);
 }
 
-#define R "\xEF\xBF\xBD"
+/* Literal in, literal out (no embedded NULs). */
 #define S(in, want) sanitized(in, sizeof(in) - 1, 0, want, sizeof(want) - 1)
+/* Well-formed input comes back unchanged. */
+#define SAME(in) S(in, in)
 
 static void
-utf8(void **state)
+utf8_valid(void **state)
 {
+	char *s;
+
 	(void)state;
-	S("plain ascii", "plain ascii");
-	S("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-	S("a\x80z", "a" R "z");			/* lone continuation */
-	S("\xC3", R);				/* truncated at the end */
-	S("\xE2\x82", R);			/* one maximal subpart */
-	S("\xE2\x82z", R "z");
-	S("\xC0\xAF", R R);			/* overlong */
-	S("\xE0\x80\x80", R R R);		/* overlong 3-byte */
-	S("\xED\xA0\x80", R R R);		/* surrogate */
-	S("\xF4\x90\x80\x80", R R R R);		/* > U+10FFFF */
-	S("\xFF", R);
-	S("\xF0\x9F\x98", R);
-	sanitized("a\0b", 3, 0, "a" R "b", 5);
-	sanitized("a\0b", 3, 1, "a\0b", 3);
+	S("", "");
+	SAME("plain ascii, punctuation !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
+	SAME("caf\xC3\xA9");			/* 2 bytes: U+00E9 */
+	SAME("\xE2\x82\xAC");			/* 3 bytes: U+20AC */
+	SAME("\xF0\x9F\x98\x80");		/* 4 bytes: U+1F600 */
+	SAME("\xC2\x80" "\xDF\xBF");		/* U+0080, U+07FF */
+	SAME("\xE0\xA0\x80" "\xEF\xBF\xBF");	/* U+0800, U+FFFF */
+	SAME("\xED\x9F\xBF" "\xEE\x80\x80");	/* U+D7FF, U+E000: around surrogates */
+	SAME("\xF0\x90\x80\x80" "\xF4\x8F\xBF\xBF");	/* U+10000, U+10FFFF */
+	SAME("\x01\x1F\x7F");			/* controls are json-c's to escape */
+	/* outlen is optional. */
+	s = sl_utf8_sanitize("ab", 2, 0, NULL);
+	assert_string_equal(s, "ab");
+	free(s);
 }
 
 static void
-seed_entry(struct sl_lag_entry *e, const char *stream, long long lag,
-    const char **names, size_t n, long long pending, enum sl_status st)
+utf8_invalid(void **state)
 {
-	memset(e, 0, sizeof(*e));
-	assert_int_equal(sl_bytes_set(&e->stream, stream, strlen(stream)), 0);
-	e->has_group = 1;
-	assert_int_equal(sl_bytes_set(&e->group.name, "signalr-consumers", 17), 0);
-	e->group.pending = pending;
-	e->group.entries_read = pending;
-	e->group.has_entries_read = 1;
-	e->lag = lag;
-	e->lag_exact = 1;
-	e->status = st;
+	(void)state;
+	/* Lone continuation bytes: one U+FFFD each. */
+	S("\x80", R);
+	S("a\x80z", "a" R "z");
+	S("\x80\xBF", R R);
+	/* Truncated at the end: the maximal subpart is one U+FFFD. */
+	S("\xC3", R);
+	S("ab\xE2\x82", "ab" R);
+	S("\xF0\x9F\x98", R);
+	S("\xF0\x9F", R);
+	/* Truncated in the middle. */
+	S("\xE2\x82z", R "z");
+	S("\xF0\x9F\x98z", R "z");
+	S("\xC3\xC3\xA9", R "\xC3\xA9");
+	/* Overlongs: the lead byte can start nothing valid. */
+	S("\xC0\xAF", R R);
+	S("\xC1\xBF", R R);
+	S("\xE0\x80\x80", R R R);
+	S("\xE0\x9F\xBF", R R R);
+	S("\xF0\x80\x80\x80", R R R R);
+	S("\xF0\x8F\xBF\xBF", R R R R);
+	/* Surrogates U+D800 and U+DFFF. */
+	S("\xED\xA0\x80", R R R);
+	S("\xED\xBF\xBF", R R R);
+	/* Beyond U+10FFFF. */
+	S("\xF4\x90\x80\x80", R R R R);
+	S("\xF5\x80\x80\x80", R R R R);
+	/* Bytes that never appear in UTF-8. */
+	S("\xFF", R);
+	S("\xFE\xFF", R R);
+	S("x\xFFy", "x" R "y");
+	/* Unicode chapter 3, table 3-8: maximal subparts. */
+	S("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64",
+	    "a" R R R "b" R "c" R R "d");
+}
+
+static void
+utf8_nul(void **state)
+{
+	(void)state;
+	sanitized("a\0b", 3, 0, "a" R "b", 5);
+	sanitized("a\0b", 3, 1, "a\0b", 3);
+	sanitized("\0", 1, 0, R, 3);
+	sanitized("\0\xFF", 2, 1, "\0" R, 4);
+}
+
+static void
+set_name(struct sl_bytes *b, const char *s)
+{
+	assert_int_equal(sl_bytes_set(b, s, strlen(s)), 0);
+}
+
+static void
+add_consumers(struct sl_lag_entry *e, const char **names, size_t n,
+    long long pending)
+{
 	e->nconsumers = n;
-	e->consumers = calloc(n, sizeof(*e->consumers));
+	e->consumers = calloc(n ? n : 1, sizeof(*e->consumers));
+	assert_non_null(e->consumers);
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(sl_bytes_set(&e->consumers[i].name, names[i],
-		    strlen(names[i])), 0);
+		set_name(&e->consumers[i].name, names[i]);
 		e->consumers[i].pending = pending / (long long)n;
 		e->consumers[i].idle_ms = 5;
 	}
 }
 
 static void
-seed_example(void **state)
+group_entry(struct sl_lag_entry *e, const char *stream, long long lag,
+    const char **names, size_t n, long long pending, enum sl_status st)
 {
-	const char *two[] = { "instance-1", "instance-2" }, *one[] = { "instance-1" };
+	memset(e, 0, sizeof(*e));
+	set_name(&e->stream, stream);
+	e->has_group = 1;
+	set_name(&e->group.name, "signalr-consumers");
+	e->group.pending = pending;
+	e->group.entries_read = 1000 + lag;
+	e->group.has_entries_read = 1;
+	e->lag = lag;
+	e->lag_exact = 1;
+	e->status = st;
+	add_consumers(e, names, n, pending);
+}
+
+static void
+error_entry(struct sl_lag_entry *e, const char *stream, const char *error)
+{
+	memset(e, 0, sizeof(*e));
+	set_name(&e->stream, stream);
+	e->error = strdup(error);
+	assert_non_null(e->error);
+	e->lag = -1;
+	e->status = SL_STATUS_ERROR;
+}
+
+static void
+no_group_entry(struct sl_lag_entry *e, const char *stream)
+{
+	memset(e, 0, sizeof(*e));
+	set_name(&e->stream, stream);
+	e->lag_exact = 1;
+	e->status = SL_STATUS_NO_GROUP;
+}
+
+static void
+report_init(struct sl_lag_report *r, const char *group, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->group = group;
+	r->n = n;
+	r->entries = calloc(n, sizeof(*r->entries));
+	assert_non_null(r->entries);
+}
+
+/* Renders r, compares it with want, checks it parses, and frees both. */
+static void
+lag_is(struct sl_lag_report *r, const char *want)
+{
+	char		*s = sl_render_lag(r);
+	json_object	*j;
+
+	assert_non_null(s);
+	assert_string_equal(s, want);
+	j = json_tokener_parse(s);
+	assert_non_null(j);
+	json_object_put(j);
+	free(s);
+	sl_lag_report_free(r);
+}
+
+static const char *two[] = { "instance-1", "instance-2" };
+static const char *one[] = { "instance-1" };
+
+static void
+lag_seed_example(void **state)
+{
 	struct sl_lag_report r;
-	char *s;
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	r.group = "signalr-consumers";
-	r.n = 3;
-	r.entries = calloc(3, sizeof(*r.entries));
-	seed_entry(&r.entries[0], "events:chat", 123, two, 2, 78, SL_STATUS_DEGRADED);
-	seed_entry(&r.entries[1], "events:ticket", 45, one, 1, 55, SL_STATUS_HEALTHY);
-	seed_entry(&r.entries[2], "events:remote", 0, one, 1, 10, SL_STATUS_HEALTHY);
-	r.entries[2].group.has_entries_read = 0;
+	report_init(&r, "signalr-consumers", 3);
+	group_entry(&r.entries[0], "events:chat", 123, two, 2, 78,
+	    SL_STATUS_DEGRADED);
+	group_entry(&r.entries[1], "events:ticket", 45, one, 1, 55,
+	    SL_STATUS_HEALTHY);
+	group_entry(&r.entries[2], "events:remote", 0, one, 1, 0,
+	    SL_STATUS_HEALTHY);
 	r.total_lag = 168;
 	r.stream_count = 3;
-	s = sl_render_lag(&r);
-	assert_string_equal(s, "{\"streams\":{"
+	lag_is(&r, "{\"streams\":{"
 	    "\"events:chat\":{\"lag\":123,\"consumers\":[\"instance-1\",\"instance-2\"],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":78,"
-	    "\"entries_read\":78,\"status\":\"degraded\",\"consumer_details\":["
+	    "\"entries_read\":1123,\"status\":\"degraded\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":39,\"idle_ms\":5,\"inactive_ms\":null},"
 	    "{\"name\":\"instance-2\",\"pending\":39,\"idle_ms\":5,\"inactive_ms\":null}]},"
 	    "\"events:ticket\":{\"lag\":45,\"consumers\":[\"instance-1\"],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":55,"
-	    "\"entries_read\":55,\"status\":\"healthy\",\"consumer_details\":["
+	    "\"entries_read\":1045,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":55,\"idle_ms\":5,\"inactive_ms\":null}]},"
 	    "\"events:remote\":{\"lag\":0,\"consumers\":[\"instance-1\"],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":10,"
-	    "\"entries_read\":null,\"status\":\"healthy\",\"consumer_details\":["
-	    "{\"name\":\"instance-1\",\"pending\":10,\"idle_ms\":5,\"inactive_ms\":null}]}},"
-	    "\"total_lag\":168,\"stream_count\":3,\"consumer_group\":\"signalr-consumers\"}");
-	free(s);
-
-	/* An errored entry, a missing group, and the whole request failing. */
-	sl_lag_entry_free(&r.entries[1]);
-	sl_bytes_set(&r.entries[1].stream, "events:ticket", 13);
-	r.entries[1].error = strdup("no such key");
-	r.entries[1].lag = -1;
-	r.entries[1].status = SL_STATUS_ERROR;
-	sl_lag_entry_free(&r.entries[2]);
-	sl_bytes_set(&r.entries[2].stream, "events:remote", 13);
-	r.entries[2].status = SL_STATUS_NO_GROUP;
-	r.entries[2].lag_exact = 1;
-	r.error = strdup("Cannot connect to Redis");
-	r.n = 3;
-	s = sl_render_lag(&r);
-	assert_non_null(strstr(s, "\"events:ticket\":{\"lag\":-1,\"consumers\":[],"
-	    "\"error\":\"no such key\",\"group\":\"signalr-consumers\","
-	    "\"status\":\"error\"}"));
-	assert_non_null(strstr(s, "\"events:remote\":{\"lag\":0,\"consumers\":[],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
-	    "\"status\":\"no_group\"}"));
-	assert_non_null(strstr(s, "\"consumer_group\":\"signalr-consumers\","
-	    "\"error\":\"Cannot connect to Redis\",\"code\":\"redis_unavailable\"}"));
-	free(s);
-	sl_lag_report_free(&r);
+	    "\"entries_read\":1000,\"status\":\"healthy\",\"consumer_details\":["
+	    "{\"name\":\"instance-1\",\"pending\":0,\"idle_ms\":5,\"inactive_ms\":null}]}},"
+	    "\"total_lag\":168,\"stream_count\":3,\"consumer_group\":\"signalr-consumers\"}");
 }
 
 static void
-hostile_names(void **state)
+lag_optional_fields(void **state)
 {
 	struct sl_lag_report r;
-	const char *names[] = { "c\"1\n" };
-	json_object *j, *streams;
-	char *s;
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	r.group = "g";
-	r.n = 3;
-	r.entries = calloc(3, sizeof(*r.entries));
-	seed_entry(&r.entries[0], "we\"ird\nname\xff", 1, names, 1, 0,
+	report_init(&r, "g", 1);
+	group_entry(&r.entries[0], "s", 7, one, 1, 3, SL_STATUS_STALLED);
+	r.entries[0].group.has_entries_read = 0;	/* Redis gave nil */
+	r.entries[0].lag_exact = 0;			/* a lower bound */
+	r.entries[0].consumers[0].has_inactive = 1;
+	r.entries[0].consumers[0].inactive_ms = 60000;
+	r.total_lag = 7;
+	r.stream_count = 1;
+	lag_is(&r, "{\"streams\":{\"s\":{\"lag\":7,\"consumers\":[\"instance-1\"],"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":false,\"pending\":3,"
+	    "\"entries_read\":null,\"status\":\"stalled\",\"consumer_details\":["
+	    "{\"name\":\"instance-1\",\"pending\":3,\"idle_ms\":5,"
+	    "\"inactive_ms\":60000}]}},"
+	    "\"total_lag\":7,\"stream_count\":1,\"consumer_group\":\"g\"}");
+
+	/* A group with no consumers: empty arrays, not nulls. */
+	report_init(&r, "g", 1);
+	group_entry(&r.entries[0], "s", 2, NULL, 0, 0, SL_STATUS_STALLED);
+	lag_is(&r, "{\"streams\":{\"s\":{\"lag\":2,\"consumers\":[],"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
+	    "\"entries_read\":1002,\"status\":\"stalled\",\"consumer_details\":[]}},"
+	    "\"total_lag\":0,\"stream_count\":0,\"consumer_group\":\"g\"}");
+}
+
+static void
+lag_error_entry(void **state)
+{
+	struct sl_lag_report r;
+
+	(void)state;
+	report_init(&r, "signalr-consumers", 3);
+	group_entry(&r.entries[0], "events:chat", 5, one, 1, 0, SL_STATUS_HEALTHY);
+	error_entry(&r.entries[1], "events:ticket", "no such key");
+	/* Failed after the group was found: its own name is reported. */
+	error_entry(&r.entries[2], "events:remote", "lag unknown to Redis");
+	r.entries[2].has_group = 1;
+	set_name(&r.entries[2].group.name, "other");
+	r.total_lag = 5;
+	r.stream_count = 1;
+	lag_is(&r, "{\"streams\":{"
+	    "\"events:chat\":{\"lag\":5,\"consumers\":[\"instance-1\"],"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
+	    "\"entries_read\":1005,\"status\":\"healthy\",\"consumer_details\":["
+	    "{\"name\":\"instance-1\",\"pending\":0,\"idle_ms\":5,\"inactive_ms\":null}]},"
+	    "\"events:ticket\":{\"lag\":-1,\"consumers\":[],"
+	    "\"error\":\"no such key\",\"group\":\"signalr-consumers\","
+	    "\"status\":\"error\"},"
+	    "\"events:remote\":{\"lag\":-1,\"consumers\":[],"
+	    "\"error\":\"lag unknown to Redis\",\"group\":\"other\","
+	    "\"status\":\"error\"}},"
+	    "\"total_lag\":5,\"stream_count\":1,\"consumer_group\":\"signalr-consumers\"}");
+}
+
+static void
+lag_no_group(void **state)
+{
+	struct sl_lag_report r;
+
+	(void)state;
+	report_init(&r, "signalr-consumers", 1);
+	no_group_entry(&r.entries[0], "events:remote");
+	/* Whatever the entry carries, NOGROUP renders as the seed's 0. */
+	r.entries[0].lag = 99;
+	r.entries[0].lag_exact = 0;
+	r.stream_count = 1;
+	lag_is(&r, "{\"streams\":{\"events:remote\":{\"lag\":0,\"consumers\":[],"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
+	    "\"status\":\"no_group\"}},"
+	    "\"total_lag\":0,\"stream_count\":1,\"consumer_group\":\"signalr-consumers\"}");
+}
+
+static void
+lag_redis_down(void **state)
+{
+	static const char *names[] = { "events:chat", "events:ticket",
+	    "events:remote" };
+	struct sl_lag_report r;
+
+	(void)state;
+	report_init(&r, "signalr-consumers", 3);
+	for (size_t i = 0; i < 3; i++)
+		error_entry(&r.entries[i], names[i], "Cannot connect to Redis");
+	r.error = strdup("Cannot connect to Redis");
+	lag_is(&r, "{\"streams\":{"
+	    "\"events:chat\":{\"lag\":-1,\"consumers\":[],"
+	    "\"error\":\"Cannot connect to Redis\",\"group\":\"signalr-consumers\","
+	    "\"status\":\"error\"},"
+	    "\"events:ticket\":{\"lag\":-1,\"consumers\":[],"
+	    "\"error\":\"Cannot connect to Redis\",\"group\":\"signalr-consumers\","
+	    "\"status\":\"error\"},"
+	    "\"events:remote\":{\"lag\":-1,\"consumers\":[],"
+	    "\"error\":\"Cannot connect to Redis\",\"group\":\"signalr-consumers\","
+	    "\"status\":\"error\"}},"
+	    "\"total_lag\":0,\"stream_count\":0,\"consumer_group\":\"signalr-consumers\","
+	    "\"error\":\"Cannot connect to Redis\",\"code\":\"redis_unavailable\"}");
+
+	/* No streams at all still gives the full shape. */
+	report_init(&r, "g", 0);
+	r.error = strdup("Cannot connect to Redis");
+	lag_is(&r, "{\"streams\":{},\"total_lag\":0,\"stream_count\":0,"
+	    "\"consumer_group\":\"g\",\"error\":\"Cannot connect to Redis\","
+	    "\"code\":\"redis_unavailable\"}");
+}
+
+static void
+lag_hostile_names(void **state)
+{
+	struct sl_lag_report	 r;
+	json_object		*j, *streams, *e, *c;
+	char			*s;
+
+	(void)state;
+	report_init(&r, "g/\"1\"", 2);
+	group_entry(&r.entries[0], "a\"b\nc\xff", 1, one, 1, 0,
 	    SL_STATUS_HEALTHY);
-	/* Two names that sanitize to the same key keep both entries. */
-	seed_entry(&r.entries[1], "x\xfe", 2, names, 1, 0, SL_STATUS_HEALTHY);
-	seed_entry(&r.entries[2], "x\xff", 3, names, 1, 0, SL_STATUS_HEALTHY);
+	/* A NUL in a consumer name (a value) is kept and escaped... */
+	assert_int_equal(sl_bytes_set(&r.entries[0].consumers[0].name,
+	    "c\0\x01/\t", 5), 0);
+	/* ...in a stream name (a key, a C string to json-c) it is replaced. */
+	no_group_entry(&r.entries[1], "");
+	assert_int_equal(sl_bytes_set(&r.entries[1].stream, "k\0z", 3), 0);
 	s = sl_render_lag(&r);
-	assert_non_null(strstr(s, "\"we\\\"ird\\nname\xEF\xBF\xBD\":{\"lag\":1,"
-	    "\"consumers\":[\"c\\\"1\\n\"]"));
+	assert_non_null(s);
+	assert_string_equal(s, "{\"streams\":{"
+	    "\"a\\\"b\\nc" R "\":{\"lag\":1,\"consumers\":[\"c\\u0000\\u0001/\\t\"],"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
+	    "\"entries_read\":1001,\"status\":\"healthy\",\"consumer_details\":["
+	    "{\"name\":\"c\\u0000\\u0001/\\t\",\"pending\":0,\"idle_ms\":5,"
+	    "\"inactive_ms\":null}]},"
+	    "\"k" R "z\":{\"lag\":0,\"consumers\":[],\"group\":\"g/\\\"1\\\"\","
+	    "\"lag_exact\":true,\"pending\":0,\"status\":\"no_group\"}},"
+	    "\"total_lag\":0,\"stream_count\":0,\"consumer_group\":\"g/\\\"1\\\"\"}");
+
+	/* It parses back to the sanitized names. */
 	j = json_tokener_parse(s);
 	assert_non_null(j);
 	assert_true(json_object_object_get_ex(j, "streams", &streams));
-	assert_int_equal(json_object_object_length(streams), 3);
-	assert_true(json_object_object_get_ex(streams, "x" R, NULL));
-	assert_true(json_object_object_get_ex(streams, "x" R "#2", NULL));
+	assert_true(json_object_object_get_ex(streams, "a\"b\nc" R, &e));
+	assert_true(json_object_object_get_ex(e, "consumers", &c));
+	c = json_object_array_get_idx(c, 0);
+	assert_int_equal(json_object_get_string_len(c), 5);
+	assert_memory_equal(json_object_get_string(c), "c\0\x01/\t", 5);
+	assert_true(json_object_object_get_ex(streams, "k" R "z", NULL));
 	json_object_put(j);
 	free(s);
 	sl_lag_report_free(&r);
 }
 
 static void
-health_and_errors(void **state)
+lag_colliding_names(void **state)
 {
-	struct sl_health h = { 2, 1, 0, 0, 0, 123, 168, SL_STATUS_DEGRADED };
-	struct sl_render_opts o = { 1, "signalr-consumers" };
-	char *s;
+	struct sl_lag_report	 r;
+	json_object		*j, *streams, *e, *lag;
+	char			*s;
+	/* Four names, one key: the first keeps it, the others get a
+	 * suffix, skipping one that a real stream already holds. */
+	static const struct { const char *name; const char *key; } want[] = {
+		{ "x\xFE", "x" R },
+		{ "x" R R "#2", "x" R R "#2" },
+		{ "x\xFF", "x" R R "#3" },
+		{ "x\x80", "x" R R "#4" },
+	};
+
+	(void)state;
+	report_init(&r, "g", 4);
+	for (size_t i = 0; i < 4; i++)
+		group_entry(&r.entries[i], want[i].name, (long long)i, NULL, 0,
+		    0, SL_STATUS_HEALTHY);
+	s = sl_render_lag(&r);
+	assert_non_null(s);
+	j = json_tokener_parse(s);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "streams", &streams));
+	assert_int_equal(json_object_object_length(streams), 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(json_object_object_get_ex(streams, want[i].key, &e));
+		assert_true(json_object_object_get_ex(e, "lag", &lag));
+		assert_int_equal(json_object_get_int64(lag), (long long)i);
+	}
+	json_object_put(j);
+	/* In the order given. */
+	assert_non_null(strstr(s, "{\"streams\":{\"x" R "\":{\"lag\":0,"));
+	assert_non_null(strstr(s, "\"x" R R "#4\":{\"lag\":3,"));
+	free(s);
+	sl_lag_report_free(&r);
+}
+
+static void
+health(void **state)
+{
+	struct sl_health	 h = { 2, 1, 0, 0, 0, 123, 168, SL_STATUS_DEGRADED };
+	struct sl_render_opts	 o = { 1, "signalr-consumers" };
+	char			*s;
 
 	(void)state;
 	s = sl_render_health(&h, &o);
@@ -172,67 +425,179 @@ health_and_errors(void **state)
 	    "\"max_lag\":123,\"total_lag\":168,\"consumer_group\":"
 	    "\"signalr-consumers\"}");
 	free(s);
+
+	h = (struct sl_health){ 3, 0, 0, 0, 0, 45, 45, SL_STATUS_HEALTHY };
 	o.transport_redis_streams = 0;
-	h.status = SL_STATUS_HEALTHY;
 	s = sl_render_health(&h, &o);
-	assert_non_null(strstr(s, "\"status\":\"healthy\""));
-	assert_non_null(strstr(s, "\"transport_mode\":\"http\""));
+	assert_string_equal(s, "{\"status\":\"healthy\",\"redis_connected\":true,"
+	    "\"transport_mode\":\"http\",\"streams\":{\"healthy\":3,"
+	    "\"degraded\":0,\"unhealthy\":0,\"stalled\":0,\"no_group\":0},"
+	    "\"max_lag\":45,\"total_lag\":45,\"consumer_group\":"
+	    "\"signalr-consumers\"}");
 	free(s);
+
+	h = (struct sl_health){ 0, 0, 1, 1, 1, 5000, 5000, SL_STATUS_UNHEALTHY };
+	s = sl_render_health(&h, &o);
+	assert_string_equal(s, "{\"status\":\"unhealthy\",\"redis_connected\":true,"
+	    "\"transport_mode\":\"http\",\"streams\":{\"healthy\":0,"
+	    "\"degraded\":0,\"unhealthy\":1,\"stalled\":1,\"no_group\":1},"
+	    "\"max_lag\":5000,\"total_lag\":5000,\"consumer_group\":"
+	    "\"signalr-consumers\"}");
+	free(s);
+
 	s = sl_render_health_down("Cannot connect to Redis");
 	assert_string_equal(s, "{\"status\":\"unhealthy\",\"redis_connected\":false,"
 	    "\"error\":\"Cannot connect to Redis\",\"code\":\"redis_unavailable\"}");
 	free(s);
+}
+
+static void
+error_body(void **state)
+{
+	char *s;
+
+	(void)state;
 	s = sl_render_error("not_found", "No such endpoint");
 	assert_string_equal(s, "{\"error\":\"No such endpoint\",\"code\":\"not_found\"}");
+	free(s);
+	/* Quotes escaped, slashes not, bad bytes replaced. */
+	s = sl_render_error("bad_query", "stream: \"a/b\xff\" is unknown");
+	assert_string_equal(s, "{\"error\":\"stream: \\\"a/b" R "\\\" is unknown\","
+	    "\"code\":\"bad_query\"}");
 	free(s);
 }
 
 static void
 streams_body(void **state)
 {
-	struct sl_streams_report r;
-	char *s;
+	struct sl_streams_report	 r;
+	struct sl_stream_info		*si;
+	char				*s;
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
-	r.n = 2;
-	r.entries = calloc(2, sizeof(*r.entries));
-	sl_bytes_set(&r.entries[0].name, "events:chat", 11);
-	r.entries[0].info.length = 2;
-	r.entries[0].info.groups = 1;
-	snprintf(r.entries[0].info.first_entry_id, SL_ID_MAX, "%s", "1-0");
-	snprintf(r.entries[0].info.last_entry_id, SL_ID_MAX, "%s", "2-0");
-	snprintf(r.entries[0].info.last_generated_id, SL_ID_MAX, "%s", "2-0");
-	snprintf(r.entries[0].info.max_deleted_entry_id, SL_ID_MAX, "%s", "0-0");
-	r.entries[0].info.entries_added = 2;
-	r.entries[0].info.has_entries_added = 1;
-	r.entries[0].last_entry_age_ms = -1;
-	r.entries[0].ngroup_names = 1;
-	r.entries[0].group_names = calloc(1, sizeof(struct sl_bytes));
-	sl_bytes_set(&r.entries[0].group_names[0], "g", 1);
-	sl_bytes_set(&r.entries[1].name, "events:gone", 11);
-	r.entries[1].error = strdup("no such key");
+	r.n = 3;
+	r.entries = calloc(3, sizeof(*r.entries));
+	assert_non_null(r.entries);
+
+	set_name(&r.entries[0].name, "events:chat");
+	si = &r.entries[0].info;
+	si->length = 2;
+	si->groups = 2;
+	snprintf(si->first_entry_id, SL_ID_MAX, "%s", "1700000000000-0");
+	snprintf(si->last_entry_id, SL_ID_MAX, "%s", "1700000000001-0");
+	snprintf(si->last_generated_id, SL_ID_MAX, "%s", "1700000000001-0");
+	snprintf(si->max_deleted_entry_id, SL_ID_MAX, "%s", "0-0");
+	snprintf(si->recorded_first_entry_id, SL_ID_MAX, "%s", "1700000000000-0");
+	si->entries_added = 2;
+	si->has_entries_added = 1;
+	r.entries[0].last_entry_age_ms = 1500;
+	r.entries[0].ngroup_names = 2;
+	r.entries[0].group_names = calloc(2, sizeof(struct sl_bytes));
+	assert_non_null(r.entries[0].group_names);
+	set_name(&r.entries[0].group_names[0], "signalr-consumers");
+	set_name(&r.entries[0].group_names[1], "audit\xff");
+
+	/* Empty, from a Redis older than 7.0: every optional field null. */
+	set_name(&r.entries[1].name, "events:empty");
+	si = &r.entries[1].info;
+	snprintf(si->last_generated_id, SL_ID_MAX, "%s", "0-0");
+	r.entries[1].last_entry_age_ms = -1;
+
+	set_name(&r.entries[2].name, "events:gone");
+	r.entries[2].error = strdup("no such key");
+	/* Ignored here: the router answers it with sl_render_error. */
+	r.error = strdup("Cannot connect to Redis");
+
 	s = sl_render_streams(&r);
-	assert_string_equal(s, "{\"streams\":[{\"name\":\"events:chat\",\"length\":2,"
-	    "\"groups\":1,\"first_entry_id\":\"1-0\",\"last_entry_id\":\"2-0\","
-	    "\"last_generated_id\":\"2-0\",\"entries_added\":2,"
-	    "\"max_deleted_entry_id\":\"0-0\",\"recorded_first_entry_id\":null,"
-	    "\"last_entry_age_ms\":null,\"group_names\":[\"g\"]},"
+	assert_string_equal(s, "{\"streams\":["
+	    "{\"name\":\"events:chat\",\"length\":2,\"groups\":2,"
+	    "\"first_entry_id\":\"1700000000000-0\","
+	    "\"last_entry_id\":\"1700000000001-0\","
+	    "\"last_generated_id\":\"1700000000001-0\",\"entries_added\":2,"
+	    "\"max_deleted_entry_id\":\"0-0\","
+	    "\"recorded_first_entry_id\":\"1700000000000-0\","
+	    "\"last_entry_age_ms\":1500,"
+	    "\"group_names\":[\"signalr-consumers\",\"audit" R "\"]},"
+	    "{\"name\":\"events:empty\",\"length\":0,\"groups\":0,"
+	    "\"first_entry_id\":null,\"last_entry_id\":null,"
+	    "\"last_generated_id\":\"0-0\",\"entries_added\":null,"
+	    "\"max_deleted_entry_id\":null,\"recorded_first_entry_id\":null,"
+	    "\"last_entry_age_ms\":null,\"group_names\":[]},"
 	    "{\"name\":\"events:gone\",\"length\":0,\"groups\":0,"
 	    "\"error\":\"no such key\"}]}");
 	free(s);
 	sl_streams_report_free(&r);
+	sl_streams_report_free(&r);	/* zeroed: harmless */
+
+	s = sl_render_streams(&r);
+	assert_string_equal(s, "{\"streams\":[]}");
+	free(s);
+}
+
+static void
+model_ownership(void **state)
+{
+	struct sl_bytes		b = { NULL, 0 };
+	struct sl_lag_entry	e;
+	struct sl_lag_report	r;
+	struct sl_streams_report sr;
+
+	(void)state;
+	assert_int_equal(sl_bytes_set(&b, "a\0b", 3), 0);
+	assert_int_equal(b.len, 3);
+	assert_memory_equal(b.p, "a\0b\0", 4);
+	/* Replacing, even from its own bytes. */
+	assert_int_equal(sl_bytes_set(&b, b.p + 2, 1), 0);
+	assert_int_equal(b.len, 1);
+	assert_string_equal(b.p, "b");
+	assert_int_equal(sl_bytes_set(&b, NULL, 0), 0);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.p, "");
+	sl_bytes_free(&b);
+	assert_null(b.p);
+	assert_int_equal(b.len, 0);
+	sl_bytes_free(&b);
+
+	/* Zeroed structs free cleanly, twice. */
+	memset(&e, 0, sizeof(e));
+	sl_lag_entry_free(&e);
+	sl_lag_entry_free(&e);
+	memset(&r, 0, sizeof(r));
+	sl_lag_report_free(&r);
+	memset(&sr, 0, sizeof(sr));
+	sl_streams_report_free(&sr);
+
+	/* A full entry leaves a zeroed struct behind. */
+	group_entry(&e, "s", 1, two, 2, 2, SL_STATUS_HEALTHY);
+	e.error = strdup("x");
+	sl_lag_entry_free(&e);
+	assert_null(e.consumers);
+	assert_int_equal(e.nconsumers, 0);
+	assert_null(e.stream.p);
+	assert_null(e.group.name.p);
+	assert_null(e.error);
+	sl_lag_entry_free(&e);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(utf8),
-		cmocka_unit_test(seed_example),
-		cmocka_unit_test(hostile_names),
-		cmocka_unit_test(health_and_errors),
+		cmocka_unit_test(utf8_valid),
+		cmocka_unit_test(utf8_invalid),
+		cmocka_unit_test(utf8_nul),
+		cmocka_unit_test(lag_seed_example),
+		cmocka_unit_test(lag_optional_fields),
+		cmocka_unit_test(lag_error_entry),
+		cmocka_unit_test(lag_no_group),
+		cmocka_unit_test(lag_redis_down),
+		cmocka_unit_test(lag_hostile_names),
+		cmocka_unit_test(lag_colliding_names),
+		cmocka_unit_test(health),
+		cmocka_unit_test(error_body),
 		cmocka_unit_test(streams_body),
+		cmocka_unit_test(model_ownership),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
