@@ -221,6 +221,12 @@ open_socket(const struct sl_config *cfg, const struct layers *l, int *owned)
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_FDNAMES");
+		if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == -1 ||
+		    !acc) {
+			fprintf(stderr, "streamlag: LISTEN_FDS: fd 3 is not a "
+			    "listening socket\n");
+			return -1;
+		}
 		sl_log(SL_LOG_INFO, "socket_inherited", "from=systemd fd=3");
 		return 3;
 	}

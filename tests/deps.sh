@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libjwt-dev
 libcmocka-dev redis-server nginx-light curl jq openssl valgrind perl
-wrk spawn-fcgi"
+wrk spawn-fcgi libfcgi-bin"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
