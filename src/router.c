@@ -57,7 +57,7 @@ set_json(struct sl_response *resp, int status, char *body)
 		sl_http_error(resp, 500, "internal", "Out of memory");
 		return;
 	}
-	free(resp->body);
+	sl_response_free(resp);
 	resp->status = status;
 	resp->content_type = "application/json";
 	resp->no_store = 1;
