@@ -3,9 +3,9 @@
 # stream list is one round trip, and batches are bounded.
 . "$(dirname "$0")/common.sh"
 
+bin=$(dirname "$SL_BIN")/tests/it_pipeline
+[ -x "$bin" ] || { echo "1..0 # SKIP $bin is not built (make integration builds it)"; exit 0; }
 PORT=$(sl_free_port)
 sl_start_redis "$STATE" "$PORT" || exit 1
 sl_seed_example "$PORT"
-bin=$(dirname "$SL_BIN")/tests/it_pipeline
-[ -x "$bin" ] || { echo "Bail out! $bin is not built (make integration builds it)"; exit 1; }
 REDIS_URL="redis://127.0.0.1:$PORT/0" "$bin"

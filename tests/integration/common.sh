@@ -6,9 +6,13 @@
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 STATE=$(sl_state_dir)
+# Everything started is stopped on any exit, Ctrl-C and SIGTERM included;
+# the state directory stays for a look when anything went wrong.
 on_exit() {
+	local rc=$?
+	trap - INT TERM
 	sl_teardown
-	if [ "$TAP_FAILED" -eq 0 ]; then
+	if [ "$rc" -eq 0 ] && [ "$TAP_FAILED" -eq 0 ]; then
 		rm -rf "$STATE"
 	else
 		echo "# state kept in $STATE"
@@ -20,11 +24,20 @@ on_exit() {
 	fi
 }
 trap on_exit EXIT
+trap "exit 130" INT
+trap "exit 143" TERM
 
+# Hermetic: no setting of the caller's environment leaks in (STREAMLAG_BIN
+# aside, which picks the binary under test).
+while IFS= read -r v; do
+	case $v in
+	STREAMLAG_BIN) ;;
+	STREAMLAG_*|EVENT_TRANSPORT_*) unset "$v" ;;
+	esac
+done < <(compgen -e)
+unset REDIS_URL SL_LOG_DIR SL_WWW
 export STREAMLAG_JWT_SECRET=integration-secret-0123456789abcdef0123456789
 export STREAMLAG_STREAMS=events:chat,events:ticket,events:remote
-unset REDIS_URL STREAMLAG_CONFIG EVENT_TRANSPORT_CONSUMER_GROUP \
-	EVENT_TRANSPORT_USE_REDIS_STREAMS STREAMLAG_JWT_SECRET_FILE
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 
