@@ -1,6 +1,7 @@
 /* Collectors: one pipeline per request over the process's connection.  The
  * commands for every stream go out together (bounded batches, one round trip
  * each), and the replies are turned into reports by the pure parsers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,12 @@ add3(struct sl_pipeline *p, const char *a, const char *b, const char *s,
 	return sl_pipeline_add(p, 3, argv, lens);
 }
 
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void
 stats_of(const struct sl_pipeline *p, struct sl_collect_stats *stats)
 {
@@ -29,62 +36,324 @@ stats_of(const struct sl_pipeline *p, struct sl_collect_stats *stats)
 	}
 }
 
+/* Every stream of the request answers "Cannot connect to Redis". */
+static int
+report_down(struct sl_lag_report *report, char *const *streams, size_t n)
+{
+	const char	*group = report->group;
+	int		 all = report->all_groups;
+
+	sl_lag_report_free(report);
+	report->group = group;
+	report->all_groups = all;
+	if ((report->error = strdup(SL_MSG_REDIS_DOWN)) == NULL)
+		return -2;
+	if (n > 0 && (report->entries = calloc(n, sizeof(*report->entries))) == NULL)
+		return -2;
+	report->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct sl_lag_entry *e = &report->entries[i];
+		if (sl_bytes_set(&e->stream, streams[i], strlen(streams[i])) == -1 ||
+		    (e->error = strdup(SL_MSG_REDIS_DOWN)) == NULL)
+			return -2;
+		e->lag = -1;
+		e->status = SL_STATUS_ERROR;
+	}
+	return -1;
+}
+
+static long long time_ms(const redisReply *r);
+
+/* An entry slot, grown as groups are found (?group=*). */
+static struct sl_lag_entry *
+new_entry(struct sl_lag_report *r, size_t *cap)
+{
+	if (r->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct sl_lag_entry *e = realloc(r->entries, ncap * sizeof(*e));
+		if (e == NULL)
+			return NULL;
+		r->entries = e;
+		*cap = ncap;
+	}
+	memset(&r->entries[r->n], 0, sizeof(r->entries[0]));
+	return &r->entries[r->n++];
+}
+
+/* ?group=*: one entry per group of each stream; a stream without groups
+ * or that failed gets one entry of its own. */
+static int
+entries_all_groups(struct sl_lag_report *report, size_t *cap,
+    const char *stream, const redisReply *groups, const struct sl_thresholds *t)
+{
+	struct sl_group		*gs = NULL;
+	struct sl_lag_entry	*e;
+	size_t			 ng = 0, slen = strlen(stream);
+	char			 err[256];
+	redisReply		 none = { .type = REDIS_REPLY_ARRAY };
+
+	if (groups->type == REDIS_REPLY_ERROR ||
+	    sl_xinfo_groups(groups, &gs, &ng, err, sizeof(err)) == -1 || ng == 0) {
+		/* The single-group rules give the error or no_group entry. */
+		if ((e = new_entry(report, cap)) == NULL ||
+		    sl_bytes_set(&e->stream, stream, slen) == -1)
+			return -1;
+		return sl_lag_entry_fill(e, "", 0, groups, &none, t);
+	}
+	for (size_t i = 0; i < ng; i++)
+		if ((e = new_entry(report, cap)) == NULL ||
+		    sl_lag_entry_from_group(e, stream, slen, &gs[i]) == -1) {
+			sl_groups_free(gs, ng);
+			return -1;
+		}
+	sl_groups_free(gs, ng);
+	return 0;
+}
+
+struct followup {
+	int idx[4];	/* reply index per SL_NEED_* bit, -1 when not asked */
+};
+
+static int
+add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
+    unsigned need, long long count, struct followup *f)
+{
+	const char	*s = e->stream.p, *g = e->group.name.p;
+	size_t		 sl = e->stream.len, gl = e->group.name.len;
+	char		 from[SL_ID_MAX + 1], cnt[24];
+
+	for (int k = 0; k < 4; k++)
+		f->idx[k] = -1;
+	if (need & SL_NEED_CONSUMERS) {
+		const char *argv[] = { "XINFO", "CONSUMERS", s, g };
+		size_t lens[] = { 5, 9, sl, gl };
+		f->idx[0] = (int)p->n;
+		if (sl_pipeline_add(p, 4, argv, lens) == -1)
+			return -1;
+	}
+	if (need & SL_NEED_RANGE) {
+		/* Exclusive start: the entries after the last delivered one. */
+		const char *argv[] = { "XRANGE", s, from, "+", "COUNT", cnt };
+		size_t lens[6];
+		snprintf(from, sizeof(from), "(%s", e->group.last_delivered_id[0] ?
+		    e->group.last_delivered_id : "0-0");
+		snprintf(cnt, sizeof(cnt), "%lld", count);
+		lens[0] = 6; lens[1] = sl; lens[2] = strlen(from);
+		lens[3] = 1; lens[4] = 5; lens[5] = strlen(cnt);
+		f->idx[1] = (int)p->n;
+		if (sl_pipeline_add(p, 6, argv, lens) == -1)
+			return -1;
+	}
+	if (need & SL_NEED_STREAM) {
+		const char *argv[] = { "XINFO", "STREAM", s };
+		size_t lens[] = { 5, 6, sl };
+		f->idx[2] = (int)p->n;
+		if (sl_pipeline_add(p, 3, argv, lens) == -1)
+			return -1;
+	}
+	if (need & SL_NEED_PENDING) {
+		const char *argv[] = { "XPENDING", s, g, "-", "+", "1" };
+		size_t lens[] = { 8, sl, gl, 1, 1, 1 };
+		f->idx[3] = (int)p->n;
+		if (sl_pipeline_add(p, 6, argv, lens) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static const redisReply *
+reply_at(const struct sl_pipeline *p, int idx)
+{
+	return idx < 0 ? NULL : p->replies[idx];
+}
+
 int
 sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
-    const char *group, const struct sl_thresholds *t,
-    struct sl_lag_report *report, struct sl_collect_stats *stats)
+    const struct sl_lag_query *q, struct sl_lag_report *report,
+    struct sl_collect_stats *stats)
 {
-	struct sl_pipeline p;
-	size_t		 glen = strlen(group), i;
-	int		 rc = -1;
+	struct sl_pipeline	 p;
+	struct followup		*fu = NULL;
+	const char		*targv[1] = { "TIME" };
+	size_t			 tlen[1] = { 4 }, cap = 0, i, first2;
+	size_t			 per = q->all_groups ? 1 : 2;
+	size_t			 glen = q->group != NULL ? strlen(q->group) : 0;
+	long long		 now_ms, count;
+	int			 rc = -2;
 
 	memset(report, 0, sizeof(*report));
-	report->group = group;
+	report->group = q->all_groups ? NULL : q->group;
+	report->all_groups = q->all_groups;
 	sl_pipeline_init(&p, r);
-	if (nstreams > 0 &&
-	    (report->entries = calloc(nstreams, sizeof(*report->entries))) == NULL)
-		goto out;
-	report->n = nstreams;
-	for (i = 0; i < nstreams; i++) {
-		const char	*argv[4] = { "XINFO", "CONSUMERS", streams[i], group };
-		size_t		 lens[4] = { 5, 9, strlen(streams[i]), glen };
 
-		if (sl_bytes_set(&report->entries[i].stream, streams[i],
-		    lens[2]) == -1 ||
-		    add3(&p, "XINFO", "GROUPS", streams[i], lens[2]) == -1 ||
-		    sl_pipeline_add(&p, 4, argv, lens) == -1)
+	/* Batch 1: TIME, and XINFO GROUPS (+ CONSUMERS of the one group) of
+	 * every stream. */
+	if (sl_pipeline_add(&p, 1, targv, tlen) == -1)
+		goto out;
+	for (i = 0; i < nstreams; i++) {
+		size_t slen = strlen(streams[i]);
+		const char *gargv[] = { "XINFO", "GROUPS", streams[i] };
+		size_t glens[] = { 5, 6, slen };
+		const char *cargv[] = { "XINFO", "CONSUMERS", streams[i], q->group };
+		size_t clens[] = { 5, 9, slen, glen };
+
+		if (sl_pipeline_add(&p, 3, gargv, glens) == -1 ||
+		    (!q->all_groups && sl_pipeline_add(&p, 4, cargv, clens) == -1))
 			goto out;
 	}
 	if (sl_pipeline_exec(&p) == -1) {
-		if ((report->error = strdup(SL_MSG_REDIS_DOWN)) == NULL)
-			goto out;
-		for (i = 0; i < nstreams; i++) {
-			struct sl_lag_entry *e = &report->entries[i];
-			if ((e->error = strdup(SL_MSG_REDIS_DOWN)) == NULL)
-				goto out;
-			e->lag = -1;
-			e->status = SL_STATUS_ERROR;
-		}
-		stats_of(&p, stats);
-		sl_pipeline_free(&p);
-		return -1;
+		rc = report_down(report, streams, nstreams);
+		goto out;
 	}
-	for (i = 0; i < nstreams; i++)
-		if (sl_lag_entry_fill(&report->entries[i], group, glen,
-		    p.replies[2 * i], p.replies[2 * i + 1], t) == -1)
+	now_ms = time_ms(p.replies[0]);
+	for (i = 0; i < nstreams; i++) {
+		const redisReply *g = p.replies[1 + per * i];
+		struct sl_lag_entry *e;
+
+		if (q->all_groups) {
+			if (entries_all_groups(report, &cap, streams[i], g, q->t) == -1)
+				goto out;
+			continue;
+		}
+		if ((e = new_entry(report, &cap)) == NULL ||
+		    sl_bytes_set(&e->stream, streams[i], strlen(streams[i])) == -1 ||
+		    sl_lag_entry_fill(e, q->group, glen, g, p.replies[2 + per * i],
+		    q->t) == -1)
+			goto out;
+	}
+
+	/* Batch 2, only for the groups that need it: counting, the first
+	 * undelivered entry, the oldest pending one, consumers (?group=*). */
+	if (report->n > 0 && (fu = calloc(report->n, sizeof(*fu))) == NULL)
+		goto out;
+	first2 = p.n;
+	for (i = 0; i < report->n; i++) {
+		unsigned need = sl_lag_followup(&report->entries[i], q->all_groups,
+		    q->t, &count);
+		if (add_followup(&p, &report->entries[i], need, count, &fu[i]) == -1)
+			goto out;
+	}
+	if (p.n > first2 && sl_pipeline_exec(&p) == -1) {
+		rc = report_down(report, streams, nstreams);
+		goto out;
+	}
+	for (i = 0; i < report->n; i++)
+		if (sl_lag_entry_finish(&report->entries[i], reply_at(&p, fu[i].idx[0]),
+		    reply_at(&p, fu[i].idx[1]), reply_at(&p, fu[i].idx[2]),
+		    reply_at(&p, fu[i].idx[3]), now_ms, q->t) == -1)
 			goto out;
 	sl_lag_report_totals(report);
 	rc = 0;
 out:
+	free(fu);
 	stats_of(&p, stats);
 	sl_pipeline_free(&p);
-	if (rc == -1 && report->error == NULL) {
-		/* Out of memory: an internal error, not Redis's fault. */
-		sl_lag_report_free(report);
-		report->error = NULL;
-		return -2;
-	}
+	if (rc == -2)
+		sl_lag_report_free(report);	/* out of memory: no report */
 	return rc;
+}
+
+int
+sl_discover(struct sl_redis *r, const char *pattern, long long max,
+    char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
+{
+	char		**names = NULL, cursor[32] = "0";
+	size_t		 n = 0, cap = 0;
+	unsigned	 trips = 0;
+	int		 rc = -2;
+
+	*out = NULL;
+	*nout = 0;
+	*truncated = 0;
+	do {
+		struct sl_pipeline p;
+		const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
+		    "1000", "TYPE", "stream" };
+		size_t lens[] = { 4, strlen(cursor), 5, strlen(pattern), 5, 4, 4, 6 };
+		const redisReply *rep, *keys;
+
+		sl_pipeline_init(&p, r);
+		if (sl_pipeline_add(&p, 8, argv, lens) == -1) {
+			sl_pipeline_free(&p);
+			goto fail;
+		}
+		if (sl_pipeline_exec(&p) == -1) {
+			sl_pipeline_free(&p);
+			rc = -1;
+			goto fail;
+		}
+		trips++;
+		rep = p.replies[0];
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+		    rep->element[0]->type != REDIS_REPLY_STRING ||
+		    rep->element[0]->len >= sizeof(cursor) ||
+		    (keys = rep->element[1])->type != REDIS_REPLY_ARRAY) {
+			sl_pipeline_free(&p);
+			rc = -1;	/* an unusable answer: treat as Redis failing */
+			goto fail;
+		}
+		memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+		cursor[rep->element[0]->len] = '\0';
+		for (size_t i = 0; i < keys->elements; i++) {
+			const redisReply *k = keys->element[i];
+			if (k->type != REDIS_REPLY_STRING ||
+			    memchr(k->str, '\0', k->len) != NULL)
+				continue;	/* names with NUL cannot be configured */
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 256;
+				char **g = realloc(names, ncap * sizeof(*g));
+				if (g == NULL) {
+					sl_pipeline_free(&p);
+					goto fail;
+				}
+				names = g;
+				cap = ncap;
+			}
+			if ((names[n] = strndup(k->str, k->len)) == NULL) {
+				sl_pipeline_free(&p);
+				goto fail;
+			}
+			n++;
+		}
+		sl_pipeline_free(&p);
+	} while (strcmp(cursor, "0") != 0 && (long long)n <= max);
+	/* SCAN may return a key twice: sort, then drop repeats. */
+	qsort(names, n, sizeof(*names), cmp_names);
+	{
+		size_t w = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (w > 0 && strcmp(names[w - 1], names[i]) == 0)
+				free(names[i]);
+			else
+				names[w++] = names[i];
+		}
+		n = w;
+	}
+	if ((long long)n > max || strcmp(cursor, "0") != 0) {
+		*truncated = (long long)n > max || strcmp(cursor, "0") != 0;
+		while ((long long)n > max)
+			free(names[--n]);
+	}
+	*out = names;
+	*nout = n;
+	if (stats != NULL)
+		stats->round_trips = trips;
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (stats != NULL)
+		stats->round_trips = trips;
+	return rc;
+}
+
+void
+sl_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 /* Redis's clock from a TIME reply, in ms; -1 when malformed. */

@@ -645,6 +645,27 @@ sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 	    err, errlen) == -1)
 		goto fail;
 	cfg->redis_timeout_ms = (int)n;
+	if (get_ll(lookup, ctx, "STREAMLAG_LAG_COUNT_CAP", 1, 10000000, 10000,
+	    &cfg->lag_count_cap, err, errlen) == -1 ||
+	    get_ll(lookup, ctx, "STREAMLAG_DISCOVERY_MAX", 1, 10000000, 100000,
+	    &cfg->discovery_max, err, errlen) == -1 ||
+	    get_str(lookup, ctx, "STREAMLAG_STREAM_PATTERN", NULL,
+	    &cfg->stream_pattern, err, errlen) == -1)
+		goto fail;
+	if (cfg->stream_pattern != NULL && strlen(cfg->stream_pattern) > SL_NAME_MAX) {
+		fail(err, errlen, "STREAMLAG_STREAM_PATTERN: expected at most %d "
+		    "bytes", SL_NAME_MAX);
+		goto fail;
+	}
+	v = lookup(ctx, "STREAMLAG_GROUPS");
+	if (v != NULL && *v != '\0') {
+		if (strcmp(v, "*") != 0) {
+			fail(err, errlen, "STREAMLAG_GROUPS: expected \"*\" (every "
+			    "group of each stream) or unset, got \"%.64s\"", v);
+			goto fail;
+		}
+		cfg->all_groups = 1;
+	}
 	if (load_jwt(lookup, ctx, cfg, err, errlen) == -1 ||
 	    get_str(lookup, ctx, "STREAMLAG_JWT_ISSUER", NULL, &cfg->jwt_issuer,
 	    err, errlen) == -1 ||
@@ -713,6 +734,7 @@ sl_config_free(struct sl_config *cfg)
 	free(cfg->listen);
 	free(cfg->socket_group);
 	free(cfg->allow_tcp);
+	free(cfg->stream_pattern);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

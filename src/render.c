@@ -333,6 +333,11 @@ entry_group(json_object *o, const struct sl_lag_entry *e)
 	    add_int(o, "pending", e->group.pending) == -1 ||
 	    add_opt_int(o, "entries_read", e->group.has_entries_read,
 	    e->group.entries_read) == -1 ||
+	    add_opt_int(o, "time_lag_ms", e->has_time_lag, e->time_lag_ms) == -1 ||
+	    add_opt_int(o, "oldest_pending_ms", e->has_oldest_pending,
+	    e->oldest_pending_ms) == -1 ||
+	    add_int(o, "trimmed_unread", e->trimmed_unread) == -1 ||
+	    (e->has_trim_risk && add_bool(o, "trim_risk", e->trim_risk) == -1) ||
 	    add_str(o, "status", status_name(e->status)) == -1) {
 		rc = -1;
 		goto out;
@@ -371,23 +376,111 @@ lag_entry(const struct sl_lag_entry *e, const char *group)
 	return o;
 }
 
+/* How bad a status is, to pick a stream's worst group (?group=*). */
+static int
+severity(enum sl_status st)
+{
+	switch (st) {
+	case SL_STATUS_HEALTHY:		return 0;
+	case SL_STATUS_NO_GROUP:	return 1;
+	case SL_STATUS_DEGRADED:	return 2;
+	case SL_STATUS_UNHEALTHY:	return 3;
+	case SL_STATUS_STALLED:		return 4;
+	default:			return 5;
+	}
+}
+
+static int
+same_stream(const struct sl_lag_entry *a, const struct sl_lag_entry *b)
+{
+	return a->stream.len == b->stream.len &&
+	    memcmp(a->stream.p, b->stream.p, a->stream.len) == 0;
+}
+
+/* ?group=*: the entries [first, last) of one stream.  The stream keeps the
+ * seed's lag (the largest of its groups) and consumers (of every group),
+ * and holds each group under "groups". */
+static json_object *
+stream_of_groups(const struct sl_lag_entry *es, size_t n)
+{
+	json_object		*o, *groups = NULL, *names = NULL;
+	long long		 lag = 0;
+	enum sl_status		 worst = SL_STATUS_HEALTHY;
+	size_t			 i, j, k;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (es[0].error != NULL || !es[0].has_group) {
+		/* The stream failed, or has no group: one entry says so. */
+		if ((es[0].error != NULL ? entry_error(o, &es[0], "*") :
+		    entry_no_group(o, "*")) == -1 ||
+		    add(o, "groups", json_object_new_object()) == -1)
+			goto fail;
+		json_object_object_del(o, "group");
+		return o;
+	}
+	for (i = 0; i < n; i++) {
+		if (es[i].error == NULL && es[i].lag > lag)
+			lag = es[i].lag;
+		if (severity(es[i].status) > severity(worst))
+			worst = es[i].status;
+	}
+	if (add_int(o, "lag", lag) == -1 ||
+	    add(o, "consumers", names = json_object_new_array()) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < es[i].nconsumers; j++) {
+			const struct sl_bytes *c = &es[i].consumers[j].name;
+			int seen = 0;
+			for (k = 0; k < i && !seen; k++)
+				for (size_t m = 0; m < es[k].nconsumers && !seen; m++)
+					seen = es[k].consumers[m].name.len == c->len &&
+					    memcmp(es[k].consumers[m].name.p, c->p,
+					    c->len) == 0;
+			if (!seen && push(names, jstr_bytes(c->p, c->len)) == -1)
+				goto fail;
+		}
+	if (add_str(o, "status", status_name(worst)) == -1 ||
+	    add(o, "groups", groups = json_object_new_object()) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (add_named(groups, &es[i].group.name,
+		    lag_entry(&es[i], "")) == -1)
+			goto fail;
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
 char *
 sl_render_lag(const struct sl_lag_report *r)
 {
 	json_object	*root, *streams;
-	const char	*group = r->group != NULL ? r->group : "";
+	const char	*group = r->all_groups ? "*" :
+	    r->group != NULL ? r->group : "";
+	size_t		 i, j;
 
 	if ((root = json_object_new_object()) == NULL)
 		return NULL;
 	if (add(root, "streams", streams = json_object_new_object()) == -1)
 		goto fail;
-	for (size_t i = 0; i < r->n; i++)
-		if (add_named(streams, &r->entries[i].stream,
-		    lag_entry(&r->entries[i], group)) == -1)
+	for (i = 0; i < r->n; i = j) {
+		json_object *o;
+
+		for (j = i + 1; r->all_groups && j < r->n &&
+		    same_stream(&r->entries[i], &r->entries[j]); j++)
+			;
+		o = r->all_groups ? stream_of_groups(&r->entries[i], j - i) :
+		    lag_entry(&r->entries[i], group);
+		if (add_named(streams, &r->entries[i].stream, o) == -1)
 			goto fail;
+	}
 	if (add_int(root, "total_lag", r->total_lag) == -1 ||
 	    add_int(root, "stream_count", r->stream_count) == -1 ||
 	    add_str(root, "consumer_group", group) == -1)
+		goto fail;
+	if (r->truncated && add_bool(root, "truncated", 1) == -1)
 		goto fail;
 	/* The seed's shape stays parseable; error and code say why it is
 	 * empty. */

@@ -15,25 +15,31 @@
 #define Q_STREAM	0x1
 #define Q_GROUP		0x2
 
+/* What a request asks about: the streams (configured, discovered, or
+ * chosen with ?stream=) and the group (or every group). */
+struct sel {
+	char		**streams;
+	size_t		 n;
+	const char	*group;
+	int		 all_groups;
+	int		 truncated;	/* discovery hit STREAMLAG_DISCOVERY_MAX */
+	int		 redis_down;	/* discovery failed: answer 503 */
+};
+
 struct route {
 	const char	*path;
-	void		(*handler)(struct sl_ctx *, const struct sl_request *,
-			    struct sl_response *, char **, size_t, const char *);
+	void		(*handler)(struct sl_ctx *, const struct sel *,
+			    struct sl_response *);
 	int		 needs_auth;
 	unsigned	 params;
 };
 
-static void h_healthz(struct sl_ctx *, const struct sl_request *,
-    struct sl_response *, char **, size_t, const char *);
-static void h_lag(struct sl_ctx *, const struct sl_request *,
-    struct sl_response *, char **, size_t, const char *);
-static void h_streams(struct sl_ctx *, const struct sl_request *,
-    struct sl_response *, char **, size_t, const char *);
-static void h_health(struct sl_ctx *, const struct sl_request *,
-    struct sl_response *, char **, size_t, const char *);
+static void h_healthz(struct sl_ctx *, const struct sel *, struct sl_response *);
+static void h_lag(struct sl_ctx *, const struct sel *, struct sl_response *);
+static void h_streams(struct sl_ctx *, const struct sel *, struct sl_response *);
+static void h_health(struct sl_ctx *, const struct sel *, struct sl_response *);
 
-static void h_verify(struct sl_ctx *, const struct sl_request *,
-    struct sl_response *, char **, size_t, const char *);
+static void h_verify(struct sl_ctx *, const struct sel *, struct sl_response *);
 
 static const struct route routes[] = {
 	{ "/healthz",			  h_healthz, 0, 0 },
@@ -70,39 +76,55 @@ thresholds(const struct sl_ctx *ctx, struct sl_thresholds *t)
 {
 	t->degraded = ctx->cfg->lag_degraded;
 	t->unhealthy = ctx->cfg->lag_unhealthy;
+	t->stall_ms = ctx->cfg->stall_ms;
+	t->count_cap = ctx->cfg->lag_count_cap;
+	t->max_len = ctx->cfg->stream_max_len;
 	return t;
 }
 
 static void
-h_healthz(struct sl_ctx *ctx, const struct sl_request *req,
-    struct sl_response *resp, char **streams, size_t n, const char *group)
+h_healthz(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
-	(void)ctx; (void)req; (void)streams; (void)n; (void)group;
+	(void)ctx; (void)sel;
 	set_json(resp, 200, strdup("{\"status\":\"ok\"}"));
 }
 
 /* nginx auth_request: reaching here means the token passed.  No body. */
 static void
-h_verify(struct sl_ctx *ctx, const struct sl_request *req,
-    struct sl_response *resp, char **streams, size_t n, const char *group)
+h_verify(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
-	(void)ctx; (void)req; (void)streams; (void)n; (void)group;
+	(void)ctx; (void)sel;
 	resp->status = 204;
 	resp->content_type = "application/json";
 	resp->no_store = 1;
 }
 
-static void
-h_lag(struct sl_ctx *ctx, const struct sl_request *req,
-    struct sl_response *resp, char **streams, size_t n, const char *group)
+/* 0, -1 when Redis is unreachable (report->error set), -2 out of memory. */
+static int
+collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 {
-	struct sl_lag_report	 rep;
 	struct sl_thresholds	 t;
+	struct sl_lag_query	 q = { sel->group, sel->all_groups,
+	    thresholds(ctx, &t) };
 	int			 rc;
 
-	(void)req;
-	rc = sl_collect_lag(ctx->redis, streams, n, group, thresholds(ctx, &t),
-	    &rep, NULL);
+	if (sel->redis_down) {
+		memset(rep, 0, sizeof(*rep));
+		rep->group = sel->all_groups ? NULL : sel->group;
+		rep->all_groups = sel->all_groups;
+		return (rep->error = strdup(SL_MSG_REDIS_DOWN)) == NULL ? -2 : -1;
+	}
+	rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, rep, NULL);
+	rep->truncated = sel->truncated;
+	return rc;
+}
+
+static void
+h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
+{
+	struct sl_lag_report	 rep;
+	int			 rc = collect(ctx, sel, &rep);
+
 	if (rc == -2) {
 		sl_http_error(resp, 500, "internal", "Out of memory");
 		return;
@@ -113,18 +135,13 @@ h_lag(struct sl_ctx *ctx, const struct sl_request *req,
 }
 
 static void
-h_health(struct sl_ctx *ctx, const struct sl_request *req,
-    struct sl_response *resp, char **streams, size_t n, const char *group)
+h_health(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	struct sl_lag_report	 rep;
-	struct sl_thresholds	 t;
 	struct sl_health	 h;
 	struct sl_render_opts	 o;
-	int			 rc;
+	int			 rc = collect(ctx, sel, &rep);
 
-	(void)req;
-	rc = sl_collect_lag(ctx->redis, streams, n, group, thresholds(ctx, &t),
-	    &rep, NULL);
 	if (rc == -2) {
 		sl_http_error(resp, 500, "internal", "Out of memory");
 		return;
@@ -134,7 +151,7 @@ h_health(struct sl_ctx *ctx, const struct sl_request *req,
 	} else {
 		sl_health_of(&rep, &h);
 		o.transport_redis_streams = ctx->cfg->use_redis_streams;
-		o.consumer_group = group;
+		o.consumer_group = sel->all_groups ? "*" : sel->group;
 		set_json(resp, h.status == SL_STATUS_UNHEALTHY ? 503 : 200,
 		    sl_render_health(&h, &o));
 	}
@@ -142,14 +159,15 @@ h_health(struct sl_ctx *ctx, const struct sl_request *req,
 }
 
 static void
-h_streams(struct sl_ctx *ctx, const struct sl_request *req,
-    struct sl_response *resp, char **streams, size_t n, const char *group)
+h_streams(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	struct sl_streams_report rep;
-	int			 rc;
+	int			 rc = -1;
 
-	(void)req; (void)group;
-	rc = sl_collect_streams(ctx->redis, streams, n, &rep, NULL);
+	memset(&rep, 0, sizeof(rep));
+	if (!sel->redis_down)
+		rc = sl_collect_streams(ctx->redis, sel->streams, sel->n, &rep,
+		    NULL);
 	if (rc == -1)
 		sl_http_error(resp, 503, "redis_unavailable", SL_MSG_REDIS_DOWN);
 	else if (rc == -2)
@@ -161,40 +179,39 @@ h_streams(struct sl_ctx *ctx, const struct sl_request *req,
 
 /* ?stream=a,b: a subset of the monitored streams, in the order asked. */
 static int
-select_streams(const struct sl_config *cfg, const struct sl_query_param *q,
+select_streams(char **all, size_t nall, const struct sl_query_param *q,
     char ***out, size_t *nout, char *err, size_t errlen)
 {
-	char	**sel;
-	size_t	 n = 0;
-	const char *p = q->value, *end = q->value + q->value_len;
+	char		**chosen;
+	size_t		 n = 0;
+	const char	*p = q->value, *end = q->value + q->value_len;
 
-	if ((sel = calloc(cfg->nstreams, sizeof(*sel))) == NULL) {
+	if ((chosen = calloc(nall > 0 ? nall : 1, sizeof(*chosen))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	while (p <= end) {
+	for (;;) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		size_t len = (size_t)((comma ? comma : end) - p), i, j;
 
-		for (i = 0; i < cfg->nstreams; i++)
-			if (strlen(cfg->streams[i]) == len &&
-			    memcmp(cfg->streams[i], p, len) == 0)
+		for (i = 0; i < nall; i++)
+			if (strlen(all[i]) == len && memcmp(all[i], p, len) == 0)
 				break;
-		if (i == cfg->nstreams) {
+		if (i == nall) {
 			snprintf(err, errlen, "stream: \"%.*s\" is not a monitored "
 			    "stream", (int)(len > 64 ? 64 : len), p);
-			free(sel);
+			free(chosen);
 			return -1;
 		}
-		for (j = 0; j < n && sel[j] != cfg->streams[i]; j++)
+		for (j = 0; j < n && chosen[j] != all[i]; j++)
 			;
 		if (j == n)
-			sel[n++] = cfg->streams[i];
+			chosen[n++] = all[i];
 		if (comma == NULL)
 			break;
 		p = comma + 1;
 	}
-	*out = sel;
+	*out = chosen;
 	*nout = n;
 	return 0;
 }
@@ -202,8 +219,7 @@ select_streams(const struct sl_config *cfg, const struct sl_query_param *q,
 static int
 valid_group(const struct sl_query_param *q)
 {
-	return q->value_len > 0 && q->value_len <= SL_NAME_MAX &&
-	    strcmp(q->value, "*") != 0;
+	return q->value_len > 0 && q->value_len <= SL_NAME_MAX;
 }
 
 static void
@@ -211,35 +227,34 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
     const struct sl_request *req, struct sl_response *resp)
 {
 	const struct sl_config	*cfg = ctx->cfg;
-	struct sl_query_param	*q = NULL;
-	size_t			 nq = 0, n = cfg->nstreams;
-	char			**streams = cfg->streams, **sel = NULL;
-	const char		*group = cfg->consumer_group;
+	struct sl_query_param	*q = NULL, *stream_q = NULL;
+	struct sel		 sel;
+	size_t			 nq = 0, ndisc = 0;
+	char			**disc = NULL, **chosen = NULL;
 	char			 err[160], msg[200];
 
+	memset(&sel, 0, sizeof(sel));
+	sel.streams = cfg->streams;
+	sel.n = cfg->nstreams;
+	sel.group = cfg->consumer_group;
+	sel.all_groups = cfg->all_groups;
 	if (sl_query_parse(req->query, &q, &nq, err, sizeof(err)) == -1) {
 		sl_http_error(resp, 400, "bad_query", err);
 		return;
 	}
 	for (size_t i = 0; i < nq; i++) {
 		if ((rt->params & Q_STREAM) && strcmp(q[i].name, "stream") == 0) {
-			free(sel);
-			sel = NULL;
-			if (select_streams(cfg, &q[i], &sel, &n, err,
-			    sizeof(err)) == -1) {
-				sl_http_error(resp, 400, "bad_query", err);
-				goto out;
-			}
-			streams = sel;
+			stream_q = &q[i];
 		} else if ((rt->params & Q_GROUP) &&
 		    strcmp(q[i].name, "group") == 0) {
 			if (!valid_group(&q[i])) {
 				sl_http_error(resp, 400, "bad_query",
 				    "group: expected a consumer group name "
-				    "(1 to 4096 bytes)");
+				    "(1 to 4096 bytes) or *");
 				goto out;
 			}
-			group = q[i].value;
+			sel.all_groups = strcmp(q[i].value, "*") == 0;
+			sel.group = q[i].value;
 		} else {
 			snprintf(msg, sizeof(msg), "unknown query parameter "
 			    "\"%.40s\"", q[i].name);
@@ -247,9 +262,30 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 			goto out;
 		}
 	}
-	rt->handler(ctx, req, resp, streams, n, group);
+	/* Discovery: the monitored streams are those matching the pattern. */
+	if (cfg->stream_pattern != NULL && rt->params != 0) {
+		int rc = sl_discover(ctx->redis, cfg->stream_pattern,
+		    cfg->discovery_max, &disc, &ndisc, &sel.truncated, NULL);
+		if (rc == -2) {
+			sl_http_error(resp, 500, "internal", "Out of memory");
+			goto out;
+		}
+		sel.redis_down = rc == -1;
+		sel.streams = disc;
+		sel.n = ndisc;
+	}
+	if (stream_q != NULL && !sel.redis_down) {
+		if (select_streams(sel.streams, sel.n, stream_q, &chosen, &sel.n,
+		    err, sizeof(err)) == -1) {
+			sl_http_error(resp, 400, "bad_query", err);
+			goto out;
+		}
+		sel.streams = chosen;
+	}
+	rt->handler(ctx, &sel, resp);
 out:
-	free(sel);
+	free(chosen);
+	sl_names_free(disc, ndisc);
 	sl_query_free(q, nq);
 }
 

@@ -38,6 +38,10 @@ struct sl_config {
 	long long lag_unhealthy;	/* STREAMLAG_LAG_UNHEALTHY */
 	long long stall_ms;		/* STREAMLAG_STALL_MS */
 	int	 redis_timeout_ms;	/* STREAMLAG_REDIS_TIMEOUT_MS */
+	long long lag_count_cap;	/* STREAMLAG_LAG_COUNT_CAP */
+	char	*stream_pattern;	/* STREAMLAG_STREAM_PATTERN, NULL = use streams */
+	long long discovery_max;	/* STREAMLAG_DISCOVERY_MAX */
+	int	 all_groups;		/* STREAMLAG_GROUPS=* */
 
 	/* JWT */
 	char	*jwt_alg;		/* STREAMLAG_JWT_ALG, e.g. "HS256" */

@@ -69,17 +69,26 @@ struct sl_lag_entry {
 	struct sl_group	 group;
 	struct sl_consumer *consumers;
 	size_t		 nconsumers;
-	long long	 lag;		/* -1 when error */
-	int		 lag_exact;
+	long long	 lag;		/* entries left to deliver; -1 when error */
+	int		 lag_exact;	/* 0: more than the count cap are left */
+	long long	 time_lag_ms;	/* age of the oldest undelivered entry */
+	int		 has_time_lag;	/* 0: null (ids are not timestamps) */
+	long long	 oldest_pending_ms;	/* age of the oldest pending entry */
+	int		 has_oldest_pending;
+	long long	 trimmed_unread;	/* counted by Redis, trimmed unread */
+	int		 has_trim_risk;	/* EVENT_TRANSPORT_STREAM_MAX_LEN is set */
+	int		 trim_risk;	/* lag > 80% of it */
 	enum sl_status	 status;
 };
 
 struct sl_lag_report {
-	const char	*group;		/* the monitored group (not owned) */
-	struct sl_lag_entry *entries;
+	const char	*group;		/* the monitored group; NULL with all_groups */
+	int		 all_groups;	/* ?group=* or STREAMLAG_GROUPS=* */
+	int		 truncated;	/* discovery stopped at STREAMLAG_DISCOVERY_MAX */
+	struct sl_lag_entry *entries;	/* one per (stream, group) */
 	size_t		 n;
 	long long	 total_lag;	/* over entries answered without error */
-	long long	 stream_count;
+	long long	 stream_count;	/* streams answered without error */
 	char		*error;		/* whole request failed (Redis unreachable) */
 };
 

@@ -8,7 +8,7 @@ sl_start_redis "$STATE" "$PORT" || exit 1
 R() { redis-cli -p "$PORT" "$@"; }
 PASS='p@ss w:rd/%'	# needs percent-encoding in the URL
 R ACL SETUSER streamlag on ">$PASS" resetkeys '%R~*' resetchannels -@all \
-	'+xinfo|groups' '+xinfo|consumers' '+xinfo|stream' +time +select >/dev/null
+	'+xinfo|groups' '+xinfo|consumers' '+xinfo|stream' +xrange +xpending +scan +time +select >/dev/null
 # The seed's example in database 0, then two of its streams moved to
 # database 2: only what is in database 2 may be read.
 sl_seed_example "$PORT"

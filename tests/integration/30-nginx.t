@@ -26,7 +26,7 @@ curl_status() {
 	curl -s -o "$STATE/body" -D "$STATE/headers" -w '%{http_code}' "$@" "$url"
 }
 header() { tr -d '\r' <"$STATE/headers" | awk -v h="$1" 'BEGIN { IGNORECASE = 1 } tolower($0) ~ "^" tolower(h) ":" { sub(/^[^:]*: */, ""); print }'; }
-noage='del(.. | .idle_ms?, .last_entry_age_ms?)'
+noage='del(.. | .idle_ms?, .last_entry_age_ms?, .time_lag_ms?, .oldest_pending_ms?)'
 
 for path in consumer-lag health streams; do
 	st=$(curl_status "$BASE/api/v1/events/$path" -H "Authorization: Bearer $GOOD")

@@ -203,16 +203,19 @@ lag_seed_example(void **state)
 	lag_is(&r, "{\"streams\":{"
 	    "\"events:chat\":{\"lag\":123,\"consumers\":[\"instance-1\",\"instance-2\"],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":78,"
-	    "\"entries_read\":1123,\"status\":\"degraded\",\"consumer_details\":["
+	    "\"entries_read\":1123,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
+	    "\"trimmed_unread\":0,\"status\":\"degraded\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":39,\"idle_ms\":5,\"inactive_ms\":null},"
 	    "{\"name\":\"instance-2\",\"pending\":39,\"idle_ms\":5,\"inactive_ms\":null}]},"
 	    "\"events:ticket\":{\"lag\":45,\"consumers\":[\"instance-1\"],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":55,"
-	    "\"entries_read\":1045,\"status\":\"healthy\",\"consumer_details\":["
+	    "\"entries_read\":1045,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
+	    "\"trimmed_unread\":0,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":55,\"idle_ms\":5,\"inactive_ms\":null}]},"
 	    "\"events:remote\":{\"lag\":0,\"consumers\":[\"instance-1\"],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
-	    "\"entries_read\":1000,\"status\":\"healthy\",\"consumer_details\":["
+	    "\"entries_read\":1000,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
+	    "\"trimmed_unread\":0,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":0,\"idle_ms\":5,\"inactive_ms\":null}]}},"
 	    "\"total_lag\":168,\"stream_count\":3,\"consumer_group\":\"signalr-consumers\"}");
 }
@@ -233,7 +236,8 @@ lag_optional_fields(void **state)
 	r.stream_count = 1;
 	lag_is(&r, "{\"streams\":{\"s\":{\"lag\":7,\"consumers\":[\"instance-1\"],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":false,\"pending\":3,"
-	    "\"entries_read\":null,\"status\":\"stalled\",\"consumer_details\":["
+	    "\"entries_read\":null,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
+	    "\"trimmed_unread\":0,\"status\":\"stalled\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":3,\"idle_ms\":5,"
 	    "\"inactive_ms\":60000}]}},"
 	    "\"total_lag\":7,\"stream_count\":1,\"consumer_group\":\"g\"}");
@@ -243,7 +247,8 @@ lag_optional_fields(void **state)
 	group_entry(&r.entries[0], "s", 2, NULL, 0, 0, SL_STATUS_STALLED);
 	lag_is(&r, "{\"streams\":{\"s\":{\"lag\":2,\"consumers\":[],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
-	    "\"entries_read\":1002,\"status\":\"stalled\",\"consumer_details\":[]}},"
+	    "\"entries_read\":1002,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
+	    "\"trimmed_unread\":0,\"status\":\"stalled\",\"consumer_details\":[]}},"
 	    "\"total_lag\":0,\"stream_count\":0,\"consumer_group\":\"g\"}");
 }
 
@@ -265,7 +270,8 @@ lag_error_entry(void **state)
 	lag_is(&r, "{\"streams\":{"
 	    "\"events:chat\":{\"lag\":5,\"consumers\":[\"instance-1\"],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
-	    "\"entries_read\":1005,\"status\":\"healthy\",\"consumer_details\":["
+	    "\"entries_read\":1005,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
+	    "\"trimmed_unread\":0,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":0,\"idle_ms\":5,\"inactive_ms\":null}]},"
 	    "\"events:ticket\":{\"lag\":-1,\"consumers\":[],"
 	    "\"error\":\"no such key\",\"group\":\"signalr-consumers\","
@@ -349,7 +355,8 @@ lag_hostile_names(void **state)
 	assert_string_equal(s, "{\"streams\":{"
 	    "\"a\\\"b\\nc" R "\":{\"lag\":1,\"consumers\":[\"c\\u0000\\u0001/\\t\"],"
 	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
-	    "\"entries_read\":1001,\"status\":\"healthy\",\"consumer_details\":["
+	    "\"entries_read\":1001,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
+	    "\"trimmed_unread\":0,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"c\\u0000\\u0001/\\t\",\"pending\":0,\"idle_ms\":5,"
 	    "\"inactive_ms\":null}]},"
 	    "\"k" R "z\":{\"lag\":0,\"consumers\":[],\"group\":\"g/\\\"1\\\"\","
@@ -580,6 +587,56 @@ model_ownership(void **state)
 	sl_lag_entry_free(&e);
 }
 
+/* ?group=*: a stream holds each of its groups; its lag is the largest. */
+static void
+lag_all_groups(void **state)
+{
+	const char *c1[] = { "instance-1" }, *c2[] = { "instance-1", "worker" };
+	struct sl_lag_report r;
+
+	(void)state;
+	report_init(&r, NULL, 4);
+	r.all_groups = 1;
+	r.truncated = 1;
+	group_entry(&r.entries[0], "events:chat", 123, c1, 1, 4,
+	    SL_STATUS_DEGRADED);
+	group_entry(&r.entries[1], "events:chat", 7, c2, 2, 0,
+	    SL_STATUS_HEALTHY);
+	set_name(&r.entries[1].group.name, "audit");
+	r.entries[1].has_time_lag = 1;
+	r.entries[1].time_lag_ms = 2500;
+	r.entries[1].has_oldest_pending = 1;
+	r.entries[1].oldest_pending_ms = 900;
+	r.entries[1].trimmed_unread = 40;
+	r.entries[1].has_trim_risk = 1;
+	no_group_entry(&r.entries[2], "events:quiet");
+	error_entry(&r.entries[3], "events:gone", "no such key");
+	r.total_lag = 130;
+	r.stream_count = 2;
+	lag_is(&r, "{\"streams\":{"
+	    "\"events:chat\":{\"lag\":123,\"consumers\":[\"instance-1\",\"worker\"],"
+	    "\"status\":\"degraded\",\"groups\":{"
+	    "\"signalr-consumers\":{\"lag\":123,\"consumers\":[\"instance-1\"],"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":4,"
+	    "\"entries_read\":1123,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
+	    "\"trimmed_unread\":0,\"status\":\"degraded\",\"consumer_details\":["
+	    "{\"name\":\"instance-1\",\"pending\":4,\"idle_ms\":5,\"inactive_ms\":null}]},"
+	    "\"audit\":{\"lag\":7,\"consumers\":[\"instance-1\",\"worker\"],"
+	    "\"group\":\"audit\",\"lag_exact\":true,\"pending\":0,"
+	    "\"entries_read\":1007,\"time_lag_ms\":2500,\"oldest_pending_ms\":900,"
+	    "\"trimmed_unread\":40,\"trim_risk\":false,\"status\":\"healthy\","
+	    "\"consumer_details\":["
+	    "{\"name\":\"instance-1\",\"pending\":0,\"idle_ms\":5,\"inactive_ms\":null},"
+	    "{\"name\":\"worker\",\"pending\":0,\"idle_ms\":5,\"inactive_ms\":null}]}}},"
+	    "\"events:quiet\":{\"lag\":0,\"consumers\":[],\"lag_exact\":true,"
+	    "\"pending\":0,\"status\":\"no_group\",\"groups\":{}},"
+	    "\"events:gone\":{\"lag\":-1,\"consumers\":[],\"error\":\"no such key\","
+	    "\"status\":\"error\",\"groups\":{}}},"
+	    "\"total_lag\":130,\"stream_count\":2,\"consumer_group\":\"*\","
+	    "\"truncated\":true}");
+	sl_lag_report_free(&r);
+}
+
 int
 main(void)
 {
@@ -598,6 +655,7 @@ main(void)
 		cmocka_unit_test(error_body),
 		cmocka_unit_test(streams_body),
 		cmocka_unit_test(model_ownership),
+		cmocka_unit_test(lag_all_groups),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
