@@ -264,6 +264,9 @@ sl_lag_followup(const struct sl_lag_entry *e, int all_groups,
 		 * gives the exact figure, trimmed entries excluded. */
 		need |= SL_NEED_RANGE;
 		*range_count = e->group.lag < cap + 1 ? e->group.lag : cap + 1;
+		/* Beyond the cap only Redis's rule can still make it exact. */
+		if (e->group.lag > cap)
+			need |= SL_NEED_STREAM;
 	}
 	if (e->group.pending > 0)
 		need |= SL_NEED_PENDING;
@@ -303,13 +306,31 @@ range_id(const redisReply *r, size_t i)
 	return e->element[0];
 }
 
+/* The stream's length when the group is behind its first entry (every
+ * entry is then left to deliver: Redis's own rule, no count needed), else
+ * -1.  stream is the XINFO STREAM reply, or NULL. */
+static long long
+behind_first(const struct sl_lag_entry *e, const redisReply *stream)
+{
+	struct sl_stream_info	 si;
+	char			 err[128];
+
+	if (stream == NULL || stream->type == REDIS_REPLY_ERROR ||
+	    sl_xinfo_stream(stream, &si, err, sizeof(err)) == -1)
+		return -1;
+	if (si.first_entry_id[0] == '\0' ||
+	    sl_id_cmp(e->group.last_delivered_id, si.first_entry_id) < 0)
+		return si.length;
+	return -1;
+}
+
 int
 sl_lag_entry_finish(struct sl_lag_entry *e, const redisReply *consumers,
     const redisReply *range, const redisReply *stream,
     const redisReply *pending, long long now_ms,
     const struct sl_thresholds *t)
 {
-	long long	 cap = count_cap(t), cnt, redis_lag = e->group.lag;
+	long long	 cap = count_cap(t), cnt, redis_lag = e->group.lag, behind;
 	int		 known = e->group.lag_state == SL_LAG_KNOWN;
 	char		 err[256];
 	const redisReply *first;
@@ -366,22 +387,19 @@ sl_lag_entry_finish(struct sl_lag_entry *e, const redisReply *consumers,
 		} else if (asked == redis_lag) {
 			e->lag = redis_lag;
 			e->lag_exact = 1;
+		} else if ((behind = behind_first(e, stream)) >= 0) {
+			e->lag = behind;
+			e->lag_exact = 1;
+			e->trimmed_unread = redis_lag > behind ? redis_lag - behind : 0;
 		} else {
 			/* More than the cap are left: Redis's figure, unverified. */
 			e->lag = redis_lag;
 			e->lag_exact = 0;
 		}
 	} else {
-		struct sl_stream_info si;
-
 		e->lag_exact = 1;
-		if (stream != NULL && stream->type != REDIS_REPLY_ERROR &&
-		    sl_xinfo_stream(stream, &si, err, sizeof(err)) == 0 &&
-		    (si.first_entry_id[0] == '\0' ||
-		    sl_id_cmp(e->group.last_delivered_id, si.first_entry_id) < 0)) {
-			/* Behind the first entry (Redis's own rule): every entry
-			 * of the stream is left to deliver. */
-			e->lag = si.length;
+		if ((behind = behind_first(e, stream)) >= 0) {
+			e->lag = behind;
 		} else if (range == NULL) {
 			if (set_error(e, "lag unknown: no reply to count "
 			    "entries") == -1)

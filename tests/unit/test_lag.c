@@ -232,14 +232,27 @@ count_cap_gives_lower_bound(void **state)
 	assert_int_equal(e.lag_exact, 0);
 	sl_lag_entry_free(&e);
 
-	/* A known lag beyond the cap stays Redis's, marked unverified. */
+	/* A known lag beyond the cap stays Redis's, marked unverified... */
 	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(20)),
 	    t_arr(1, consumer("c", 0, 1)), &t);
-	assert_int_equal(sl_lag_followup(&e, 0, &t, &k), SL_NEED_RANGE);
+	assert_int_equal(sl_lag_followup(&e, 0, &t, &k),
+	    SL_NEED_RANGE | SL_NEED_STREAM);
 	assert_int_equal(k, 6);
-	finish(&e, range_reply(6, NOW - 1000), NULL, NULL, &t);
+	finish(&e, range_reply(6, NOW - 1000), t_arr(4, t_str("length"),
+	    t_int(30), t_str("first-entry"), t_arr(2, t_str("1799999998000-0"),
+	    t_arr(0))), NULL, &t);
 	assert_int_equal(e.lag, 20);
 	assert_int_equal(e.lag_exact, 0);
+	sl_lag_entry_free(&e);
+	/* ... unless the group is behind the first entry: then XLEN. */
+	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(20)),
+	    t_arr(1, consumer("c", 0, 1)), &t);
+	finish(&e, range_reply(6, NOW - 1000), t_arr(4, t_str("length"),
+	    t_int(12), t_str("first-entry"), t_arr(2, t_str("1799999999500-0"),
+	    t_arr(0))), NULL, &t);
+	assert_int_equal(e.lag, 12);
+	assert_int_equal(e.lag_exact, 1);
+	assert_int_equal(e.trimmed_unread, 8);
 	sl_lag_entry_free(&e);
 	/* ... unless fewer are left than the cap: then it is exact. */
 	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(20)),
