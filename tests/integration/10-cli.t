@@ -61,6 +61,16 @@ is "$rc:$out" '1:{"error":"No such endpoint","code":"not_found"}' "get unknown p
 out=$("$SL_BIN" get '/api/v1/events/consumer-lag?bogus=1'); rc=$?
 is "$rc:$out" '1:{"error":"unknown query parameter \"bogus\"","code":"bad_query"}' "get bad query: 400 body, exit 1"
 
+# get with nothing listening where REDIS_URL points: exit 1, the seed's
+# unhealthy body, and no usage line on stderr.
+closed=$(sl_free_port)
+out=$(REDIS_URL="redis://127.0.0.1:$closed/0" "$SL_BIN" get /api/v1/events/health 2>"$STATE/down.err"); rc=$?
+is "$rc:$out" '1:{"status":"unhealthy","redis_connected":false,"error":"Cannot connect to Redis","code":"redis_unavailable"}' \
+	"get with Redis down: exit 1 and the unhealthy body"
+out=$(REDIS_URL="redis://127.0.0.1:$closed/0" "$SL_BIN" get /api/v1/events/streams 2>/dev/null); rc=$?
+is "$rc:$out" '1:{"error":"Cannot connect to Redis","code":"redis_unavailable"}' \
+	"get streams with Redis down: exit 1 and the error shape"
+
 # token: an HS256 JWT with sub, iat and exp = iat + ttl.
 tok=$("$SL_BIN" token --sub prometheus --ttl 600); rc=$?
 payload=$(cut -d. -f2 <<<"$tok" | tr '_-' '/+')

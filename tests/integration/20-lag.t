@@ -16,19 +16,22 @@ noidle='del(.. | .idle_ms?, .time_lag_ms?, .oldest_pending_ms?)'
 # Expected values from the data written above.
 chat_len=$(R XLEN events:chat); ticket_len=$(R XLEN events:ticket)
 remote_len=$(R XLEN events:remote)
-chat_lag=$((chat_len - 50 - 27)); ticket_lag=$((ticket_len - 55))
-remote_lag=$((remote_len - 10))
+# Delivered per consumer, as sl_seed_example reads them.
+chat_i1=50 chat_i2=27 ticket_i1=55 remote_i1=10
+chat_read=$((chat_i1 + chat_i2))
+chat_lag=$((chat_len - chat_read)); ticket_lag=$((ticket_len - ticket_i1))
+remote_lag=$((remote_len - remote_i1))
 total=$((chat_lag + ticket_lag + remote_lag))
 is "$chat_lag/$ticket_lag/$remote_lag/$total" "123/45/0/168" "the seed's example was built"
 
 expected=$(cat <<JSON
 {"streams":{
- "events:chat":{"lag":$chat_lag,"consumers":["instance-1","instance-2"],"group":"signalr-consumers","lag_exact":true,"pending":77,"entries_read":77,"trimmed_unread":0,"status":"degraded",
-  "consumer_details":[{"name":"instance-1","pending":50,"inactive_ms":null},{"name":"instance-2","pending":27,"inactive_ms":null}]},
- "events:ticket":{"lag":$ticket_lag,"consumers":["instance-1"],"group":"signalr-consumers","lag_exact":true,"pending":55,"entries_read":55,"trimmed_unread":0,"status":"healthy",
-  "consumer_details":[{"name":"instance-1","pending":55,"inactive_ms":null}]},
- "events:remote":{"lag":$remote_lag,"consumers":["instance-1"],"group":"signalr-consumers","lag_exact":true,"pending":10,"entries_read":10,"trimmed_unread":0,"status":"healthy",
-  "consumer_details":[{"name":"instance-1","pending":10,"inactive_ms":null}]}},
+ "events:chat":{"lag":$chat_lag,"consumers":["instance-1","instance-2"],"group":"signalr-consumers","lag_exact":true,"pending":$chat_read,"entries_read":$chat_read,"trimmed_unread":0,"status":"degraded",
+  "consumer_details":[{"name":"instance-1","pending":$chat_i1,"inactive_ms":null},{"name":"instance-2","pending":$chat_i2,"inactive_ms":null}]},
+ "events:ticket":{"lag":$ticket_lag,"consumers":["instance-1"],"group":"signalr-consumers","lag_exact":true,"pending":$ticket_i1,"entries_read":$ticket_i1,"trimmed_unread":0,"status":"healthy",
+  "consumer_details":[{"name":"instance-1","pending":$ticket_i1,"inactive_ms":null}]},
+ "events:remote":{"lag":$remote_lag,"consumers":["instance-1"],"group":"signalr-consumers","lag_exact":true,"pending":$remote_i1,"entries_read":$remote_i1,"trimmed_unread":0,"status":"healthy",
+  "consumer_details":[{"name":"instance-1","pending":$remote_i1,"inactive_ms":null}]}},
  "total_lag":$total,"stream_count":3,"consumer_group":"signalr-consumers"}
 JSON
 )
@@ -45,11 +48,15 @@ is "$(jq '[.. | .idle_ms? | select(. != null) | select(type == "number" and . >=
 	"idle_ms is a non-negative integer for each of the 4 consumers"
 
 health=$(get /api/v1/events/health); rc=$?
-json_is "$health" '{"status":"degraded","redis_connected":true,"transport_mode":"http","streams":{"healthy":2,"degraded":1,"unhealthy":0,"stalled":0,"no_group":0},"max_lag":123,"total_lag":168,"consumer_group":"signalr-consumers"}' \
+json_is "$health" "{\"status\":\"degraded\",\"redis_connected\":true,\"transport_mode\":\"http\",\"streams\":{\"healthy\":2,\"degraded\":1,\"unhealthy\":0,\"stalled\":0,\"no_group\":0},\"max_lag\":$chat_lag,\"total_lag\":$total,\"consumer_group\":\"signalr-consumers\"}" \
 	"health body"
 is "$rc" 0 "health: degraded is 2xx"
-is "$(EVENT_TRANSPORT_USE_REDIS_STREAMS=yes get /api/v1/events/health | jq -r .transport_mode)" \
-	redis_streams "transport_mode follows EVENT_TRANSPORT_USE_REDIS_STREAMS"
+for v in true yes TRUE 1 on; do
+	is "$(EVENT_TRANSPORT_USE_REDIS_STREAMS=$v get /api/v1/events/health | jq -r .transport_mode)" \
+		redis_streams "transport_mode with EVENT_TRANSPORT_USE_REDIS_STREAMS=$v"
+done
+is "$(EVENT_TRANSPORT_USE_REDIS_STREAMS=false get /api/v1/events/health | jq -r .transport_mode)" \
+	http "transport_mode with EVENT_TRANSPORT_USE_REDIS_STREAMS=false"
 
 # streams: each field against what Redis itself says.
 streams=$(get /api/v1/events/streams)
