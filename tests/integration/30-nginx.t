@@ -41,6 +41,22 @@ st=$(curl_status "$BASE/api/v1/events/consumer-lag" -H "Authorization: Bearer $G
 is "$(jq -c '[.total_lag, .stream_count, .streams["events:chat"].lag, .streams["events:ticket"].lag, .streams["events:remote"].lag]' "$STATE/body")" \
 	"[168,3,123,45,0]" "consumer-lag numbers through nginx"
 
+# The socket: mode 0660; group www-data (nginx's workers) as root, else the
+# user's own group.
+want_group=$(id -gn); sl_is_root && want_group=www-data
+is "$(stat -c '%a %G' "$SOCK")" "660 $want_group" "the socket is mode 0660, group $want_group"
+
+# The placeholder page and its stylesheet, with the security headers.
+st=$(curl_status "$BASE/")
+is "$st:$(header Content-Type)" "200:text/html" "/ serves www/index.html"
+is "$(cat "$STATE/body")" "$(cat "$SL_ROOT/www/index.html")" "/ is the repository's page"
+like "$(cat "$STATE/body")" 'href="/api/v1/events/consumer-lag"' "the page links the API"
+is "$(header X-Content-Type-Options):$(header X-Frame-Options)" "nosniff:DENY" "security headers on static files"
+st=$(curl_status "$BASE/app.css")
+is "$st:$(header Content-Type)" "200:text/css" "/app.css"
+st=$(curl_status "$BASE/nope.html")
+is "$st" 404 "a missing static file is a 404"
+
 # Unauthenticated liveness.
 st=$(curl_status "$BASE/healthz")
 is "$st:$(cat "$STATE/body")" '200:{"status":"ok"}' "/healthz needs no token"
@@ -48,9 +64,20 @@ is "$st:$(cat "$STATE/body")" '200:{"status":"ok"}' "/healthz needs no token"
 # 404, 405 with Allow, 400: one error shape.
 st=$(curl_status "$BASE/api/v1/events/nope" -H "Authorization: Bearer $GOOD")
 is "$st:$(cat "$STATE/body")" '404:{"error":"No such endpoint","code":"not_found"}' "unknown path: 404"
-for m in POST DELETE PUT; do
+for m in POST DELETE PUT PATCH; do
 	st=$(curl_status "$BASE/api/v1/events/consumer-lag" -X "$m" -H "Authorization: Bearer $GOOD")
-	is "$st:$(jq -r .code "$STATE/body"):$(header Allow)" "405:method_not_allowed:GET, HEAD" "$m: 405 with Allow"
+	is "$st:$(jq -r .code "$STATE/body")" "405:method_not_allowed" "$m: 405 method_not_allowed"
+	allow=$(header Allow)
+	like "$allow" '(^|, )GET(,|$)' "$m: Allow names GET ($allow)"
+done
+# Allow must not promise what is refused: each method it names is served.
+for m in $(tr -d ' ' <<<"$allow" | tr ',' ' '); do
+	if [ "$m" = HEAD ]; then
+		st=$(curl_status "$BASE/api/v1/events/consumer-lag" -I -H "Authorization: Bearer $GOOD")
+	else
+		st=$(curl_status "$BASE/api/v1/events/consumer-lag" -X "$m" -H "Authorization: Bearer $GOOD")
+	fi
+	is "$st" 200 "$m, named in Allow, is served"
 done
 st=$(curl_status "$BASE/api/v1/events/consumer-lag?bogus=1" -H "Authorization: Bearer $GOOD")
 is "$st:$(jq -r .code "$STATE/body")" "400:bad_query" "unknown query parameter: 400"
@@ -58,8 +85,10 @@ st=$(curl_status "$BASE/api/v1/events/consumer-lag?stream=%zz" -H "Authorization
 is "$st:$(jq -r .code "$STATE/body")" "400:bad_query" "bad escape: 400"
 
 # Every refusal: 401, WWW-Authenticate, no detail, and the worker serves on.
+REFUSED=0
 refused() {
 	local desc=$1 token=$2 st
+	REFUSED=$((REFUSED + 1))
 	if [ -n "$token" ]; then
 		st=$(curl_status "$BASE/api/v1/events/consumer-lag" -H "Authorization: Bearer $token")
 	else
@@ -86,6 +115,30 @@ refused "exp as a string" "$(jwt "$HS" "$(claims '{exp: "9999999999"}')" "$KEY")
 refused "future nbf" "$(jwt "$HS" "$(claims '{exp: ($now + 600), nbf: ($now + 300)}')" "$KEY")"
 refused "wrong iss" "$(jwt "$HS" "$(claims '{exp: ($now + 600), iss: "https://evil.example"}')" "$KEY")"
 refused "wrong aud" "$(jwt "$HS" "$(claims '{exp: ($now + 600), aud: "someone-else"}')" "$KEY")"
+# sized_token LENGTH: a valid token of exactly LENGTH bytes, through a
+# padding claim (base64url lengths are never 1 mod 4, so a kid in the header
+# shifts the total when needed).
+sized_token() {
+	local want=$1 pad tok h kid base json0
+	json0=$(claims '{exp: ($now + 600), pad: ""}')
+	for kid in "" k kk kkk; do
+		h='{"alg":"HS256","typ":"JWT"'${kid:+",\"kid\":\"$kid\""}'}'
+		tok=$(jwt "$h" "$json0" "$KEY")
+		# unpadded base64 of n bytes has (4n + 2) / 3 characters
+		base=$(( ${#tok} - (4 * ${#json0} + 2) / 3 ))
+		for ((pad = 0; base + (4 * (${#json0} + pad) + 2) / 3 < want; pad++)); do :; done
+		(( base + (4 * (${#json0} + pad) + 2) / 3 == want )) || continue
+		tok=$(jwt "$h" "$(claims "{exp: (\$now + 600), pad: \"$(head -c "$pad" /dev/zero | tr '\0' p)\"}")" "$KEY")
+		printf '%s' "$tok"
+		return 0
+	done
+	return 1
+}
+at_limit=$(sized_token 8192); past_limit=$(sized_token 8193)
+is "${#at_limit}:${#past_limit}" "8192:8193" "valid tokens of 8192 and 8193 bytes made"
+st=$(curl_status "$BASE/api/v1/events/health" -H "Authorization: Bearer $at_limit")
+is "$st" 200 "a valid token of 8192 bytes (the limit) is accepted"
+refused "a valid token of 8193 bytes (the limit + 1)" "$past_limit"
 big=$(head -c 3000 /dev/zero | tr '\0' a)
 refused "oversized (9002 bytes)" "$big.$big.$big"
 refused "garbage" "not-a-jwt"
@@ -104,8 +157,9 @@ for i in $(seq 20); do
 	[ "$st" = 200 ] || fails=$((fails + 1))
 done
 is "$fails" 0 "20 more requests after the refusals: all 200"
-is "$(grep -c 'event=auth_refused' "$STATE/streamlag.log")" 13 "each refused token logged once"
-is "$(grep -c 'event=auth_refused reason="too long"' "$STATE/streamlag.log")" 1 "the oversized token was refused for its size"
+# The request without any token is not a refused token.
+is "$(grep -c 'event=auth_refused' "$STATE/streamlag.log")" "$((REFUSED - 1))" "each refused token logged once"
+is "$(grep -c 'event=auth_refused reason="too long"' "$STATE/streamlag.log")" 2 "both oversized tokens were refused for their size"
 ok "$(grep -q "$GOOD" "$STATE/streamlag.log"; [ $? -eq 1 ]; echo $?)" "no token in the log"
 
 done_testing
