@@ -167,6 +167,56 @@ reply_at(const struct sl_pipeline *p, int idx)
 	return idx < 0 ? NULL : p->replies[idx];
 }
 
+/* Batch 1 as it arrives: TIME, then per stream XINFO GROUPS (and XINFO
+ * CONSUMERS of the one group), each stream's entry made as soon as its
+ * replies are in. */
+struct batch1 {
+	struct sl_lag_report	*report;
+	const struct sl_lag_query *q;
+	char *const		*streams;
+	size_t			 cap;		/* entries allocated */
+	size_t			 glen;
+	redisReply		*groups;	/* waiting for its CONSUMERS reply */
+	long long		 now_ms;
+	int			 oom;
+};
+
+static void
+on_batch1(void *arg, size_t idx, redisReply *reply)
+{
+	struct batch1		*b = arg;
+	const struct sl_lag_query *q = b->q;
+	size_t			 s;
+	struct sl_lag_entry	*e;
+
+	if (idx == 0) {
+		b->now_ms = time_ms(reply);
+		goto done;
+	}
+	if (b->oom)
+		goto done;
+	if (q->all_groups) {
+		s = idx - 1;
+		if (entries_all_groups(b->report, &b->cap, b->streams[s], reply,
+		    q->t) == -1)
+			b->oom = 1;
+		goto done;
+	}
+	s = (idx - 1) / 2;
+	if ((idx - 1) % 2 == 0) {
+		b->groups = reply;	/* kept until the CONSUMERS reply */
+		return;
+	}
+	if ((e = new_entry(b->report, &b->cap)) == NULL ||
+	    sl_bytes_set(&e->stream, b->streams[s], strlen(b->streams[s])) == -1 ||
+	    sl_lag_entry_fill(e, q->group, b->glen, b->groups, reply, q->t) == -1)
+		b->oom = 1;
+	freeReplyObject(b->groups);
+	b->groups = NULL;
+done:
+	freeReplyObject(reply);
+}
+
 int
 sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
     const struct sl_lag_query *q, struct sl_lag_report *report,
@@ -174,17 +224,22 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 {
 	struct sl_pipeline	 p;
 	struct followup		*fu = NULL;
+	struct batch1		 b1;
 	const char		*targv[1] = { "TIME" };
-	size_t			 tlen[1] = { 4 }, cap = 0, i, first2;
-	size_t			 per = q->all_groups ? 1 : 2;
-	size_t			 glen = q->group != NULL ? strlen(q->group) : 0;
-	long long		 now_ms, count;
+	size_t			 tlen[1] = { 4 }, i, first2;
+	long long		 count;
 	int			 rc = -2;
 
 	memset(report, 0, sizeof(*report));
 	report->group = q->all_groups ? NULL : q->group;
 	report->all_groups = q->all_groups;
 	sl_pipeline_init(&p, r);
+	memset(&b1, 0, sizeof(b1));
+	b1.report = report;
+	b1.q = q;
+	b1.streams = streams;
+	b1.glen = q->group != NULL ? strlen(q->group) : 0;
+	b1.now_ms = -1;
 
 	/* Batch 1: TIME, and XINFO GROUPS (+ CONSUMERS of the one group) of
 	 * every stream. */
@@ -195,32 +250,23 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		const char *gargv[] = { "XINFO", "GROUPS", streams[i] };
 		size_t glens[] = { 5, 6, slen };
 		const char *cargv[] = { "XINFO", "CONSUMERS", streams[i], q->group };
-		size_t clens[] = { 5, 9, slen, glen };
+		size_t clens[] = { 5, 9, slen, b1.glen };
 
 		if (sl_pipeline_add(&p, 3, gargv, glens) == -1 ||
 		    (!q->all_groups && sl_pipeline_add(&p, 4, cargv, clens) == -1))
 			goto out;
 	}
+	p.on_reply = on_batch1;
+	p.arg = &b1;
 	if (sl_pipeline_exec(&p) == -1) {
+		if (b1.groups != NULL)
+			freeReplyObject(b1.groups);
 		rc = report_down(report, streams, nstreams);
 		goto out;
 	}
-	now_ms = time_ms(p.replies[0]);
-	for (i = 0; i < nstreams; i++) {
-		const redisReply *g = p.replies[1 + per * i];
-		struct sl_lag_entry *e;
-
-		if (q->all_groups) {
-			if (entries_all_groups(report, &cap, streams[i], g, q->t) == -1)
-				goto out;
-			continue;
-		}
-		if ((e = new_entry(report, &cap)) == NULL ||
-		    sl_bytes_set(&e->stream, streams[i], strlen(streams[i])) == -1 ||
-		    sl_lag_entry_fill(e, q->group, glen, g, p.replies[2 + per * i],
-		    q->t) == -1)
-			goto out;
-	}
+	p.on_reply = NULL;
+	if (b1.oom)
+		goto out;
 
 	/* Batch 2, only for the groups that need it: counting, the first
 	 * undelivered entry, the oldest pending one, consumers (?group=*). */
@@ -237,11 +283,16 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		rc = report_down(report, streams, nstreams);
 		goto out;
 	}
-	for (i = 0; i < report->n; i++)
+	for (i = 0; i < report->n; i++) {
 		if (sl_lag_entry_finish(&report->entries[i], reply_at(&p, fu[i].idx[0]),
 		    reply_at(&p, fu[i].idx[1]), reply_at(&p, fu[i].idx[2]),
-		    reply_at(&p, fu[i].idx[3]), now_ms, q->t) == -1)
+		    reply_at(&p, fu[i].idx[3]), b1.now_ms, q->t) == -1)
 			goto out;
+		for (int k = 0; k < 4; k++)	/* done with them */
+			if (fu[i].idx[k] >= 0)
+				sl_pipeline_release(&p, (size_t)fu[i].idx[k],
+				    (size_t)fu[i].idx[k] + 1);
+	}
 	sl_lag_report_totals(report);
 	rc = 0;
 out:

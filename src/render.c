@@ -1,22 +1,16 @@
 /*
- * Reports into JSON with json-c, never printf'd by hand.
- *
- * Ownership (json-c): json_object_object_add and json_object_array_add take
- * the reference to the value they are given, so a finished tree is released
- * by putting its root alone.  When an add fails the value is still ours, and
- * the helpers below put it, so callers only ever clean up the root.
+ * Reports into JSON, through the streaming writer of jsonw.c (escaping and
+ * UTF-8 handled there; nothing here formats JSON by hand).  The answers are
+ * written straight out instead of as a json-c tree: for 10 000 streams the
+ * tree's allocations cost more than asking Redis.
  */
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "streamlag/jsonw.h"
 #include "streamlag/render.h"
-
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 static const char replacement[] = "\xEF\xBF\xBD";	/* U+FFFD */
 
@@ -44,336 +38,220 @@ status_name(enum sl_status s)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when it is
- * ill-formed, with *skip set to the length of its maximal subpart: the
- * longest prefix that could still have begun a valid sequence.  Replacing
- * each maximal subpart by one U+FFFD is the practice Unicode (chapter 3,
- * "U+FFFD Substitution of Maximal Subparts") and WHATWG recommend, so our
- * output matches what browsers and Python's decoder show.
+ * Object keys made from names.  Names are bytes; as keys they are made valid
+ * UTF-8, and two names can then become the same key.  The later one goes
+ * under key + U+FFFD + "#N" (the first free N from 2) instead of silently
+ * replacing the first; U+FFFD marks the key as made up.  Distinct names that
+ * need no change cannot collide, so the set is only kept when some do.
  */
-static size_t
-utf8_seq(const unsigned char *p, size_t left, size_t *skip)
+struct keyset {
+	char	**slots;	/* open addressing; NULL = free */
+	size_t	 cap, n;
+	int	 active;
+};
+
+static int
+needs_change(const struct sl_bytes *b)
 {
-	unsigned char	 c = p[0], lo = 0x80, hi = 0xBF;
-	size_t		 n, k;
-
-	*skip = 1;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		if (c == 0xE0)
-			lo = 0xA0;	/* below: overlong */
-		else if (c == 0xED)
-			hi = 0x9F;	/* above: surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		if (c == 0xF0)
-			lo = 0x90;	/* below: overlong */
-		else if (c == 0xF4)
-			hi = 0x8F;	/* above: beyond U+10FFFF */
-	} else
-		return 0;	/* C0, C1, F5-FF, or a lone continuation */
-	for (k = 1; k < n && k < left; k++) {
-		unsigned char b = p[k];
-
-		if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
-			break;
-	}
-	if (k == n)
-		return n;
-	*skip = k;
+	for (size_t i = 0; i < b->len; i++)
+		if ((unsigned char)b->p[i] >= 0x80 || b->p[i] == '\0')
+			return 1;
 	return 0;
 }
 
-char *
-sl_utf8_sanitize(const char *s, size_t len, int nul_ok, size_t *outlen)
+static uint64_t
+hash(const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	char			*out;
-	size_t			 i = 0, o = 0, n, skip;
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
 
-	/* Worst case every byte becomes three. */
-	if (len > (SIZE_MAX - 1) / 3 || (out = malloc(len * 3 + 1)) == NULL)
-		return NULL;
-	while (i < len) {
-		n = utf8_seq(p + i, len - i, &skip);
-		if (n == 1 && p[i] == '\0' && !nul_ok)
-			n = 0;
-		if (n == 0) {
-			memcpy(out + o, replacement, 3);
-			o += 3;
-			i += skip;
-		} else {
-			memcpy(out + o, p + i, n);
-			o += n;
-			i += n;
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* 1 when key is new (and now in the set), 0 when present, -1 out of memory. */
+static int
+keyset_add(struct keyset *ks, const char *key)
+{
+	size_t i;
+
+	if (ks->n * 2 >= ks->cap) {
+		size_t ncap = ks->cap ? ks->cap * 2 : 64;
+		char **ns = calloc(ncap, sizeof(*ns));
+		if (ns == NULL)
+			return -1;
+		for (size_t k = 0; k < ks->cap; k++)
+			if (ks->slots[k] != NULL) {
+				for (i = hash(ks->slots[k]) & (ncap - 1); ns[i] != NULL;
+				    i = (i + 1) & (ncap - 1))
+					;
+				ns[i] = ks->slots[k];
+			}
+		free(ks->slots);
+		ks->slots = ns;
+		ks->cap = ncap;
+	}
+	for (i = hash(key) & (ks->cap - 1); ks->slots[i] != NULL;
+	    i = (i + 1) & (ks->cap - 1))
+		if (strcmp(ks->slots[i], key) == 0)
+			return 0;
+	if ((ks->slots[i] = strdup(key)) == NULL)
+		return -1;
+	ks->n++;
+	return 1;
+}
+
+static void
+keyset_free(struct keyset *ks)
+{
+	for (size_t i = 0; i < ks->cap; i++)
+		free(ks->slots[i]);
+	free(ks->slots);
+	memset(ks, 0, sizeof(*ks));
+}
+
+static void
+named_key(struct sl_jw *w, struct keyset *ks, const struct sl_bytes *name)
+{
+	const char	*p = name->p != NULL ? name->p : "";
+	size_t		 len = name->p != NULL ? name->len : 0, klen;
+	char		*key, *alt;
+	int		 rc;
+
+	if (!ks->active) {
+		sl_jw_key_bytes(w, p, len);
+		return;
+	}
+	if ((key = sl_utf8_sanitize(p, len, 0, &klen)) == NULL) {
+		w->err = 1;
+		return;
+	}
+	if ((rc = keyset_add(ks, key)) == 0) {
+		size_t altlen = klen + sizeof(replacement) + 24;
+		if ((alt = malloc(altlen)) == NULL) {
+			free(key);
+			w->err = 1;
+			return;
 		}
-	}
-	out[o] = '\0';
-	if (outlen != NULL)
-		*outlen = o;
-	return out;
-}
-
-/* A JSON string from bytes: a NUL stays a NUL, which json-c writes as
- * \u0000 because it is given the length. */
-static json_object *
-jstr_bytes(const char *p, size_t len)
-{
-	json_object	*j = NULL;
-	char		*clean;
-	size_t		 n;
-
-	if ((clean = sl_utf8_sanitize(p != NULL ? p : "", p != NULL ? len : 0,
-	    1, &n)) == NULL)
-		return NULL;
-	if (n <= INT_MAX)
-		j = json_object_new_string_len(clean, (int)n);
-	free(clean);
-	return j;
-}
-
-/* NULL renders as "": these fields are always strings in the contract. */
-static json_object *
-jstr(const char *s)
-{
-	return jstr_bytes(s, s != NULL ? strlen(s) : 0);
-}
-
-/* Adds val under key; a NULL val is an allocation that failed, not a JSON
- * null (add_null says that).  Returns 0, or -1 with val released. */
-static int
-add(json_object *o, const char *key, json_object *val)
-{
-	if (val == NULL)
-		return -1;
-	if (json_object_object_add(o, key, val) != 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-add_null(json_object *o, const char *key)
-{
-	return json_object_object_add(o, key, NULL) != 0 ? -1 : 0;
-}
-
-static int
-add_str(json_object *o, const char *key, const char *s)
-{
-	return add(o, key, jstr(s));
-}
-
-static int
-add_bytes(json_object *o, const char *key, const struct sl_bytes *b)
-{
-	return add(o, key, jstr_bytes(b->p, b->len));
-}
-
-static int
-add_int(json_object *o, const char *key, long long v)
-{
-	return add(o, key, json_object_new_int64(v));
-}
-
-static int
-add_bool(json_object *o, const char *key, int v)
-{
-	return add(o, key, json_object_new_boolean(v != 0));
-}
-
-/* An optional integer: null when absent. */
-static int
-add_opt_int(json_object *o, const char *key, int present, long long v)
-{
-	return present ? add_int(o, key, v) : add_null(o, key);
-}
-
-/* A stream id: null when Redis gave none (""). */
-static int
-add_id(json_object *o, const char *key, const char *id)
-{
-	return id[0] == '\0' ? add_null(o, key) : add_str(o, key, id);
-}
-
-static int
-push(json_object *arr, json_object *val)
-{
-	if (val == NULL)
-		return -1;
-	if (json_object_array_add(arr, val) != 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Adds val under a name that is bytes.  Keys are C strings to json-c, so a
- * NUL becomes U+FFFD too.  Two names can sanitize to the same key; the later
- * one goes under key + U+FFFD + "#N" (first N from 2 that is free) instead
- * of silently replacing the first, and the U+FFFD marks the key as made up.
- */
-static int
-add_named(json_object *o, const struct sl_bytes *name, json_object *val)
-{
-	char	*key = NULL, *alt = NULL;
-	size_t	 klen, altlen;
-	int	 rc = -1;
-
-	if ((key = sl_utf8_sanitize(name->p != NULL ? name->p : "",
-	    name->p != NULL ? name->len : 0, 0, &klen)) == NULL)
-		goto out;
-	if (json_object_object_get_ex(o, key, NULL)) {
-		altlen = klen + sizeof(replacement) + 24;
-		if ((alt = malloc(altlen)) == NULL)
-			goto out;
 		for (unsigned long k = 2; ; k++) {
 			snprintf(alt, altlen, "%s%s#%lu", key, replacement, k);
-			if (!json_object_object_get_ex(o, alt, NULL))
+			if ((rc = keyset_add(ks, alt)) != 0)
 				break;
 		}
+		free(key);
+		key = alt;
 	}
-	rc = add(o, alt != NULL ? alt : key, val);
-	val = NULL;	/* add released it on failure */
-out:
-	json_object_put(val);
-	free(alt);
+	if (rc == -1)
+		w->err = 1;
+	else
+		sl_jw_key(w, key);
 	free(key);
-	return rc;
 }
 
-/* Serializes and releases root (which may be NULL after a failure). */
-static char *
-finish(json_object *root)
+/* The set is needed when any of the names will change as a key. */
+static void
+keyset_for(struct keyset *ks, const struct sl_bytes *first, size_t n,
+    size_t stride)
 {
-	const char	*t;
-	char		*s = NULL;
+	memset(ks, 0, sizeof(*ks));
+	for (size_t i = 0; i < n && !ks->active; i++)
+		ks->active = needs_change((const struct sl_bytes *)
+		    ((const char *)first + i * stride));
+}
 
-	if (root == NULL)
-		return NULL;
-	if ((t = json_object_to_json_string_ext(root, JSON_FLAGS)) != NULL)
-		s = strdup(t);
-	json_object_put(root);
-	return s;
+static void
+consumers_names(struct sl_jw *w, const struct sl_lag_entry *e)
+{
+	sl_jw_key(w, "consumers");
+	sl_jw_arr(w);
+	for (size_t i = 0; i < e->nconsumers; i++)
+		sl_jw_str_bytes(w, e->consumers[i].name.p, e->consumers[i].name.len);
+	sl_jw_arr_end(w);
+}
+
+static void
+group_name(struct sl_jw *w, const struct sl_lag_entry *e, const char *group)
+{
+	sl_jw_key(w, "group");
+	if (e->has_group)
+		sl_jw_str_bytes(w, e->group.name.p, e->group.name.len);
+	else
+		sl_jw_str(w, group);
 }
 
 /* The seed's error shape for one stream, plus group and status. */
-static int
-entry_error(json_object *o, const struct sl_lag_entry *e, const char *group)
+static void
+entry_error(struct sl_jw *w, const struct sl_lag_entry *e, const char *group)
 {
-	int rc;
-
-	if (add_int(o, "lag", -1) == -1 ||
-	    add(o, "consumers", json_object_new_array()) == -1 ||
-	    add_str(o, "error", e->error) == -1)
-		return -1;
-	if (e->has_group)
-		rc = add_bytes(o, "group", &e->group.name);
-	else
-		rc = add_str(o, "group", group);
-	if (rc == -1)
-		return -1;
-	return add_str(o, "status", status_name(SL_STATUS_ERROR));
+	sl_jw_kint(w, "lag", -1);
+	sl_jw_key(w, "consumers");
+	sl_jw_arr(w);
+	sl_jw_arr_end(w);
+	sl_jw_kstr(w, "error", e->error);
+	if (group != NULL)
+		group_name(w, e, group);
+	sl_jw_kstr(w, "status", status_name(SL_STATUS_ERROR));
 }
 
 /* NOGROUP: the seed's lag 0 and no consumers, said plainly. */
-static int
-entry_no_group(json_object *o, const char *group)
+static void
+entry_no_group(struct sl_jw *w, const char *group)
 {
-	if (add_int(o, "lag", 0) == -1 ||
-	    add(o, "consumers", json_object_new_array()) == -1 ||
-	    add_str(o, "group", group) == -1 ||
-	    add_bool(o, "lag_exact", 1) == -1 ||
-	    add_int(o, "pending", 0) == -1 ||
-	    add_str(o, "status", status_name(SL_STATUS_NO_GROUP)) == -1)
-		return -1;
-	return 0;
+	sl_jw_kint(w, "lag", 0);
+	sl_jw_key(w, "consumers");
+	sl_jw_arr(w);
+	sl_jw_arr_end(w);
+	if (group != NULL)
+		sl_jw_kstr(w, "group", group);
+	sl_jw_kbool(w, "lag_exact", 1);
+	sl_jw_kint(w, "pending", 0);
+	sl_jw_kstr(w, "status", status_name(SL_STATUS_NO_GROUP));
 }
 
-static int
-consumer_detail(json_object *details, const struct sl_consumer *c)
+static void
+entry_group(struct sl_jw *w, const struct sl_lag_entry *e)
 {
-	json_object *d = json_object_new_object();
+	sl_jw_kint(w, "lag", e->lag);
+	consumers_names(w, e);
+	group_name(w, e, "");
+	sl_jw_kbool(w, "lag_exact", e->lag_exact);
+	sl_jw_kint(w, "pending", e->group.pending);
+	sl_jw_kopt(w, "entries_read", e->group.has_entries_read,
+	    e->group.entries_read);
+	sl_jw_kopt(w, "time_lag_ms", e->has_time_lag, e->time_lag_ms);
+	sl_jw_kopt(w, "oldest_pending_ms", e->has_oldest_pending,
+	    e->oldest_pending_ms);
+	sl_jw_kint(w, "trimmed_unread", e->trimmed_unread);
+	if (e->has_trim_risk)
+		sl_jw_kbool(w, "trim_risk", e->trim_risk);
+	sl_jw_kstr(w, "status", status_name(e->status));
+	sl_jw_key(w, "consumer_details");
+	sl_jw_arr(w);
+	for (size_t i = 0; i < e->nconsumers; i++) {
+		const struct sl_consumer *c = &e->consumers[i];
 
-	/* Pushed first: from here on details owns d. */
-	if (push(details, d) == -1 ||
-	    add_bytes(d, "name", &c->name) == -1 ||
-	    add_int(d, "pending", c->pending) == -1 ||
-	    add_int(d, "idle_ms", c->idle_ms) == -1 ||
-	    add_opt_int(d, "inactive_ms", c->has_inactive, c->inactive_ms) == -1)
-		return -1;
-	return 0;
-}
-
-static int
-entry_group(json_object *o, const struct sl_lag_entry *e)
-{
-	json_object	*names = json_object_new_array();
-	json_object	*details = json_object_new_array();
-	size_t		 i;
-	int		 rc = -1;
-
-	if (add_int(o, "lag", e->lag) == -1)
-		goto out;
-	for (i = 0; names != NULL && i < e->nconsumers; i++)
-		if (push(names, jstr_bytes(e->consumers[i].name.p,
-		    e->consumers[i].name.len)) == -1)
-			goto out;
-	rc = add(o, "consumers", names);
-	names = NULL;
-	if (rc == -1 ||
-	    add_bytes(o, "group", &e->group.name) == -1 ||
-	    add_bool(o, "lag_exact", e->lag_exact) == -1 ||
-	    add_int(o, "pending", e->group.pending) == -1 ||
-	    add_opt_int(o, "entries_read", e->group.has_entries_read,
-	    e->group.entries_read) == -1 ||
-	    add_opt_int(o, "time_lag_ms", e->has_time_lag, e->time_lag_ms) == -1 ||
-	    add_opt_int(o, "oldest_pending_ms", e->has_oldest_pending,
-	    e->oldest_pending_ms) == -1 ||
-	    add_int(o, "trimmed_unread", e->trimmed_unread) == -1 ||
-	    (e->has_trim_risk && add_bool(o, "trim_risk", e->trim_risk) == -1) ||
-	    add_str(o, "status", status_name(e->status)) == -1) {
-		rc = -1;
-		goto out;
+		sl_jw_obj(w);
+		sl_jw_key(w, "name");
+		sl_jw_str_bytes(w, c->name.p, c->name.len);
+		sl_jw_kint(w, "pending", c->pending);
+		sl_jw_kint(w, "idle_ms", c->idle_ms);
+		sl_jw_kopt(w, "inactive_ms", c->has_inactive, c->inactive_ms);
+		sl_jw_obj_end(w);
 	}
-	for (i = 0; details != NULL && i < e->nconsumers; i++)
-		if (consumer_detail(details, &e->consumers[i]) == -1) {
-			rc = -1;
-			goto out;
-		}
-	rc = add(o, "consumer_details", details);
-	details = NULL;
-out:
-	json_object_put(names);
-	json_object_put(details);
-	return rc;
+	sl_jw_arr_end(w);
 }
 
-static json_object *
-lag_entry(const struct sl_lag_entry *e, const char *group)
+static void
+lag_entry(struct sl_jw *w, const struct sl_lag_entry *e, const char *group)
 {
-	json_object	*o;
-	int		 rc;
-
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
+	sl_jw_obj(w);
 	if (e->error != NULL)
-		rc = entry_error(o, e, group);
+		entry_error(w, e, group);
 	else if (!e->has_group)
-		rc = entry_no_group(o, group);
+		entry_no_group(w, group);
 	else
-		rc = entry_group(o, e);
-	if (rc == -1) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+		entry_group(w, e);
+	sl_jw_obj_end(w);
 }
 
 /* How bad a status is, to pick a stream's worst group (?group=*). */
@@ -397,27 +275,41 @@ same_stream(const struct sl_lag_entry *a, const struct sl_lag_entry *b)
 	    memcmp(a->stream.p, b->stream.p, a->stream.len) == 0;
 }
 
-/* ?group=*: the entries [first, last) of one stream.  The stream keeps the
- * seed's lag (the largest of its groups) and consumers (of every group),
- * and holds each group under "groups". */
-static json_object *
-stream_of_groups(const struct sl_lag_entry *es, size_t n)
+static int
+seen_consumer(const struct sl_lag_entry *es, size_t upto,
+    const struct sl_bytes *c)
 {
-	json_object		*o, *groups = NULL, *names = NULL;
-	long long		 lag = 0;
-	enum sl_status		 worst = SL_STATUS_HEALTHY;
-	size_t			 i, j, k;
+	for (size_t k = 0; k < upto; k++)
+		for (size_t m = 0; m < es[k].nconsumers; m++)
+			if (es[k].consumers[m].name.len == c->len &&
+			    memcmp(es[k].consumers[m].name.p, c->p, c->len) == 0)
+				return 1;
+	return 0;
+}
 
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
+/* ?group=*: the n entries of one stream.  The stream keeps the seed's lag
+ * (the largest of its groups) and consumers (of every group), and holds
+ * each group under "groups". */
+static void
+stream_of_groups(struct sl_jw *w, const struct sl_lag_entry *es, size_t n)
+{
+	struct keyset	 ks;
+	enum sl_status	 worst = SL_STATUS_HEALTHY;
+	long long	 lag = 0;
+	size_t		 i, j;
+
+	sl_jw_obj(w);
 	if (es[0].error != NULL || !es[0].has_group) {
 		/* The stream failed, or has no group: one entry says so. */
-		if ((es[0].error != NULL ? entry_error(o, &es[0], "*") :
-		    entry_no_group(o, "*")) == -1 ||
-		    add(o, "groups", json_object_new_object()) == -1)
-			goto fail;
-		json_object_object_del(o, "group");
-		return o;
+		if (es[0].error != NULL)
+			entry_error(w, &es[0], NULL);
+		else
+			entry_no_group(w, NULL);
+		sl_jw_key(w, "groups");
+		sl_jw_obj(w);
+		sl_jw_obj_end(w);
+		sl_jw_obj_end(w);
+		return;
 	}
 	for (i = 0; i < n; i++) {
 		if (es[i].error == NULL && es[i].lag > lag)
@@ -425,203 +317,183 @@ stream_of_groups(const struct sl_lag_entry *es, size_t n)
 		if (severity(es[i].status) > severity(worst))
 			worst = es[i].status;
 	}
-	if (add_int(o, "lag", lag) == -1 ||
-	    add(o, "consumers", names = json_object_new_array()) == -1)
-		goto fail;
+	sl_jw_kint(w, "lag", lag);
+	sl_jw_key(w, "consumers");
+	sl_jw_arr(w);
 	for (i = 0; i < n; i++)
-		for (j = 0; j < es[i].nconsumers; j++) {
-			const struct sl_bytes *c = &es[i].consumers[j].name;
-			int seen = 0;
-			for (k = 0; k < i && !seen; k++)
-				for (size_t m = 0; m < es[k].nconsumers && !seen; m++)
-					seen = es[k].consumers[m].name.len == c->len &&
-					    memcmp(es[k].consumers[m].name.p, c->p,
-					    c->len) == 0;
-			if (!seen && push(names, jstr_bytes(c->p, c->len)) == -1)
-				goto fail;
-		}
-	if (add_str(o, "status", status_name(worst)) == -1 ||
-	    add(o, "groups", groups = json_object_new_object()) == -1)
-		goto fail;
-	for (i = 0; i < n; i++)
-		if (add_named(groups, &es[i].group.name,
-		    lag_entry(&es[i], "")) == -1)
-			goto fail;
-	return o;
-fail:
-	json_object_put(o);
-	return NULL;
+		for (j = 0; j < es[i].nconsumers; j++)
+			if (!seen_consumer(es, i, &es[i].consumers[j].name))
+				sl_jw_str_bytes(w, es[i].consumers[j].name.p,
+				    es[i].consumers[j].name.len);
+	sl_jw_arr_end(w);
+	sl_jw_kstr(w, "status", status_name(worst));
+	sl_jw_key(w, "groups");
+	sl_jw_obj(w);
+	keyset_for(&ks, &es[0].group.name, n, sizeof(es[0]));
+	for (i = 0; i < n; i++) {
+		named_key(w, &ks, &es[i].group.name);
+		lag_entry(w, &es[i], "");
+	}
+	keyset_free(&ks);
+	sl_jw_obj_end(w);
+	sl_jw_obj_end(w);
 }
 
 char *
 sl_render_lag(const struct sl_lag_report *r)
 {
-	json_object	*root, *streams;
+	struct sl_jw	 w;
+	struct keyset	 ks;
 	const char	*group = r->all_groups ? "*" :
 	    r->group != NULL ? r->group : "";
 	size_t		 i, j;
 
-	if ((root = json_object_new_object()) == NULL)
-		return NULL;
-	if (add(root, "streams", streams = json_object_new_object()) == -1)
-		goto fail;
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_jw_key(&w, "streams");
+	sl_jw_obj(&w);
+	keyset_for(&ks, r->n > 0 ? &r->entries[0].stream : NULL, r->n,
+	    sizeof(r->entries[0]));
 	for (i = 0; i < r->n; i = j) {
-		json_object *o;
-
 		for (j = i + 1; r->all_groups && j < r->n &&
 		    same_stream(&r->entries[i], &r->entries[j]); j++)
 			;
-		o = r->all_groups ? stream_of_groups(&r->entries[i], j - i) :
-		    lag_entry(&r->entries[i], group);
-		if (add_named(streams, &r->entries[i].stream, o) == -1)
-			goto fail;
+		named_key(&w, &ks, &r->entries[i].stream);
+		if (r->all_groups)
+			stream_of_groups(&w, &r->entries[i], j - i);
+		else
+			lag_entry(&w, &r->entries[i], group);
 	}
-	if (add_int(root, "total_lag", r->total_lag) == -1 ||
-	    add_int(root, "stream_count", r->stream_count) == -1 ||
-	    add_str(root, "consumer_group", group) == -1)
-		goto fail;
-	if (r->truncated && add_bool(root, "truncated", 1) == -1)
-		goto fail;
+	keyset_free(&ks);
+	sl_jw_obj_end(&w);
+	sl_jw_kint(&w, "total_lag", r->total_lag);
+	sl_jw_kint(&w, "stream_count", r->stream_count);
+	sl_jw_kstr(&w, "consumer_group", group);
+	if (r->truncated)
+		sl_jw_kbool(&w, "truncated", 1);
 	/* The seed's shape stays parseable; error and code say why it is
 	 * empty. */
-	if (r->error != NULL && (add_str(root, "error", r->error) == -1 ||
-	    add_str(root, "code", "redis_unavailable") == -1))
-		goto fail;
-	return finish(root);
-fail:
-	json_object_put(root);
-	return NULL;
+	if (r->error != NULL) {
+		sl_jw_kstr(&w, "error", r->error);
+		sl_jw_kstr(&w, "code", "redis_unavailable");
+	}
+	sl_jw_obj_end(&w);
+	return sl_jw_finish(&w, NULL);
 }
 
-static int
-stream_info(json_object *o, const struct sl_stream_entry *e)
+/* A stream id, or null when Redis gave none. */
+static void
+kid(struct sl_jw *w, const char *key, const char *id)
 {
-	const struct sl_stream_info	*si = &e->info;
-	json_object			*names;
+	sl_jw_key(w, key);
+	if (id[0] == '\0')
+		sl_jw_null(w);
+	else
+		sl_jw_str(w, id);
+}
 
-	if (add_int(o, "length", si->length) == -1 ||
-	    add_int(o, "groups", si->groups) == -1 ||
-	    add_id(o, "first_entry_id", si->first_entry_id) == -1 ||
-	    add_id(o, "last_entry_id", si->last_entry_id) == -1 ||
-	    add_id(o, "last_generated_id", si->last_generated_id) == -1 ||
-	    add_opt_int(o, "entries_added", si->has_entries_added,
-	    si->entries_added) == -1 ||
-	    add_id(o, "max_deleted_entry_id", si->max_deleted_entry_id) == -1 ||
-	    add_id(o, "recorded_first_entry_id",
-	    si->recorded_first_entry_id) == -1 ||
-	    add_opt_int(o, "last_entry_age_ms", e->last_entry_age_ms >= 0,
-	    e->last_entry_age_ms) == -1 ||
-	    add(o, "group_names", names = json_object_new_array()) == -1)
-		return -1;
+static void
+stream_entry(struct sl_jw *w, const struct sl_stream_entry *e)
+{
+	const struct sl_stream_info *si = &e->info;
+
+	sl_jw_obj(w);
+	sl_jw_key(w, "name");
+	sl_jw_str_bytes(w, e->name.p, e->name.len);
+	if (e->error != NULL) {
+		sl_jw_kint(w, "length", 0);
+		sl_jw_kint(w, "groups", 0);
+		sl_jw_kstr(w, "error", e->error);
+		sl_jw_obj_end(w);
+		return;
+	}
+	sl_jw_kint(w, "length", si->length);
+	sl_jw_kint(w, "groups", si->groups);
+	kid(w, "first_entry_id", si->first_entry_id);
+	kid(w, "last_entry_id", si->last_entry_id);
+	kid(w, "last_generated_id", si->last_generated_id);
+	sl_jw_kopt(w, "entries_added", si->has_entries_added, si->entries_added);
+	kid(w, "max_deleted_entry_id", si->max_deleted_entry_id);
+	kid(w, "recorded_first_entry_id", si->recorded_first_entry_id);
+	sl_jw_kopt(w, "last_entry_age_ms", e->last_entry_age_ms >= 0,
+	    e->last_entry_age_ms);
+	sl_jw_key(w, "group_names");
+	sl_jw_arr(w);
 	for (size_t i = 0; i < e->ngroup_names; i++)
-		if (push(names, jstr_bytes(e->group_names[i].p,
-		    e->group_names[i].len)) == -1)
-			return -1;
-	return 0;
-}
-
-static json_object *
-stream_entry(const struct sl_stream_entry *e)
-{
-	json_object	*o;
-	int		 rc;
-
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
-	if ((rc = add_bytes(o, "name", &e->name)) == 0) {
-		if (e->error != NULL)
-			rc = (add_int(o, "length", 0) == -1 ||
-			    add_int(o, "groups", 0) == -1 ||
-			    add_str(o, "error", e->error) == -1) ? -1 : 0;
-		else
-			rc = stream_info(o, e);
-	}
-	if (rc == -1) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+		sl_jw_str_bytes(w, e->group_names[i].p, e->group_names[i].len);
+	sl_jw_arr_end(w);
+	sl_jw_obj_end(w);
 }
 
 char *
 sl_render_streams(const struct sl_streams_report *r)
 {
-	json_object *root, *arr;
+	struct sl_jw w;
 
 	/* r->error is the router's to answer, with sl_render_error. */
-	if ((root = json_object_new_object()) == NULL)
-		return NULL;
-	if (add(root, "streams", arr = json_object_new_array()) == -1)
-		goto fail;
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_jw_key(&w, "streams");
+	sl_jw_arr(&w);
 	for (size_t i = 0; i < r->n; i++)
-		if (push(arr, stream_entry(&r->entries[i])) == -1)
-			goto fail;
-	return finish(root);
-fail:
-	json_object_put(root);
-	return NULL;
+		stream_entry(&w, &r->entries[i]);
+	sl_jw_arr_end(&w);
+	sl_jw_obj_end(&w);
+	return sl_jw_finish(&w, NULL);
 }
 
 char *
 sl_render_health(const struct sl_health *h, const struct sl_render_opts *o)
 {
-	json_object	*root, *st;
+	struct sl_jw	 w;
 	int		 redis_streams = o != NULL && o->transport_redis_streams;
 	const char	*group = o != NULL && o->consumer_group != NULL ?
 			    o->consumer_group : "";
 
-	if ((root = json_object_new_object()) == NULL)
-		return NULL;
-	if (add_str(root, "status", status_name(h->status)) == -1 ||
-	    add_bool(root, "redis_connected", 1) == -1 ||
-	    add_str(root, "transport_mode",
-	    redis_streams ? "redis_streams" : "http") == -1 ||
-	    add(root, "streams", st = json_object_new_object()) == -1 ||
-	    add_int(st, "healthy", h->healthy) == -1 ||
-	    add_int(st, "degraded", h->degraded) == -1 ||
-	    add_int(st, "unhealthy", h->unhealthy) == -1 ||
-	    add_int(st, "stalled", h->stalled) == -1 ||
-	    add_int(st, "no_group", h->no_group) == -1 ||
-	    add_int(root, "max_lag", h->max_lag) == -1 ||
-	    add_int(root, "total_lag", h->total_lag) == -1 ||
-	    add_str(root, "consumer_group", group) == -1)
-		goto fail;
-	return finish(root);
-fail:
-	json_object_put(root);
-	return NULL;
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_jw_kstr(&w, "status", status_name(h->status));
+	sl_jw_kbool(&w, "redis_connected", 1);
+	sl_jw_kstr(&w, "transport_mode", redis_streams ? "redis_streams" : "http");
+	sl_jw_key(&w, "streams");
+	sl_jw_obj(&w);
+	sl_jw_kint(&w, "healthy", h->healthy);
+	sl_jw_kint(&w, "degraded", h->degraded);
+	sl_jw_kint(&w, "unhealthy", h->unhealthy);
+	sl_jw_kint(&w, "stalled", h->stalled);
+	sl_jw_kint(&w, "no_group", h->no_group);
+	sl_jw_obj_end(&w);
+	sl_jw_kint(&w, "max_lag", h->max_lag);
+	sl_jw_kint(&w, "total_lag", h->total_lag);
+	sl_jw_kstr(&w, "consumer_group", group);
+	sl_jw_obj_end(&w);
+	return sl_jw_finish(&w, NULL);
 }
 
 char *
 sl_render_health_down(const char *message)
 {
-	json_object *root;
+	struct sl_jw w;
 
-	if ((root = json_object_new_object()) == NULL)
-		return NULL;
-	if (add_str(root, "status", status_name(SL_STATUS_UNHEALTHY)) == -1 ||
-	    add_bool(root, "redis_connected", 0) == -1 ||
-	    add_str(root, "error", message) == -1 ||
-	    add_str(root, "code", "redis_unavailable") == -1)
-		goto fail;
-	return finish(root);
-fail:
-	json_object_put(root);
-	return NULL;
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_jw_kstr(&w, "status", status_name(SL_STATUS_UNHEALTHY));
+	sl_jw_kbool(&w, "redis_connected", 0);
+	sl_jw_kstr(&w, "error", message);
+	sl_jw_kstr(&w, "code", "redis_unavailable");
+	sl_jw_obj_end(&w);
+	return sl_jw_finish(&w, NULL);
 }
 
 char *
 sl_render_error(const char *code, const char *message)
 {
-	json_object *root;
+	struct sl_jw w;
 
-	if ((root = json_object_new_object()) == NULL)
-		return NULL;
-	if (add_str(root, "error", message) == -1 ||
-	    add_str(root, "code", code) == -1)
-		goto fail;
-	return finish(root);
-fail:
-	json_object_put(root);
-	return NULL;
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_jw_kstr(&w, "error", message);
+	sl_jw_kstr(&w, "code", code);
+	sl_jw_obj_end(&w);
+	return sl_jw_finish(&w, NULL);
 }

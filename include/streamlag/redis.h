@@ -41,6 +41,11 @@ struct sl_pipeline {
 	size_t		 n, cap;
 	redisReply	**replies;
 	size_t		 sent;		/* commands already sent */
+	/* When set, each reply is handed to on_reply as it arrives (the
+	 * callee owns it) instead of being kept in replies[]: memory stays
+	 * bounded by two batches however many streams a request covers. */
+	void		(*on_reply)(void *arg, size_t idx, redisReply *r);
+	void		*arg;
 	unsigned	 round_trips;
 };
 
@@ -50,6 +55,9 @@ int	sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 /* Sends every command not yet sent.  0, or -1 when the connection failed
  * (r->errstr set, the connection closed). */
 int	sl_pipeline_exec(struct sl_pipeline *p);
+/* Frees the replies [from, to) once read: their memory serves the next
+ * batch instead of growing the heap. */
+void	sl_pipeline_release(struct sl_pipeline *p, size_t from, size_t to);
 void	sl_pipeline_free(struct sl_pipeline *p);
 
 #endif

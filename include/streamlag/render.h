@@ -1,5 +1,5 @@
-/* Reports into JSON text (json-c; never printf'd by hand).  Names are bytes:
- * invalid UTF-8 becomes U+FFFD, control characters are escaped by json-c. */
+/* Reports into JSON text, through the writer of jsonw.h.  Names are bytes:
+ * invalid UTF-8 becomes U+FFFD, control characters are escaped. */
 #ifndef STREAMLAG_RENDER_H
 #define STREAMLAG_RENDER_H
 
@@ -22,8 +22,6 @@ char	*sl_render_health_down(const char *message);
 /* {"error": message, "code": code} */
 char	*sl_render_error(const char *code, const char *message);
 
-/* Bytes into valid UTF-8 (invalid sequences → U+FFFD, NUL → U+FFFD when
- * `nul_ok` is 0).  Returns a malloc'd string and its length in *outlen. */
-char	*sl_utf8_sanitize(const char *p, size_t len, int nul_ok, size_t *outlen);
+#include "streamlag/jsonw.h"	/* sl_utf8_sanitize */
 
 #endif
