@@ -79,6 +79,9 @@ test: deps
 run: deps all
 	@tests/stack/run.sh
 
+bench: deps all
+	@tests/stack/bench.sh
+
 install: $(B)/streamlag
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(B)/streamlag $(DESTDIR)$(BINDIR)/streamlag

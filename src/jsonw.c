@@ -180,6 +180,21 @@ put_string(struct sl_jw *w, const char *p, size_t len, int nul_ok)
 	size_t	 i, n;
 	char	*clean;
 
+	/* The common case, plain printable ASCII: one check, one copy. */
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			break;
+	}
+	if (i == len) {
+		if (reserve_ok(w, len + 2)) {
+			w->buf[w->len++] = '"';
+			memcpy(w->buf + w->len, p, len);
+			w->len += len;
+			w->buf[w->len++] = '"';
+		}
+		return;
+	}
 	putc1(w, '"');
 	for (i = 0; i < len && (unsigned char)p[i] < 0x80 &&
 	    (nul_ok || p[i] != '\0'); i++)

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# make bench: the figures of docs/performance.md, measured on this machine.
+# A benchmark, not a test: it prints numbers and asserts nothing.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+N=${BENCH_STREAMS:-10000}
+STATE=$(sl_state_dir)
+trap 'sl_teardown; rm -rf "$STATE"' EXIT
+[ -x "$SL_BIN" ] || sl_die "$SL_BIN is not built (run make)"
+PORT=$(sl_free_port)
+sl_start_redis "$STATE" "$PORT" || exit 1
+R() { redis-cli -p "$PORT" "$@"; }
+export REDIS_URL="redis://127.0.0.1:$PORT/0"
+export STREAMLAG_JWT_SECRET=bench-secret-0123456789abcdef0123456789
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# get_ms PATH: wall time of one `streamlag get`, in ms (5 runs: the median).
+get_ms() {
+	local i t0 t1
+	for i in 1 2 3 4 5; do
+		t0=$(date +%s%N)
+		"$SL_BIN" get "$1" >/dev/null
+		t1=$(date +%s%N)
+		echo $(( (t1 - t0) / 1000000 ))
+	done | median
+}
+redis_usec() {	# Redis's own time for one request, from INFO commandstats
+	R CONFIG RESETSTAT >/dev/null
+	"$SL_BIN" get "$1" >/dev/null
+	R INFO commandstats | awk -F'[=,]' '/^cmdstat_/ && !/cmdstat_(config|info)/ { s += $4 } END { print s + 0 }'
+}
+
+echo "streamlag bench on $(nproc) cores, $(date -u +%Y-%m-%d), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2)"
+echo
+
+# N streams, one group and one consumer each, caught up (the steady state).
+R EVAL "for i = 1, tonumber(ARGV[1]) do
+	local k = 'bench:' .. i
+	redis.call('XADD', k, '*', 'f', 'v')
+	redis.call('XGROUP', 'CREATE', k, 'signalr-consumers', '0')
+	local r = redis.call('XREADGROUP', 'GROUP', 'signalr-consumers', 'c1',
+	    'COUNT', 1, 'STREAMS', k, '>')
+	redis.call('XACK', k, 'signalr-consumers', r[1][2][1][1])
+end return 1" 0 "$N" >/dev/null
+export STREAMLAG_STREAM_PATTERN='bench:*'
+P=/api/v1/events/consumer-lag
+printf '%-62s %8s\n' "consumer-lag, $N discovered streams, caught up (get, median of 5)" "$(get_ms $P) ms"
+printf '%-62s %8s\n' "  of which Redis's own time for the commands" "$(( $(redis_usec $P) / 1000 )) ms"
+printf '%-62s %8s\n' "health, same streams" "$(get_ms /api/v1/events/health) ms"
+
+# The same streams, each group 1 behind with 1 pending: a follow-up batch
+# (XRANGE and XPENDING) for every group.
+R EVAL "for i = 1, tonumber(ARGV[1]) do
+	local k = 'bench:' .. i
+	redis.call('XADD', k, '*', 'f', 'v')
+	redis.call('XADD', k, '*', 'f', 'v')
+	redis.call('XREADGROUP', 'GROUP', 'signalr-consumers', 'c1', 'COUNT', 1,
+	    'STREAMS', k, '>')
+end return 1" 0 "$N" >/dev/null
+printf '%-62s %8s\n' "consumer-lag, $N streams, each 1 behind, 1 pending" "$(get_ms $P) ms"
+printf '%-62s %8s\n' "  of which Redis's own time for the commands" "$(( $(redis_usec $P) / 1000 )) ms"
+unset STREAMLAG_STREAM_PATTERN
+
+# Through nginx: the seed's example, workers = cores, wrk for 10 s.
+if command -v wrk >/dev/null && command -v nginx >/dev/null; then
+	R FLUSHALL >/dev/null
+	sl_seed_example "$PORT"
+	HTTP=$(sl_free_port)
+	sl_start_serve "$STATE/streamlag.sock" || exit 1
+	sl_start_nginx "$STATE" "$HTTP" "$STATE/streamlag.sock" || exit 1
+	TOKEN=$("$SL_BIN" token --ttl 600)
+	wrk -t2 -c16 -d10s --latency -H "Authorization: Bearer $TOKEN" \
+		"http://127.0.0.1:$HTTP$P" >"$STATE/wrk.out" 2>&1
+	awk '/Requests\/sec/ { printf "%-62s %8s\n", "nginx + serve, consumer-lag (3 streams), wrk -t2 -c16: req/s", $2 }
+	     /^ +50%/ { printf "%-62s %8s\n", "  latency p50", $2 }
+	     /^ +99%/ { printf "%-62s %8s\n", "  latency p99", $2 }
+	     /Non-2xx/ { printf "%-62s %8s\n", "  non-2xx responses", $NF }' "$STATE/wrk.out"
+fi
