@@ -58,3 +58,14 @@ elapsed_ms() {
 	t1=$(sl_now_ms)
 	echo $((t1 - t0))
 }
+
+# Last assertion of every script: with a sanitizer build (STREAMLAG_BIN=
+# build/asan/streamlag), no server log holds a report.  The servers are
+# stopped first, since leak reports are written at exit.
+tap_before_plan() {
+	local hits
+	sl_teardown
+	hits=$(grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		"$STATE"/*.log 2>/dev/null)
+	is "$hits" "" "no sanitizer report in the server logs"
+}

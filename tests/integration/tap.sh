@@ -46,7 +46,12 @@ json_is() {
 	is "$got" "$want" "${@:3}"
 }
 
+# A script may define tap_before_plan to add last assertions (run once).
 done_testing() {
+	if declare -F tap_before_plan >/dev/null; then
+		tap_before_plan
+		unset -f tap_before_plan
+	fi
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
 }
