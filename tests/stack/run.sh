@@ -70,7 +70,7 @@ sl_start_nginx "$STATE" "$HTTP_PORT" "$STATE/streamlag.sock" ssl || exit 1
 TOKEN=$("$SL_BIN" token --sub dashboard --ttl 86400) || sl_die "streamlag token failed"
 echo "streamlag ready: https://127.0.0.1:$HTTP_PORT/"
 echo "token: $TOKEN"
-echo "streamlag: logs in $RUN_DIR/ (streamlag.log, nginx-*.log, redis.log, demo.log); Ctrl-C stops" >&2
+echo "streamlag: logs in $RUN_DIR/*.log; Ctrl-C stops" >&2
 
 # Until Ctrl-C, or until one of the servers dies.
 wait -n "${SL_PIDS[@]}"
