@@ -159,11 +159,11 @@ sl_start_serve() {
 # sl_stop_pid PID [SECONDS]: SIGTERM, then SIGKILL (with the children it
 # left, such as prefork workers) once the bound has passed.
 sl_stop_pid() {
-	local pid=$1 secs=${2:-10} kids
+	local pid=$1 secs=${2:-10} kids=()
 	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
 	if ! sl_wait_for "$secs" "pid $pid to exit" sl_pid_gone "$pid"; then
-		kids=$(pgrep -P "$pid")
-		kill -KILL "$pid" $kids 2>/dev/null
+		mapfile -t kids < <(pgrep -P "$pid")
+		kill -KILL "$pid" "${kids[@]}" 2>/dev/null
 	fi
 	wait "$pid" 2>/dev/null || true
 }
