@@ -167,6 +167,31 @@ reply_at(const struct sl_pipeline *p, int idx)
 	return idx < 0 ? NULL : p->replies[idx];
 }
 
+static int stream_error(struct sl_stream_entry *e, const redisReply *r,
+    const char *msg);
+
+/* One stream's XINFO STREAM for /metrics: its facts, or why it failed. */
+static int
+stream_info(struct sl_stream_entry *e, const char *name, const redisReply *r,
+    long long now_ms)
+{
+	char		 err[256];
+	long long	 ms;
+
+	e->last_entry_age_ms = -1;
+	if (sl_bytes_set(&e->name, name, strlen(name)) == -1)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR)
+		return stream_error(e, r, NULL);
+	if (sl_xinfo_stream(r, &e->info, err, sizeof(err)) == -1)
+		return stream_error(e, NULL, err);
+	ms = sl_id_ms(e->info.last_entry_id);
+	if (now_ms > 0 && ms >= 0 && ms >= now_ms - TEN_YEARS_MS &&
+	    ms <= now_ms + ONE_DAY_MS)
+		e->last_entry_age_ms = now_ms > ms ? now_ms - ms : 0;
+	return 0;
+}
+
 /* Batch 1 as it arrives: TIME, then per stream XINFO GROUPS (and XINFO
  * CONSUMERS of the one group), each stream's entry made as soon as its
  * replies are in. */
@@ -178,6 +203,7 @@ struct batch1 {
 	size_t			 glen;
 	redisReply		*groups;	/* waiting for its CONSUMERS reply */
 	long long		 now_ms;
+	size_t			 per;		/* commands per stream */
 	int			 oom;
 };
 
@@ -186,24 +212,32 @@ on_batch1(void *arg, size_t idx, redisReply *reply)
 {
 	struct batch1		*b = arg;
 	const struct sl_lag_query *q = b->q;
-	size_t			 s;
+	size_t			 s, k;
 	struct sl_lag_entry	*e;
 
 	if (idx == 0) {
 		b->now_ms = time_ms(reply);
+		b->report->now_ms = b->now_ms;
 		goto done;
 	}
 	if (b->oom)
 		goto done;
+	s = (idx - 1) / b->per;
+	k = (idx - 1) % b->per;
+	if (q->with_streams && k == 0) {
+		if (stream_info(&b->report->sinfo[s], b->streams[s], reply,
+		    b->now_ms) == -1)
+			b->oom = 1;
+		goto done;
+	}
+	k -= q->with_streams != 0;
 	if (q->all_groups) {
-		s = idx - 1;
 		if (entries_all_groups(b->report, &b->cap, b->streams[s], reply,
 		    q->t) == -1)
 			b->oom = 1;
 		goto done;
 	}
-	s = (idx - 1) / 2;
-	if ((idx - 1) % 2 == 0) {
+	if (k == 0) {
 		b->groups = reply;	/* kept until the CONSUMERS reply */
 		return;
 	}
@@ -241,18 +275,29 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	b1.glen = q->group != NULL ? strlen(q->group) : 0;
 	b1.now_ms = -1;
 
+	b1.per = 1 + (q->with_streams != 0) + !q->all_groups;
+	report->now_ms = -1;
+	if (q->with_streams && nstreams > 0) {
+		if ((report->sinfo = calloc(nstreams, sizeof(*report->sinfo))) == NULL)
+			goto out;
+		report->nsinfo = nstreams;
+	}
+
 	/* Batch 1: TIME, and XINFO GROUPS (+ CONSUMERS of the one group) of
-	 * every stream. */
+	 * every stream, after its XINFO STREAM when asked. */
 	if (sl_pipeline_add(&p, 1, targv, tlen) == -1)
 		goto out;
 	for (i = 0; i < nstreams; i++) {
 		size_t slen = strlen(streams[i]);
+		const char *sargv[] = { "XINFO", "STREAM", streams[i] };
+		size_t slens[] = { 5, 6, slen };
 		const char *gargv[] = { "XINFO", "GROUPS", streams[i] };
 		size_t glens[] = { 5, 6, slen };
 		const char *cargv[] = { "XINFO", "CONSUMERS", streams[i], q->group };
 		size_t clens[] = { 5, 9, slen, b1.glen };
 
-		if (sl_pipeline_add(&p, 3, gargv, glens) == -1 ||
+		if ((q->with_streams && sl_pipeline_add(&p, 3, sargv, slens) == -1) ||
+		    sl_pipeline_add(&p, 3, gargv, glens) == -1 ||
 		    (!q->all_groups && sl_pipeline_add(&p, 4, cargv, clens) == -1))
 			goto out;
 	}

@@ -30,6 +30,7 @@ static const char *const known_names[] = {
 	"STREAMLAG_SOCKET_MODE", "STREAMLAG_SOCKET_GROUP", "STREAMLAG_ALLOW_TCP",
 	"STREAMLAG_HTTP_PORT", "STREAMLAG_CONFIG", "STREAMLAG_MAX_REQUESTS",
 	"STREAMLAG_REQUEST_DEADLINE_MS", "STREAMLAG_GRACE_MS", "STREAMLAG_USER",
+	"STREAMLAG_METRICS_CONSUMERS",
 };
 
 static const char *const jwt_algs[] = {
@@ -657,6 +658,9 @@ sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 		    "bytes", SL_NAME_MAX);
 		goto fail;
 	}
+	if (get_bool(lookup, ctx, "STREAMLAG_METRICS_CONSUMERS", 1,
+	    &cfg->metrics_consumers, err, errlen) == -1)
+		goto fail;
 	v = lookup(ctx, "STREAMLAG_GROUPS");
 	if (v != NULL && *v != '\0') {
 		if (strcmp(v, "*") != 0) {

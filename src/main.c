@@ -327,6 +327,7 @@ cmd_get(struct sl_config *cfg, const char *target)
 	sl_redis_init(&redis, &cfg->redis, cfg->redis_timeout_ms);
 	ctx.cfg = cfg;
 	ctx.redis = &redis;
+	ctx.counters = NULL;
 	sl_route(&ctx, &req, &resp);
 	if (resp.body != NULL) {
 		fwrite(resp.body, 1, resp.body_len, stdout);

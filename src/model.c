@@ -52,6 +52,8 @@ sl_lag_entry_free(struct sl_lag_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+static void stream_entry_free(struct sl_stream_entry *e);
+
 void
 sl_lag_report_free(struct sl_lag_report *r)
 {
@@ -60,6 +62,10 @@ sl_lag_report_free(struct sl_lag_report *r)
 			sl_lag_entry_free(&r->entries[i]);
 	free(r->entries);
 	free(r->error);
+	if (r->sinfo != NULL)
+		for (size_t i = 0; i < r->nsinfo; i++)
+			stream_entry_free(&r->sinfo[i]);
+	free(r->sinfo);
 	memset(r, 0, sizeof(*r));
 }
 

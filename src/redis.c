@@ -63,6 +63,7 @@ fail(struct sl_redis *r, const char *what, int err_no)
 	snprintf(r->errstr, sizeof(r->errstr), "%s: %s%s", what,
 	    timeout ? "timed out: " : "", detail);
 	r->errors++;
+	sl_count(r->counters, r->counters ? &r->counters->redis_errors : NULL);
 	if (timeout)
 		start_backoff(r);
 	sl_log(SL_LOG_WARN, "redis_error", "what=%s timeout=%d backoff_ms=%d",
@@ -107,6 +108,7 @@ setup_command(struct sl_redis *r, const char *what, int argc, const char **argv)
 		snprintf(r->errstr, sizeof(r->errstr), "%s: %.*s", what,
 		    (int)(reply->len > 200 ? 200 : reply->len), reply->str);
 		r->errors++;
+		sl_count(r->counters, r->counters ? &r->counters->redis_errors : NULL);
 		sl_log(SL_LOG_WARN, "redis_error", "what=%s", what);
 		freeReplyObject(reply);
 		sl_redis_close(r);
@@ -165,6 +167,7 @@ sl_redis_ensure(struct sl_redis *r)
 			return -1;
 	}
 	r->connects++;
+	sl_count(r->counters, r->counters ? &r->counters->redis_connects : NULL);
 	sl_log(SL_LOG_INFO, "redis_connected", "connects=%lu", r->connects);
 	return 0;
 }

@@ -8,12 +8,14 @@
 #include "streamlag/collect.h"
 #include "streamlag/lag.h"
 #include "streamlag/log.h"
+#include "streamlag/prom.h"
 #include "streamlag/render.h"
 #include "streamlag/router.h"
 
 /* Query parameters a route accepts. */
 #define Q_STREAM	0x1
 #define Q_GROUP		0x2
+#define Q_DISCOVER	0x4	/* no parameters, but the monitored streams */
 
 /* What a request asks about: the streams (configured, discovered, or
  * chosen with ?stream=) and the group (or every group). */
@@ -41,7 +43,10 @@ static void h_health(struct sl_ctx *, const struct sel *, struct sl_response *);
 
 static void h_verify(struct sl_ctx *, const struct sel *, struct sl_response *);
 
+static void h_metrics(struct sl_ctx *, const struct sel *, struct sl_response *);
+
 static const struct route routes[] = {
+	{ "/metrics",			  h_metrics, 1, Q_DISCOVER },
 	{ "/healthz",			  h_healthz, 0, 0 },
 	{ "/auth/verify",		  h_verify,  1, 0 },
 	{ "/api/v1/events/consumer-lag", h_lag,     1, Q_STREAM | Q_GROUP },
@@ -105,7 +110,7 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 {
 	struct sl_thresholds	 t;
 	struct sl_lag_query	 q = { sel->group, sel->all_groups,
-	    thresholds(ctx, &t) };
+	    thresholds(ctx, &t), 0 };
 	int			 rc;
 
 	if (sel->redis_down) {
@@ -156,6 +161,69 @@ h_health(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 		    sl_render_health(&h, &o));
 	}
 	sl_lag_report_free(&rep);
+}
+
+/* Prometheus: every group of every monitored stream, with the streams'
+ * facts; Redis down still answers 200 (streamlag_redis_up 0), as exporters
+ * do, so that the scrape itself never fails. */
+static void
+h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
+{
+	static struct sl_counters	 local;	/* `streamlag get`: this process */
+	struct sl_thresholds		 t;
+	struct sl_lag_query		 q = { NULL, 1, thresholds(ctx, &t), 1 };
+	struct sl_lag_report		 rep;
+	struct sl_prom_opts		 o;
+	int64_t				 t0 = sl_monotonic_us();
+	int				 rc = -1;
+	char				*body;
+
+	memset(&rep, 0, sizeof(rep));
+	if (!sel->redis_down)
+		rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, &rep,
+		    NULL);
+	if (rc == -2) {
+		sl_http_error(resp, 500, "internal", "Out of memory");
+		return;
+	}
+	if (rc == -1)
+		sl_lag_report_free(&rep);	/* nothing to say about streams */
+	memset(&o, 0, sizeof(o));
+	o.redis_up = rc == 0;
+	o.truncated = sel->truncated;
+	o.consumers = ctx->cfg->metrics_consumers;
+	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
+	o.counters = ctx->counters != NULL ? ctx->counters : &local;
+	o.version = SL_VERSION;
+	body = sl_render_prom(&rep, &o);
+	sl_lag_report_free(&rep);
+	if (body == NULL) {
+		sl_http_error(resp, 500, "internal", "Out of memory");
+		return;
+	}
+	sl_response_free(resp);
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	resp->body = body;
+	resp->body_len = strlen(body);
+}
+
+enum sl_route_id
+sl_route_id(const char *path)
+{
+	static const struct { const char *path; enum sl_route_id id; } ids[] = {
+		{ "/api/v1/events/consumer-lag", SL_ROUTE_CONSUMER_LAG },
+		{ "/api/v1/events/streams", SL_ROUTE_STREAMS },
+		{ "/api/v1/events/health", SL_ROUTE_HEALTH },
+		{ "/metrics", SL_ROUTE_METRICS },
+		{ "/healthz", SL_ROUTE_HEALTHZ },
+		{ "/auth/verify", SL_ROUTE_AUTH_VERIFY },
+	};
+
+	for (size_t i = 0; path != NULL && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (strcmp(path, ids[i].path) == 0)
+			return ids[i].id;
+	return SL_ROUTE_OTHER;
 }
 
 static void

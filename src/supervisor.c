@@ -78,8 +78,10 @@ worker_child(struct master *ms, int slot)
 	ms->sh->slots[slot].busy_since_ms = 0;
 	ms->sh->slots[slot].requests = 0;
 	sl_redis_init(&redis, &ms->cfg->redis, ms->cfg->redis_timeout_ms);
+	redis.counters = &ms->sh->counters;
 	ctx.cfg = ms->cfg;
 	ctx.redis = &redis;
+	ctx.counters = &ms->sh->counters;
 	wo.slot = &ms->sh->slots[slot];
 	wo.max_requests = ms->o->max_requests;
 	rc = sl_worker_run(&ctx, ms->fd, &wo);
@@ -150,6 +152,8 @@ reap(struct master *ms)
 		    (unsigned long long)ms->sh->slots[slot].requests);
 		if (!mb->retiring) {
 			ms->restarts++;
+			sl_count(&ms->sh->counters,
+			    &ms->sh->counters.worker_restarts);
 			if (crashed && !mb->deadline_killed && up < CRASH_WINDOW_MS) {
 				int64_t delay = RESPAWN_MIN_MS;
 				for (int k = 1; k < ms->crash_streak &&

@@ -131,6 +131,8 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 	if (req.path != NULL && strlen(req.path) > SL_PATH_MAX)
 		req.path = "";	/* no route is that long: 404 */
 	sl_route(ctx, &req, &resp);
+	sl_count_request(ctx->counters, sl_route_id(req.path), resp.status,
+	    (int64_t)(elapsed_ms(&t0) * 1000));
 	write_response(fr, &resp, req.method != NULL &&
 	    strcmp(req.method, "HEAD") == 0);
 	sl_log(SL_LOG_INFO, "request", "method=%s path=%s status=%d dur_ms=%.2f",

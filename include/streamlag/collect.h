@@ -24,6 +24,7 @@ struct sl_lag_query {
 	const char	*group;		/* the group; ignored with all_groups */
 	int		 all_groups;	/* every group of each stream */
 	const struct sl_thresholds *t;
+	int		 with_streams;	/* XINFO STREAM of each stream too (/metrics) */
 };
 
 /* One round trip for the XINFO batch, plus at most one follow-up batch for

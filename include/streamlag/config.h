@@ -42,6 +42,7 @@ struct sl_config {
 	char	*stream_pattern;	/* STREAMLAG_STREAM_PATTERN, NULL = use streams */
 	long long discovery_max;	/* STREAMLAG_DISCOVERY_MAX */
 	int	 all_groups;		/* STREAMLAG_GROUPS=* */
+	int	 metrics_consumers;	/* STREAMLAG_METRICS_CONSUMERS */
 
 	/* JWT */
 	char	*jwt_alg;		/* STREAMLAG_JWT_ALG, e.g. "HS256" */

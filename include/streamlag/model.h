@@ -81,6 +81,8 @@ struct sl_lag_entry {
 	enum sl_status	 status;
 };
 
+struct sl_stream_entry;
+
 struct sl_lag_report {
 	const char	*group;		/* the monitored group; NULL with all_groups */
 	int		 all_groups;	/* ?group=* or STREAMLAG_GROUPS=* */
@@ -90,6 +92,9 @@ struct sl_lag_report {
 	long long	 total_lag;	/* over entries answered without error */
 	long long	 stream_count;	/* streams answered without error */
 	char		*error;		/* whole request failed (Redis unreachable) */
+	struct sl_stream_entry *sinfo;	/* XINFO STREAM per stream, when asked */
+	size_t		 nsinfo;
+	long long	 now_ms;	/* Redis's clock, -1 when unknown */
 };
 
 struct sl_stream_entry {

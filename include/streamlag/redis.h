@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include "streamlag/config.h"
+#include "streamlag/shared.h"
 
 #define SL_PIPELINE_BATCH	1000	/* commands sent in one round trip at most */
 #define SL_REDIS_BACKOFF_MS	1000	/* fail fast this long after a timeout */
@@ -20,6 +21,7 @@ struct sl_redis {
 	struct timespec	 retry_after;	/* CLOCK_MONOTONIC; fail fast before it */
 	unsigned long	 connects;	/* successful connects, for logs and metrics */
 	unsigned long	 errors;	/* connection-level errors */
+	struct sl_counters *counters;	/* shared totals, or NULL */
 	char		 errstr[256];	/* last connection-level error */
 };
 

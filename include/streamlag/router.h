@@ -6,11 +6,16 @@
 #include "streamlag/config.h"
 #include "streamlag/http.h"
 #include "streamlag/redis.h"
+#include "streamlag/shared.h"
 
 struct sl_ctx {
 	const struct sl_config	*cfg;
 	struct sl_redis		*redis;
+	struct sl_counters	*counters;	/* shared by the workers; may be NULL */
 };
+
+/* The route a path belongs to, for the request metrics. */
+enum sl_route_id sl_route_id(const char *path);
 
 void	sl_route(struct sl_ctx *ctx, const struct sl_request *req,
 	    struct sl_response *resp);

@@ -48,6 +48,27 @@ P=/api/v1/events/consumer-lag
 printf '%-62s %8s\n' "consumer-lag, $N discovered streams, caught up (get, median of 5)" "$(get_ms $P) ms"
 printf '%-62s %8s\n' "  of which Redis's own time for the commands" "$(( $(redis_usec $P) / 1000 )) ms"
 printf '%-62s %8s\n' "health, same streams" "$(get_ms /api/v1/events/health) ms"
+printf '%-62s %8s\n' "/metrics, same streams, every group and consumer" "$(get_ms /metrics) ms"
+
+# redis_exporter (Debian's prometheus-redis-exporter) on the same streams,
+# one scrape of its /metrics (median of 3), for comparison.
+if ! command -v prometheus-redis-exporter >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		prometheus-redis-exporter >/dev/null 2>&1 || true
+fi
+if command -v prometheus-redis-exporter >/dev/null; then
+	EP=$(sl_free_port)
+	prometheus-redis-exporter -redis.addr "redis://127.0.0.1:$PORT" \
+		-check-streams 'bench:*' -web.listen-address "127.0.0.1:$EP" \
+		>"$STATE/redis_exporter.log" 2>&1 &
+	SL_PIDS+=("$!")
+	if sl_wait_for 10 "redis_exporter" curl -fs -o /dev/null "http://127.0.0.1:$EP/"; then
+		v=$(dpkg-query -W -f '${Version}' prometheus-redis-exporter 2>/dev/null | cut -d- -f1)
+		ms=$(for i in 1 2 3; do curl -s -o /dev/null -w '%{time_total}\n' \
+			"http://127.0.0.1:$EP/metrics"; done | median | awk '{ printf "%d", $1 * 1000 }')
+		printf '%-62s %8s\n' "redis_exporter $v, -check-streams 'bench:*', one scrape" "$ms ms"
+	fi
+fi
 
 # The same streams, each group 1 behind with 1 pending: a follow-up batch
 # (XRANGE and XPENDING) for every group.

@@ -1,0 +1,22 @@
+/* The Prometheus text exposition format 0.0.4 (docs/metrics.md). */
+#ifndef STREAMLAG_PROM_H
+#define STREAMLAG_PROM_H
+
+#include "streamlag/model.h"
+#include "streamlag/shared.h"
+
+struct sl_prom_opts {
+	int		 redis_up;
+	int		 truncated;
+	int		 consumers;	/* per-consumer series */
+	double		 collect_seconds;
+	const struct sl_counters *counters;	/* may be NULL */
+	const char	*version;
+};
+
+/* A malloc'd exposition of the report (all groups, with stream info), or
+ * NULL when out of memory. */
+char	*sl_render_prom(const struct sl_lag_report *r,
+	    const struct sl_prom_opts *o);
+
+#endif
