@@ -1,0 +1,149 @@
+/* The Prometheus exposition: families, label escaping, unknown lag omitted,
+ * cumulative histogram buckets, the per-consumer switch. */
+#include <stdio.h>
+
+#include "sl_test.h"
+#include "streamlag/prom.h"
+
+static void
+set(struct sl_bytes *b, const char *s, size_t len)
+{
+	assert_int_equal(sl_bytes_set(b, s, len), 0);
+}
+
+static struct sl_lag_report
+report(void)
+{
+	struct sl_lag_report r;
+	struct sl_lag_entry *e;
+
+	memset(&r, 0, sizeof(r));
+	r.all_groups = 1;
+	r.n = 2;
+	r.entries = calloc(2, sizeof(*r.entries));
+	e = &r.entries[0];
+	set(&e->stream, "a\"b\\c\nd\xff", 8);
+	e->has_group = 1;
+	set(&e->group.name, "g", 1);
+	e->lag = 7;
+	e->lag_exact = 1;
+	e->group.pending = 3;
+	e->has_time_lag = 1;
+	e->time_lag_ms = 1500;
+	e->status = SL_STATUS_STALLED;
+	e->nconsumers = 1;
+	e->consumers = calloc(1, sizeof(*e->consumers));
+	set(&e->consumers[0].name, "c1", 2);
+	e->consumers[0].pending = 3;
+	e->consumers[0].idle_ms = 61000;
+	e = &r.entries[1];
+	set(&e->stream, "gone", 4);
+	e->error = strdup("no such key");
+	e->lag = -1;
+	e->status = SL_STATUS_ERROR;
+	r.nsinfo = 2;
+	r.sinfo = calloc(2, sizeof(*r.sinfo));
+	set(&r.sinfo[0].name, "a\"b\\c\nd\xff", 8);
+	r.sinfo[0].info.length = 10;
+	r.sinfo[0].info.groups = 1;
+	r.sinfo[0].info.has_entries_added = 1;
+	r.sinfo[0].info.entries_added = 12;
+	snprintf(r.sinfo[0].info.last_entry_id, SL_ID_MAX, "1800000000123-0");
+	r.sinfo[0].last_entry_age_ms = 5;
+	set(&r.sinfo[1].name, "gone", 4);
+	r.sinfo[1].error = strdup("no such key");
+	return r;
+}
+
+static int
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+#define LINE(t, l) do { if (!has_line((t), (l))) fail_msg("missing: %s", (l)); } while (0)
+#define NO_LINE(t, l) do { if (has_line((t), (l))) fail_msg("present: %s", (l)); } while (0)
+
+static void
+families_and_escaping(void **state)
+{
+	struct sl_lag_report r = report();
+	struct sl_counters c;
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0" };
+	char *t;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	sl_count_request(&c, SL_ROUTE_CONSUMER_LAG, 200, 800);	/* 0.8 ms */
+	sl_count_request(&c, SL_ROUTE_CONSUMER_LAG, 200, 30000);	/* 30 ms */
+	sl_count_request(&c, SL_ROUTE_CONSUMER_LAG, 503, 2000000);	/* 2 s */
+	sl_count_request(&c, SL_ROUTE_METRICS, 418, 10);
+	c.worker_restarts = 2;
+	t = sl_render_prom(&r, &o);
+	assert_non_null(t);
+	LINE(t, "# TYPE event_consumer_lag gauge");
+	LINE(t, "event_consumer_lag{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",consumer_group=\"g\"} 7");
+	LINE(t, "event_queue_depth{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\"} 10");
+	LINE(t, "streamlag_stream_entries_added_total{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\"} 12");
+	LINE(t, "streamlag_stream_last_entry_timestamp_seconds{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\"} 1800000000.123");
+	LINE(t, "streamlag_stream_up{stream=\"gone\"} 0");
+	LINE(t, "streamlag_group_time_lag_seconds{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\"} 1.500");
+	LINE(t, "streamlag_group_status{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",status=\"stalled\"} 1");
+	LINE(t, "streamlag_group_status{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",status=\"healthy\"} 0");
+	LINE(t, "streamlag_consumer_idle_seconds{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",consumer=\"c1\"} 61.000");
+	/* The stream that failed has no lag sample at all, never a 0. */
+	assert_null(strstr(t, "streamlag_group_lag{stream=\"gone\""));
+	assert_null(strstr(t, "event_consumer_lag{stream=\"gone\""));
+	/* Cumulative buckets: 1 <= 1ms, 2 <= 50ms, 2 <= 1s, 3 in +Inf. */
+	LINE(t, "streamlag_http_request_duration_seconds_bucket{route=\"consumer_lag\",le=\"0.001\"} 1");
+	LINE(t, "streamlag_http_request_duration_seconds_bucket{route=\"consumer_lag\",le=\"0.05\"} 2");
+	LINE(t, "streamlag_http_request_duration_seconds_bucket{route=\"consumer_lag\",le=\"1\"} 2");
+	LINE(t, "streamlag_http_request_duration_seconds_bucket{route=\"consumer_lag\",le=\"+Inf\"} 3");
+	LINE(t, "streamlag_http_request_duration_seconds_count{route=\"consumer_lag\"} 3");
+	LINE(t, "streamlag_http_request_duration_seconds_sum{route=\"consumer_lag\"} 2.030800");
+	LINE(t, "streamlag_http_requests_total{route=\"consumer_lag\",code=\"200\"} 2");
+	LINE(t, "streamlag_http_requests_total{route=\"consumer_lag\",code=\"503\"} 1");
+	LINE(t, "streamlag_http_requests_total{route=\"metrics\",code=\"other\"} 1");
+	LINE(t, "streamlag_worker_restarts_total 2");
+	LINE(t, "streamlag_redis_up 1");
+	LINE(t, "streamlag_collect_duration_seconds 0.250000");
+	LINE(t, "streamlag_build_info{version=\"0.1.0\"} 1");
+	free(t);
+	/* Without per-consumer series. */
+	o.consumers = 0;
+	t = sl_render_prom(&r, &o);
+	assert_null(strstr(t, "streamlag_consumer_"));
+	free(t);
+	sl_lag_report_free(&r);
+}
+
+static void
+redis_down(void **state)
+{
+	struct sl_lag_report r;
+	struct sl_prom_opts o = { 0, 0, 1, 0.001, NULL, "0.1.0" };
+	char *t;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	t = sl_render_prom(&r, &o);
+	LINE(t, "streamlag_redis_up 0");
+	LINE(t, "# TYPE streamlag_group_lag gauge");
+	assert_null(strstr(t, "streamlag_group_lag{"));
+	free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(families_and_escaping),
+		cmocka_unit_test(redis_down),
+	};
+	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
+}
