@@ -28,7 +28,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit unit-asan valgrind integration run bench install uninstall clean
+.PHONY: all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
 
 all: $(B)/streamlag
 
@@ -72,8 +72,17 @@ valgrind: $(UNIT_BIN)
 integration: $(B)/streamlag $(IT_BIN)
 	@prove -v tests/integration/
 
+# The serving paths again, with the ASan+UBSan binary: a sanitizer report in
+# a server log fails the test (tests/integration/common.sh).
+integration-asan:
+	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/streamlag
+	@STREAMLAG_BIN=build/asan/streamlag prove tests/integration/20-lag.t \
+		tests/integration/30-nginx.t tests/integration/45-lag-truth.t \
+		tests/integration/62-metrics.t
+
 test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind
+	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
 
 run: deps all
