@@ -3,10 +3,11 @@
  * libfcgi traps (PITFALLS): FCGX_Init() installs its own SIGTERM handler
  * unless one is set already, and a signal during a request makes blocking
  * calls (hiredis reads) fail with EINTR.  So: our handlers are installed
- * first, signals are blocked while a request is handled (it completes), and
- * the handler swaps this process's listening fd for a dead socket so that an
- * accept() entered just after the signal fails at once instead of waiting
- * for the next connection.  Other processes sharing the socket are unaffected. */
+ * first (with SA_RESTART), signals are blocked while a request is handled
+ * (it completes), and the handler swaps this process's listening fd for a
+ * dead socket, so that an accept() entered or restarted after the signal
+ * fails at once instead of waiting for the next connection, while a request
+ * being read is not cut.  Other processes sharing the socket are unaffected. */
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -47,7 +48,10 @@ install_signals(sigset_t *stopset)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_stop;
-	sa.sa_flags = 0;	/* no SA_RESTART: accept() must return */
+	/* SA_RESTART: a read of the request in progress carries on; an
+	 * accept() restarts on the dead socket the handler put in place of the
+	 * listening one, and fails at once. */
+	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1)
 		return -1;
@@ -71,22 +75,44 @@ elapsed_ms(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* Appends one header line; the buffer always has room for what streamlag
+ * sends (static strings and a number), anything longer is cut. */
+static void
+header(char *buf, size_t cap, size_t *len, const char *name, const char *value)
+{
+	int n;
+
+	if (*len >= cap)
+		return;
+	n = snprintf(buf + *len, cap - *len, "%s: %s\r\n", name, value);
+	if (n > 0)
+		*len = *len + (size_t)n < cap ? *len + (size_t)n : cap;
+}
+
+/* The CGI response head is formatted here: libfcgi's FCGX_FPrintF has a
+ * printf of its own that does not know %zu and silently stops there. */
 static void
 write_response(FCGX_Request *fr, const struct sl_response *resp, int head)
 {
-	FCGX_FPrintF(fr->out, "Status: %d %s\r\n", resp->status,
+	char	 hdr[1024], num[64];
+	size_t	 len = 0;
+
+	snprintf(num, sizeof(num), "%d %s", resp->status,
 	    sl_http_reason(resp->status));
-	FCGX_FPrintF(fr->out, "Content-Type: %s\r\n", resp->content_type ?
+	header(hdr, sizeof(hdr), &len, "Status", num);
+	header(hdr, sizeof(hdr), &len, "Content-Type", resp->content_type ?
 	    resp->content_type : "application/json");
-	FCGX_FPrintF(fr->out, "Content-Length: %zu\r\n", resp->body_len);
-	FCGX_PutS("X-Content-Type-Options: nosniff\r\n", fr->out);
+	snprintf(num, sizeof(num), "%lu", (unsigned long)resp->body_len);
+	header(hdr, sizeof(hdr), &len, "Content-Length", num);
+	header(hdr, sizeof(hdr), &len, "X-Content-Type-Options", "nosniff");
 	if (resp->no_store)
-		FCGX_PutS("Cache-Control: no-store\r\n", fr->out);
+		header(hdr, sizeof(hdr), &len, "Cache-Control", "no-store");
 	if (resp->allow != NULL)
-		FCGX_FPrintF(fr->out, "Allow: %s\r\n", resp->allow);
+		header(hdr, sizeof(hdr), &len, "Allow", resp->allow);
 	if (resp->www_authenticate != NULL)
-		FCGX_FPrintF(fr->out, "WWW-Authenticate: %s\r\n",
+		header(hdr, sizeof(hdr), &len, "WWW-Authenticate",
 		    resp->www_authenticate);
+	FCGX_PutStr(hdr, (int)len, fr->out);
 	FCGX_PutS("\r\n", fr->out);
 	if (!head && resp->body != NULL)
 		FCGX_PutStr(resp->body, (int)resp->body_len, fr->out);

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# serve's options: TCP beyond loopback refused without STREAMLAG_ALLOW_TCP,
+# a TCP listener with an allow-list, --user (as root), and SIGTERM escalating
+# to SIGKILL after the grace period.
+. "$(dirname "$0")/common.sh"
+
+PORT=$(sl_free_port)
+sl_start_redis "$STATE" "$PORT" || exit 1
+sl_seed_example "$PORT"
+export REDIS_URL="redis://127.0.0.1:$PORT/0"
+
+err=$("$SL_BIN" serve --listen 0.0.0.0:9 2>&1 >/dev/null); rc=$?
+is "$rc:$err" "2:streamlag: STREAMLAG_LISTEN: 0.0.0.0:9 is not on loopback; set STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect" \
+	"TCP beyond loopback without an allow-list: refused"
+err=$(STREAMLAG_ALLOW_TCP=10.0.0.x "$SL_BIN" serve --listen 0.0.0.0:9 2>&1 >/dev/null); rc=$?
+like "$rc:$err" '^2:streamlag: STREAMLAG_ALLOW_TCP: expected IPv4 addresses' "a bad allow-list: refused"
+
+# A loopback TCP listener, spoken to with cgi-fcgi.
+TP=$(sl_free_port)
+"$SL_BIN" serve --listen "127.0.0.1:$TP" --workers 1 >>"$STATE/streamlag.log" 2>&1 &
+SL_PIDS+=("$!")
+fcgi() { env -i REQUEST_METHOD=GET DOCUMENT_URI=/healthz SCRIPT_NAME=/healthz QUERY_STRING= \
+	cgi-fcgi -bind -connect "127.0.0.1:$TP" 2>/dev/null | tr -d '\r' | sed '1,/^$/d'; }
+up() { [ "$(fcgi)" = '{"status":"ok"}' ]; }
+sl_wait_for 10 "the TCP listener" up
+ok $? "serve --listen 127.0.0.1:PORT answers FastCGI"
+# The response head as streamlag writes it, without nginx in between.
+raw=$(env -i REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/events/health SCRIPT_NAME=/x \
+	QUERY_STRING= cgi-fcgi -bind -connect "127.0.0.1:$TP" 2>/dev/null | tr -d '\r')
+body=$(sed '1,/^$/d' <<<"$raw")
+is "$(sed -n 's/^Content-Length: //p' <<<"$raw")" "${#body}" "Content-Length is the body's length"
+is "$(sed -n 's/^X-Content-Type-Options: //p' <<<"$raw")" "nosniff" "X-Content-Type-Options: nosniff"
+is "$(sed -n '1p' <<<"$raw")" "Status: 401 Unauthorized" "the Status line"
+sl_stop_pid "${SL_PIDS[-1]}"
+
+# --user: the workers run as that user, and root cannot be regained.
+if [ "$(id -u)" -eq 0 ]; then
+	S="$STATE/user.sock"
+	sl_start_serve "$S" --workers 1 --user nobody || exit 1
+	w=$(pgrep -P "$SL_SERVE_PID" | head -1)
+	is "$(ps -o user= -p "$SL_SERVE_PID" | tr -d ' '):$(ps -o user= -p "$w" | tr -d ' ')" "nobody:nobody" \
+		"--user nobody: master and workers run as nobody"
+	like "$(grep 'event=privileges_dropped' "$STATE/streamlag.log")" 'uid=65534' "the drop is logged"
+	sl_stop_pid "$SL_SERVE_PID"
+else
+	ok 0 "# SKIP --user needs root"
+fi
+
+# SIGTERM with a request stuck longer than --grace-ms: SIGKILL, bounded.
+S="$STATE/grace.sock"
+STREAMLAG_REDIS_TIMEOUT_MS=10000 sl_start_serve "$S" --workers 1 --grace-ms 500 || exit 1
+M=$SL_SERVE_PID
+redis-cli -p "$PORT" CLIENT PAUSE 5000 ALL >/dev/null
+TOKEN=$("$SL_BIN" token --ttl 600)
+env -i REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/events/health SCRIPT_NAME=/api/v1/events/health \
+	QUERY_STRING= HTTP_AUTHORIZATION="Bearer $TOKEN" cgi-fcgi -bind -connect "$S" >/dev/null 2>&1 &
+# In flight: the worker is no longer waiting in accept(2) (43, accept4 288)
+# but on Redis, which the pause holds.
+W=$(pgrep -P "$M" | head -1)
+busy() { local n; read -r n _ <"/proc/$W/syscall" && [ "$n" != 43 ] && [ "$n" != 288 ] && [ "$n" != running ]; }
+sl_wait_for 5 "a request in flight" busy
+t0=$(sl_now_ms)
+kill -TERM "$M"
+sl_wait_for 5 "the master to exit" sl_pid_gone "$M"
+ok $? "stuck request: the master exits after the grace period ($(( $(sl_now_ms) - t0 )) ms)"
+grep -q 'event=stop_escalated grace_ms=500' "$STATE/streamlag.log"
+ok $? "the escalation to SIGKILL is logged"
+ok "$( [ ! -e "$S" ]; echo $?)" "the socket file is removed"
+
+done_testing
