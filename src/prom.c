@@ -130,7 +130,9 @@ labels(struct buf *b, const char *name, const struct sl_bytes *stream,
 	puts_(b, "{stream=\"");
 	put_label(b, stream->p, stream->len);
 	if (group != NULL) {
-		putf(b, "\",%s=\"", group_label);
+		puts_(b, "\",");
+		puts_(b, group_label);
+		puts_(b, "=\"");
 		put_label(b, group->p, group->len);
 	}
 	if (consumer != NULL) {
@@ -145,18 +147,50 @@ labels(struct buf *b, const char *name, const struct sl_bytes *stream,
 	puts_(b, "} ");
 }
 
+/* Decimal digits of v (no sign) at the end of tmp; returns where they start.
+ * Samples are written without printf: 200 000 lines for 10 000 streams. */
+static char *
+digits(char *end, unsigned long long v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return end;
+}
+
 static void
 value_int(struct buf *b, long long v)
 {
-	putf(b, "%lld\n", v);
+	char	 tmp[24], *p;
+
+	tmp[23] = '\n';
+	p = digits(tmp + 23, v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v);
+	if (v < 0)
+		*--p = '-';
+	put(b, p, (size_t)(tmp + 24 - p));
 }
 
-/* Milliseconds as seconds, exactly. */
+/* Milliseconds as seconds, exactly: 1500 -> "1.500". */
 static void
 value_ms(struct buf *b, long long ms)
 {
-	putf(b, "%s%lld.%03lld\n", ms < 0 ? "-" : "", (ms < 0 ? -ms : ms) / 1000,
-	    (ms < 0 ? -ms : ms) % 1000);
+	char			 tmp[32], *p;
+	unsigned long long	 u = ms < 0 ? 0ULL - (unsigned long long)ms :
+	    (unsigned long long)ms;
+
+	tmp[31] = '\n';
+	p = tmp + 31;
+	for (int i = 0; i < 3; i++) {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	}
+	*--p = '.';
+	p = digits(p, u);
+	if (ms < 0)
+		*--p = '-';
+	put(b, p, (size_t)(tmp + 32 - p));
 }
 
 /* The entries of groups that exist and were read without error. */
