@@ -25,6 +25,7 @@ struct demo_stream {
 	int		 consume_slow;	/* entries per second, slow phase */
 	const char	*consumers[2];
 	double		 produced, consumed;	/* fractional budgets */
+	char		 held[64];	/* read last tick, acknowledged this one */
 };
 
 static volatile sig_atomic_t demo_stop;
@@ -55,39 +56,53 @@ produce(redisContext *c, struct demo_stream *s, int n, long long seq)
 	return 0;
 }
 
-/* Reads n entries as one of the consumers and acknowledges them. */
+/* Reads n entries as one of the consumers and acknowledges them, but for
+ * the last one, held until the next tick: pending moves, and stays small. */
 static int
 consume(redisContext *c, struct demo_stream *s, int n, const char *group,
     long long tick)
 {
 	const char	*who = s->consumers[s->consumers[1] != NULL ? tick % 2 : 0];
 	redisReply	*r, *entries;
+	size_t		 acks = 0;
 
-	if (n <= 0)
-		return 0;
-	r = redisCommand(c, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >",
-	    group, who, n, s->name);
-	if (r == NULL)
-		return -1;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-	    r->element[0]->elements == 2 &&
-	    (entries = r->element[0]->element[1])->type == REDIS_REPLY_ARRAY) {
-		/* Acknowledge all but the last: it stays pending a while. */
-		for (size_t i = 0; i + 1 < entries->elements; i++) {
-			redisReply *id = entries->element[i]->element[0];
-			redisAppendCommand(c, "XACK %s %s %b", s->name, group,
-			    id->str, id->len);
-		}
-		for (size_t i = 0; i + 1 < entries->elements; i++) {
-			void *a;
-			if (redisGetReply(c, &a) != REDIS_OK) {
-				freeReplyObject(r);
-				return -1;
-			}
-			freeReplyObject(a);
-		}
+	if (s->held[0] != '\0') {
+		if ((r = redisCommand(c, "XACK %s %s %s", s->name, group,
+		    s->held)) == NULL)
+			return -1;
+		freeReplyObject(r);
+		s->held[0] = '\0';
 	}
-	freeReplyObject(r);
+	if (n > 0) {
+		r = redisCommand(c, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >",
+		    group, who, n, s->name);
+		if (r == NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+		    r->element[0]->elements == 2 &&
+		    (entries = r->element[0]->element[1])->type ==
+		    REDIS_REPLY_ARRAY && entries->elements > 0) {
+			for (size_t i = 0; i < entries->elements; i++) {
+				redisReply *id = entries->element[i]->element[0];
+				if (i + 1 == entries->elements &&
+				    id->len < sizeof(s->held)) {
+					memcpy(s->held, id->str, id->len);
+					s->held[id->len] = '\0';
+					continue;
+				}
+				redisAppendCommand(c, "XACK %s %s %b", s->name,
+				    group, id->str, id->len);
+				acks++;
+			}
+		}
+		freeReplyObject(r);
+	}
+	for (size_t i = 0; i < acks; i++) {
+		void *a;
+		if (redisGetReply(c, &a) != REDIS_OK)
+			return -1;
+		freeReplyObject(a);
+	}
 	return 0;
 }
 
@@ -95,11 +110,14 @@ int
 sl_demo_run(const struct sl_config *cfg)
 {
 	struct demo_stream streams[] = {
-		{ "events:chat", 20, 40, 8, { "instance-1", "instance-2" }, 0, 0 },
-		{ "events:ticket", 5, 6, 6, { "instance-1", NULL }, 0, 0 },
-		{ "events:remote", 2, 3, 3, { "instance-1", NULL }, 0, 0 },
-		{ "events:notification", 10, 12, 12, { "instance-1", "instance-2" },
-		    0, 0 },
+		{ .name = "events:chat", .produce = 20, .consume_fast = 40,
+		    .consume_slow = 8, .consumers = { "instance-1", "instance-2" } },
+		{ .name = "events:ticket", .produce = 5, .consume_fast = 6,
+		    .consume_slow = 6, .consumers = { "instance-1", NULL } },
+		{ .name = "events:remote", .produce = 2, .consume_fast = 3,
+		    .consume_slow = 3, .consumers = { "instance-1", NULL } },
+		{ .name = "events:notification", .produce = 10, .consume_fast = 12,
+		    .consume_slow = 12, .consumers = { "instance-1", "instance-2" } },
 	};
 	const size_t	 ns = sizeof(streams) / sizeof(streams[0]);
 	struct sl_redis	 r;

@@ -8,4 +8,4 @@ bin=$(dirname "$SL_BIN")/tests/it_pipeline
 PORT=$(sl_free_port)
 sl_start_redis "$STATE" "$PORT" || exit 1
 sl_seed_example "$PORT"
-REDIS_URL="redis://127.0.0.1:$PORT/0" "$bin"
+REDIS_URL=$(sl_redis_url "$PORT") "$bin"

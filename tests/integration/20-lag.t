@@ -5,7 +5,7 @@
 
 PORT=$(sl_free_port)
 sl_start_redis "$STATE" "$PORT" || exit 1
-export REDIS_URL="redis://127.0.0.1:$PORT/0"
+export REDIS_URL=$(sl_redis_url "$PORT")
 R() { redis-cli -p "$PORT" "$@"; }
 sl_seed_example "$PORT"
 

@@ -8,7 +8,7 @@ HTTP=$(sl_free_port)
 SOCK="$STATE/streamlag.sock"
 sl_start_redis "$STATE" "$PORT" || exit 1
 sl_seed_example "$PORT"
-export REDIS_URL="redis://127.0.0.1:$PORT/0" STREAMLAG_REDIS_TIMEOUT_MS=300
+export REDIS_URL=$(sl_redis_url "$PORT") STREAMLAG_REDIS_TIMEOUT_MS=300
 # One worker, so that the back-off it keeps is the one every request meets.
 sl_start_serve "$SOCK" --workers 1 || exit 1
 sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1

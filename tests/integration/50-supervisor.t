@@ -11,7 +11,7 @@ SOCK="$STATE/streamlag.sock"
 LOG="$STATE/streamlag.log"
 sl_start_redis "$STATE" "$PORT" || exit 1
 sl_seed_example "$PORT"
-export REDIS_URL="redis://127.0.0.1:$PORT/0"
+export REDIS_URL=$(sl_redis_url "$PORT")
 printf '%s\n' "first-secret-0123456789abcdef0123456789" >"$STATE/jwt.secret"
 unset STREAMLAG_JWT_SECRET
 export STREAMLAG_JWT_SECRET_FILE="$STATE/jwt.secret" STREAMLAG_REDIS_TIMEOUT_MS=5000

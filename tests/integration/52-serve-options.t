@@ -7,7 +7,7 @@
 PORT=$(sl_free_port)
 sl_start_redis "$STATE" "$PORT" || exit 1
 sl_seed_example "$PORT"
-export REDIS_URL="redis://127.0.0.1:$PORT/0"
+export REDIS_URL=$(sl_redis_url "$PORT")
 
 err=$("$SL_BIN" serve --listen 0.0.0.0:9 2>&1 >/dev/null); rc=$?
 is "$rc:$err" "2:streamlag: STREAMLAG_LISTEN: 0.0.0.0:9 is not on loopback; set STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect" \

@@ -8,7 +8,7 @@ PORT=$(sl_free_port)
 SOCK="$STATE/streamlag.sock"
 sl_start_redis "$STATE" "$PORT" || exit 1
 sl_seed_example "$PORT"
-export REDIS_URL="redis://127.0.0.1:$PORT/0"
+export REDIS_URL=$(sl_redis_url "$PORT")
 sl_start_serve "$SOCK" --workers 2 || exit 1
 sl_self_signed "$STATE"
 TOKEN=$("$SL_BIN" token --ttl 600)

@@ -11,7 +11,7 @@ trap 'sl_teardown; rm -rf "$STATE"' EXIT
 PORT=$(sl_free_port)
 sl_start_redis "$STATE" "$PORT" || exit 1
 R() { redis-cli -p "$PORT" "$@"; }
-export REDIS_URL="redis://127.0.0.1:$PORT/0"
+export REDIS_URL=$(sl_redis_url "$PORT")
 export STREAMLAG_JWT_SECRET=bench-secret-0123456789abcdef0123456789
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

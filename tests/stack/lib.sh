@@ -77,13 +77,26 @@ sl_show_log() {
 	tail -n 5 "$1" | sed 's/^/  /' >&2
 }
 
-# sl_start_redis DIR PORT: a redis-server without persistence, on 127.0.0.1;
-# sets SL_REDIS_PID.
+# The least-privilege ACL user of docs/operations.md: read-only keys, only
+# the commands streamlag sends.  Every redis-server started here has it, and
+# streamlag connects as this user (sl_redis_url), so a command missing from
+# the documented list fails the tests.
+SL_REDIS_USER=streamlag
+SL_REDIS_PASS=streamlag-test-password
+SL_REDIS_ACL="on >$SL_REDIS_PASS resetkeys %R~* resetchannels -@all +xinfo|groups +xinfo|consumers +xinfo|stream +xrange +xpending +scan +time +select"
+
+# sl_redis_url PORT: the URL streamlag uses, as the ACL user.
+sl_redis_url() { echo "redis://$SL_REDIS_USER:$SL_REDIS_PASS@127.0.0.1:$1/0"; }
+
+# sl_start_redis DIR PORT: a redis-server without persistence, on 127.0.0.1,
+# with the ACL user; sets SL_REDIS_PID.  redis-cli stays the default user.
 sl_start_redis() {
 	local dir=$1 port=$2 log
 	log=$(sl_log_dir "$dir")/redis.log
+	# shellcheck disable=SC2086
 	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
 		--appendonly no --daemonize no --logfile "$log" \
+		--user "$SL_REDIS_USER" $SL_REDIS_ACL \
 		>/dev/null 2>&1 &
 	SL_REDIS_PID=$!
 	SL_PIDS+=("$SL_REDIS_PID")

@@ -42,12 +42,15 @@ trap 'echo "streamlag: stopping" >&2; exit 0' INT TERM
 if [ -z "${REDIS_URL:-}" ]; then
 	REDIS_PORT=$(sl_free_port)
 	sl_start_redis "$STATE" "$REDIS_PORT" || exit 1
-	export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+	export REDIS_URL=$(sl_redis_url "$REDIS_PORT")
 	if [ "$DATA" = seed ]; then
 		sl_seed_example "$REDIS_PORT"
 	else
 		export STREAMLAG_STREAMS=${STREAMLAG_STREAMS:-events:chat,events:ticket,events:remote,events:notification}
-		"$SL_BIN" demo >>"$RUN_DIR/demo.log" 2>&1 &
+		# The producers and consumers write: the default user, not
+		# streamlag's read-only one.
+		REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$SL_BIN" demo \
+			>>"$RUN_DIR/demo.log" 2>&1 &
 		SL_PIDS+=("$!")
 	fi
 fi
