@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "streamlag/model.h"
+#include "streamlag/xinfo.h"
 
 int
 sl_bytes_set(struct sl_bytes *b, const char *p, size_t len)
@@ -32,23 +33,13 @@ sl_bytes_free(struct sl_bytes *b)
 	b->len = 0;
 }
 
-static void
-consumers_free(struct sl_consumer *c, size_t n)
-{
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		sl_bytes_free(&c[i].name);
-	free(c);
-}
-
 void
 sl_lag_entry_free(struct sl_lag_entry *e)
 {
 	sl_bytes_free(&e->stream);
 	sl_bytes_free(&e->group.name);
 	free(e->error);
-	consumers_free(e->consumers, e->nconsumers);
+	sl_consumers_free(e->consumers, e->nconsumers);
 	memset(e, 0, sizeof(*e));
 }
 

@@ -10,32 +10,12 @@
 #include <string.h>
 
 #include "streamlag/jsonw.h"
+#include "streamlag/lag.h"
 #include "streamlag/render.h"
 
 static const char replacement[] = "\xEF\xBF\xBD";	/* U+FFFD */
 
-/*
- * Local copy of the status names: the renderer is linked into tools that do
- * not carry the lag rules, and the strings are part of the JSON contract.
- */
-static const char *const status_names[] = {
-	[SL_STATUS_HEALTHY] = "healthy",
-	[SL_STATUS_DEGRADED] = "degraded",
-	[SL_STATUS_UNHEALTHY] = "unhealthy",
-	[SL_STATUS_STALLED] = "stalled",
-	[SL_STATUS_NO_GROUP] = "no_group",
-	[SL_STATUS_ERROR] = "error",
-};
-
-static const char *
-status_name(enum sl_status s)
-{
-	/* An out-of-range value is a bug upstream; "error" never reads as
-	 * good news to a monitor. */
-	if ((unsigned)s >= sizeof(status_names) / sizeof(status_names[0]))
-		return "error";
-	return status_names[s];
-}
+/* The status names are part of the JSON contract: one table, in lag.c. */
 
 /*
  * Object keys made from names.  Names are bytes; as keys they are made valid
@@ -190,7 +170,7 @@ entry_error(struct sl_jw *w, const struct sl_lag_entry *e, const char *group)
 	sl_jw_kstr(w, "error", e->error);
 	if (group != NULL)
 		group_name(w, e, group);
-	sl_jw_kstr(w, "status", status_name(SL_STATUS_ERROR));
+	sl_jw_kstr(w, "status", sl_status_name(SL_STATUS_ERROR));
 }
 
 /* NOGROUP: the seed's lag 0 and no consumers, said plainly. */
@@ -205,7 +185,7 @@ entry_no_group(struct sl_jw *w, const char *group)
 		sl_jw_kstr(w, "group", group);
 	sl_jw_kbool(w, "lag_exact", 1);
 	sl_jw_kint(w, "pending", 0);
-	sl_jw_kstr(w, "status", status_name(SL_STATUS_NO_GROUP));
+	sl_jw_kstr(w, "status", sl_status_name(SL_STATUS_NO_GROUP));
 }
 
 static void
@@ -224,7 +204,7 @@ entry_group(struct sl_jw *w, const struct sl_lag_entry *e)
 	sl_jw_kint(w, "trimmed_unread", e->trimmed_unread);
 	if (e->has_trim_risk)
 		sl_jw_kbool(w, "trim_risk", e->trim_risk);
-	sl_jw_kstr(w, "status", status_name(e->status));
+	sl_jw_kstr(w, "status", sl_status_name(e->status));
 	sl_jw_key(w, "consumer_details");
 	sl_jw_arr(w);
 	for (size_t i = 0; i < e->nconsumers; i++) {
@@ -326,7 +306,7 @@ stream_of_groups(struct sl_jw *w, const struct sl_lag_entry *es, size_t n)
 				sl_jw_str_bytes(w, es[i].consumers[j].name.p,
 				    es[i].consumers[j].name.len);
 	sl_jw_arr_end(w);
-	sl_jw_kstr(w, "status", status_name(worst));
+	sl_jw_kstr(w, "status", sl_status_name(worst));
 	sl_jw_key(w, "groups");
 	sl_jw_obj(w);
 	keyset_for(&ks, &es[0].group.name, n, sizeof(es[0]));
@@ -452,7 +432,7 @@ sl_render_health(const struct sl_health *h, const struct sl_render_opts *o)
 
 	sl_jw_init(&w);
 	sl_jw_obj(&w);
-	sl_jw_kstr(&w, "status", status_name(h->status));
+	sl_jw_kstr(&w, "status", sl_status_name(h->status));
 	sl_jw_kbool(&w, "redis_connected", 1);
 	sl_jw_kstr(&w, "transport_mode", redis_streams ? "redis_streams" : "http");
 	sl_jw_key(&w, "streams");
@@ -477,7 +457,7 @@ sl_render_health_down(const char *message)
 
 	sl_jw_init(&w);
 	sl_jw_obj(&w);
-	sl_jw_kstr(&w, "status", status_name(SL_STATUS_UNHEALTHY));
+	sl_jw_kstr(&w, "status", sl_status_name(SL_STATUS_UNHEALTHY));
 	sl_jw_kbool(&w, "redis_connected", 0);
 	sl_jw_kstr(&w, "error", message);
 	sl_jw_kstr(&w, "code", "redis_unavailable");
