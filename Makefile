@@ -28,7 +28,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
+.PHONY: fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
 
 all: $(B)/streamlag
 
@@ -84,6 +84,23 @@ test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
+
+# libFuzzer harnesses (clang): each parser of untrusted bytes, FUZZ_SECONDS
+# each, from the committed corpus.  Not part of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+fuzz:
+	@command -v clang >/dev/null || tests/deps.sh clang libclang-rt-14-dev
+	@mkdir -p build/fuzz
+	@set -e; for f in query auth xinfo; do \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
+			-Iinclude -DSL_VERSION='"$(VERSION)"' $$($(PKG_CONFIG) --cflags $(DEPS)) \
+			-o build/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $(FUZZ_LIB_SRC) \
+			$$($(PKG_CONFIG) --libs $(DEPS)); \
+		mkdir -p build/fuzz/corpus_$$f; \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+			build/fuzz/corpus_$$f tests/fuzz/corpus/$$f; \
+	done
 
 run: deps all
 	@tests/stack/run.sh

@@ -5,6 +5,8 @@ set -eu
 PKGS="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libjwt-dev
 libcmocka-dev redis-server nginx-light curl jq openssl valgrind perl
 wrk spawn-fcgi libfcgi-bin"
+# Named packages instead (make fuzz: clang).
+[ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

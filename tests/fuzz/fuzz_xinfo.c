@@ -1,0 +1,55 @@
+/* libFuzzer: RESP bytes, read by hiredis's own reader, into the XINFO
+ * parsers, the lag rules and the renderers. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "streamlag/lag.h"
+#include "streamlag/render.h"
+#include "streamlag/xinfo.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct sl_thresholds t = { 100, 1000, 1000, 5, 10 };
+	redisReader		*rd = redisReaderCreate();
+	void			*reply[4] = { NULL, NULL, NULL, NULL };
+	struct sl_lag_entry	 e;
+	struct sl_lag_report	 rep;
+	struct sl_stream_info	 si;
+	char			 err[256], *out;
+	int			 n = 0;
+
+	if (rd == NULL)
+		return 0;
+	redisReaderFeed(rd, (const char *)data, size);
+	while (n < 4 && redisReaderGetReply(rd, &reply[n]) == REDIS_OK &&
+	    reply[n] != NULL)
+		n++;
+	if (n >= 2) {
+		long long k;
+
+		memset(&e, 0, sizeof(e));
+		sl_bytes_set(&e.stream, "s", 1);
+		if (sl_lag_entry_fill(&e, "g", 1, reply[0], reply[1], &t) == 0) {
+			(void)sl_lag_followup(&e, 0, &t, &k);
+			(void)sl_lag_entry_finish(&e, NULL, n > 2 ? reply[2] : NULL,
+			    n > 3 ? reply[3] : NULL, NULL, 1800000000000LL, &t);
+		}
+		memset(&rep, 0, sizeof(rep));
+		rep.group = "g";
+		rep.entries = &e;
+		rep.n = 1;
+		if ((out = sl_render_lag(&rep)) != NULL)
+			free(out);
+		sl_lag_entry_free(&e);
+	}
+	if (n >= 1)
+		(void)sl_xinfo_stream(reply[0], &si, err, sizeof(err));
+	for (int i = 0; i < n; i++)
+		freeReplyObject(reply[i]);
+	redisReaderFree(rd);
+	return 0;
+}
