@@ -111,7 +111,9 @@ entries_all_groups(struct sl_lag_report *report, size_t *cap,
 }
 
 struct followup {
-	int idx[4];	/* reply index per SL_NEED_* bit, -1 when not asked */
+	int		 idx[4];	/* reply index per SL_NEED_* bit, -1 = none */
+	redisReply	*r[4];		/* those replies, as they arrive */
+	int		 last;		/* the entry's last reply index, -1 = none */
 };
 
 static int
@@ -122,8 +124,11 @@ add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
 	size_t		 sl = e->stream.len, gl = e->group.name.len;
 	char		 from[SL_ID_MAX + 1], cnt[24];
 
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 4; k++) {
 		f->idx[k] = -1;
+		f->r[k] = NULL;
+	}
+	f->last = -1;
 	if (need & SL_NEED_CONSUMERS) {
 		const char *argv[] = { "XINFO", "CONSUMERS", s, g };
 		size_t lens[] = { 5, 9, sl, gl };
@@ -158,13 +163,10 @@ add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
 		if (sl_pipeline_add(p, 6, argv, lens) == -1)
 			return -1;
 	}
+	if (p->n > 0 && (f->idx[0] >= 0 || f->idx[1] >= 0 || f->idx[2] >= 0 ||
+	    f->idx[3] >= 0))
+		f->last = (int)p->n - 1;
 	return 0;
-}
-
-static const redisReply *
-reply_at(const struct sl_pipeline *p, int idx)
-{
-	return idx < 0 ? NULL : p->replies[idx];
 }
 
 static int stream_error(struct sl_stream_entry *e, const redisReply *r,
@@ -251,6 +253,43 @@ done:
 	freeReplyObject(reply);
 }
 
+struct batch2 {
+	struct sl_lag_report	*report;
+	struct followup		*fu;
+	size_t			*owner;		/* entry of each follow-up reply */
+	size_t			 first;		/* index of the first one */
+	long long		 now_ms;
+	const struct sl_thresholds *t;
+	int			 oom;
+};
+
+static void
+on_batch2(void *arg, size_t idx, redisReply *reply)
+{
+	struct batch2	*b = arg;
+	size_t		 i = b->owner[idx - b->first];
+	struct followup	*f = &b->fu[i];
+	int		 k;
+
+	for (k = 0; k < 4 && f->idx[k] != (int)idx; k++)
+		;
+	if (k == 4) {
+		freeReplyObject(reply);
+		return;
+	}
+	f->r[k] = reply;
+	if ((int)idx != f->last)
+		return;
+	if (!b->oom && sl_lag_entry_finish(&b->report->entries[i], f->r[0],
+	    f->r[1], f->r[2], f->r[3], b->now_ms, b->t) == -1)
+		b->oom = 1;
+	for (k = 0; k < 4; k++) {
+		if (f->r[k] != NULL)
+			freeReplyObject(f->r[k]);
+		f->r[k] = NULL;
+	}
+}
+
 int
 sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
     const struct sl_lag_query *q, struct sl_lag_report *report,
@@ -324,20 +363,36 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		if (add_followup(&p, &report->entries[i], need, count, &fu[i]) == -1)
 			goto out;
 	}
-	if (p.n > first2 && sl_pipeline_exec(&p) == -1) {
-		rc = report_down(report, streams, nstreams);
-		goto out;
-	}
-	for (i = 0; i < report->n; i++) {
-		if (sl_lag_entry_finish(&report->entries[i], reply_at(&p, fu[i].idx[0]),
-		    reply_at(&p, fu[i].idx[1]), reply_at(&p, fu[i].idx[2]),
-		    reply_at(&p, fu[i].idx[3]), b1.now_ms, q->t) == -1)
+	if (p.n > first2) {
+		/* Each entry is finished as soon as its last reply is in, and its
+		 * replies freed: memory stays bounded by the batches in flight. */
+		struct batch2 b2 = { report, fu, NULL, first2, b1.now_ms, q->t, 0 };
+
+		if ((b2.owner = calloc(p.n - first2, sizeof(*b2.owner))) == NULL)
 			goto out;
-		for (int k = 0; k < 4; k++)	/* done with them */
-			if (fu[i].idx[k] >= 0)
-				sl_pipeline_release(&p, (size_t)fu[i].idx[k],
-				    (size_t)fu[i].idx[k] + 1);
+		for (i = 0; i < report->n; i++)
+			for (int k = 0; k < 4; k++)
+				if (fu[i].idx[k] >= 0)
+					b2.owner[(size_t)fu[i].idx[k] - first2] = i;
+		p.on_reply = on_batch2;
+		p.arg = &b2;
+		if (sl_pipeline_exec(&p) == -1) {
+			for (i = 0; i < report->n; i++)
+				for (int k = 0; k < 4; k++)
+					if (fu[i].r[k] != NULL)
+						freeReplyObject(fu[i].r[k]);
+			free(b2.owner);
+			rc = report_down(report, streams, nstreams);
+			goto out;
+		}
+		free(b2.owner);
+		if (b2.oom)
+			goto out;
 	}
+	for (i = 0; i < report->n; i++)		/* those that asked nothing */
+		if (fu[i].last < 0 && sl_lag_entry_finish(&report->entries[i],
+		    NULL, NULL, NULL, NULL, b1.now_ms, q->t) == -1)
+			goto out;
 	sl_lag_report_totals(report);
 	rc = 0;
 out:
