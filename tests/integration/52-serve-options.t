@@ -46,6 +46,23 @@ else
 	ok 0 "# SKIP --user needs root"
 fi
 
+# SIGHUP re-reads --config: thresholds from the file take effect.
+C="$STATE/cfg.sock"
+printf 'STREAMLAG_LAG_DEGRADED=500\nSTREAMLAG_LAG_UNHEALTHY=5000\n' >"$STATE/streamlag.env"
+sl_start_serve "$C" --workers 1 --config "$STATE/streamlag.env" || exit 1
+TOKEN=$("$SL_BIN" token --ttl 600)
+health() { env -i REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/events/health SCRIPT_NAME=/x \
+	QUERY_STRING= HTTP_AUTHORIZATION="Bearer $TOKEN" cgi-fcgi -bind -connect "$C" 2>/dev/null |
+	tr -d '\r' | sed '1,/^$/d' | jq -r .status; }
+is "$(health)" healthy "--config: lag 123 is healthy with STREAMLAG_LAG_DEGRADED=500"
+printf 'STREAMLAG_LAG_DEGRADED=50\nSTREAMLAG_LAG_UNHEALTHY=5000\n' >"$STATE/streamlag.env"
+n=$(grep -c 'event=reloaded' "$STATE/streamlag.log")
+kill -HUP "$SL_SERVE_PID"
+reloaded() { [ "$(grep -c 'event=reloaded' "$STATE/streamlag.log")" -gt "$n" ] && [ "$(health)" = degraded ]; }
+sl_wait_for 10 "the reload" reloaded
+ok $? "SIGHUP re-read --config: the same lag is now degraded (threshold 50)"
+sl_stop_pid "$SL_SERVE_PID"
+
 # SIGTERM with a request stuck longer than --grace-ms: SIGKILL, bounded.
 S="$STATE/grace.sock"
 STREAMLAG_REDIS_TIMEOUT_MS=10000 sl_start_serve "$S" --workers 1 --grace-ms 500 || exit 1
