@@ -28,7 +28,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
+.PHONY: vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
 
 all: $(B)/streamlag
 
@@ -101,6 +101,18 @@ fuzz:
 		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 			build/fuzz/corpus_$$f tests/fuzz/corpus/$$f; \
 	done
+
+# The dashboard's charting library, from the npm registry (pinned in
+# package-lock.json), copied into www/vendor/ with its licence and version.
+# The copy is committed: running streamlag needs no Node.js.
+vendor:
+	@npm ci --no-audit --no-fund --silent
+	@rm -rf www/vendor/uplot && mkdir -p www/vendor/uplot
+	@cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css \
+		node_modules/uplot/LICENSE www/vendor/uplot/
+	@node -p '"uPlot " + require("./node_modules/uplot/package.json").version + " from the npm registry (make vendor)"' \
+		>www/vendor/uplot/VERSION
+	@cat www/vendor/uplot/VERSION
 
 run: deps all
 	@tests/stack/run.sh
