@@ -50,7 +50,9 @@ is "$(stat -c '%a %G' "$SOCK")" "660 $want_group" "the socket is mode 0660, grou
 st=$(curl_status "$BASE/")
 is "$st:$(header Content-Type)" "200:text/html" "/ serves www/index.html"
 is "$(cat "$STATE/body")" "$(cat "$SL_ROOT/www/index.html")" "/ is the repository's page"
-like "$(cat "$STATE/body")" 'href="/api/v1/events/consumer-lag"' "the page links the API"
+like "$(cat "$STATE/body")" 'src="app.js"' "the page loads the dashboard script"
+st=$(curl_status "$BASE/vendor/uplot/uPlot.iife.min.js")
+is "$st" 200 "the vendored chart library is served (no CDN)"
 is "$(header X-Content-Type-Options):$(header X-Frame-Options)" "nosniff:DENY" "security headers on static files"
 st=$(curl_status "$BASE/app.css")
 is "$st:$(header Content-Type)" "200:text/css" "/app.css"
