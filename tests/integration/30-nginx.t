@@ -3,15 +3,9 @@
 # get`, the headers, the error shapes, and every way a token is refused.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-HTTP=$(sl_free_port)
-SOCK="$STATE/streamlag.sock"
-sl_start_redis "$STATE" "$PORT" || exit 1
-sl_seed_example "$PORT"
-export REDIS_URL=$(sl_redis_url "$PORT")
+seeded_redis
 export STREAMLAG_JWT_ISSUER=https://issuer.example STREAMLAG_JWT_AUDIENCE=streamlag
-sl_start_serve "$SOCK" --workers 2 || exit 1
-sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+serve_behind_nginx --workers 2
 BASE="http://127.0.0.1:$HTTP"
 KEY=$STREAMLAG_JWT_SECRET
 NOW=$(date +%s)

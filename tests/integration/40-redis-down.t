@@ -3,15 +3,10 @@
 # no hung worker, and recovery without restarting streamlag.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-HTTP=$(sl_free_port)
-SOCK="$STATE/streamlag.sock"
-sl_start_redis "$STATE" "$PORT" || exit 1
-sl_seed_example "$PORT"
-export REDIS_URL=$(sl_redis_url "$PORT") STREAMLAG_REDIS_TIMEOUT_MS=300
+seeded_redis
+export STREAMLAG_REDIS_TIMEOUT_MS=300
 # One worker, so that the back-off it keeps is the one every request meets.
-sl_start_serve "$SOCK" --workers 1 || exit 1
-sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+serve_behind_nginx --workers 1
 BASE="http://127.0.0.1:$HTTP/api/v1/events"
 TOKEN=$("$SL_BIN" token --ttl 600)
 

@@ -4,15 +4,9 @@
 # workers and kept across a worker's restart, and Redis down answered 200.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-HTTP=$(sl_free_port)
-SOCK="$STATE/streamlag.sock"
-sl_start_redis "$STATE" "$PORT" || exit 1
-sl_seed_example "$PORT"
-export REDIS_URL=$(sl_redis_url "$PORT") STREAMLAG_REDIS_TIMEOUT_MS=300
-sl_start_serve "$SOCK" --workers 2 || exit 1
-MASTER=$SL_SERVE_PID
-sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+seeded_redis
+export STREAMLAG_REDIS_TIMEOUT_MS=300
+serve_behind_nginx --workers 2
 BASE="http://127.0.0.1:$HTTP"
 TOKEN=$("$SL_BIN" token --sub prometheus --ttl 600)
 scrape() { curl -s -o "$STATE/m.txt" -D "$STATE/h.txt" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/metrics"; }

@@ -69,3 +69,23 @@ tap_before_plan() {
 		"$STATE"/*.log 2>/dev/null)
 	is "$hits" "" "no sanitizer report in the server logs"
 }
+
+# seeded_redis: a redis-server holding the seed's example; sets PORT and
+# exports REDIS_URL (streamlag's least-privilege user).
+seeded_redis() {
+	PORT=$(sl_free_port)
+	sl_start_redis "$STATE" "$PORT" || exit 1
+	sl_seed_example "$PORT"
+	export REDIS_URL
+	REDIS_URL=$(sl_redis_url "$PORT")
+}
+
+# serve_behind_nginx [SERVE ARGS...]: streamlag serve on a unix socket and
+# nginx in front of it; sets SOCK, MASTER and HTTP (nginx's port).
+serve_behind_nginx() {
+	SOCK="$STATE/streamlag.sock"
+	HTTP=$(sl_free_port)
+	sl_start_serve "$SOCK" "$@" || exit 1
+	MASTER=$SL_SERVE_PID
+	sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+}
