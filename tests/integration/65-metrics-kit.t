@@ -27,8 +27,11 @@ for i in $(seq 30); do echo "XADD kit:trim * f $i"; done | R >/dev/null
 R XGROUP CREATE kit:trim g 0 >/dev/null
 R XREADGROUP GROUP g c1 COUNT 5 STREAMS kit:trim '>' >/dev/null
 R XTRIM kit:trim MAXLEN 10 >/dev/null
+# A hostile name: a quote, a backslash, a newline, UTF-8 and an invalid byte.
+printf 'XADD "k\\"w\\\\e\\nird \xc3\xa9\xff" * f v\nXGROUP CREATE "k\\"w\\\\e\\nird \xc3\xa9\xff" g 0\n' | R >/dev/null
+hostile=$'k"w\\e\nird \xc3\xa9\xff'
 export REDIS_URL=$(sl_redis_url "$PORT") STREAMLAG_STALL_MS=1
-export STREAMLAG_STREAMS=events:chat,events:ticket,events:remote,kit:trim
+export STREAMLAG_STREAMS="events:chat,events:ticket,events:remote,kit:trim,$hostile"
 "$SL_BIN" get /metrics >"$STATE/scrape.txt"
 is "$?" 0 "streamlag get /metrics"
 out=$(promtool check metrics <"$STATE/scrape.txt" 2>&1); rc=$?
@@ -37,6 +40,9 @@ rl=$(R XINFO GROUPS kit:trim | awk 'p == "lag" { print; exit } { p = $0 }')
 left=$(R XLEN kit:trim)
 grep -q "^streamlag_group_trimmed_unread{stream=\"kit:trim\",group=\"g\"} $((rl - left))\$" "$STATE/scrape.txt"
 ok $? "trimmed_unread of the trimmed group: $((rl - left)) (Redis counts $rl, $left are left)"
+grep -qF 'streamlag_group_lag{stream="k\"w\\e\nird é'$'\xef\xbf\xbd''",group="g"} 1' "$STATE/scrape.txt"
+ok $? "a hostile stream name is escaped (\\ \" \\n) and its invalid byte is U+FFFD"
+ok "$(LC_ALL=C grep -q $'\xff' "$STATE/scrape.txt"; [ $? -eq 1 ]; echo $?)" "no invalid UTF-8 in the exposition"
 
 # Every name the kit uses, in the scrape.
 names=$( { grep -o 'expr: .*' "$KIT/prometheus/alerts.yml"; sed -n '/expr: >/,/for:/p' "$KIT/prometheus/alerts.yml";
