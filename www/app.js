@@ -1,23 +1,74 @@
-/* streamlag dashboard: a plain script, no build step.  It reads the API with
- * the token the user pasted (kept in sessionStorage only) and draws every
- * stream and group, refreshed every few seconds, with a lag history kept in
- * the page.  Names are set with textContent only: stream, group and consumer
- * names come from Redis and may hold anything. */
+/* streamlag dashboard: one plain script, no build step.
+ *
+ * It reads the API with the token the user pasted (kept in sessionStorage
+ * only), three requests per refresh, and draws every stream and group with
+ * a lag history kept in the page (ring buffers).  Names come from Redis and
+ * may hold anything: they are only ever set with textContent.  Nothing here
+ * writes a style attribute; uPlot sizes its own elements through the CSSOM,
+ * which the Content-Security-Policy allows. */
 (function () {
   'use strict';
 
   var TOKEN_KEY = 'streamlag.token';
-  var HISTORY = 300;          /* points kept per series */
-  var TOP = 8;                /* streams drawn in the per-stream chart */
+  var API = '/api/v1/events/';
+  var HISTORY = 1800;          /* points per series: an hour at the default 2 s */
+  var TOP = 8;                 /* streams drawn in the overview chart */
+  var BACKOFF_FIRST = 2000;
   var BACKOFF_MAX = 30000;
+  var FETCH_TIMEOUT = 10000;
+  /* Worst last: the order of the status column and of the default sort. */
+  var SEVERITY = { healthy: 0, no_group: 1, degraded: 2, stalled: 3, unhealthy: 4, error: 5 };
+  var STATUS_TEXT = {
+    healthy: 'healthy', degraded: 'degraded', unhealthy: 'unhealthy',
+    stalled: 'stalled', no_group: 'no group', error: 'error'
+  };
+  var PALETTE = ['#0b57d0', '#b3261e', '#1a6b2f', '#8a4b00', '#5b2a86', '#00687a', '#7d5260', '#3d4a5c'];
+  var NF = new Intl.NumberFormat('en-US');
 
   var state = {
-    timer: null, paused: false, backoff: 0, inflight: false,
-    sortKey: 'stream', sortDir: 1, filter: '',
-    rows: [], streams: new Map(), selected: null,
-    t: [], total: [], per: new Map(),   /* per stream: lag values aligned with t */
-    charts: {}, chartSeries: '', lastRenderMs: 0
+    timer: null, paused: false, failures: 0, inflight: false, session: 0,
+    sortKey: 'status', sortDir: -1, filter: '',
+    rows: [], facts: new Map(), selected: null, opener: null,
+    times: new Ring(HISTORY), total: new Ring(HISTORY), per: new Map(),
+    charts: {}, lastRenderMs: 0, lastBanner: '', updates: 0
   };
+
+  /* ---- a fixed-size history: the newest HISTORY points of one series ---- */
+
+  function Ring(n) {
+    this.buf = new Float64Array(n).fill(NaN);
+    this.n = n;
+    this.len = 0;
+    this.head = 0;      /* where the next point goes */
+    this.missed = 0;    /* consecutive points without a value */
+  }
+  Ring.prototype.push = function (v) {
+    var none = v === null || v === undefined || !(v >= 0);
+    this.buf[this.head] = none ? NaN : v;
+    this.head = (this.head + 1) % this.n;
+    if (this.len < this.n) this.len++;
+    this.missed = none ? this.missed + 1 : 0;
+  };
+  Ring.prototype.alignWith = function (other) {  /* a new series joins late */
+    this.len = other.len;
+    this.head = other.head;
+  };
+  Ring.prototype.last = function () {
+    var v = this.len ? this.buf[(this.head - 1 + this.n) % this.n] : NaN;
+    return v === v ? v : null;
+  };
+  Ring.prototype.values = function () {  /* oldest first; gaps are null (uPlot) */
+    var out = new Array(this.len);
+    var i = (this.head - this.len + this.n) % this.n;
+    for (var k = 0; k < this.len; k++) {
+      var v = this.buf[i];
+      out[k] = v === v ? v : null;
+      i = (i + 1) % this.n;
+    }
+    return out;
+  };
+
+  /* ---- small helpers ---- */
 
   function $(id) { return document.getElementById(id); }
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
@@ -29,22 +80,29 @@
     return e;
   }
 
+  function present(v) { return v !== null && v !== undefined; }
+
+  function fmtNum(n) { return present(n) && typeof n === 'number' ? NF.format(n) : '—'; }
+
   function fmtMs(ms) {
-    if (ms === null || ms === undefined) return '—';
+    if (!present(ms) || typeof ms !== 'number') return '—';
     if (ms < 1000) return ms + ' ms';
     var s = ms / 1000;
     if (s < 120) return s.toFixed(1) + ' s';
     if (s < 7200) return Math.round(s / 60) + ' min';
-    return (s / 3600).toFixed(1) + ' h';
+    if (s < 172800) return (s / 3600).toFixed(1) + ' h';
+    return (s / 86400).toFixed(1) + ' d';
   }
 
-  function fmtNum(n) { return n === null || n === undefined ? '—' : n.toLocaleString('en-US'); }
+  function groupLabel(g) { return g === '*' ? 'every group' : 'group ' + g; }
 
   /* ---- sign-in ---- */
 
   function showSignin(message) {
     sessionStorage.removeItem(TOKEN_KEY);
+    state.session++;
     stop();
+    closeDetails(false);
     $('app').hidden = true;
     $('signin').hidden = false;
     $('signin-message').textContent = message || '';
@@ -55,26 +113,39 @@
   function showApp() {
     $('signin').hidden = true;
     $('app').hidden = false;
+    $('filter').focus();
     refresh();
   }
 
   /* ---- fetching ---- */
 
-  function AuthError() {}
-  function TransportError(message) { this.message = message; }
+  function Failure(kind, message) { this.kind = kind; this.message = message; }
 
   function api(path) {
-    return fetch(path, {
+    var ctl = new AbortController();
+    var timer = setTimeout(function () { ctl.abort(); }, FETCH_TIMEOUT);
+    var status = 0;
+    return fetch(API + path, {
       headers: { Authorization: 'Bearer ' + token() },
-      cache: 'no-store'
+      cache: 'no-store', credentials: 'omit', signal: ctl.signal
     }).then(function (r) {
-      if (r.status === 401) throw new AuthError();
+      status = r.status;
+      if (r.status === 401) throw new Failure('auth');
+      if (r.status === 403) throw new Failure('scope');
       var json = (r.headers.get('Content-Type') || '').indexOf('application/json') === 0;
-      if (!json || r.status === 429 || (r.status >= 500 && r.status !== 503))
-        throw new TransportError('HTTP ' + r.status);
-      return r.json().then(function (body) { return { status: r.status, body: body }; });
+      return json ? r.json().catch(function () { return null; }) : null;
+    }).then(function (body) {
+      clearTimeout(timer);
+      /* consumer-lag and health keep their shape in a 503 (Redis down, or a
+         stream unhealthy): drawn like a 200. */
+      if ((status >= 200 && status < 300 && body) || (status === 503 && body)) return { status: status, body: body };
+      if (status === 429) throw new Failure('net', 'nginx is rate limiting this client (HTTP 429)');
+      throw new Failure('net', 'HTTP ' + status + (body && body.error ? ': ' + body.error : ''));
     }, function (e) {
-      throw new TransportError(e && e.message ? e.message : 'network error');
+      clearTimeout(timer);
+      if (e instanceof Failure) throw e;
+      throw new Failure('net', ctl.signal.aborted ? 'no answer within ' + FETCH_TIMEOUT / 1000 + ' s' :
+        'the network request failed');
     });
   }
 
@@ -85,258 +156,387 @@
 
   function schedule(ms) {
     stop();
-    if (!state.paused) state.timer = setTimeout(refresh, ms);
+    if (!state.paused && token()) state.timer = setTimeout(refresh, ms);
   }
+
+  function interval() { return Number($('interval').value) || 2000; }
 
   function notice(text) {
     var n = $('notice');
-    n.textContent = text || '';
+    if (n.textContent !== (text || '')) n.textContent = text || '';
     n.hidden = !text;
   }
 
   function refresh() {
     if (state.inflight || !token()) return;
+    stop();
     state.inflight = true;
+    var session = state.session;
     Promise.all([
-      api('/api/v1/events/consumer-lag?group=*'),
-      api('/api/v1/events/health'),
-      api('/api/v1/events/streams')
+      api('consumer-lag?group=*'),
+      api('health?group=*'),
+      api('streams')
     ]).then(function (res) {
       state.inflight = false;
-      state.backoff = 0;
+      if (session !== state.session) { refresh(); return; }   /* signed in again meanwhile */
+      state.failures = 0;
       notice('');
       update(res[0], res[1], res[2]);
-      schedule(Number($('interval').value));
+      schedule(interval());
     }, function (e) {
       state.inflight = false;
-      if (e instanceof AuthError) {
-        showSignin('The token was refused (missing, invalid or expired). Paste a valid token.');
+      if (session !== state.session) { refresh(); return; }
+      if (e.kind === 'auth') {
+        showSignin('streamlag refused the token (missing, invalid or expired). Paste a valid token to go on.');
         return;
       }
-      state.backoff = Math.min(state.backoff ? state.backoff * 2 : 2000, BACKOFF_MAX);
-      notice('Cannot reach streamlag (' + (e && e.message ? e.message : e) +
-        '). Retrying in ' + state.backoff / 1000 + ' s…');
-      schedule(state.backoff);
+      if (e.kind === 'scope') {
+        showSignin('The token is valid but lacks the scope streamlag requires. Paste a token that has it.');
+        return;
+      }
+      state.failures++;
+      gap();
+      var wait = Math.min(BACKOFF_FIRST * Math.pow(2, state.failures - 1), BACKOFF_MAX);
+      notice('Cannot reach streamlag: ' + e.message + '. Retrying in ' + wait / 1000 +
+        ' s (attempt ' + state.failures + '); the figures below are from ' + $('updated').textContent + '.');
+      schedule(wait);
     });
   }
 
   /* ---- model ---- */
 
-  function rowsOf(lag, streamsBody) {
+  function rowOf(stream, group, e, age) {
+    var details = Array.isArray(e.consumer_details) ? e.consumer_details : [];
+    var idle = null;
+    details.forEach(function (c) { if (!idle || c.idle_ms > idle.idle_ms) idle = c; });
+    var status = SEVERITY.hasOwnProperty(e.status) ? e.status : (e.error ? 'error' : 'healthy');
+    var lag = typeof e.lag === 'number' && e.lag >= 0 ? e.lag : null;
+    return {
+      stream: stream, group: group, lag: lag, exact: e.lag_exact !== false,
+      time_lag_ms: present(e.time_lag_ms) ? e.time_lag_ms : null,
+      oldest_pending_ms: present(e.oldest_pending_ms) ? e.oldest_pending_ms : null,
+      trimmed_unread: present(e.trimmed_unread) ? e.trimmed_unread : null,
+      entries_read: present(e.entries_read) ? e.entries_read : null,
+      pending: typeof e.pending === 'number' ? e.pending : null,
+      consumers: Array.isArray(e.consumers) ? e.consumers.length : details.length,
+      details: details, idle: idle, age: age, status: status, error: e.error || null,
+      hay: (stream + '\u0000' + group + '\u0000' + STATUS_TEXT[status]).toLowerCase()
+    };
+  }
+
+  function rowsOf(lag, facts) {
     var rows = [];
-    var ages = new Map();
-    (streamsBody && streamsBody.streams ? streamsBody.streams : []).forEach(function (s) {
-      ages.set(s.name, s);
-    });
-    state.streams = ages;
     var streams = lag && lag.streams ? lag.streams : {};
     Object.keys(streams).forEach(function (name) {
-      var s = streams[name];
-      var info = ages.get(name);
-      var age = info && info.last_entry_age_ms !== undefined ? info.last_entry_age_ms : null;
-      var groups = s.groups ? Object.keys(s.groups) : [];
-      if (!s.groups || groups.length === 0) {
-        rows.push({ stream: name, group: s.group || '—', lag: s.lag, lag_exact: s.lag_exact !== false,
-          time_lag_ms: null, pending: s.pending || 0, consumers: [], details: [],
-          age: age, status: s.status || (s.error ? 'error' : 'healthy'), error: s.error || null });
-        return;
+      var s = streams[name] || {};
+      var f = facts.get(name);
+      var age = f && present(f.last_entry_age_ms) ? f.last_entry_age_ms : null;
+      var groups = s.groups && typeof s.groups === 'object' ? Object.keys(s.groups) : null;
+      if (groups && groups.length) {
+        groups.forEach(function (g) { rows.push(rowOf(name, g, s.groups[g] || {}, age)); });
+      } else {
+        /* an error, a stream without groups, or one group asked by name */
+        rows.push(rowOf(name, s.group || '—', s, age));
       }
-      groups.forEach(function (g) {
-        var e = s.groups[g];
-        rows.push({ stream: name, group: g, lag: e.lag, lag_exact: e.lag_exact !== false,
-          time_lag_ms: e.time_lag_ms === undefined ? null : e.time_lag_ms,
-          pending: e.pending || 0, consumers: e.consumers || [], details: e.consumer_details || [],
-          age: age, status: e.status, error: e.error || null });
-      });
     });
     return rows;
+  }
+
+  function factsOf(body) {
+    var m = new Map();
+    (body && Array.isArray(body.streams) ? body.streams : []).forEach(function (s) { m.set(s.name, s); });
+    return m;
   }
 
   function remember(lag) {
-    var now = Date.now() / 1000;
-    state.t.push(now);
-    state.total.push(lag && typeof lag.total_lag === 'number' ? lag.total_lag : null);
-    var seen = new Set();
+    var down = !lag || lag.code === 'redis_unavailable';    /* 0 there means unknown */
+    state.times.push(Date.now() / 1000);
+    state.total.push(!down && typeof lag.total_lag === 'number' ? lag.total_lag : null);
     var streams = lag && lag.streams ? lag.streams : {};
+    var seen = new Set();
     Object.keys(streams).forEach(function (name) {
-      var v = streams[name].lag >= 0 ? streams[name].lag : null;
-      var arr = state.per.get(name);
-      if (!arr) {
-        arr = new Array(state.t.length - 1).fill(null);
-        state.per.set(name, arr);
+      var ring = state.per.get(name);
+      if (!ring) {
+        ring = new Ring(HISTORY);
+        ring.alignWith(state.total);
+        ring.len--; ring.head = (ring.head - 1 + HISTORY) % HISTORY;   /* the point pushed next */
+        state.per.set(name, ring);
       }
-      arr.push(v);
+      ring.push(streams[name] ? streams[name].lag : null);
       seen.add(name);
     });
-    state.per.forEach(function (arr, name) { if (!seen.has(name)) arr.push(null); });
-    if (state.t.length > HISTORY) {
-      state.t.shift();
-      state.total.shift();
-      state.per.forEach(function (arr) { arr.shift(); });
-    }
+    state.per.forEach(function (ring, name) {
+      if (seen.has(name)) return;
+      ring.push(null);
+      if (ring.missed >= ring.len) state.per.delete(name);    /* gone for the whole history */
+    });
   }
 
-  /* ---- drawing ---- */
+  /* No answer: a gap in every series, so that the charts do not draw a line
+     across the time nothing was known. */
+  function gap() {
+    state.times.push(Date.now() / 1000);
+    state.total.push(null);
+    state.per.forEach(function (ring) { ring.push(null); });
+    charts();
+  }
+
+  /* ---- banner ---- */
 
   function banner(health) {
-    var b = $('banner');
-    var h = health.body || {};
-    b.className = 'banner';
-    if (h.redis_connected === false) {
-      b.classList.add('down');
-      b.textContent = 'Redis unreachable: lag is unknown (' + (h.error || 'no answer') + ')';
-      return;
+    var h = health && health.body ? health.body : null;
+    var cls, text;
+    if (!h || h.redis_connected === false || h.code === 'redis_unavailable') {
+      cls = 'down';
+      text = 'Redis unreachable: streamlag cannot read the streams (' +
+        (h && h.error ? h.error : 'no answer') + '), so lag is unknown.';
+    } else {
+      var st = h.streams || {};
+      cls = SEVERITY.hasOwnProperty(h.status) ? h.status : 'unhealthy';
+      text = 'Overall: ' + (h.status || 'unknown') + ' — ' +
+        fmtNum(st.healthy || 0) + ' healthy, ' + fmtNum(st.degraded || 0) + ' degraded, ' +
+        fmtNum(st.unhealthy || 0) + ' unhealthy, ' + fmtNum(st.stalled || 0) + ' stalled, ' +
+        fmtNum(st.no_group || 0) + ' without the group; max lag ' + fmtNum(h.max_lag) +
+        ', total ' + fmtNum(h.total_lag) + ' (' + groupLabel(h.consumer_group || '*') + ')';
     }
-    var st = h.streams || {};
-    b.classList.add(h.status || 'unhealthy');
-    b.textContent = 'Overall: ' + (h.status || 'unknown') + ' — ' +
-      (st.healthy || 0) + ' healthy, ' + (st.degraded || 0) + ' degraded, ' +
-      (st.unhealthy || 0) + ' unhealthy, ' + (st.stalled || 0) + ' stalled, ' +
-      (st.no_group || 0) + ' without group; max lag ' + fmtNum(h.max_lag) +
-      ', total ' + fmtNum(h.total_lag) + ' (group ' + (h.consumer_group || '') + ')';
+    var b = $('banner');
+    b.className = 'banner ' + cls;
+    b.dataset.status = cls;
+    /* the banner is a live region: rewrite it only when it says something new */
+    if (text !== state.lastBanner) {
+      b.textContent = text;
+      state.lastBanner = text;
+    }
   }
+
+  /* ---- the table ---- */
 
   function sortValue(r, key) {
     switch (key) {
-    case 'consumers': return r.consumers.length;
-    case 'lag': return r.lag === null ? -2 : r.lag;
-    case 'time_lag_ms': return r.time_lag_ms === null ? -1 : r.time_lag_ms;
-    case 'age': return r.age === null ? -1 : r.age;
-    default: return String(r[key] || '').toLowerCase();
+    case 'stream': return r.stream;
+    case 'group': return r.group;
+    case 'status': return SEVERITY[r.status];
+    case 'consumers': return r.consumers;
+    case 'age': return r.age;
+    default: return r[key];
     }
   }
 
+  function compare(x, y) {
+    if (x === y) return 0;
+    if (x === null) return -1;     /* unknown sorts as the smallest */
+    if (y === null) return 1;
+    return x < y ? -1 : 1;
+  }
+
   function visibleRows() {
-    var f = state.filter.toLowerCase();
-    var rows = !f ? state.rows.slice() : state.rows.filter(function (r) {
-      return r.stream.toLowerCase().indexOf(f) >= 0 || r.group.toLowerCase().indexOf(f) >= 0 ||
-        r.status.toLowerCase().indexOf(f) >= 0;
-    });
+    var f = state.filter.trim().toLowerCase();
+    var rows = f ? state.rows.filter(function (r) { return r.hay.indexOf(f) >= 0; }) : state.rows.slice();
     var k = state.sortKey, d = state.sortDir;
     rows.sort(function (a, b) {
-      var x = sortValue(a, k), y = sortValue(b, k);
-      if (x < y) return -d;
-      if (x > y) return d;
-      return a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0;
+      return d * compare(sortValue(a, k), sortValue(b, k)) ||
+        compare(b.lag, a.lag) || compare(a.stream, b.stream) || compare(a.group, b.group);
     });
     return rows;
   }
 
-  function mostIdle(details) {
-    var m = null;
-    details.forEach(function (c) { if (!m || c.idle_ms > m.idle_ms) m = c; });
-    return m;
+  var ROW = (function () {
+    /* explicit roles: the rows are laid out as grids (app.css) */
+    var tr = document.createElement('tr');
+    tr.setAttribute('role', 'row');
+    ['name', '', 'num lag', 'num', 'num', '', 'num', ''].forEach(function (cls) {
+      tr.appendChild(el('td', cls || null)).setAttribute('role', 'cell');
+    });
+    tr.firstChild.appendChild(el('button', 'link'));
+    tr.firstChild.firstChild.type = 'button';
+    tr.lastChild.appendChild(el('span', 'status'));
+    return tr;
+  }());
+
+  function renderRow(r) {
+    var tr = ROW.cloneNode(true);
+    var c = tr.children;
+    tr.dataset.stream = r.stream;
+    tr.dataset.group = r.group;
+    tr.dataset.status = r.status;
+    var b = c[0].firstChild;
+    b.textContent = r.stream;
+    if (r.error) c[0].appendChild(el('div', 'err', r.error));
+    c[1].textContent = r.group;
+    if (r.lag === null) {
+      c[2].textContent = '—';
+    } else if (r.exact) {
+      c[2].textContent = NF.format(r.lag);
+    } else {
+      c[2].textContent = '≥ ' + NF.format(r.lag);
+      c[2].classList.add('inexact');
+      c[2].title = 'At least this many: more entries are left than streamlag counts (STREAMLAG_LAG_COUNT_CAP)';
+    }
+    c[3].textContent = fmtMs(r.time_lag_ms);
+    c[4].textContent = fmtNum(r.pending);
+    c[5].textContent = r.idle ? r.consumers + ' · most idle ' + r.idle.name + ' (' + fmtMs(r.idle.idle_ms) + ')' :
+      String(r.consumers);
+    c[6].textContent = fmtMs(r.age);
+    var s = c[7].firstChild;
+    s.className = 'status ' + r.status;
+    s.textContent = STATUS_TEXT[r.status];
+    return tr;
   }
 
   function table() {
     var t0 = performance.now();
     var rows = visibleRows();
     var frag = document.createDocumentFragment();
-    rows.forEach(function (r) {
-      var tr = el('tr');
-      tr.tabIndex = 0;
-      tr.dataset.stream = r.stream;
-      tr.dataset.status = r.status;
-      var name = el('td');
-      name.appendChild(el('span', null, r.stream));
-      if (r.error) name.appendChild(el('div', 'err', r.error));
-      tr.appendChild(name);
-      tr.appendChild(el('td', null, r.group));
-      var lag = el('td', 'num', r.lag === null || r.lag < 0 ? '—' :
-        (r.lag_exact ? '' : '≥ ') + fmtNum(r.lag));
-      if (!r.lag_exact) {
-        lag.classList.add('inexact');
-        lag.title = 'Not exact: more entries are left than streamlag counts';
-      }
-      tr.appendChild(lag);
-      tr.appendChild(el('td', 'num', fmtMs(r.time_lag_ms)));
-      tr.appendChild(el('td', 'num', fmtNum(r.pending)));
-      var idle = mostIdle(r.details);
-      tr.appendChild(el('td', null, r.consumers.length +
-        (idle ? ' (most idle: ' + idle.name + ', ' + fmtMs(idle.idle_ms) + ')' : '')));
-      tr.appendChild(el('td', 'num', fmtMs(r.age)));
-      var st = el('td');
-      st.appendChild(el('span', 'status ' + r.status, r.status.replace('_', ' ')));
-      tr.appendChild(st);
-      frag.appendChild(tr);
-    });
-    var body = $('rows');
-    body.replaceChildren(frag);
-    $('count').textContent = rows.length;
+    for (var i = 0; i < rows.length; i++) frag.appendChild(renderRow(rows[i]));
+    $('rows').replaceChildren(frag);
+    $('count').textContent = rows.length === state.rows.length ? NF.format(rows.length) + ' groups' :
+      NF.format(rows.length) + ' of ' + NF.format(state.rows.length) + ' groups';
     state.lastRenderMs = performance.now() - t0;
   }
 
+  function sortBy(key, button) {
+    if (state.sortKey === key) state.sortDir = -state.sortDir;
+    else state.sortDir = key === 'stream' || key === 'group' ? 1 : -1;
+    state.sortKey = key;
+    document.querySelectorAll('#table thead th').forEach(function (th) { th.removeAttribute('aria-sort'); });
+    button.parentNode.setAttribute('aria-sort', state.sortDir > 0 ? 'ascending' : 'descending');
+    table();
+  }
+
+  /* ---- charts ---- */
+
   function plot(id, key, labels, data) {
     var box = $(id);
-    if (typeof uPlot === 'undefined' || !box) return;
+    if (typeof uPlot === 'undefined' || !box || box.offsetParent === null) return;
     var sig = labels.join('\u0000');
     var chart = state.charts[key];
-    if (chart && chart.sig === sig) {
+    if (chart && chart.sig === sig && chart.box === box) {
       chart.u.setData(data);
       return;
     }
     if (chart) chart.u.destroy();
-    var palette = ['#0b57d0', '#b3261e', '#1a6b2f', '#8a4b00', '#5b2a86', '#00687a', '#7d5260', '#3d4a5c'];
     var series = [{}];
     labels.forEach(function (l, i) {
-      series.push({ label: l, stroke: palette[i % palette.length], width: 2, spanGaps: true });
+      series.push({ label: l, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false });
     });
     var u = new uPlot({
-      width: Math.max(300, box.clientWidth || 500), height: 200,
-      series: series, axes: [{}, { size: 60 }], legend: { live: false }
+      width: chartWidth(box), height: 200,
+      series: series, axes: [{}, { size: 60 }], legend: { live: false },
+      /* a single point: a minute of time around it, not years */
+      scales: { x: { range: function (u, min, max) { return min === max ? [min - 60, max + 5] : [min, max]; } } }
     }, data, box);
-    state.charts[key] = { u: u, sig: sig };
+    state.charts[key] = { u: u, sig: sig, box: box };
   }
+
+  function chartWidth(box) { return Math.max(280, Math.floor(box.clientWidth || 500)); }
 
   function charts() {
-    var t = state.t;
-    plot('chart-total', 'total', ['total lag'], [t, state.total]);
+    var t = state.times.values();
+    var total = state.total.last();
+    $('total-now').textContent = total === null ? '' : ' (now ' + NF.format(total) + ')';
+    plot('chart-total', 'total', ['total lag'], [t, state.total.values()]);
     var latest = [];
-    state.per.forEach(function (arr, name) { latest.push([name, arr[arr.length - 1] || 0]); });
-    latest.sort(function (a, b) { return b[1] - a[1] || (a[0] < b[0] ? -1 : 1); });
-    var top = latest.slice(0, TOP).map(function (x) { return x[0]; }).sort();
-    plot('chart-streams', 'streams', top, [t].concat(top.map(function (n) { return state.per.get(n); })));
+    state.per.forEach(function (ring, name) { latest.push([name, ring.last() || 0]); });
+    latest.sort(function (a, b) { return b[1] - a[1] || compare(a[0], b[0]); });
+    var top = latest.slice(0, TOP).map(function (x) { return x[0]; });
+    plot('chart-streams', 'streams', top, [t].concat(top.map(function (n) { return state.per.get(n).values(); })));
     if (state.selected && state.per.has(state.selected))
-      plot('chart-one', 'one', [state.selected], [t, state.per.get(state.selected)]);
+      plot('chart-one', 'one', [state.selected], [t, state.per.get(state.selected).values()]);
   }
 
-  function details(name) {
-    state.selected = name;
-    var d = $('details');
-    $('details-title').textContent = name;
-    var facts = $('details-facts');
-    facts.replaceChildren();
-    var s = state.streams.get(name) || {};
-    [['Length', fmtNum(s.length)], ['Groups', s.group_names ? s.group_names.join(', ') : s.groups],
-     ['First entry', s.first_entry_id], ['Last entry', s.last_entry_id],
-     ['Last entry age', fmtMs(s.last_entry_age_ms)], ['Entries added', fmtNum(s.entries_added)],
-     ['Last generated id', s.last_generated_id], ['Error', s.error]].forEach(function (f) {
-      if (f[1] === undefined || f[1] === null) return;
-      facts.appendChild(el('dt', null, f[0]));
-      facts.appendChild(el('dd', null, f[1]));
+  function resizeCharts() {
+    Object.keys(state.charts).forEach(function (k) {
+      var c = state.charts[k];
+      if (c.box.offsetParent !== null) c.u.setSize({ width: chartWidth(c.box), height: 200 });
     });
-    var body = $('details-consumers');
-    body.replaceChildren();
-    state.rows.filter(function (r) { return r.stream === name; }).forEach(function (r) {
+  }
+
+  /* ---- details ---- */
+
+  function fact(dl, name, value) {
+    if (!present(value) || value === '') return;
+    dl.appendChild(el('dt', null, name));
+    dl.appendChild(el('dd', null, value));
+  }
+
+  function cells(tr, values) {
+    values.forEach(function (v, i) { tr.appendChild(el(i ? 'td' : 'th', i > 1 ? 'num' : null, v)); });
+    tr.firstChild.scope = 'row';
+  }
+
+  function details(name, opener) {
+    var first = state.selected !== name || $('details').hidden;
+    state.selected = name;
+    if (opener) state.opener = opener;
+    $('details-title').textContent = name;
+    var f = state.facts.get(name) || {};
+    var dl = $('details-facts');
+    dl.replaceChildren();
+    fact(dl, 'Length', fmtNum(f.length));
+    fact(dl, 'Groups', Array.isArray(f.group_names) ? f.group_names.join(', ') || 'none' : f.groups);
+    fact(dl, 'First entry', f.first_entry_id);
+    fact(dl, 'Last entry', f.last_entry_id);
+    fact(dl, 'Last entry age', present(f.last_entry_age_ms) ? fmtMs(f.last_entry_age_ms) : null);
+    fact(dl, 'Last generated id', f.last_generated_id);
+    fact(dl, 'Entries added', present(f.entries_added) ? fmtNum(f.entries_added) : null);
+    fact(dl, 'Max deleted id', f.max_deleted_entry_id);
+    fact(dl, 'Recorded first id', f.recorded_first_entry_id);
+    fact(dl, 'Error', f.error);
+
+    var mine = state.rows.filter(function (r) { return r.stream === name; });
+    var groups = $('details-groups');
+    groups.replaceChildren();
+    var consumers = $('details-consumers');
+    consumers.replaceChildren();
+    mine.forEach(function (r) {
+      var tr = el('tr');
+      cells(tr, [r.group, STATUS_TEXT[r.status], r.lag === null ? '—' : (r.exact ? '' : '≥ ') + NF.format(r.lag),
+        fmtMs(r.time_lag_ms), fmtNum(r.pending), fmtMs(r.oldest_pending_ms), fmtNum(r.entries_read),
+        fmtNum(r.trimmed_unread)]);
+      groups.appendChild(tr);
+      if (r.error) {
+        var er = el('tr');
+        var td = el('td', 'err', r.group + ': ' + r.error);
+        td.colSpan = 8;
+        er.appendChild(td);
+        groups.appendChild(er);
+      }
       r.details.forEach(function (c) {
-        var tr = el('tr');
-        tr.appendChild(el('td', null, r.group));
-        tr.appendChild(el('td', null, c.name));
-        tr.appendChild(el('td', 'num', fmtNum(c.pending)));
-        tr.appendChild(el('td', 'num', fmtMs(c.idle_ms)));
-        tr.appendChild(el('td', 'num', c.inactive_ms === null || c.inactive_ms === undefined ?
-          '—' : fmtMs(c.inactive_ms)));
-        body.appendChild(tr);
+        var ctr = el('tr');
+        cells(ctr, [c.name, r.group, fmtNum(c.pending), fmtMs(c.idle_ms), fmtMs(c.inactive_ms)]);
+        consumers.appendChild(ctr);
       });
     });
+    if (!consumers.firstChild) {
+      var none = el('tr');
+      var td = el('td', null, 'No consumers.');
+      td.colSpan = 5;
+      none.appendChild(td);
+      consumers.appendChild(none);
+    }
+    var d = $('details');
     d.hidden = false;
-    d.focus();
+    if (first) d.focus();
     charts();
   }
 
+  function closeDetails(restoreFocus) {
+    $('details').hidden = true;
+    state.selected = null;
+    if (state.charts.one) { state.charts.one.u.destroy(); delete state.charts.one; }
+    if (restoreFocus && state.opener) {
+      var row = document.querySelector('#rows tr[data-stream="' + CSS.escape(state.opener) + '"] button');
+      if (row) row.focus();
+    }
+    state.opener = null;
+  }
+
+  /* ---- one refresh ---- */
+
   function update(lag, health, streams) {
     banner(health);
-    state.rows = rowsOf(lag.body, streams.body);
+    state.facts = factsOf(streams.body);
+    state.rows = rowsOf(lag.body, state.facts);
     remember(lag.body);
     table();
     charts();
@@ -345,6 +545,7 @@
     var u = $('updated');
     u.textContent = now.toLocaleTimeString();
     u.dateTime = now.toISOString();
+    state.updates++;
   }
 
   /* ---- controls ---- */
@@ -353,9 +554,13 @@
     $('signin-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
       var t = $('token').value.trim().replace(/^Bearer\s+/i, '');
-      if (!t) return;
+      if (!t) {
+        $('signin-message').textContent = 'Paste a token first.';
+        return;
+      }
       sessionStorage.setItem(TOKEN_KEY, t);
       $('signin-message').textContent = '';
+      $('token').value = '';
       showApp();
     });
     $('signout').addEventListener('click', function () { showSignin(''); });
@@ -363,38 +568,26 @@
       state.paused = !state.paused;
       this.setAttribute('aria-pressed', String(state.paused));
       this.textContent = state.paused ? 'Resume' : 'Pause';
+      $('paused').hidden = !state.paused;
       if (state.paused) stop(); else refresh();
     });
-    $('interval').addEventListener('change', function () { if (!state.paused) schedule(0); });
+    $('interval').addEventListener('change', function () { if (!state.paused && !state.inflight) schedule(0); });
     $('filter').addEventListener('input', function () { state.filter = this.value; table(); });
-    document.querySelectorAll('th button').forEach(function (b) {
-      b.addEventListener('click', function () {
-        var key = this.dataset.key;
-        state.sortDir = state.sortKey === key ? -state.sortDir : (key === 'stream' || key === 'group' ? 1 : -1);
-        state.sortKey = key;
-        document.querySelectorAll('th').forEach(function (th) { th.removeAttribute('aria-sort'); });
-        this.parentNode.setAttribute('aria-sort', state.sortDir > 0 ? 'ascending' : 'descending');
-        table();
-      });
+    document.querySelectorAll('#table thead th button').forEach(function (b) {
+      b.addEventListener('click', function () { sortBy(this.dataset.key, this); });
     });
-    var rows = $('rows');
-    rows.addEventListener('click', function (ev) {
+    $('rows').addEventListener('click', function (ev) {
       var tr = ev.target.closest('tr');
-      if (tr) details(tr.dataset.stream);
+      if (tr && tr.dataset.stream !== undefined) details(tr.dataset.stream, tr.dataset.stream);
     });
-    rows.addEventListener('keydown', function (ev) {
-      var tr = ev.target.closest('tr');
-      if (tr && (ev.key === 'Enter' || ev.key === ' ')) {
-        ev.preventDefault();
-        details(tr.dataset.stream);
-      }
-    });
-    $('details-close').addEventListener('click', function () {
-      $('details').hidden = true;
-      state.selected = null;
-    });
+    $('details-close').addEventListener('click', function () { closeDetails(true); });
     document.addEventListener('keydown', function (ev) {
-      if (ev.key === 'Escape' && !$('details').hidden) $('details-close').click();
+      if (ev.key === 'Escape' && !$('details').hidden) closeDetails(true);
+    });
+    var resizing = null;
+    window.addEventListener('resize', function () {
+      clearTimeout(resizing);
+      resizing = setTimeout(resizeCharts, 150);
     });
     window.__streamlag = state;   /* read by the browser test */
     if (token()) showApp(); else showSignin('');
