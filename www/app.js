@@ -389,8 +389,9 @@
     var frag = document.createDocumentFragment();
     for (var i = 0; i < rows.length; i++) frag.appendChild(renderRow(rows[i]));
     $('rows').replaceChildren(frag);
-    $('count').textContent = rows.length === state.rows.length ? NF.format(rows.length) + ' groups' :
-      NF.format(rows.length) + ' of ' + NF.format(state.rows.length) + ' groups';
+    $('count').textContent = (rows.length === state.rows.length ? NF.format(rows.length) + ' groups' :
+      NF.format(rows.length) + ' of ' + NF.format(state.rows.length) + ' groups') +
+      (state.truncated ? ' (streamlag lists no more streams than STREAMLAG_DISCOVERY_MAX: there are others)' : '');
     state.lastRenderMs = performance.now() - t0;
   }
 
@@ -537,6 +538,7 @@
     banner(health);
     state.facts = factsOf(streams.body);
     state.rows = rowsOf(lag.body, state.facts);
+    state.truncated = !!(lag.body && lag.body.truncated);
     remember(lag.body);
     table();
     charts();
