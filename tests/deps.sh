@@ -17,7 +17,8 @@ echo "streamlag: installing Debian packages:$missing" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
+# Wait for another apt run (a second checkout testing beside this one).
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
 # Packaged services must not start on install (redis-server, nginx): the
 # project runs its own instances on free ports.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -26,4 +27,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null
