@@ -5,6 +5,7 @@
  * as the tick that enforces request deadlines and delayed respawns.  Workers
  * are tracked by slot; a slot in shared memory tells the master when its
  * worker started its current request. */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -57,7 +58,7 @@ active_count(const struct master *ms)
 }
 
 static void
-worker_child(struct master *ms, int slot)
+worker_child(struct master *ms, int slot, pid_t master_pid)
 {
 	struct sl_worker_opts	 wo;
 	struct sl_redis		 redis;
@@ -71,6 +72,12 @@ worker_child(struct master *ms, int slot)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
+	/* A master killed outright (SIGKILL, OOM killer) must not leave
+	 * orphans accepting on its socket: the kernel sends the graceful
+	 * SIGTERM when the master goes; a master already gone before this
+	 * line ran is caught by the parent check. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != master_pid)
+		_exit(1);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 
@@ -94,7 +101,7 @@ static int
 spawn(struct master *ms)
 {
 	int	 slot;
-	pid_t	 pid;
+	pid_t	 pid, self = getpid();
 
 	for (slot = 0; slot < SL_MAX_SLOTS; slot++)
 		if (ms->m[slot].pid == 0)
@@ -106,7 +113,7 @@ spawn(struct master *ms)
 		return -1;
 	}
 	if (pid == 0)
-		worker_child(ms, slot);
+		worker_child(ms, slot, self);
 	memset(&ms->m[slot], 0, sizeof(ms->m[slot]));
 	ms->m[slot].pid = pid;
 	ms->m[slot].started_ms = sl_monotonic_ms();
