@@ -164,6 +164,40 @@ missing_stream_is_error(void **state)
 	sl_lag_entry_free(&e);
 }
 
+/* Redis's refusals of the whole server (OOM, LOADING, BUSY, NOPERM,
+ * MASTERDOWN) are the stream's error, in Redis's words; a real Redis sends
+ * OOM only to writes, so this crafted reply is its only test. */
+static void
+server_refusals_are_stream_errors(void **state)
+{
+	static const char *const refusals[] = {
+		"OOM command not allowed when used memory > 'maxmemory'.",
+		"LOADING Redis is loading the dataset in memory",
+		"BUSY Redis is busy running a script. You can only call SCRIPT "
+		    "KILL or SHUTDOWN NOSAVE.",
+		"NOPERM this user has no permissions to run the 'xinfo|groups' "
+		    "command",
+		"MASTERDOWN Link with MASTER is down and replica-serve-stale-data "
+		    "is set to 'no'.",
+	};
+	struct sl_lag_entry e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fill(&e, t_err(refusals[i]), t_err(refusals[i]), &T);
+		assert_string_equal(e.error, refusals[i]);
+		assert_int_equal(e.lag, -1);
+		assert_int_equal(e.status, SL_STATUS_ERROR);
+		sl_lag_entry_free(&e);
+	}
+	/* The groups answered, the consumers refused: still the error. */
+	fill(&e, groups_reply(G, 0, "0-0", t_int(0)), t_err(refusals[0]), &T);
+	assert_string_equal(e.error, refusals[0]);
+	assert_int_equal(e.lag, -1);
+	assert_int_equal(e.status, SL_STATUS_ERROR);
+	sl_lag_entry_free(&e);
+}
+
 /* Redis 7.0 nil lag (XDEL, SETID, group at an arbitrary id): counted. */
 static void
 nil_lag_is_counted(void **state)
@@ -457,6 +491,7 @@ main(void)
 		cmocka_unit_test(caught_up_needs_no_followup),
 		cmocka_unit_test(other_group_only_is_no_group),
 		cmocka_unit_test(missing_stream_is_error),
+		cmocka_unit_test(server_refusals_are_stream_errors),
 		cmocka_unit_test(nil_lag_is_counted),
 		cmocka_unit_test(behind_first_entry_is_length),
 		cmocka_unit_test(count_cap_gives_lower_bound),
