@@ -28,7 +28,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
+.PHONY: vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench soak install uninstall clean
 
 all: $(B)/streamlag
 
@@ -78,7 +78,7 @@ integration-asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/streamlag
 	@STREAMLAG_BIN=build/asan/streamlag prove tests/integration/20-lag.t \
 		tests/integration/30-nginx.t tests/integration/45-lag-truth.t \
-		tests/integration/62-metrics.t
+		tests/integration/62-metrics.t tests/integration/80-faults.t
 
 test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind
@@ -119,6 +119,11 @@ run: deps all
 
 bench: deps all
 	@tests/stack/bench.sh
+
+# Full load for SOAK_S seconds (default 1800) with Redis restarts and SIGHUP
+# reloads, a checker of every answer, and RSS per process (docs/reliability.md).
+soak: deps all
+	@tests/stack/soak.sh
 
 install: $(B)/streamlag
 	install -d $(DESTDIR)$(BINDIR)
