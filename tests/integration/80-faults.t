@@ -228,6 +228,15 @@ is "$(comm -12 <(tr ' ' '\n' <<<"$old") <(worker_pids "$MASTER" | tr ' ' '\n') |
 	"every worker killed: the three are new processes"
 is "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL" | jq .total_lag)" 100 "and serving"
 
+# --- a second serve on the live socket ---------------------------------------------
+STREAMLAG_SOCKET_GROUP= "$SL_BIN" serve --workers 1 --listen "unix:$SOCK" >"$STATE/dup.out" 2>&1 </dev/null
+rc=$?
+is "$rc:$(wc -l <"$STATE/dup.out"):$(cat "$STATE/dup.out")" \
+	"1:1:streamlag: --listen: $SOCK is in use by another process" \
+	"a second serve on a live socket: one line, exit 1"
+is "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL" | jq .total_lag)" 100 \
+	"and the first one still serves on it"
+
 # --- the master killed with SIGKILL ---------------------------------------------------
 old=$(worker_pids "$MASTER")
 kill -KILL "$MASTER"
