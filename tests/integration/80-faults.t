@@ -66,6 +66,16 @@ lag_is() {	# lag_is "LAGS": the next 200 answer's lags (503s are retried)
 sl_wait_for 5 "a right answer after the restart" lag_is "[123,45,0] 168"
 ok $? "Redis back: the next answers are right ($(lags))"
 
+# --- Redis paused longer than the timeout --------------------------------------
+redis-cli -p "$PORT" CLIENT PAUSE 3000 ALL >/dev/null
+t0=$(sl_now_ms)
+read -r st ms < <(req consumer-lag)
+is "$st:$(jq -r .code "$STATE/body")" "503:redis_unavailable" "paused past the timeout: 503"
+ok "$( (( ms < STREAMLAG_REDIS_TIMEOUT_MS + 1000 )); echo $?)" \
+	"paused past the timeout: answered within the timeout + 1 s (${ms} ms)"
+sl_wait_for 10 "a right answer after the pause" lag_is "[123,45,0] 168"
+ok $? "paused: right again once the pause is over ($(( $(sl_now_ms) - t0 )) ms after it began)"
+
 # --- Redis restarted with different data -----------------------------------
 # Every answer after the restart that is a 200 must describe the new data:
 # a stale 168 (the old data) is a failure, a 503 while reconnecting is not.
