@@ -1,0 +1,1105 @@
+/* `streamlag check`: walks a setup the way streamlag will use it, one step at
+ * a time, and says at which step it breaks, in Redis's own words.
+ *
+ * The Redis steps run on a connection of their own, so that DNS, connect,
+ * AUTH and SELECT each get their line; the monitored streams are then read
+ * with the same collector the server uses.  Every command streamlag sends
+ * is tried for real: a NOPERM names the ACL rule to add.  Nothing is
+ * written to Redis. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+#include "streamlag/check.h"
+#include "streamlag/collect.h"
+#include "streamlag/jsonw.h"
+#include "streamlag/redis.h"
+
+#define SHOW_OK_STREAMS		20	/* passing streams listed one by one */
+#define SHOW_FAILED_STREAMS	100	/* failing ones */
+#define NGINX_USER		"www-data"	/* Debian's nginx workers */
+
+static char *
+dup_or_null(const char *s, int *oom)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*oom = 1;
+	return d;
+}
+
+void
+sl_checks_add(struct sl_checks *c, const char *step, const char *title,
+    enum sl_check_state state, const char *detail, const char *fix)
+{
+	struct sl_check_item *it;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 32;
+		struct sl_check_item *items = realloc(c->items, cap * sizeof(*items));
+
+		if (items == NULL) {
+			c->oom = 1;
+			return;
+		}
+		c->items = items;
+		c->cap = cap;
+	}
+	it = &c->items[c->n++];
+	it->step = dup_or_null(step, &c->oom);
+	it->title = dup_or_null(title, &c->oom);
+	it->state = state;
+	it->detail = dup_or_null(detail, &c->oom);
+	it->fix = dup_or_null(fix, &c->oom);
+	if (state == SL_CHECK_FAIL)
+		c->failed++;
+}
+
+void
+sl_checks_free(struct sl_checks *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->items[i].step);
+		free(c->items[i].title);
+		free(c->items[i].detail);
+		free(c->items[i].fix);
+	}
+	free(c->items);
+	memset(c, 0, sizeof(*c));
+}
+
+static void addf(struct sl_checks *c, const char *step, const char *title,
+    enum sl_check_state state, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* sl_checks_add with a formatted detail. */
+static void
+addf(struct sl_checks *c, const char *step, const char *title,
+    enum sl_check_state state, const char *fix, const char *fmt, ...)
+{
+	char	 detail[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	sl_checks_add(c, step, title, state, detail, fix);
+}
+
+/* ---- pure helpers ---- */
+
+int
+sl_info_field(const char *info, const char *field, char *out, size_t outlen)
+{
+	size_t		 fl = strlen(field);
+	const char	*p = info;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, field, fl) == 0 && p[fl] == ':') {
+			size_t n = strcspn(p + fl + 1, "\r\n");
+			snprintf(out, outlen, "%.*s", (int)n, p + fl + 1);
+			return 0;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return -1;
+}
+
+int
+sl_server_describe(const char *info, char *server, size_t slen, char *mode,
+    size_t mlen)
+{
+	char	 redis[64], valkey[64];
+
+	if (sl_info_field(info, "redis_mode", mode, mlen) == -1 &&
+	    sl_info_field(info, "server_mode", mode, mlen) == -1)
+		snprintf(mode, mlen, "standalone");
+	if (sl_info_field(info, "valkey_version", valkey, sizeof(valkey)) == 0) {
+		if (sl_info_field(info, "redis_version", redis, sizeof(redis)) == 0)
+			snprintf(server, slen, "Valkey %s (redis_version %s)",
+			    valkey, redis);
+		else
+			snprintf(server, slen, "Valkey %s", valkey);
+		return 0;
+	}
+	if (sl_info_field(info, "redis_version", redis, sizeof(redis)) == 0) {
+		snprintf(server, slen, "Redis %s", redis);
+		return 0;
+	}
+	snprintf(server, slen, "unknown");
+	return -1;
+}
+
+int
+sl_acl_rule_for(const char *err, const char *key, char *rule, size_t len)
+{
+	const char	*q, *end;
+	size_t		 k;
+
+	if (err == NULL || strncmp(err, "NOPERM", 6) != 0)
+		return -1;
+	/* "NOPERM this user has no permissions to run the 'xpending' command" */
+	if ((q = strstr(err, "to run the '")) != NULL &&
+	    (end = strchr(q + 12, '\'')) != NULL) {
+		q += 12;
+		snprintf(rule, len, "+%.*s", (int)(end - q), q);
+		return 0;
+	}
+	/* "... to access one of the keys used as arguments": a read pattern
+	 * that covers the key, by its prefix up to the last ':'. */
+	if (strstr(err, "key") != NULL && key != NULL && *key != '\0') {
+		const char *colon = strrchr(key, ':');
+
+		if (colon != NULL && strpbrk(key, "*?[]\\") == NULL) {
+			k = (size_t)(colon - key) + 1;
+			snprintf(rule, len, "%%R~%.*s*", (int)k, key);
+		} else
+			snprintf(rule, len, "%%R~*");
+		return 0;
+	}
+	if (strstr(err, "channel") != NULL) {
+		snprintf(rule, len, "allchannels");
+		return 0;
+	}
+	snprintf(rule, len, "+@read");
+	return 0;
+}
+
+/* ---- output ---- */
+
+static const char *const mark[] = {
+	[SL_CHECK_OK] = "✔", [SL_CHECK_FAIL] = "✘", [SL_CHECK_SKIP] = "-",
+};
+static const char *const state_name[] = {
+	[SL_CHECK_OK] = "ok", [SL_CHECK_FAIL] = "fail", [SL_CHECK_SKIP] = "skipped",
+};
+
+/* Terminal-safe copy of text from Redis or the system: controls → '?'. */
+static void
+put_safe(FILE *f, const char *s)
+{
+	size_t	 n;
+	char	*t = sl_utf8_sanitize(s, strlen(s), 0, &n);
+
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fputc((unsigned char)t[i] < 0x20 || t[i] == 0x7f ? '?' : t[i], f);
+	free(t);
+}
+
+char *
+sl_checks_text(const struct sl_checks *c, int color)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, passed = 0;
+	FILE	*f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct sl_check_item *it = &c->items[i];
+
+		if (color)
+			fputs(it->state == SL_CHECK_OK ? "\033[32m" :
+			    it->state == SL_CHECK_FAIL ? "\033[1;31m" : "\033[2m", f);
+		fputs(mark[it->state], f);
+		if (color)
+			fputs("\033[0m", f);
+		fputc(' ', f);
+		put_safe(f, it->title != NULL ? it->title : "");
+		if (it->detail != NULL && *it->detail != '\0') {
+			fputs(": ", f);
+			put_safe(f, it->detail);
+		}
+		if (it->fix != NULL && *it->fix != '\0') {
+			fputs(" — ", f);
+			put_safe(f, it->fix);
+		}
+		fputc('\n', f);
+		passed += it->state == SL_CHECK_OK;
+	}
+	if (c->failed == 0)
+		fprintf(f, "all %zu checks passed\n", passed);
+	else
+		fprintf(f, "%zu of %zu checks failed\n", c->failed,
+		    c->failed + passed);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+char *
+sl_checks_json(const struct sl_checks *c)
+{
+	struct sl_jw	 w;
+	size_t		 passed = 0, len;
+
+	for (size_t i = 0; i < c->n; i++)
+		passed += c->items[i].state == SL_CHECK_OK;
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_jw_kbool(&w, "ok", c->failed == 0);
+	sl_jw_kint(&w, "passed", (long long)passed);
+	sl_jw_kint(&w, "failed", (long long)c->failed);
+	sl_jw_key(&w, "checks");
+	sl_jw_arr(&w);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct sl_check_item *it = &c->items[i];
+
+		sl_jw_obj(&w);
+		sl_jw_kstr(&w, "step", it->step != NULL ? it->step : "");
+		sl_jw_kstr(&w, "title", it->title != NULL ? it->title : "");
+		sl_jw_kstr(&w, "status", state_name[it->state]);
+		sl_jw_key(&w, "detail");
+		if (it->detail != NULL)
+			sl_jw_str(&w, it->detail);
+		else
+			sl_jw_null(&w);
+		sl_jw_key(&w, "fix");
+		if (it->fix != NULL)
+			sl_jw_str(&w, it->fix);
+		else
+			sl_jw_null(&w);
+		sl_jw_obj_end(&w);
+	}
+	sl_jw_arr_end(&w);
+	sl_jw_obj_end(&w);
+	return sl_jw_finish(&w, &len);
+}
+
+/* ---- the run ---- */
+
+struct run {
+	const struct sl_config	*cfg;
+	struct sl_checks	*out;
+	redisContext		*c;
+	char			 where[300];
+	char			*info;		/* INFO server, or NULL */
+	char			 info_err[256];	/* why not */
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A reply's error text, or the connection's when there is no reply. */
+static const char *
+reply_error(const struct run *rn, const redisReply *r)
+{
+	if (r == NULL)
+		return rn->c->errstr[0] != '\0' ? rn->c->errstr : "no reply";
+	if (r->type == REDIS_REPLY_ERROR)
+		return r->str;
+	return NULL;
+}
+
+static int
+step_dns(struct run *rn)
+{
+	const struct sl_redis_addr *a = &rn->cfg->redis;
+	struct addrinfo	 hints, *res = NULL, *ai;
+	char		 list[256] = "", ip[INET6_ADDRSTRLEN];
+	struct stat	 st;
+	int		 rc, n = 0;
+
+	if (a->kind == SL_REDIS_UNIX) {
+		if (stat(a->path, &st) == -1) {
+			addf(rn->out, "dns", "unix socket", SL_CHECK_FAIL,
+			    "is Redis running with `unixsocket` set to this path?",
+			    "%s: %s", a->path, strerror(errno));
+			return -1;
+		}
+		if (!S_ISSOCK(st.st_mode)) {
+			addf(rn->out, "dns", "unix socket", SL_CHECK_FAIL, NULL,
+			    "%s exists but is not a socket", a->path);
+			return -1;
+		}
+		addf(rn->out, "dns", "unix socket", SL_CHECK_OK, NULL, "%s",
+		    a->path);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(a->host, NULL, &hints, &res)) != 0) {
+		addf(rn->out, "dns", "DNS", SL_CHECK_FAIL,
+		    "check the host name in REDIS_URL", "cannot resolve %s: %s",
+		    a->host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL && n < 4; ai = ai->ai_next) {
+		const void *addr = ai->ai_family == AF_INET ?
+		    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr :
+		    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+
+		if (inet_ntop(ai->ai_family, addr, ip, sizeof(ip)) == NULL ||
+		    strstr(list, ip) != NULL)
+			continue;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+		    n++ ? ", " : "", ip);
+	}
+	freeaddrinfo(res);
+	addf(rn->out, "dns", "DNS", SL_CHECK_OK, NULL, "%s → %s", a->host, list);
+	return 0;
+}
+
+static int
+step_connect(struct run *rn)
+{
+	const struct sl_redis_addr *a = &rn->cfg->redis;
+	int		 ms = rn->cfg->redis_timeout_ms;
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+	long long	 t0 = now_ms();
+	const char	*what = a->kind == SL_REDIS_UNIX ? "unix connect" :
+	    "TCP connect";
+
+	if (a->kind == SL_REDIS_UNIX)
+		rn->c = redisConnectUnixWithTimeout(a->path, tv);
+	else
+		rn->c = redisConnectWithTimeout(a->host, a->port, tv);
+	if (rn->c == NULL || rn->c->err) {
+		addf(rn->out, "connect", what, SL_CHECK_FAIL,
+		    "is Redis running and listening there (bind, port, firewall)?",
+		    "%s: %s", rn->where, rn->c != NULL ? rn->c->errstr :
+		    "out of memory");
+		return -1;
+	}
+	redisSetTimeout(rn->c, tv);
+	addf(rn->out, "connect", what, SL_CHECK_OK, NULL, "%s in %lld ms",
+	    rn->where, now_ms() - t0);
+	return 0;
+}
+
+static void
+step_tls(struct run *rn)
+{
+	sl_checks_add(rn->out, "tls", "TLS", SL_CHECK_OK,
+	    rn->cfg->redis.kind == SL_REDIS_UNIX ? "not used (unix socket)" :
+	    "not used: redis:// is plain TCP (rediss:// is not supported yet; "
+	    "a local TLS proxy such as stunnel can carry it)", NULL);
+}
+
+/* One command on the check's connection; the reply (caller frees) or NULL
+ * when the connection failed. */
+static redisReply *
+command(struct run *rn, int argc, const char **argv)
+{
+	return redisCommandArgv(rn->c, argc, argv, NULL);
+}
+
+static int
+step_auth(struct run *rn)
+{
+	const struct sl_redis_addr *a = &rn->cfg->redis;
+	const char	*argv[3] = { "AUTH", a->user, a->password };
+	redisReply	*r;
+	const char	*e;
+
+	if (a->password == NULL) {
+		sl_checks_add(rn->out, "auth", "AUTH", SL_CHECK_OK,
+		    "none sent (no password in REDIS_URL: the default user)", NULL);
+		return 0;
+	}
+	if (a->user == NULL)
+		argv[1] = a->password;
+	r = command(rn, a->user != NULL ? 3 : 2, argv);
+	if ((e = reply_error(rn, r)) != NULL) {
+		addf(rn->out, "auth", "AUTH", SL_CHECK_FAIL,
+		    "check the user and password in REDIS_URL (ACL LIST on the "
+		    "server shows the user)", "%s", e);
+		if (r != NULL)
+			freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
+	if (a->user != NULL)
+		addf(rn->out, "auth", "AUTH", SL_CHECK_OK, NULL, "as user %s",
+		    a->user);
+	else
+		sl_checks_add(rn->out, "auth", "AUTH", SL_CHECK_OK,
+		    "with a password (the default user)", NULL);
+	return 0;
+}
+
+static int
+step_select(struct run *rn)
+{
+	char		 db[24], rule[64], fix[160];
+	const char	*argv[2] = { "SELECT", db };
+	redisReply	*r;
+	const char	*e;
+
+	if (rn->cfg->redis.db == 0) {
+		sl_checks_add(rn->out, "select", "SELECT", SL_CHECK_OK,
+		    "database 0 (nothing to send)", NULL);
+		return 0;
+	}
+	snprintf(db, sizeof(db), "%d", rn->cfg->redis.db);
+	r = command(rn, 2, argv);
+	if ((e = reply_error(rn, r)) != NULL) {
+		if (sl_acl_rule_for(e, NULL, rule, sizeof(rule)) == 0)
+			snprintf(fix, sizeof(fix), "add to the ACL user: %s", rule);
+		else
+			snprintf(fix, sizeof(fix), "the /%s of REDIS_URL must be "
+			    "below the server's `databases` setting (16 by "
+			    "default)", db);
+		addf(rn->out, "select", "SELECT", SL_CHECK_FAIL, fix, "%s: %s",
+		    db, e);
+		if (r != NULL)
+			freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
+	addf(rn->out, "select", "SELECT", SL_CHECK_OK, NULL, "database %s", db);
+	return 0;
+}
+
+/* Cluster and Sentinel: detected and named; streamlag reads one standalone
+ * server for now. */
+static void
+step_mode(struct run *rn, const char *mode)
+{
+	const char	*argv[2];
+	redisReply	*r;
+	char		 detail[512] = "";
+
+	if (strcmp(mode, "standalone") == 0) {
+		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_OK, "standalone",
+		    NULL);
+		return;
+	}
+	if (strcmp(mode, "cluster") == 0) {
+		argv[0] = "CLUSTER";
+		argv[1] = "NODES";
+		r = command(rn, 2, argv);
+		if (r != NULL && r->type == REDIS_REPLY_STRING) {
+			size_t nodes = 0;
+			for (const char *p = r->str; (p = strchr(p, '\n')) != NULL;
+			    p++)
+				nodes++;
+			snprintf(detail, sizeof(detail), "cluster with %zu nodes",
+			    nodes);
+		} else
+			snprintf(detail, sizeof(detail), "cluster (CLUSTER NODES: "
+			    "%s)", reply_error(rn, r) ? reply_error(rn, r) : "?");
+		if (r != NULL)
+			freeReplyObject(r);
+		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_FAIL, detail,
+		    "streamlag reads one standalone server for now; cluster "
+		    "routing is not supported yet");
+		return;
+	}
+	if (strcmp(mode, "sentinel") == 0) {
+		argv[0] = "SENTINEL";
+		argv[1] = "MASTERS";
+		r = command(rn, 2, argv);
+		snprintf(detail, sizeof(detail), "this is a Sentinel");
+		if (r != NULL && r->type == REDIS_REPLY_ARRAY)
+			for (size_t i = 0; i < r->elements && i < 4; i++) {
+				const redisReply *m = r->element[i];
+				const char *name = "?", *ip = "?", *port = "?";
+				for (size_t k = 0; m->type == REDIS_REPLY_ARRAY &&
+				    k + 1 < m->elements; k += 2) {
+					const redisReply *f = m->element[k],
+					    *v = m->element[k + 1];
+					if (f->type != REDIS_REPLY_STRING ||
+					    v->type != REDIS_REPLY_STRING)
+						continue;
+					if (strcmp(f->str, "name") == 0)
+						name = v->str;
+					else if (strcmp(f->str, "ip") == 0)
+						ip = v->str;
+					else if (strcmp(f->str, "port") == 0)
+						port = v->str;
+				}
+				snprintf(detail + strlen(detail), sizeof(detail) -
+				    strlen(detail), "%s master %s at %s:%s",
+				    i ? "," : ";", name, ip, port);
+			}
+		if (r != NULL)
+			freeReplyObject(r);
+		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_FAIL, detail,
+		    "point REDIS_URL at the master itself; Sentinel discovery is "
+		    "not supported yet");
+		return;
+	}
+	addf(rn->out, "mode", "mode", SL_CHECK_FAIL, NULL, "unknown mode \"%s\"",
+	    mode);
+}
+
+static int
+step_server(struct run *rn)
+{
+	const char	*argv[2] = { "INFO", "server" };
+	redisReply	*r = command(rn, 2, argv);
+	const char	*e = reply_error(rn, r);
+	char		 server[160], mode[32], rule[64], fix[160];
+
+	if (e != NULL) {
+		snprintf(rn->info_err, sizeof(rn->info_err), "%s", e);
+		if (sl_acl_rule_for(e, NULL, rule, sizeof(rule)) == 0)
+			snprintf(fix, sizeof(fix), "add to the ACL user: %s", rule);
+		else if (strncmp(e, "NOAUTH", 6) == 0)
+			snprintf(fix, sizeof(fix), "this server wants a password: "
+			    "redis://USER:PASSWORD@host:port/db in REDIS_URL");
+		else
+			fix[0] = '\0';
+		sl_checks_add(rn->out, "server", "server", SL_CHECK_FAIL, e,
+		    fix[0] ? fix : NULL);
+		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_SKIP,
+		    "unknown without INFO", NULL);
+		if (r != NULL)
+			freeReplyObject(r);
+		return r == NULL ? -1 : 0;
+	}
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
+		freeReplyObject(r);
+		snprintf(rn->info_err, sizeof(rn->info_err), "unexpected reply");
+		sl_checks_add(rn->out, "server", "server", SL_CHECK_FAIL,
+		    "INFO server: unexpected reply", NULL);
+		return 0;
+	}
+	if ((rn->info = strdup(r->str)) == NULL)
+		rn->out->oom = 1;
+	freeReplyObject(r);
+	sl_server_describe(rn->info != NULL ? rn->info : "", server,
+	    sizeof(server), mode, sizeof(mode));
+	sl_checks_add(rn->out, "server", "server", SL_CHECK_OK, server, NULL);
+	step_mode(rn, mode);
+	return 0;
+}
+
+/* One command tried for real.  Any answer but NOPERM proves the user may
+ * run it ("no such key" included).  -1 when the connection failed. */
+static int
+try_command(struct run *rn, const char *title, int argc, const char **argv,
+    const char *key)
+{
+	redisReply	*r = command(rn, argc, argv);
+	const char	*e = reply_error(rn, r);
+	char		 rule[128], fix[200], on[300] = "";
+
+	if (key != NULL) {
+		char *s = sl_utf8_sanitize(key, strlen(key), 0, &(size_t){ 0 });
+		snprintf(on, sizeof(on), "on %s", s != NULL ? s : "?");
+		free(s);
+	}
+	if (r == NULL) {
+		addf(rn->out, "command", title, SL_CHECK_FAIL, NULL, "%s", e);
+		return -1;
+	}
+	if (e != NULL && sl_acl_rule_for(e, key, rule, sizeof(rule)) == 0) {
+		snprintf(fix, sizeof(fix), "add to the ACL user: %s", rule);
+		addf(rn->out, "command", title, SL_CHECK_FAIL, fix, "%s", e);
+	} else if (e != NULL)
+		addf(rn->out, "command", title, SL_CHECK_OK, NULL,
+		    "allowed (%s: %s)", on, e);
+	else
+		addf(rn->out, "command", title, SL_CHECK_OK, NULL, "allowed%s%s",
+		    *on ? " " : "", on);
+	freeReplyObject(r);
+	return 0;
+}
+
+static int
+has_group(const struct sl_stream_entry *e, const char *group)
+{
+	for (size_t i = 0; i < e->ngroup_names; i++)
+		if (e->group_names[i].len == strlen(group) &&
+		    memcmp(e->group_names[i].p, group, e->group_names[i].len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+step_commands(struct run *rn, char *const *streams, size_t n,
+    const struct sl_streams_report *rep)
+{
+	const struct sl_config *cfg = rn->cfg;
+	const char	*s = n > 0 ? streams[0] : "streamlag-check-probe";
+	const char	*g = cfg->all_groups ? NULL : cfg->consumer_group;
+	const char	*match = cfg->stream_pattern != NULL ?
+	    cfg->stream_pattern : s;
+	char		 rule[64], fix[160];
+	size_t		 i;
+
+	/* The first monitored stream that has the group, when there is one:
+	 * the commands then run on real data. */
+	for (i = 0; rep != NULL && i < rep->n; i++) {
+		const struct sl_stream_entry *e = &rep->entries[i];
+		if (e->error == NULL && (g != NULL ? has_group(e, g) :
+		    e->ngroup_names > 0)) {
+			s = e->name.p;
+			if (g == NULL)
+				g = e->group_names[0].p;
+			break;
+		}
+	}
+	if (g == NULL)
+		g = "signalr-consumers";
+
+	{
+		const char *argv[] = { "TIME" };
+		if (try_command(rn, "command TIME", 1, argv, NULL) == -1)
+			return;
+	}
+	if (rn->info != NULL)
+		sl_checks_add(rn->out, "command", "command INFO", SL_CHECK_OK,
+		    "allowed", NULL);
+	else if (sl_acl_rule_for(rn->info_err, NULL, rule, sizeof(rule)) == 0) {
+		snprintf(fix, sizeof(fix), "add to the ACL user: %s", rule);
+		sl_checks_add(rn->out, "command", "command INFO", SL_CHECK_FAIL,
+		    rn->info_err, fix);
+	} else
+		sl_checks_add(rn->out, "command", "command INFO", SL_CHECK_FAIL,
+		    rn->info_err, NULL);
+	{
+		const char *argv[] = { "SCAN", "0", "MATCH", match, "COUNT", "10",
+		    "TYPE", "stream" };
+		if (try_command(rn, "command SCAN", 8, argv, NULL) == -1)
+			return;
+	}
+	{
+		const char *argv[] = { "XINFO", "STREAM", s };
+		if (try_command(rn, "command XINFO STREAM", 3, argv, s) == -1)
+			return;
+	}
+	{
+		const char *argv[] = { "XINFO", "GROUPS", s };
+		if (try_command(rn, "command XINFO GROUPS", 3, argv, s) == -1)
+			return;
+	}
+	{
+		const char *argv[] = { "XINFO", "CONSUMERS", s, g };
+		if (try_command(rn, "command XINFO CONSUMERS", 4, argv, s) == -1)
+			return;
+	}
+	{
+		const char *argv[] = { "XRANGE", s, "-", "+", "COUNT", "1" };
+		if (try_command(rn, "command XRANGE", 6, argv, s) == -1)
+			return;
+	}
+	{
+		const char *argv[] = { "XPENDING", s, g, "-", "+", "1" };
+		if (try_command(rn, "command XPENDING", 6, argv, s) == -1)
+			return;
+	}
+}
+
+/* Group names of a stream, "a, b, c" (at most a few). */
+static void
+group_list(const struct sl_stream_entry *e, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < e->ngroup_names && i < 5; i++) {
+		char *s = sl_utf8_sanitize(e->group_names[i].p,
+		    e->group_names[i].len, 0, &(size_t){ 0 });
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+		    i ? ", " : "", s != NULL ? s : "?");
+		free(s);
+	}
+	if (e->ngroup_names > 5)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", …");
+}
+
+static void
+step_streams(struct run *rn, const struct sl_streams_report *rep)
+{
+	const struct sl_config *cfg = rn->cfg;
+	size_t		 ok_shown = 0, fail_shown = 0, ok_more = 0, fail_more = 0;
+	char		 title[300], groups[300], fix[600];
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct sl_stream_entry *e = &rep->entries[i];
+		char *name = sl_utf8_sanitize(e->name.p, e->name.len, 0,
+		    &(size_t){ 0 });
+		enum sl_check_state st = SL_CHECK_OK;
+		char detail[600];
+
+		snprintf(title, sizeof(title), "stream %s", name ? name : "?");
+		fix[0] = '\0';
+		group_list(e, groups, sizeof(groups));
+		if (e->error != NULL) {
+			st = SL_CHECK_FAIL;
+			if (strcmp(e->error, "no such key") == 0) {
+				snprintf(detail, sizeof(detail), "no such key");
+				snprintf(fix, sizeof(fix), "check STREAMLAG_STREAMS "
+				    "and the database in REDIS_URL");
+			} else if (strncmp(e->error, "WRONGTYPE", 9) == 0)
+				snprintf(detail, sizeof(detail), "not a stream (%s)",
+				    e->error);
+			else
+				snprintf(detail, sizeof(detail), "%s", e->error);
+		} else if (cfg->all_groups ? e->ngroup_names == 0 :
+		    !has_group(e, cfg->consumer_group)) {
+			st = SL_CHECK_FAIL;
+			if (cfg->all_groups)
+				snprintf(detail, sizeof(detail), "%lld entries, no "
+				    "consumer group", e->info.length);
+			else
+				snprintf(detail, sizeof(detail), "%lld entries, no "
+				    "group %s (groups: %s)", e->info.length,
+				    cfg->consumer_group, *groups ? groups : "none");
+			snprintf(fix, sizeof(fix), "XGROUP CREATE %s %s $, or set "
+			    "EVENT_TRANSPORT_CONSUMER_GROUP", name ? name : "?",
+			    cfg->all_groups ? "GROUP" : cfg->consumer_group);
+		} else if (cfg->all_groups)
+			snprintf(detail, sizeof(detail), "%lld entries, groups %s",
+			    e->info.length, groups);
+		else
+			snprintf(detail, sizeof(detail), "%lld entries, group %s",
+			    e->info.length, cfg->consumer_group);
+		free(name);
+		if (st == SL_CHECK_OK && ok_shown >= SHOW_OK_STREAMS) {
+			ok_more++;
+			continue;
+		}
+		if (st == SL_CHECK_FAIL && fail_shown >= SHOW_FAILED_STREAMS) {
+			fail_more++;
+			continue;
+		}
+		if (st == SL_CHECK_OK)
+			ok_shown++;
+		else
+			fail_shown++;
+		sl_checks_add(rn->out, "stream", title, st, detail,
+		    fix[0] ? fix : NULL);
+	}
+	if (ok_more > 0)
+		addf(rn->out, "stream", "streams", SL_CHECK_OK, NULL,
+		    "%zu more streams, each with its group", ok_more);
+	if (fail_more > 0)
+		addf(rn->out, "stream", "streams", SL_CHECK_FAIL, NULL,
+		    "%zu more streams failing as above", fail_more);
+	if (rep->n == 0)
+		sl_checks_add(rn->out, "stream", "streams", SL_CHECK_FAIL,
+		    cfg->stream_pattern != NULL ? "no stream matches "
+		    "STREAMLAG_STREAM_PATTERN" : "no stream configured",
+		    NULL);
+}
+
+/* The streams, with the server's collector on a connection of its own. */
+static void
+streams_and_commands(struct run *rn)
+{
+	const struct sl_config		*cfg = rn->cfg;
+	struct sl_redis			 r;
+	struct sl_streams_report	 rep;
+	char				**disc = NULL, **streams = cfg->streams;
+	char				 cause[600];
+	size_t				 n = cfg->nstreams, ndisc = 0;
+	int				 truncated = 0, rc;
+
+	memset(&rep, 0, sizeof(rep));
+	sl_redis_init(&r, &cfg->redis, cfg->redis_timeout_ms);
+	if (cfg->stream_pattern != NULL) {
+		rc = sl_discover(&r, cfg->stream_pattern, cfg->discovery_max,
+		    &disc, &ndisc, &truncated, NULL);
+		if (rc != 0) {
+			sl_redis_cause(&r, cause, sizeof(cause));
+			step_commands(rn, NULL, 0, NULL);
+			addf(rn->out, "stream", "streams", SL_CHECK_FAIL, NULL,
+			    "discovery by STREAMLAG_STREAM_PATTERN failed: %s",
+			    rc == -2 ? "out of memory" : cause);
+			goto out;
+		}
+		streams = disc;
+		n = ndisc;
+	}
+	rc = sl_collect_streams(&r, streams, n, &rep, NULL);
+	step_commands(rn, streams, n, rc == 0 ? &rep : NULL);
+	if (rc != 0) {
+		sl_redis_cause(&r, cause, sizeof(cause));
+		addf(rn->out, "stream", "streams", SL_CHECK_FAIL, NULL, "%s",
+		    rc == -2 ? "out of memory" : cause);
+		goto out;
+	}
+	step_streams(rn, &rep);
+	if (truncated)
+		addf(rn->out, "stream", "streams", SL_CHECK_OK, NULL,
+		    "discovery stopped at STREAMLAG_DISCOVERY_MAX (%lld)",
+		    cfg->discovery_max);
+out:
+	sl_streams_report_free(&rep);
+	sl_names_free(disc, ndisc);
+	sl_redis_close(&r);
+}
+
+static void
+step_jwt(struct run *rn)
+{
+	const struct sl_config	*cfg = rn->cfg;
+	const char		*alg = cfg->jwt_alg != NULL ? cfg->jwt_alg : "HS256";
+	BIO			*bio;
+	EVP_PKEY		*k;
+	int			 type, want;
+
+	if (cfg->jwt_key == NULL) {
+		addf(rn->out, "jwt", "JWT key", SL_CHECK_FAIL,
+		    alg[0] == 'H' ? "set STREAMLAG_JWT_SECRET or "
+		    "STREAMLAG_JWT_SECRET_FILE (openssl rand -hex 32)" :
+		    "set STREAMLAG_JWT_PUBLIC_KEY_FILE",
+		    "none configured for %s (serve and token need one)", alg);
+		return;
+	}
+	if (alg[0] == 'H') {
+		addf(rn->out, "jwt", "JWT key", SL_CHECK_OK, NULL,
+		    "%s secret of %zu bytes", alg, cfg->jwt_key_len);
+		return;
+	}
+	if (cfg->jwt_key_len > INT_MAX ||
+	    (bio = BIO_new_mem_buf(cfg->jwt_key, (int)cfg->jwt_key_len)) == NULL) {
+		rn->out->oom = 1;
+		return;
+	}
+	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (k == NULL) {
+		addf(rn->out, "jwt", "JWT key", SL_CHECK_FAIL,
+		    "STREAMLAG_JWT_PUBLIC_KEY_FILE must hold a PEM public key "
+		    "(BEGIN PUBLIC KEY)", "%s: the PEM does not load as a "
+		    "public key", alg);
+		return;
+	}
+	type = EVP_PKEY_base_id(k);
+	want = alg[0] == 'R' ? EVP_PKEY_RSA : EVP_PKEY_EC;
+	if (type != want)
+		addf(rn->out, "jwt", "JWT key", SL_CHECK_FAIL,
+		    "the key type must match STREAMLAG_JWT_ALG",
+		    "%s wants an %s key; this one is %s", alg,
+		    want == EVP_PKEY_RSA ? "RSA" : "EC",
+		    OBJ_nid2sn(type));
+	else
+		addf(rn->out, "jwt", "JWT key", SL_CHECK_OK, NULL,
+		    "%s public key, %s %d bits", alg,
+		    want == EVP_PKEY_RSA ? "RSA" : "EC", EVP_PKEY_get_bits(k));
+	EVP_PKEY_free(k);
+}
+
+/* Whether user (uid, gid, its groups) has `bit` (1 = x, 2 = w, 4 = r) on
+ * a file of this owner and mode. */
+static int
+may(uid_t uid, const gid_t *gids, int ngids, const struct stat *st, int bit)
+{
+	if (uid == 0)
+		return 1;
+	if (st->st_uid == uid)
+		return (st->st_mode >> 6) & bit ? 1 : 0;
+	for (int i = 0; i < ngids; i++)
+		if (st->st_gid == gids[i])
+			return (st->st_mode >> 3) & bit ? 1 : 0;
+	return st->st_mode & bit ? 1 : 0;
+}
+
+/* The directory holding `path` (dirname(3) without its aliasing). */
+static void
+parent(const char *path, char *out, size_t len)
+{
+	char	 tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(out, len, "%s", dirname(tmp));
+}
+
+static void
+step_listen(struct run *rn)
+{
+	const struct sl_config	*cfg = rn->cfg;
+	const char		*spec = cfg->listen, *path;
+	struct stat		 st;
+	struct passwd		*pw;
+	struct sockaddr_un	 sun;
+	char			 dir[PATH_MAX], walk[PATH_MAX], state[200];
+	gid_t			 gids[64];
+	int			 ngids = 64, fd, live = 0;
+
+	if (spec == NULL) {
+		sl_checks_add(rn->out, "listen", "listen socket", SL_CHECK_SKIP,
+		    "none configured", NULL);
+		return;
+	}
+	if (strncmp(spec, "unix:", 5) != 0) {
+		/* HOST:PORT: nginx reaches it over TCP; say whether it is free. */
+		addf(rn->out, "listen", "listen socket", SL_CHECK_OK, NULL,
+		    "%s (TCP: nginx connects over the network; see "
+		    "STREAMLAG_ALLOW_TCP)", spec);
+		return;
+	}
+	path = spec + 5;
+	parent(path, dir, sizeof(dir));
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		addf(rn->out, "listen", "listen socket", SL_CHECK_FAIL,
+		    "create it (systemd: RuntimeDirectory=streamlag)",
+		    "%s: directory %s does not exist", path, dir);
+		return;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		addf(rn->out, "listen", "listen socket", SL_CHECK_FAIL,
+		    "run serve as a user who may create files there",
+		    "%s: cannot create the socket in %s: %s", path, dir,
+		    strerror(errno));
+		return;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			addf(rn->out, "listen", "listen socket", SL_CHECK_FAIL,
+			    "remove it or choose another STREAMLAG_LISTEN",
+			    "%s exists and is not a socket", path);
+			return;
+		}
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1) {
+			live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+			close(fd);
+		}
+		snprintf(state, sizeof(state), live ? "in use: a server answers "
+		    "there (streamlag serve running?)" : "a stale socket (serve "
+		    "replaces it)");
+	} else
+		snprintf(state, sizeof(state), "free");
+
+	/* nginx's workers: every directory on the way must let them through,
+	 * and the socket's mode and group let them connect. */
+	if ((pw = getpwnam(NGINX_USER)) == NULL) {
+		addf(rn->out, "listen", "listen socket", SL_CHECK_OK, NULL,
+		    "%s: %s (no %s user here: nginx's access not checked)", path,
+		    state, NGINX_USER);
+		return;
+	}
+	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) == -1)
+		ngids = 0;
+	snprintf(walk, sizeof(walk), "%s", dir);
+	for (;;) {
+		if (stat(walk, &st) == 0 && !may(pw->pw_uid, gids, ngids, &st, 1)) {
+			addf(rn->out, "listen", "listen socket", SL_CHECK_FAIL,
+			    "let nginx's user through (chmod o+x, or the group)",
+			    "%s: %s, but %s cannot enter %s (mode %04o)", path,
+			    state, NGINX_USER, walk, (unsigned)st.st_mode & 07777);
+			return;
+		}
+		if (strcmp(walk, "/") == 0 || strcmp(walk, ".") == 0)
+			break;
+		parent(walk, walk, sizeof(walk));
+	}
+	st.st_mode = S_IFSOCK | (cfg->socket_mode & 07777);
+	st.st_uid = geteuid();
+	st.st_gid = getegid();
+	if (cfg->socket_group != NULL && *cfg->socket_group != '\0') {
+		struct group *gr = getgrnam(cfg->socket_group);
+		if (gr == NULL) {
+			addf(rn->out, "listen", "listen socket", SL_CHECK_FAIL,
+			    NULL, "STREAMLAG_SOCKET_GROUP: no such group \"%s\"",
+			    cfg->socket_group);
+			return;
+		}
+		st.st_gid = gr->gr_gid;
+	}
+	if (!may(pw->pw_uid, gids, ngids, &st, 2)) {
+		addf(rn->out, "listen", "listen socket", SL_CHECK_FAIL,
+		    "set STREAMLAG_SOCKET_GROUP to nginx's group (www-data)",
+		    "%s: %s, but mode %04o and group %s keep %s out", path, state,
+		    cfg->socket_mode, cfg->socket_group ? cfg->socket_group :
+		    "(serve's own)", NGINX_USER);
+		return;
+	}
+	addf(rn->out, "listen", "listen socket", SL_CHECK_OK, NULL,
+	    "%s: %s; %s can reach it (mode %04o%s%s)", path, state, NGINX_USER,
+	    cfg->socket_mode, cfg->socket_group ? ", group " : "",
+	    cfg->socket_group ? cfg->socket_group : "");
+}
+
+int
+sl_check_run(const struct sl_config *cfg, const char *source,
+    const char *config_err, struct sl_checks *out)
+{
+	/* The Redis steps in order: after a failure, the rest say that they
+	 * were not tried. */
+	static const char *const steps[][2] = {
+		{ "connect", "connect" }, { "tls", "TLS" }, { "auth", "AUTH" },
+		{ "select", "SELECT" }, { "server", "server" }, { "mode", "mode" },
+		{ "command", "commands" }, { "stream", "streams" },
+	};
+	struct run	 rn;
+	char		 streams[64];
+	size_t		 reached = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (cfg == NULL) {
+		sl_checks_add(out, "config", "configuration", SL_CHECK_FAIL,
+		    config_err, NULL);
+		return 1;
+	}
+	memset(&rn, 0, sizeof(rn));
+	rn.cfg = cfg;
+	rn.out = out;
+	sl_redis_where(&cfg->redis, rn.where, sizeof(rn.where));
+	if (cfg->stream_pattern != NULL)
+		snprintf(streams, sizeof(streams), "streams matching the pattern");
+	else
+		snprintf(streams, sizeof(streams), "%zu stream%s", cfg->nstreams,
+		    cfg->nstreams == 1 ? "" : "s");
+	addf(out, "config", "configuration", SL_CHECK_OK, NULL,
+	    "%s; Redis %s; group %s; %s", source, cfg->redis_url_safe,
+	    cfg->all_groups ? "* (every group)" : cfg->consumer_group, streams);
+
+	/* reached: the first step of the list above that did not run. */
+	if (step_dns(&rn) == -1)
+		reached = 0;
+	else if (step_connect(&rn) == -1)
+		reached = 1;
+	else if (step_tls(&rn), step_auth(&rn) == -1)
+		reached = 3;
+	else if (step_select(&rn) == -1)
+		reached = 4;
+	else if (step_server(&rn) == -1)
+		reached = 6;
+	else {
+		streams_and_commands(&rn);
+		reached = 8;
+	}
+	for (size_t i = reached; i < sizeof(steps) / sizeof(steps[0]); i++)
+		sl_checks_add(out, steps[i][0], steps[i][1], SL_CHECK_SKIP,
+		    "not tried after the failure above", NULL);
+	step_jwt(&rn);
+	step_listen(&rn);
+	if (rn.c != NULL)
+		redisFree(rn.c);
+	free(rn.info);
+	return out->failed > 0 || out->oom ? 1 : 0;
+}
