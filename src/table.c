@@ -563,8 +563,11 @@ csv_field(struct sbuf *b, const char *p, size_t len)
 		sb_add(b, s, len);
 	} else {
 		sb_str(b, "\"");
-		for (size_t i = 0; i < len; i++)
-			sb_add(b, s + i, 1 + (s[i] == '"'));
+		for (size_t i = 0; i < len; i++) {
+			sb_add(b, s + i, 1);
+			if (s[i] == '"')
+				sb_add(b, "\"", 1);	/* doubled */
+		}
 		sb_str(b, "\"");
 	}
 	free(s);
