@@ -170,6 +170,34 @@ term_raw(struct top *t)
 
 static const char *const sort_keys = "ngltpcs";	/* by enum sl_col */
 
+/* Writes the line [p, end) cut to `cols` columns (escape sequences pass,
+ * a code point is one column), then clears to the end of the line. */
+static void
+put_line(FILE *f, const char *p, const char *end, int cols, int color)
+{
+	int w = 0;
+
+	while (p < end) {
+		if (*p == '\033') {
+			const char *q = p + 1;
+			while (q < end && !((*q >= 'A' && *q <= 'Z') ||
+			    (*q >= 'a' && *q <= 'z')))
+				q++;
+			q += q < end;
+			fwrite(p, 1, (size_t)(q - p), f);
+			p = q;
+			continue;
+		}
+		if (((unsigned char)*p & 0xc0) != 0x80) {
+			if (w == cols)
+				break;
+			w++;
+		}
+		fputc(*p++, f);
+	}
+	fputs(color ? "\033[0m\033[K" : "\033[K", f);
+}
+
 static void
 draw(struct top *t)
 {
@@ -182,22 +210,24 @@ draw(struct top *t)
 	if ((f = open_memstream(&out, &len)) == NULL)
 		return;
 	fputs("\033[H", f);
-	snprintf(line, sizeof(line), "streamlag top  %s  group %s  every %g s  "
-	    "%s%s", t->cfg->redis_url_safe, t->rep.all_groups ? "*" :
-	    t->cfg->consumer_group, t->o->interval_ms / 1000.0, t->updated,
-	    t->paused ? "  [paused]" : "");
-	fprintf(f, "%s%s%s\033[K\n", color ? "\033[1m" : "", line,
-	    color ? "\033[0m" : "");
+	snprintf(line, sizeof(line), "streamlag top%s  %s  group %s  every %g s"
+	    "  %s", t->paused ? "  [paused]" : "", t->cfg->redis_url_safe,
+	    t->rep.all_groups ? "*" : t->cfg->consumer_group,
+	    t->o->interval_ms / 1000.0, t->updated);
+	if (color)
+		fputs("\033[1m", f);
+	put_line(f, line, line + strlen(line), t->cols, color);
+	fputc('\n', f);
 	t->view.width = t->cols;
 	t->view.height = t->rows - 3 - (t->note[0] != '\0');
 	if (t->view.height < 2)
 		t->view.height = 2;
 	if ((table = sl_render_table(&t->rep, &t->view, t->note)) != NULL) {
 		for (char *p = table, *nl; *p != '\0'; p = nl + 1) {
-			if ((nl = strchr(p, '\n')) == NULL)
+			if ((nl = strchr(p, '\n')) == NULL || used >= t->rows)
 				break;
-			fwrite(p, 1, (size_t)(nl - p), f);
-			fputs("\033[K\n", f);
+			put_line(f, p, nl, t->cols, color);
+			fputc('\n', f);
 			used++;
 		}
 		free(table);
@@ -208,16 +238,16 @@ draw(struct top *t)
 		snprintf(line, sizeof(line), "filter: %s_   (Enter: apply, Esc: "
 		    "clear)", t->view.filter);
 	else
-		snprintf(line, sizeof(line), "sort: %s%s  keys: n g l t p c s sort, "
-		    "r reverse, / filter%s%s, space %s, q quit",
-		    sl_col_name(t->view.sort), t->view.reverse ? " (reversed)" :
-		    "", t->view.filter[0] ? " [" : "", t->view.filter[0] ?
-		    t->view.filter : "", t->paused ? "resume" : "pause");
-	if (t->view.filter[0] && !t->filtering)
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), "]");
-	fprintf(f, "\033[%d;1H%s%s%s\033[K", t->rows, color ? "\033[7m" : "",
-	    line, color ? "\033[0m" : "");
-	(void)used;
+		snprintf(line, sizeof(line), "%s%s%ssort: %s%s  keys: n g l t p c "
+		    "s sort, r reverse, / filter, space %s, q quit",
+		    t->view.filter[0] ? "[" : "", t->view.filter,
+		    t->view.filter[0] ? "]  " : "", sl_col_name(t->view.sort),
+		    t->view.reverse ? " (reversed)" : "",
+		    t->paused ? "resume" : "pause");
+	fprintf(f, "\033[%d;1H", t->rows);
+	if (color)
+		fputs("\033[7m", f);
+	put_line(f, line, line + strlen(line), t->cols, color);
 	if (fclose(f) == 0)
 		put(out, len);
 	free(out);
