@@ -901,8 +901,8 @@ step_jwt(struct run *rn)
 		addf(rn->out, "jwt", "JWT key", SL_CHECK_FAIL,
 		    "the key type must match STREAMLAG_JWT_ALG",
 		    "%s wants an %s key; this one is %s", alg,
-		    want == EVP_PKEY_RSA ? "RSA" : "EC",
-		    OBJ_nid2sn(type));
+		    want == EVP_PKEY_RSA ? "RSA" : "EC", type == EVP_PKEY_RSA ?
+		    "RSA" : type == EVP_PKEY_EC ? "EC" : OBJ_nid2sn(type));
 	else
 		addf(rn->out, "jwt", "JWT key", SL_CHECK_OK, NULL,
 		    "%s public key, %s %d bits", alg,

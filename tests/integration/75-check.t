@@ -37,6 +37,18 @@ is "$(grep '^✔ stream ' <<<"$OUT")" "✔ stream events:chat: 200 entries, grou
 is "$(line '✔ JWT key')" "✔ JWT key: HS256 secret of ${#STREAMLAG_JWT_SECRET} bytes" "the JWT key and its algorithm"
 like "$(line '✔ listen socket')" "^✔ listen socket: $STATE/streamlag.sock: free; www-data can reach it" "the listen socket"
 
+# A PEM key: loaded with its algorithm, or why not.
+openssl genrsa -out "$STATE/rsa.key" 2048 2>/dev/null
+openssl rsa -in "$STATE/rsa.key" -pubout -out "$STATE/rsa.pub" 2>/dev/null
+printf -- '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n' >"$STATE/bad.pub"
+check -u STREAMLAG_JWT_SECRET STREAMLAG_JWT_ALG=RS256 STREAMLAG_JWT_PUBLIC_KEY_FILE="$STATE/rsa.pub"
+is "$RC:$(line 'JWT key')" "0:✔ JWT key: RS256 public key, RSA 2048 bits" "an RS256 public key loads"
+check -u STREAMLAG_JWT_SECRET STREAMLAG_JWT_ALG=ES256 STREAMLAG_JWT_PUBLIC_KEY_FILE="$STATE/rsa.pub"
+is "$RC:$(line 'JWT key')" "1:✘ JWT key: ES256 wants an EC key; this one is RSA — the key type must match STREAMLAG_JWT_ALG" \
+	"an RSA key for ES256: refused"
+check -u STREAMLAG_JWT_SECRET STREAMLAG_JWT_ALG=RS256 STREAMLAG_JWT_PUBLIC_KEY_FILE="$STATE/bad.pub"
+like "$RC:$(line 'JWT key')" "^1:✘ JWT key: RS256: the PEM does not load as a public key" "a broken PEM: refused"
+
 # --json: the same results for scripts.
 json=$("$SL_BIN" check --json); rc=$?
 is "$rc:$(jq -c '[.ok, .passed, .failed, (.checks | length), ([.checks[].status] | unique)]' <<<"$json")" \
