@@ -489,8 +489,8 @@ step_select(struct run *rn)
 }
 
 /* Cluster and Sentinel: detected and named; streamlag reads one standalone
- * server for now. */
-static void
+ * server for now.  0 for standalone, else 1. */
+static int
 step_mode(struct run *rn, const char *mode)
 {
 	const char	*argv[2];
@@ -500,7 +500,7 @@ step_mode(struct run *rn, const char *mode)
 	if (strcmp(mode, "standalone") == 0) {
 		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_OK, "standalone",
 		    NULL);
-		return;
+		return 0;
 	}
 	if (strcmp(mode, "cluster") == 0) {
 		argv[0] = "CLUSTER";
@@ -511,8 +511,8 @@ step_mode(struct run *rn, const char *mode)
 			for (const char *p = r->str; (p = strchr(p, '\n')) != NULL;
 			    p++)
 				nodes++;
-			snprintf(detail, sizeof(detail), "cluster with %zu nodes",
-			    nodes);
+			snprintf(detail, sizeof(detail), "cluster with %zu node%s",
+			    nodes, nodes == 1 ? "" : "s");
 		} else
 			snprintf(detail, sizeof(detail), "cluster (CLUSTER NODES: "
 			    "%s)", reply_error(rn, r) ? reply_error(rn, r) : "?");
@@ -521,7 +521,7 @@ step_mode(struct run *rn, const char *mode)
 		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_FAIL, detail,
 		    "streamlag reads one standalone server for now; cluster "
 		    "routing is not supported yet");
-		return;
+		return 1;
 	}
 	if (strcmp(mode, "sentinel") == 0) {
 		argv[0] = "SENTINEL";
@@ -555,10 +555,11 @@ step_mode(struct run *rn, const char *mode)
 		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_FAIL, detail,
 		    "point REDIS_URL at the master itself; Sentinel discovery is "
 		    "not supported yet");
-		return;
+		return 1;
 	}
 	addf(rn->out, "mode", "mode", SL_CHECK_FAIL, NULL, "unknown mode \"%s\"",
 	    mode);
+	return 1;
 }
 
 static int
@@ -599,12 +600,22 @@ step_server(struct run *rn)
 	sl_server_describe(rn->info != NULL ? rn->info : "", server,
 	    sizeof(server), mode, sizeof(mode));
 	sl_checks_add(rn->out, "server", "server", SL_CHECK_OK, server, NULL);
-	step_mode(rn, mode);
-	return 0;
+	return step_mode(rn, mode);
 }
 
-/* One command tried for real.  Any answer but NOPERM proves the user may
- * run it ("no such key" included).  -1 when the connection failed. */
+/* The server has no such command (older than Redis 6.2, or not a data
+ * node). */
+static int
+unknown_command(const char *e)
+{
+	return strncmp(e, "ERR unknown command", 19) == 0 ||
+	    strncmp(e, "ERR unknown subcommand", 22) == 0 ||
+	    strncmp(e, "ERR syntax error", 16) == 0;
+}
+
+/* One command tried for real.  Any answer but NOPERM or an unknown
+ * command proves the user may run it ("no such key" included).  -1 when
+ * the connection failed. */
 static int
 try_command(struct run *rn, const char *title, int argc, const char **argv,
     const char *key)
@@ -625,9 +636,12 @@ try_command(struct run *rn, const char *title, int argc, const char **argv,
 	if (e != NULL && sl_acl_rule_for(e, key, rule, sizeof(rule)) == 0) {
 		snprintf(fix, sizeof(fix), "add to the ACL user: %s", rule);
 		addf(rn->out, "command", title, SL_CHECK_FAIL, fix, "%s", e);
-	} else if (e != NULL)
+	} else if (e != NULL && unknown_command(e))
+		addf(rn->out, "command", title, SL_CHECK_FAIL, "streamlag needs "
+		    "Redis 6.2 or later (7.0+ for exact lag), or Valkey", "%s", e);
+	else if (e != NULL)
 		addf(rn->out, "command", title, SL_CHECK_OK, NULL,
-		    "allowed (%s: %s)", on, e);
+		    "allowed (%s%s%s)", on, *on ? ": " : "", e);
 	else
 		addf(rn->out, "command", title, SL_CHECK_OK, NULL, "allowed%s%s",
 		    *on ? " " : "", on);
@@ -1058,6 +1072,8 @@ sl_check_run(const struct sl_config *cfg, const char *source,
 	struct run	 rn;
 	char		 streams[64];
 	size_t		 reached = 0;
+	const char	*why = "not tried after the failure above";
+	int		 rc;
 
 	memset(out, 0, sizeof(*out));
 	if (cfg == NULL) {
@@ -1087,15 +1103,16 @@ sl_check_run(const struct sl_config *cfg, const char *source,
 		reached = 3;
 	else if (step_select(&rn) == -1)
 		reached = 4;
-	else if (step_server(&rn) == -1)
+	else if ((rc = step_server(&rn)) != 0) {
 		reached = 6;
-	else {
+		why = rc == 1 ? "not tried: not a standalone server" : why;
+	} else {
 		streams_and_commands(&rn);
 		reached = 8;
 	}
 	for (size_t i = reached; i < sizeof(steps) / sizeof(steps[0]); i++)
-		sl_checks_add(out, steps[i][0], steps[i][1], SL_CHECK_SKIP,
-		    "not tried after the failure above", NULL);
+		sl_checks_add(out, steps[i][0], steps[i][1], SL_CHECK_SKIP, why,
+		    NULL);
 	step_jwt(&rn);
 	step_listen(&rn);
 	if (rn.c != NULL)

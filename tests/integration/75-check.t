@@ -138,6 +138,29 @@ check REDIS_URL="redis://noconsumers:nc-pass@127.0.0.1:$PORT/0"
 is "$(line '✘ command')" "✘ command XINFO CONSUMERS: $want — add to the ACL user: +xinfo|consumers" \
 	"ACL without XINFO CONSUMERS: the subcommand rule"
 
+# Sentinel and Cluster: detected and named; streamlag reads one standalone
+# server for now, so the commands and streams are not tried there.
+SP=$(sl_free_port)
+printf 'port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %s 1\n' \
+	"$SP" "$STATE" "$PORT" >"$STATE/sentinel.conf"
+redis-server "$STATE/sentinel.conf" --sentinel --logfile "$STATE/sentinel.log" >/dev/null 2>&1 &
+SL_PIDS+=("$!")
+sl_wait_ready "$!" 10 "redis-sentinel on port $SP" redis-cli -p "$SP" PING
+check REDIS_URL="redis://127.0.0.1:$SP/0"
+is "$RC:$(line '✘ mode')" \
+	"1:✘ mode: this is a Sentinel; master mymaster at 127.0.0.1:$PORT — point REDIS_URL at the master itself; Sentinel discovery is not supported yet" \
+	"a Sentinel: named, with its master"
+is "$(line '- commands')" "- commands: not tried: not a standalone server" "a Sentinel: commands not tried"
+CP=$(sl_free_port)
+redis-server --port "$CP" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$STATE/nodes.conf" \
+	--dir "$STATE" --save '' --appendonly no --logfile "$STATE/cluster.log" >/dev/null 2>&1 &
+SL_PIDS+=("$!")
+sl_wait_ready "$!" 10 "a cluster node on port $CP" redis-cli -p "$CP" PING
+check REDIS_URL="redis://127.0.0.1:$CP/0"
+is "$RC:$(line '✘ mode')" \
+	"1:✘ mode: cluster with 1 node — streamlag reads one standalone server for now; cluster routing is not supported yet" \
+	"a Cluster node: named, with its nodes"
+
 # A bad configuration is the first failed step, not a usage error.
 check REDIS_URL=http://x
 like "$RC:$(head -1 <<<"$OUT")" "^1:✘ configuration: REDIS_URL: expected redis://" \
