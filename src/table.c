@@ -426,10 +426,26 @@ header(struct sbuf *b, const struct sl_lag_report *r,
 	sb_str(b, sl_status_name(h.status));
 	if (v->color)
 		sb_str(b, COLOR_OFF);
-	sb_fmt(b, "  streams %lld  total lag %lld  max lag %lld  |  healthy %lld"
-	    "  degraded %lld  unhealthy %lld  stalled %lld  no group %lld\n",
-	    r->stream_count, h.total_lag, h.max_lag, h.healthy, h.degraded,
-	    h.unhealthy, h.stalled, h.no_group);
+	sb_fmt(b, "  streams %lld  total lag %lld  max lag %lld  |",
+	    r->stream_count, h.total_lag, h.max_lag);
+	/* The rows by status, those with none left out. */
+	{
+		const long long n[] = { h.healthy, h.degraded, h.unhealthy,
+		    h.stalled, h.no_group };
+		const char *const name[] = { "healthy", "degraded", "unhealthy",
+		    "stalled", "no group" };
+		int first = 1;
+
+		for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+			if (n[i] > 0) {
+				sb_fmt(b, "%s %lld %s", first ? "" : ",", n[i],
+				    name[i]);
+				first = 0;
+			}
+		if (first)
+			sb_str(b, " no rows");
+	}
+	sb_str(b, "\n");
 	if (note != NULL && *note != '\0') {
 		char *s = safe_text(note, strlen(note));
 

@@ -89,8 +89,8 @@ table_seed(void **state)
 	t = sl_render_table(&r, &v, NULL);
 	assert_non_null(t);
 	assert_string_equal(t,
-	    "health: degraded  streams 3  total lag 168  max lag 123  |  healthy 2"
-	    "  degraded 1  unhealthy 0  stalled 0  no group 0\n"
+	    "health: degraded  streams 3  total lag 168  max lag 123  | 2 healthy,"
+	    " 1 degraded\n"
 	    "STREAM         GROUP              LAG  TIME LAG  PENDING  CONSUMERS  STATUS\n"
 	    "events:chat    signalr-consumers  123      5.1s       77          2  degraded\n"
 	    "events:ticket  signalr-consumers   45     1m01s       55          1  healthy\n"
@@ -99,7 +99,7 @@ table_seed(void **state)
 
 	/* A note (why Redis failed) goes under the totals. */
 	t = sl_render_table(&r, &v, "redis 127.0.0.1:1: Connection refused");
-	assert_non_null(strstr(t, "no group 0\nredis 127.0.0.1:1: Connection "
+	assert_non_null(strstr(t, "1 degraded\nredis 127.0.0.1:1: Connection "
 	    "refused\nSTREAM"));
 	free(t);
 	free_report(&r);
@@ -183,8 +183,8 @@ special_rows(void **state)
 	t = sl_render_table(&r, &v, NULL);
 	assert_non_null(t);
 	assert_string_equal(t,
-	    "health: unhealthy  streams 3  total lag 10001  max lag 10000  |  "
-	    "healthy 1  degraded 0  unhealthy 2  stalled 0  no group 1\n"
+	    "health: unhealthy  streams 3  total lag 10001  max lag 10000  | "
+	    "1 healthy, 2 unhealthy, 1 no group\n"
 	    "STREAM          GROUP     LAG  TIME LAG  PENDING  CONSUMERS  STATUS\n"
 	    "big             g      ≥10000         -        0          0  unhealthy\n"
 	    "x?[31m??2J,\"q\"  g           1         -        1          1  healthy\n"
