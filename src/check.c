@@ -625,7 +625,7 @@ try_command(struct run *rn, const char *title, int argc, const char **argv,
 	char		 rule[128], fix[200], on[300] = "";
 
 	if (key != NULL) {
-		char *s = sl_utf8_sanitize(key, strlen(key), 0, &(size_t){ 0 });
+		char *s = sl_utf8_sanitize(key, strlen(key), 0, NULL);
 		snprintf(on, sizeof(on), "on %s", s != NULL ? s : "?");
 		free(s);
 	}
@@ -741,7 +741,7 @@ group_list(const struct sl_stream_entry *e, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < e->ngroup_names && i < 5; i++) {
 		char *s = sl_utf8_sanitize(e->group_names[i].p,
-		    e->group_names[i].len, 0, &(size_t){ 0 });
+		    e->group_names[i].len, 0, NULL);
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
 		    i ? ", " : "", s != NULL ? s : "?");
 		free(s);
@@ -760,7 +760,7 @@ step_streams(struct run *rn, const struct sl_streams_report *rep)
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct sl_stream_entry *e = &rep->entries[i];
 		char *name = sl_utf8_sanitize(e->name.p, e->name.len, 0,
-		    &(size_t){ 0 });
+		    NULL);
 		enum sl_check_state st = SL_CHECK_OK;
 		char detail[600];
 
