@@ -109,6 +109,13 @@ static void
 report_done(struct sl_ctx *ctx, struct sl_lag_report *rep)
 {
 	if (ctx->lag_out != NULL) {
+		/* The report outlives the request, whose ?group= the report's
+		 * group points into: each entry gets its own copy. */
+		for (size_t i = 0; rep->group != NULL && i < rep->n; i++)
+			if (rep->entries[i].group.name.len == 0)
+				(void)sl_bytes_set(&rep->entries[i].group.name,
+				    rep->group, strlen(rep->group));
+		rep->group = NULL;
 		sl_lag_report_free(ctx->lag_out);
 		*ctx->lag_out = *rep;
 		memset(rep, 0, sizeof(*rep));

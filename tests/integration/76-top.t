@@ -138,6 +138,11 @@ once:b,g1,0,true,0,5,1,healthy,
 once:nogroup,g1,0,true,,0,0,no_group,
 once:a,g1,120,true,T,30,2,degraded,
 once:missing,g1,-1,false,,0,0,error,no such key" "get --format csv: every row, in the configured order"
+csv=$("$SL_BIN" get --format csv '/api/v1/events/consumer-lag?group=other&stream=once:a,once:b' 2>"$STATE/err" | tr -d '\r')
+is "$(sed 1d <<<"$csv")" "once:a,other,0,true,,0,0,no_group,
+once:b,other,0,true,,0,0,no_group," "get --format csv with ?group= and ?stream=: the group asked"
+is "$(cat "$STATE/err")" "streamlag: stream once:a: no consumer group other
+streamlag: stream once:b: no consumer group other" "get: the missing group on stderr"
 out=$("$SL_BIN" get --format json /api/v1/events/consumer-lag 2>/dev/null)
 is "$(jq -c '[.total_lag, .stream_count, .streams["once:a"].lag]' <<<"$out")" "[120,3,120]" "--format json is the body"
 err=$("$SL_BIN" get --format yaml /healthz 2>&1); rc=$?
