@@ -31,6 +31,10 @@ struct sl_checks {
 /* Appends one result (strings copied; detail and fix may be NULL). */
 void	sl_checks_add(struct sl_checks *c, const char *step, const char *title,
 	    enum sl_check_state state, const char *detail, const char *fix);
+/* The same with a formatted detail. */
+void	sl_checks_addf(struct sl_checks *c, const char *step, const char *title,
+	    enum sl_check_state state, const char *fix, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
 void	sl_checks_free(struct sl_checks *c);
 
 /*
@@ -40,6 +44,12 @@ void	sl_checks_free(struct sl_checks *c);
  */
 int	sl_check_run(const struct sl_config *cfg, const char *source,
 	    const char *config_err, struct sl_checks *out);
+
+/* The parts of the run, in their order: the Redis steps (check_redis.c),
+ * then the JWT key and the listen socket (check_host.c). */
+void	sl_check_redis(const struct sl_config *cfg, struct sl_checks *out);
+void	sl_check_jwt(const struct sl_config *cfg, struct sl_checks *out);
+void	sl_check_listen(const struct sl_config *cfg, struct sl_checks *out);
 
 /* Text: one line per step, "✔ title: detail", "✘ title: detail — fix",
  * then a summary line.  JSON: {"ok", "passed", "failed", "checks": [...]}.
