@@ -319,12 +319,17 @@ fail:
 
 enum get_format { GET_JSON, GET_TABLE, GET_CSV };
 
-/* Why a lag report's rows failed, one stderr line each: the body keeps
- * the seed's shape, the operator sees the cause. */
+#define GET_CAUSES_MAX	10	/* stream lines on stderr; the rest counted */
+
+/* Why a lag report's rows failed, one stderr line each (at most
+ * GET_CAUSES_MAX): the body keeps the seed's shape, the operator sees the
+ * cause. */
 static void
 report_causes(const struct sl_lag_report *rep)
 {
-	char	 cell[512], group[512];
+	char		 name[512], group[512], status[1024];
+	const char	*why;
+	size_t		 shown = 0, more = 0;
 
 	if (rep->error != NULL)
 		return;		/* Redis unreachable: one line said why */
@@ -333,16 +338,25 @@ report_causes(const struct sl_lag_report *rep)
 
 		if (e->error == NULL && e->status != SL_STATUS_NO_GROUP)
 			continue;
-		sl_table_cell(rep, e, SL_COL_STREAM, cell, sizeof(cell));
+		if (shown == GET_CAUSES_MAX) {
+			more++;
+			continue;
+		}
+		shown++;
+		sl_table_cell(rep, e, SL_COL_STREAM, name, sizeof(name));
 		sl_table_cell(rep, e, SL_COL_GROUP, group, sizeof(group));
+		why = sl_table_cell(rep, e, SL_COL_STATUS, status, sizeof(status));
+		if (strncmp(why, "error: ", 7) == 0)
+			why += 7;
 		if (e->error != NULL)
-			fprintf(stderr, "streamlag: stream %s: %s\n", cell,
-			    sl_table_cell(rep, e, SL_COL_STATUS, group,
-			    sizeof(group)) + strlen("error: "));
+			fprintf(stderr, "streamlag: stream %s: %s\n", name, why);
 		else
 			fprintf(stderr, "streamlag: stream %s: no consumer group "
-			    "%s\n", cell, group);
+			    "%s\n", name, group);
 	}
+	if (more > 0)
+		fprintf(stderr, "streamlag: %zu more streams failed or lack the "
+		    "group\n", more);
 }
 
 static int

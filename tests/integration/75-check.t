@@ -121,6 +121,12 @@ is "$rc:$(jq -c '[.streams[] | .status]' <<<"$out")" '0:["degraded","error","no_
 is "$(cat "$STATE/err")" "streamlag: stream events:gone: no such key
 streamlag: stream events:nogroup: no consumer group signalr-consumers" "get: each cause on stderr"
 
+# Many failing streams: ten lines, then a count.
+STREAMLAG_STREAMS=$(seq -s, -f 'gone:%g' 1 12) "$SL_BIN" get /api/v1/events/consumer-lag >/dev/null 2>"$STATE/err"
+is "$(wc -l <"$STATE/err"):$(sed -n 10p "$STATE/err"):$(tail -1 "$STATE/err")" \
+	"11:streamlag: stream gone:10: no such key:streamlag: 2 more streams failed or lack the group" \
+	"get: at most ten stream causes, then how many more"
+
 # An ACL user without XPENDING: the command, Redis's words and the rule.
 R ACL SETUSER nopending on '>np-pass' resetkeys '%R~*' resetchannels -@all '+xinfo|groups' \
 	'+xinfo|consumers' '+xinfo|stream' +xrange +scan +time +select +info >/dev/null
