@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "streamlag/auth.h"
+#include "streamlag/check.h"
 #include "streamlag/config.h"
 #include "streamlag/demo.h"
 #include "streamlag/listen.h"
@@ -21,6 +22,8 @@
 #include "streamlag/privdrop.h"
 #include "streamlag/shared.h"
 #include "streamlag/supervisor.h"
+#include "streamlag/table.h"
+#include "streamlag/top.h"
 
 #define EXIT_USAGE 2
 
@@ -36,9 +39,18 @@ static const char usage_text[] =
 "        [--max-requests N] [--request-deadline-ms MS] [--grace-ms MS]\n"
 "        [--user NAME]\n"
 "        serve FastCGI requests with N prefork workers (default: cores)\n"
-"  get PATH[?QUERY] [--config FILE]\n"
-"        answer one request in-process, without auth; print the body;\n"
-"        exit 0 on 2xx, 1 on other statuses, 2 on usage errors\n"
+"  get PATH[?QUERY] [--config FILE] [--format json|table|csv]\n"
+"        answer one request in-process, without auth; print the body (or,\n"
+"        for consumer-lag and health, the table or CSV of every group);\n"
+"        exit 0 on 2xx, 1 on other statuses, 2 on usage errors; why Redis\n"
+"        failed goes to stderr\n"
+"  check [--config FILE] [--target NAME] [--json]\n"
+"        diagnose the setup step by step (configuration, DNS, connect,\n"
+"        AUTH, SELECT, server, every command, each stream and group, the\n"
+"        JWT key, the listen socket); exit 0 when all pass, else 1\n"
+"  top [--config FILE] [--target NAME] [--interval S] [--once]\n"
+"        live table of every stream and group, straight from Redis\n"
+"        (default every 2 s); --once prints one table and exits\n"
 "  token [--sub NAME] [--ttl SECONDS] [--scope S] [--config FILE]\n"
 "        mint a bearer token with the configured HS key\n"
 "  demo [--config FILE]\n"
@@ -305,19 +317,64 @@ fail:
 	return rc;
 }
 
+enum get_format { GET_JSON, GET_TABLE, GET_CSV };
+
+#define GET_CAUSES_MAX	10	/* stream lines on stderr; the rest counted */
+
+/* Why a lag report's rows failed, one stderr line each (at most
+ * GET_CAUSES_MAX): the body keeps the seed's shape, the operator sees the
+ * cause. */
+static void
+report_causes(const struct sl_lag_report *rep)
+{
+	char		 name[512], group[512], status[1024];
+	const char	*why;
+	size_t		 shown = 0, more = 0;
+
+	if (rep->error != NULL)
+		return;		/* Redis unreachable: one line said why */
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct sl_lag_entry *e = &rep->entries[i];
+
+		if (e->error == NULL && e->status != SL_STATUS_NO_GROUP)
+			continue;
+		if (shown == GET_CAUSES_MAX) {
+			more++;
+			continue;
+		}
+		shown++;
+		sl_table_cell(rep, e, SL_COL_STREAM, name, sizeof(name));
+		sl_table_cell(rep, e, SL_COL_GROUP, group, sizeof(group));
+		why = sl_table_cell(rep, e, SL_COL_STATUS, status, sizeof(status));
+		if (strncmp(why, "error: ", 7) == 0)
+			why += 7;
+		if (e->error != NULL)
+			fprintf(stderr, "streamlag: stream %s: %s\n", name, why);
+		else
+			fprintf(stderr, "streamlag: stream %s: no consumer group "
+			    "%s\n", name, group);
+	}
+	if (more > 0)
+		fprintf(stderr, "streamlag: %zu more streams failed or lack the "
+		    "group\n", more);
+}
+
 static int
-cmd_get(struct sl_config *cfg, const char *target)
+cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 {
 	struct sl_redis		 redis;
 	struct sl_ctx		 ctx;
 	struct sl_request	 req;
 	struct sl_response	 resp;
-	char			*path;
-	int			 rc;
+	struct sl_lag_report	 rep;
+	struct sl_table_view	 view;
+	char			*path, *text = NULL, cause[600];
+	int			 rc, has_report;
 
 	if ((path = strdup(target)) == NULL)
 		return 1;
 	memset(&req, 0, sizeof(req));
+	memset(&rep, 0, sizeof(rep));
 	req.method = "GET";
 	req.path = path;
 	if ((req.query = strchr(path, '?')) != NULL)
@@ -328,18 +385,73 @@ cmd_get(struct sl_config *cfg, const char *target)
 	ctx.cfg = cfg;
 	ctx.redis = &redis;
 	ctx.counters = NULL;
+	ctx.lag_out = &rep;
 	sl_route(&ctx, &req, &resp);
-	if (resp.body != NULL) {
+	has_report = rep.n > 0 || rep.error != NULL || resp.status == 200;
+	has_report = has_report && (sl_route_id(path) == SL_ROUTE_CONSUMER_LAG ||
+	    sl_route_id(path) == SL_ROUTE_HEALTH);
+	if (fmt != GET_JSON && has_report) {
+		memset(&view, 0, sizeof(view));
+		view.sort = SL_COL_LAG;
+		if (fmt == GET_CSV)
+			text = sl_render_csv(&rep);
+		else
+			text = sl_render_table(&rep, &view, NULL);
+		if (text == NULL)
+			fprintf(stderr, "streamlag: out of memory\n");
+		else
+			fputs(text, stdout);
+		free(text);
+	} else if (resp.body != NULL) {
 		fwrite(resp.body, 1, resp.body_len, stdout);
 		fputc('\n', stdout);
 	}
 	rc = resp.status >= 200 && resp.status < 300 ? 0 : 1;
+	if (redis.errors > 0 || (resp.status == 503 && redis.errstr[0] != '\0'))
+		fprintf(stderr, "streamlag: %s\n", sl_redis_cause(&redis, cause,
+		    sizeof(cause)));
+	report_causes(&rep);
+	sl_lag_report_free(&rep);
 	sl_response_free(&resp);
 	sl_redis_close(&redis);
 	free(path);
 	if (fflush(stdout) != 0)
 		return 1;
 	return rc;
+}
+
+static int
+cmd_check(struct sl_config *cfg, const struct layers *l, const char *cfg_err,
+    int json)
+{
+	struct sl_checks	 c;
+	char			 source[600], *text;
+	int			 rc;
+
+	if (l->config_path != NULL)
+		snprintf(source, sizeof(source), "environment and %s",
+		    l->config_path);
+	else
+		snprintf(source, sizeof(source), "environment");
+	rc = sl_check_run(cfg, source, cfg_err, &c);
+	if (json)
+		text = sl_checks_json(&c);
+	else {
+		const char *nc = getenv("NO_COLOR");
+		text = sl_checks_text(&c, isatty(STDOUT_FILENO) &&
+		    (nc == NULL || *nc == '\0'));
+	}
+	if (text == NULL || c.oom) {
+		fprintf(stderr, "streamlag: out of memory\n");
+		rc = 1;
+	} else {
+		fputs(text, stdout);
+		if (json)
+			fputc('\n', stdout);
+	}
+	free(text);
+	sl_checks_free(&c);
+	return fflush(stdout) != 0 ? 1 : rc;
 }
 
 static int
@@ -366,7 +478,10 @@ main(int argc, char **argv)
 	const char	*cmd, *target = NULL, *sub = NULL, *scope = NULL, *v;
 	char		 err[512];
 	long long	 ttl = 3600;
-	int		 i, rc, missing = 0, serve, get, token, demo;
+	int		 i, rc, missing = 0, serve, get, token, demo, check, top;
+	int		 json = 0;
+	enum get_format	 fmt = GET_JSON;
+	struct sl_top_opts topts = { 2000, 0 };
 
 	memset(&layers, 0, sizeof(layers));
 	if (argc < 2)
@@ -384,7 +499,9 @@ main(int argc, char **argv)
 	get = strcmp(cmd, "get") == 0;
 	token = strcmp(cmd, "token") == 0;
 	demo = strcmp(cmd, "demo") == 0;
-	if (!serve && !get && !token && !demo)
+	check = strcmp(cmd, "check") == 0;
+	top = strcmp(cmd, "top") == 0;
+	if (!serve && !get && !token && !demo && !check && !top)
 		return usage_error("unknown %s %s", cmd[0] == '-' ? "option" :
 		    "command", cmd);
 
@@ -422,7 +539,42 @@ main(int argc, char **argv)
 			if (sl_parse_ll(v, 1, 10LL * 366 * 86400, &ttl) == -1)
 				return usage_error("--ttl: expected seconds from 1 "
 				    "to 316224000, got \"%s\"", v);
-		} else if (missing)
+		} else if (get && (v = flag_value(argc, argv, &i, "--format",
+		    &missing))) {
+			if (strcmp(v, "json") == 0)
+				fmt = GET_JSON;
+			else if (strcmp(v, "table") == 0)
+				fmt = GET_TABLE;
+			else if (strcmp(v, "csv") == 0)
+				fmt = GET_CSV;
+			else
+				return usage_error("--format: expected json, table "
+				    "or csv, got \"%s\"", v);
+		} else if ((check || top) && (v = flag_value(argc, argv, &i,
+		    "--target", &missing))) {
+			/* Named targets come later; the one target is the
+			 * configuration itself. */
+			if (strcmp(v, "default") != 0)
+				return usage_error("--target: no target \"%s\"; only "
+				    "\"default\" (the configuration) exists", v);
+		} else if (top && (v = flag_value(argc, argv, &i, "--interval",
+		    &missing))) {
+			char *end;
+			double sec;
+
+			errno = 0;
+			sec = strtod(v, &end);
+			if (errno != 0 || end == v || *end != '\0' ||
+			    !(sec * 1000 >= SL_TOP_INTERVAL_MIN_MS) ||
+			    !(sec * 1000 <= SL_TOP_INTERVAL_MAX_MS))
+				return usage_error("--interval: expected seconds from "
+				    "0.1 to 3600, got \"%s\"", v);
+			topts.interval_ms = (int)(sec * 1000 + 0.5);
+		} else if (top && strcmp(a, "--once") == 0)
+			topts.once = 1;
+		else if (check && strcmp(a, "--json") == 0)
+			json = 1;
+		else if (missing)
 			return usage_error("%s: missing value", a);
 		else if (strcmp(a, "--help") == 0) {
 			fputs(usage_text, stdout);
@@ -443,8 +595,13 @@ main(int argc, char **argv)
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return 1;
 	if (load_config(cfg, &layers, err, sizeof(err)) == -1) {
-		fprintf(stderr, "streamlag: %s\n", err);
 		free(cfg);
+		if (check) {	/* a finding like the others, not a usage error */
+			rc = cmd_check(NULL, &layers, err, json);
+			sl_env_free(layers.file);
+			return rc;
+		}
+		fprintf(stderr, "streamlag: %s\n", err);
 		sl_env_free(layers.file);
 		return EXIT_USAGE;
 	}
@@ -453,8 +610,13 @@ main(int argc, char **argv)
 		cfg = NULL;
 	} else if (get) {
 		sl_log_set_level(SL_LOG_ERROR);	/* stdout is the answer */
-		rc = cmd_get(cfg, target);
-	} else if (demo)
+		rc = cmd_get(cfg, target, fmt);
+	} else if (check) {
+		sl_log_set_level(SL_LOG_ERROR);	/* the steps say it all */
+		rc = cmd_check(cfg, &layers, NULL, json);
+	} else if (top)
+		rc = sl_top_run(cfg, &topts);
+	else if (demo)
 		rc = sl_demo_run(cfg);
 	else
 		rc = cmd_token(cfg, sub, (long)ttl, scope);

@@ -51,23 +51,42 @@ is_timeout(int err_no, const char *errstr)
 	    strstr(errstr, "temporarily unavailable") != NULL;
 }
 
+/* One line per failure: the step, the address and the words of Redis or of
+ * the system; never the password (Redis does not echo it). */
+static void
+log_error(const struct sl_redis *r, int timeout)
+{
+	char	where[300], qwhere[320], qerr[300];
+
+	sl_redis_where(r->addr, where, sizeof(where));
+	sl_log(SL_LOG_WARN, "redis_error", "what=%s timeout=%d backoff_ms=%d "
+	    "redis=%s error=%s", r->errwhat, timeout,
+	    timeout ? SL_REDIS_BACKOFF_MS : 0,
+	    sl_log_str(where, qwhere, sizeof(qwhere)),
+	    sl_log_str(r->errstr, qerr, sizeof(qerr)));
+}
+
 /* Records a connection-level failure, closes the context, and starts the
- * back-off when it was a timeout.  Returns 1 for a timeout, else 0. */
+ * back-off when it was a timeout.  Returns 1 for a timeout, else 0.  The
+ * text is the system's or hiredis's (r->errstr), logged with the address. */
 static int
 fail(struct sl_redis *r, const char *what, int err_no)
 {
 	const char *detail = r->c != NULL && r->c->errstr[0] != '\0' ?
-	    r->c->errstr : strerror(err_no);
+	    r->c->errstr : err_no != 0 ? strerror(err_no) : "connection lost";
 	int timeout = is_timeout(err_no, detail);
 
-	snprintf(r->errstr, sizeof(r->errstr), "%s: %s%s", what,
-	    timeout ? "timed out: " : "", detail);
+	if (timeout)
+		snprintf(r->errstr, sizeof(r->errstr), "timed out after %d ms",
+		    r->timeout_ms);
+	else
+		snprintf(r->errstr, sizeof(r->errstr), "%s", detail);
+	snprintf(r->errwhat, sizeof(r->errwhat), "%s", what);
 	r->errors++;
 	sl_count(r->counters, r->counters ? &r->counters->redis_errors : NULL);
 	if (timeout)
 		start_backoff(r);
-	sl_log(SL_LOG_WARN, "redis_error", "what=%s timeout=%d backoff_ms=%d",
-	    what, timeout, timeout ? SL_REDIS_BACKOFF_MS : 0);
+	log_error(r, timeout);
 	sl_redis_close(r);
 	return timeout;
 }
@@ -105,11 +124,12 @@ setup_command(struct sl_redis *r, const char *what, int argc, const char **argv)
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		/* Redis's own words: they never echo the password. */
-		snprintf(r->errstr, sizeof(r->errstr), "%s: %.*s", what,
+		snprintf(r->errstr, sizeof(r->errstr), "%.*s",
 		    (int)(reply->len > 200 ? 200 : reply->len), reply->str);
+		snprintf(r->errwhat, sizeof(r->errwhat), "%s", what);
 		r->errors++;
 		sl_count(r->counters, r->counters ? &r->counters->redis_errors : NULL);
-		sl_log(SL_LOG_WARN, "redis_error", "what=%s", what);
+		log_error(r, 0);
 		freeReplyObject(reply);
 		sl_redis_close(r);
 		return -1;
@@ -129,8 +149,8 @@ sl_redis_ensure(struct sl_redis *r)
 	if (r->c != NULL)
 		return 0;
 	if (now_before(&r->retry_after)) {
-		snprintf(r->errstr, sizeof(r->errstr),
-		    "Redis timed out recently; failing fast during the back-off");
+		snprintf(r->errstr, sizeof(r->errstr), "timed out less than "
+		    "%d ms ago; failing fast until then", SL_REDIS_BACKOFF_MS);
 		return -1;
 	}
 	errno = 0;
@@ -358,4 +378,28 @@ sl_pipeline_free(struct sl_pipeline *p)
 	free(p->cmdlens);
 	free(p->replies);
 	memset(p, 0, sizeof(*p));
+}
+
+const char *
+sl_redis_where(const struct sl_redis_addr *a, char *buf, size_t len)
+{
+	if (a == NULL)
+		snprintf(buf, len, "(none)");
+	else if (a->kind == SL_REDIS_UNIX)
+		snprintf(buf, len, "unix:%s", a->path ? a->path : "");
+	else if (a->host != NULL && strchr(a->host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%d", a->host, a->port);
+	else
+		snprintf(buf, len, "%s:%d", a->host ? a->host : "", a->port);
+	return buf;
+}
+
+const char *
+sl_redis_cause(const struct sl_redis *r, char *buf, size_t len)
+{
+	char	where[300];
+
+	snprintf(buf, len, "redis %s: %s", sl_redis_where(r->addr, where,
+	    sizeof(where)), r->errstr[0] != '\0' ? r->errstr : "no error");
+	return buf;
 }

@@ -104,6 +104,25 @@ h_verify(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	resp->no_store = 1;
 }
 
+/* The report goes to the caller when it asked for it (see sl_ctx). */
+static void
+report_done(struct sl_ctx *ctx, struct sl_lag_report *rep)
+{
+	if (ctx->lag_out != NULL) {
+		/* The report outlives the request, whose ?group= the report's
+		 * group points into: each entry gets its own copy. */
+		for (size_t i = 0; rep->group != NULL && i < rep->n; i++)
+			if (rep->entries[i].group.name.len == 0)
+				(void)sl_bytes_set(&rep->entries[i].group.name,
+				    rep->group, strlen(rep->group));
+		rep->group = NULL;
+		sl_lag_report_free(ctx->lag_out);
+		*ctx->lag_out = *rep;
+		memset(rep, 0, sizeof(*rep));
+	}
+	sl_lag_report_free(rep);
+}
+
 /* 0, -1 when Redis is unreachable (report->error set), -2 out of memory. */
 static int
 collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
@@ -136,7 +155,7 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	}
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
 	set_json(resp, rc == -1 ? 503 : 200, sl_render_lag(&rep));
-	sl_lag_report_free(&rep);
+	report_done(ctx, &rep);
 }
 
 static void
@@ -160,7 +179,7 @@ h_health(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 		set_json(resp, h.status == SL_STATUS_UNHEALTHY ? 503 : 200,
 		    sl_render_health(&h, &o));
 	}
-	sl_lag_report_free(&rep);
+	report_done(ctx, &rep);
 }
 
 /* Prometheus: every group of every monitored stream, with the streams'

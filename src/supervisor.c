@@ -89,6 +89,7 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ctx.cfg = ms->cfg;
 	ctx.redis = &redis;
 	ctx.counters = &ms->sh->counters;
+	ctx.lag_out = NULL;
 	wo.slot = &ms->sh->slots[slot];
 	wo.max_requests = ms->o->max_requests;
 	rc = sl_worker_run(&ctx, ms->fd, &wo);

@@ -22,7 +22,10 @@ struct sl_redis {
 	unsigned long	 connects;	/* successful connects, for logs and metrics */
 	unsigned long	 errors;	/* connection-level errors */
 	struct sl_counters *counters;	/* shared totals, or NULL */
-	char		 errstr[256];	/* last connection-level error */
+	char		 errstr[256];	/* last connection-level error: the words
+					   of Redis, hiredis or the system */
+	char		 errwhat[16];	/* the step that failed: connect, AUTH,
+					   SELECT, pipeline... */
 };
 
 void	sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
@@ -30,6 +33,12 @@ void	sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
 /* Connect when not connected.  0, or -1 with r->errstr set. */
 int	sl_redis_ensure(struct sl_redis *r);
 void	sl_redis_close(struct sl_redis *r);
+/* "127.0.0.1:6379", "[::1]:6379" or "unix:/path": where, never who. */
+const char *sl_redis_where(const struct sl_redis_addr *a, char *buf,
+	    size_t len);
+/* The last failure as `streamlag get` prints it and `serve` logs it:
+ * "redis 127.0.0.1:6379: WRONGPASS invalid username-password pair". */
+const char *sl_redis_cause(const struct sl_redis *r, char *buf, size_t len);
 
 /*
  * A pipeline: commands are formatted when added and sent in batches of

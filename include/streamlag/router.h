@@ -5,6 +5,7 @@
 
 #include "streamlag/config.h"
 #include "streamlag/http.h"
+#include "streamlag/model.h"
 #include "streamlag/redis.h"
 #include "streamlag/shared.h"
 
@@ -12,6 +13,9 @@ struct sl_ctx {
 	const struct sl_config	*cfg;
 	struct sl_redis		*redis;
 	struct sl_counters	*counters;	/* shared by the workers; may be NULL */
+	/* When set, consumer-lag and health hand their report here (the
+	 * caller frees it) besides rendering it: `get --format`, `top`. */
+	struct sl_lag_report	*lag_out;
 };
 
 /* The route a path belongs to, for the request metrics. */
