@@ -6,7 +6,7 @@ CFLAGS  ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 VERSION := 0.1.0
 
-DEPS    := hiredis fcgi json-c libjwt
+DEPS    := hiredis fcgi json-c libjwt jansson libcrypto
 SL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
 	-Iinclude -DSL_VERSION='"$(VERSION)"' -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
