@@ -20,6 +20,7 @@
 #include "streamlag/router.h"
 #include "streamlag/privdrop.h"
 #include "streamlag/shared.h"
+#include "streamlag/sockclean.h"
 #include "streamlag/supervisor.h"
 
 #define EXIT_USAGE 2
@@ -279,7 +280,9 @@ cmd_serve(struct sl_config *cfg, struct layers *l)
 	rc = 1;
 	if ((fd = open_socket(cfg, l, &owned)) == -1)
 		goto fail;
-	if (sl_privdrop(lookup(l, "STREAMLAG_USER"), buf, sizeof(buf)) == -1) {
+	if ((owned && sl_sockclean_arm(cfg->listen, lookup(l, "STREAMLAG_USER"),
+	    buf, sizeof(buf)) == -1) ||
+	    sl_privdrop(lookup(l, "STREAMLAG_USER"), buf, sizeof(buf)) == -1) {
 		fprintf(stderr, "streamlag: %s\n", buf);
 		if (owned)
 			sl_listen_cleanup(cfg->listen);
