@@ -78,7 +78,8 @@ integration-asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/streamlag
 	@STREAMLAG_BIN=build/asan/streamlag prove tests/integration/20-lag.t \
 		tests/integration/30-nginx.t tests/integration/45-lag-truth.t \
-		tests/integration/62-metrics.t
+		tests/integration/62-metrics.t \
+		tests/integration/35-refusals.t
 
 test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind
