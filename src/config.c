@@ -913,11 +913,14 @@ sl_env_file_read(const char *path, char *err, size_t errlen)
 		if ((grown = realloc(env, (n + 2) * sizeof(*env))) == NULL)
 			goto oom;
 		env = grown;
-		if ((env[n] = malloc((size_t)(eq - k) + 1 + vlen + 1)) == NULL)
+		/* "KEY=VALUE\0" and then the line number, for errors. */
+		if ((env[n] = malloc((size_t)(eq - k) + 1 + vlen + 1 +
+		    sizeof(lineno))) == NULL)
 			goto oom;
 		memcpy(env[n], k, (size_t)(eq - k) + 1);
 		memcpy(env[n] + (eq - k) + 1, v, vlen);
 		env[n][(eq - k) + 1 + vlen] = '\0';
+		memcpy(env[n] + (eq - k) + 1 + vlen + 1, &lineno, sizeof(lineno));
 		env[++n] = NULL;
 	}
 	explicit_bzero(buf, len);
@@ -945,6 +948,27 @@ sl_env_free(char **env)
 		free(*e);
 	}
 	free(env);
+}
+
+size_t
+sl_env_line(char **env, const char *name)
+{
+	const char	*v = sl_env_get(env, name);
+	size_t		 line;
+
+	if (v == NULL)
+		return 0;
+	memcpy(&line, v + strlen(v) + 1, sizeof(line));
+	return line;
+}
+
+size_t
+sl_env_entry_line(const char *entry)
+{
+	size_t line;
+
+	memcpy(&line, entry + strlen(entry) + 1, sizeof(line));
+	return line;
 }
 
 const char *

@@ -96,5 +96,9 @@ void	sl_redis_addr_free(struct sl_redis_addr *a);
 char	**sl_env_file_read(const char *path, char *err, size_t errlen);
 void	sl_env_free(char **env);
 const char *sl_env_get(char **env, const char *name);
+/* The line of the file that set `name` last (0 when it is not set there),
+ * and the line of one entry of the array, for error messages. */
+size_t	 sl_env_line(char **env, const char *name);
+size_t	 sl_env_entry_line(const char *entry);
 
 #endif

@@ -25,6 +25,14 @@ printf 'REDIS_URL=%s\n# comment\nSTREAMLAG_STREAMS=events:chat\0\nSTREAMLAG_JWT_
 expect_refusal "a NUL byte in --config: refused with its line" \
 	"streamlag: --config: $STATE/nul.env:3: a NUL byte; expected text KEY=VALUE lines" \
 	"$SL_BIN" token --config "$STATE/nul.env"
+printf '# thresholds\nSTREAMLAG_LAG_DEGRADED=many\n' >"$STATE/value.env"
+expect_refusal "a bad value in --config: the setting and its line" \
+	"streamlag: STREAMLAG_LAG_DEGRADED: expected an integer from 1 to 1000000000000, got \"many\" ($STATE/value.env:2)" \
+	"$SL_BIN" token --config "$STATE/value.env"
+printf 'STREAMLAG_STREAMS=a\n\nSTREAMLAG_JWT_AUDIENC=streamlag\n' >"$STATE/typo.env"
+expect_refusal "a misspelt setting in --config: its line" \
+	"streamlag: --config: $STATE/typo.env:3: unknown setting STREAMLAG_JWT_AUDIENC" \
+	"$SL_BIN" token --config "$STATE/typo.env"
 expect_refusal "--config naming a FIFO: refused at once" \
 	"streamlag: --config: $STATE/fifo is a FIFO; expected a regular file" \
 	"$SL_BIN" token --config "$STATE/fifo"
@@ -234,14 +242,14 @@ reload_refused() {
 printf 'STREAMLAG_JWT_SECRET_FILE=%s\n\0STREAMLAG_JWT_AUDIENCE=streamlag\n' "$STATE/secret" >"$CONF"
 reload_refused "a NUL byte in --config" "--config: $CONF:2: a NUL byte; expected text KEY=VALUE lines"
 printf 'STREAMLAG_JWT_SECRET_FILE=%s\nSTREAMLAG_JWT_AUDIENCE=streamlag\n' "$STATE/fifo" >"$CONF"
-reload_refused "a FIFO as the secret file" "STREAMLAG_JWT_SECRET_FILE: $STATE/fifo is a FIFO; expected a regular file"
+reload_refused "a FIFO as the secret file" "STREAMLAG_JWT_SECRET_FILE: $STATE/fifo is a FIFO; expected a regular file ($CONF:1)"
 # (STREAMLAG_LISTEN and STREAMLAG_WORKERS come from the flags here, which
 # win over the file.)
 printf 'STREAMLAG_JWT_SECRET_FILE=%s\nSTREAMLAG_JWT_AUDIENCE=streamlag\nSTREAMLAG_JWT_ALG=hs256\n' "$STATE/secret" >"$CONF"
 reload_refused "an algorithm named in lower case" \
-	'STREAMLAG_JWT_ALG: expected one of HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512, got \"hs256\"'
+	"STREAMLAG_JWT_ALG: expected one of HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512, got \\\"hs256\\\" ($CONF:3)"
 printf 'STREAMLAG_JWT_SECRET_FILE=%s\nSTREAMLAG_JWT_AUDIENCE=streamlag\nSTREAMLAG_LAG_DEGRADED=many\n' "$STATE/secret" >"$CONF"
-reload_refused "a bad number" 'STREAMLAG_LAG_DEGRADED: expected an integer from 1 to 1000000000000, got \"many\"'
+reload_refused "a bad number" "STREAMLAG_LAG_DEGRADED: expected an integer from 1 to 1000000000000, got \\\"many\\\" ($CONF:3)"
 
 # --- Afterwards: the same workers, still answering.
 is "$(pgrep -P "$MASTER" | sort | tr '\n' ' ')" "$WORKERS" "every worker PID is unchanged after the catalogue"

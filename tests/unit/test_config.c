@@ -591,6 +591,12 @@ env_files(void **state)
 	assert_string_equal(sl_env_get(env, "STREAMLAG_STREAMS"), "x,y");
 	assert_string_equal(sl_env_get(env, "EVENT_TRANSPORT_CONSUMER_GROUP"), "g");
 	assert_null(sl_env_get(env, "REDIS"));
+	/* The line of the assignment in force, for error messages. */
+	assert_int_equal(sl_env_line(env, "REDIS_URL"), 6);
+	assert_int_equal(sl_env_line(env, "STREAMLAG_STREAMS"), 4);
+	assert_int_equal(sl_env_line(env, "EVENT_TRANSPORT_CONSUMER_GROUP"), 5);
+	assert_int_equal(sl_env_entry_line(env[0]), 3);
+	assert_int_equal(sl_env_line(env, "REDIS"), 0);
 	sl_env_free(env);
 	assert_null(sl_env_file_read(bad, err, sizeof(err)));
 	assert_non_null(strstr(err, ":2: expected KEY=VALUE"));
