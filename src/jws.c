@@ -268,6 +268,12 @@ sl_b64url_decode(const char *s, size_t len, size_t *outlen)
 			acc &= (1u << bits) - 1;
 		}
 	}
+	/* Canonical only (RFC 4648 3.5): spare bits must be zero, so that a
+	 * token has one spelling (caches and logs key on the text). */
+	if (acc != 0) {
+		free(out);
+		return NULL;
+	}
 	out[o] = '\0';
 	*outlen = o;
 	return out;

@@ -30,7 +30,9 @@ int	sl_jws_verify(const char *alg, const unsigned char *hmac, size_t hmaclen,
 
 /*
  * Strict base64url without padding (RFC 7515 2): into a new buffer of *outlen
- * bytes plus a NUL.  NULL on a bad character, a bad length, or out of memory.
+ * bytes plus a NUL.  NULL on a bad character, a bad length, non-zero spare
+ * bits in the last character (a second spelling of the same bytes), or out
+ * of memory.
  */
 unsigned char *sl_b64url_decode(const char *s, size_t len, size_t *outlen);
 

@@ -254,6 +254,14 @@ b64url(void **state)
 	assert_null(sl_b64url_decode("eyJhIjoxfQ==", 12, &n));	/* padding */
 	assert_null(sl_b64url_decode("ab+/", 4, &n));		/* base64, not url */
 	assert_null(sl_b64url_decode("abcde", 5, &n));	/* no such length */
+	/* One spelling per byte string: spare bits must be zero. */
+	assert_null(sl_b64url_decode("-_9", 3, &n));
+	assert_null(sl_b64url_decode("eyJhIjoxfR", 10, &n));
+	assert_null(sl_b64url_decode("YR", 2, &n));
+	o = sl_b64url_decode("YQ", 2, &n);
+	assert_non_null(o);
+	assert_string_equal((char *)o, "a");
+	free(o);
 }
 
 int
