@@ -441,13 +441,15 @@ file_kind(mode_t m)
 }
 
 /* A secret other users can read gets one warning line; group-readable is
- * how packages share it with a service group (0640 root:streamlag). */
+ * how packages share it with a service group (0640 root:streamlag).  `bits`
+ * are the ones that matter: a public key is no secret, but one that others
+ * can change lets them sign tokens. */
 static void
-warn_if_exposed(const char *name, const char *path, mode_t mode)
+warn_if_exposed(const char *name, const char *path, mode_t mode, mode_t bits)
 {
 	char q[300];
 
-	if ((mode & (S_IROTH | S_IWOTH)) == 0)
+	if ((mode & bits) == 0)
 		return;
 	sl_log(SL_LOG_WARN, "secret_file_exposed", "setting=%s path=%s mode=%04o "
 	    "hint=\"other users can %s it; chmod o-rwx\"", name,
@@ -528,6 +530,7 @@ load_jwt(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg, char *err,
 	const char	*secret_file = lookup(ctx, "STREAMLAG_JWT_SECRET_FILE");
 	const char	*pub_file = lookup(ctx, "STREAMLAG_JWT_PUBLIC_KEY_FILE");
 	size_t		 i;
+	mode_t		 mode = 0;
 	int		 hs;
 
 	if (alg == NULL || *alg == '\0')
@@ -558,15 +561,13 @@ load_jwt(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg, char *err,
 				return fail(err, errlen, "STREAMLAG_JWT_SECRET: out "
 				    "of memory");
 		} else if (secret_file != NULL) {
-			mode_t mode = 0;
-
 			cfg->jwt_key = read_file("STREAMLAG_JWT_SECRET_FILE",
 			    secret_file, SECRET_FILE_MAX, &cfg->jwt_key_len,
 			    &mode, err, errlen);
 			if (cfg->jwt_key == NULL)
 				return -1;
 			warn_if_exposed("STREAMLAG_JWT_SECRET_FILE", secret_file,
-			    mode);
+			    mode, S_IROTH | S_IWOTH);
 			/* One trailing newline, as editors and echo leave it. */
 			if (cfg->jwt_key_len > 0 &&
 			    cfg->jwt_key[cfg->jwt_key_len - 1] == '\n')
@@ -590,9 +591,10 @@ load_jwt(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg, char *err,
 		return fail(err, errlen, "STREAMLAG_JWT_PUBLIC_KEY_FILE: required "
 		    "with STREAMLAG_JWT_ALG=%s", alg);
 	cfg->jwt_key = read_file("STREAMLAG_JWT_PUBLIC_KEY_FILE", pub_file,
-	    SECRET_FILE_MAX, &cfg->jwt_key_len, NULL, err, errlen);
+	    SECRET_FILE_MAX, &cfg->jwt_key_len, &mode, err, errlen);
 	if (cfg->jwt_key == NULL)
 		return -1;
+	warn_if_exposed("STREAMLAG_JWT_PUBLIC_KEY_FILE", pub_file, mode, S_IWOTH);
 	/* Parsed and checked now: a wrong key must stop startup, not turn
 	 * every token into a 401. */
 	if (sl_jws_key_load("STREAMLAG_JWT_PUBLIC_KEY_FILE", alg, cfg->jwt_key,
@@ -927,7 +929,7 @@ sl_env_file_read(const char *path, char *err, size_t errlen)
 	free(buf);
 	if (sl_env_get(env, "STREAMLAG_JWT_SECRET") != NULL ||
 	    ((v0 = sl_env_get(env, "REDIS_URL")) != NULL && strchr(v0, '@')))
-		warn_if_exposed("--config", path, mode);
+		warn_if_exposed("--config", path, mode, S_IROTH | S_IWOTH);
 	return env;
 oom:
 	fail(err, errlen, "--config: out of memory");

@@ -434,11 +434,14 @@ secret_files_regular_only(void **state)
 	rmdir(dir);
 }
 
+static char *load_stderr(const char **kv, int *rc);
+
 static void
 public_key_checked_at_load(void **state)
 {
 	char dir[] = "/tmp/sl_test_config.XXXXXX", cmd[512], line[300];
-	char want[600], err[600];
+	char want[600], err[600], *out;
+	int rc;
 	const char *kv[] = { "STREAMLAG_JWT_ALG=RS256", line, NULL };
 	struct sl_config cfg;
 
@@ -465,6 +468,21 @@ public_key_checked_at_load(void **state)
 	assert_non_null(cfg.jwt_pkey);
 	sl_config_free(&cfg);
 	assert_null(cfg.jwt_pkey);
+	/* A public key others may read is fine; one they may change is not. */
+	snprintf(cmd, sizeof(cmd), "%s/ec.pub", dir);
+	assert_int_equal(chmod(cmd, 0644), 0);
+	out = load_stderr(kv, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(chmod(cmd, 0646), 0);
+	out = load_stderr(kv, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "event=secret_file_exposed "
+	    "setting=STREAMLAG_JWT_PUBLIC_KEY_FILE "));
+	assert_non_null(strstr(out, "mode=0646 hint=\"other users can change "
+	    "it; chmod o-rwx\""));
+	free(out);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -525,6 +543,63 @@ exposed_secret_warned(void **state)
 	free(out);
 	unlink(f);
 	free(f);
+}
+
+/* sl_env_file_read with stderr captured. */
+static char *
+read_stderr(const char *path)
+{
+	char tmp[] = "/tmp/sl_test_stderr.XXXXXX", err[512], **env;
+	int fd = mkstemp(tmp), saved = dup(2);
+	char *out = calloc(1, 4096);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0 && out != NULL);
+	assert_int_equal(dup2(fd, 2), 2);
+	env = sl_env_file_read(path, err, sizeof(err));
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	assert_non_null(env);
+	sl_env_free(env);
+	n = pread(fd, out, 4095, 0);
+	assert_true(n >= 0);
+	close(fd);
+	unlink(tmp);
+	return out;
+}
+
+static void
+exposed_config_warned(void **state)
+{
+	char *plain = temp_file("STREAMLAG_STREAMS=a\n");
+	char *secret = temp_file("STREAMLAG_JWT_SECRET=0123456789abcdef0123456789abcdef\n");
+	char *url = temp_file("REDIS_URL=redis://app:pw@h:6379/0\n");
+	char *out;
+
+	(void)state;
+	assert_int_equal(chmod(plain, 0644), 0);
+	assert_int_equal(chmod(secret, 0644), 0);
+	assert_int_equal(chmod(url, 0644), 0);
+	out = read_stderr(plain);	/* no secret in it: no warning */
+	assert_string_equal(out, "");
+	free(out);
+	out = read_stderr(secret);
+	assert_non_null(strstr(out, "event=secret_file_exposed setting=--config "));
+	assert_non_null(strstr(out, " mode=0644 "));
+	free(out);
+	out = read_stderr(url);
+	assert_non_null(strstr(out, "event=secret_file_exposed setting=--config "));
+	free(out);
+	assert_int_equal(chmod(url, 0640), 0);
+	out = read_stderr(url);
+	assert_string_equal(out, "");
+	free(out);
+	unlink(plain);
+	unlink(secret);
+	unlink(url);
+	free(plain);
+	free(secret);
+	free(url);
 }
 
 static void
@@ -630,6 +705,7 @@ main(void)
 		cmocka_unit_test(public_key_checked_at_load),
 		cmocka_unit_test(exposed_secret_warned),
 		cmocka_unit_test(env_file_nul),
+		cmocka_unit_test(exposed_config_warned),
 		cmocka_unit_test(redis_url_last_at),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
