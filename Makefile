@@ -6,7 +6,7 @@ CFLAGS  ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 VERSION := 0.1.0
 
-DEPS    := hiredis fcgi json-c libjwt libcrypto
+DEPS    := hiredis fcgi json-c libjwt jansson libcrypto
 SL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
 	-Iinclude -DSL_VERSION='"$(VERSION)"' -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
@@ -78,8 +78,9 @@ integration-asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/streamlag
 	@STREAMLAG_BIN=build/asan/streamlag prove tests/integration/20-lag.t \
 		tests/integration/30-nginx.t tests/integration/45-lag-truth.t \
-		tests/integration/62-metrics.t tests/integration/75-check.t \
-		tests/integration/76-top.t tests/integration/80-faults.t
+		tests/integration/35-refusals.t tests/integration/62-metrics.t \
+		tests/integration/75-check.t tests/integration/76-top.t \
+		tests/integration/80-faults.t
 
 test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind

@@ -1,8 +1,13 @@
-/* Bearer tokens.  libjwt 1.10 checks the signature only (PITFALLS): it
- * accepts alg "none" without a key, any alg the token names, and reads a
- * missing or string "exp" as a number.  So the token's size and shape are
- * checked before libjwt sees it, the algorithm is pinned after decoding,
- * and the claims are read as JSON with their types checked here. */
+/* Bearer tokens (RFC 6750), JWS compact form (RFC 7515, 7519, 8725, 9068).
+ *
+ * The token is read here, not by libjwt 1.10's jwt_decode(): that refuses
+ * RFC 9068 access tokens (typ "at+jwt"), compares alg without case, lets a
+ * duplicate claim name win silently, and accepts "none" without a key
+ * (PITFALLS).  So: size and shape first; header and claims parsed with
+ * jansson (libjwt's own JSON library) with duplicate names refused and
+ * nesting bounded; alg pinned exactly; the signature checked by jws.c
+ * (OpenSSL EVP) before any claim is read; then every claim's type and
+ * value.  libjwt still mints tokens. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -11,11 +16,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <json-c/json.h>
+#include <jansson.h>
 #include <jwt.h>
 
 #include "streamlag/auth.h"
 #include "streamlag/config.h"
+#include "streamlag/jws.h"
 
 #define SL_BEARER	"Bearer"
 #define SL_BEARER_LEN	(sizeof(SL_BEARER) - 1)
@@ -69,69 +75,76 @@ sl_alg_is_hmac(jwt_alg_t alg)
 	    alg == JWT_ALG_HS512;
 }
 
-/* A NumericDate: a finite JSON integer or double.  1 when present and
- * valid, 0 when absent, -1 when of another type (null, string, bool...). */
-static int
-sl_numeric_claim(json_object *claims, const char *name, double *out)
+/* A member of a jansson object.  Not json_object_get(): json-c (render.c)
+ * exports a function of that name too, and the link would bind this call
+ * to json-c's.  json_object_getn exists in jansson only. */
+static json_t *
+sl_member(const json_t *o, const char *name)
 {
-	json_object	*v = NULL;
+	return json_object_getn(o, name, strlen(name));
+}
 
-	if (!json_object_object_get_ex(claims, name, &v))
+/* A NumericDate: a finite JSON integer or real.  1 when present and valid,
+ * 0 when absent, -1 when of another type (null, string, bool...). */
+static int
+sl_numeric_claim(json_t *claims, const char *name, double *out)
+{
+	json_t	*v = sl_member(claims, name);
+
+	if (v == NULL)
 		return 0;
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		*out = (double)json_object_get_int64(v);
+	if (json_is_integer(v)) {
+		*out = (double)json_integer_value(v);
 		return 1;
-	case json_type_double:
-		*out = json_object_get_double(v);
+	}
+	if (json_is_real(v)) {
+		*out = json_real_value(v);
 		/* NaN would compare false both ways and never expire. */
 		return isfinite(*out) ? 1 : -1;
-	default:
-		return -1;
 	}
+	return -1;
 }
 
 static int
-sl_string_is(json_object *v, const char *want)
+sl_string_is(const json_t *v, const char *want)
 {
-	return v != NULL && json_object_is_type(v, json_type_string) &&
-	    strcmp(json_object_get_string(v), want) == 0;
+	return json_is_string(v) && strcmp(json_string_value(v), want) == 0;
 }
 
 static int
-sl_array_has(json_object *v, const char *want)
+sl_array_has(const json_t *v, const char *want)
 {
-	if (v == NULL || !json_object_is_type(v, json_type_array))
+	size_t	 i;
+	json_t	*e;
+
+	if (!json_is_array(v))
 		return 0;
-	for (size_t i = 0; i < json_object_array_length(v); i++)
-		if (sl_string_is(json_object_array_get_idx(v, i), want))
+	json_array_foreach(v, i, e)
+		if (sl_string_is(e, want))
 			return 1;
 	return 0;
 }
 
 /* aud (RFC 7519 4.1.3): a string equal to want, or an array holding it. */
 static int
-sl_audience_ok(json_object *claims, const char *want)
+sl_audience_ok(json_t *claims, const char *want)
 {
-	json_object	*v = NULL;
+	json_t *v = sl_member(claims, "aud");
 
-	if (!json_object_object_get_ex(claims, "aud", &v))
-		return 0;
 	return sl_string_is(v, want) || sl_array_has(v, want);
 }
 
 /* scope (RFC 8693): space-separated words, one of them want; or scp, the
  * array form some issuers (Azure AD, Okta) use instead. */
 static int
-sl_scope_ok(json_object *claims, const char *want)
+sl_scope_ok(json_t *claims, const char *want)
 {
-	json_object	*v = NULL;
+	json_t		*v = sl_member(claims, "scope");
 	const char	*s;
 	size_t		 n = strlen(want), w;
 
-	if (json_object_object_get_ex(claims, "scope", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		for (s = json_object_get_string(v); *s != '\0'; s += w) {
+	if (json_is_string(v)) {
+		for (s = json_string_value(v); *s != '\0'; s += w) {
 			while (*s == ' ')
 				s++;
 			w = strcspn(s, " ");
@@ -139,8 +152,131 @@ sl_scope_ok(json_object *claims, const char *want)
 				return 1;
 		}
 	}
-	return json_object_object_get_ex(claims, "scp", &v) &&
-	    sl_array_has(v, want);
+	return sl_array_has(sl_member(claims, "scp"), want);
+}
+
+/* Deepest nesting of arrays and objects in JSON text, counted before any
+ * parser recurses into it; strings (and their escapes) are skipped. */
+static size_t
+sl_json_depth(const unsigned char *s, size_t len)
+{
+	size_t	 depth = 0, max = 0;
+	int	 in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+		} else if (s[i] == '"')
+			in_str = 1;
+		else if (s[i] == '{' || s[i] == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if ((s[i] == '}' || s[i] == ']') && depth > 0)
+			depth--;
+	}
+	return max;
+}
+
+/* One base64url segment as a JSON object, with duplicate names refused
+ * (RFC 7515 4, RFC 7519 4: a token must not be read two ways).  `what` is
+ * "header" or "claims"; on error *why is a static reason. */
+static json_t *
+sl_json_segment(const char *seg, size_t len, int claims, const char **why)
+{
+	unsigned char	*text;
+	size_t		 n;
+	json_t		*o = NULL;
+	json_error_t	 je;
+
+	if ((text = sl_b64url_decode(seg, len, &n)) == NULL) {
+		*why = "malformed";
+		return NULL;
+	}
+	if (sl_json_depth(text, n) > SL_TOKEN_JSON_DEPTH_MAX) {
+		*why = claims ? "claims nested deeper than 32 levels" :
+		    "header nested deeper than 32 levels";
+		goto out;
+	}
+	o = json_loadb((const char *)text, n, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL) {
+		switch (json_error_code(&je)) {
+		case json_error_duplicate_key:
+			*why = claims ? "duplicate claim name" :
+			    "duplicate header name";
+			break;
+		case json_error_null_character:
+		case json_error_null_byte_in_key:
+			*why = claims ? "NUL (\\u0000) in a claim" :
+			    "NUL (\\u0000) in the header";
+			break;
+		case json_error_invalid_utf8:
+			*why = claims ? "claims not UTF-8" : "header not UTF-8";
+			break;
+		default:
+			*why = claims ? "claims not JSON" : "header not JSON";
+			break;
+		}
+		goto out;
+	}
+	if (!json_is_object(o)) {
+		*why = claims ? "claims not a JSON object" :
+		    "header not a JSON object";
+		json_decref(o);
+		o = NULL;
+	}
+out:
+	free(text);
+	return o;
+}
+
+/* typ (RFC 7515 4.1.9, RFC 8725 3.11): absent, a JWT, or an RFC 9068
+ * access token; media type names are case-insensitive and may carry the
+ * "application/" prefix.  Other typed JWTs (logout, DPoP, SET...) must not
+ * pass as access tokens. */
+static int
+sl_typ_ok(const json_t *typ)
+{
+	const char *t;
+
+	if (typ == NULL)
+		return 1;
+	if (!json_is_string(typ))
+		return 0;
+	t = json_string_value(typ);
+	if (strncasecmp(t, "application/", 12) == 0)
+		t += 12;
+	return strcasecmp(t, "JWT") == 0 || strcasecmp(t, "at+jwt") == 0;
+}
+
+/* The header: alg exactly the pinned one, typ accepted, no crit.  0, or
+ * -1 with *why set. */
+static int
+sl_header_ok(json_t *hdr, const char *pinned, const char **why)
+{
+	json_t *alg = sl_member(hdr, "alg");
+
+	/* Exactly: "hs256" is not "HS256" (RFC 7518 3.1 names are
+	 * case-sensitive), "none" is never pinned, and never the algorithm a
+	 * token asks for (an HS256 token keyed with the text of our RSA public
+	 * key would otherwise verify). */
+	if (!sl_string_is(alg, pinned)) {
+		*why = "algorithm not allowed";
+		return -1;
+	}
+	if (!sl_typ_ok(sl_member(hdr, "typ"))) {
+		*why = "typ not accepted";
+		return -1;
+	}
+	/* RFC 7515 4.1.11: extensions named in crit must be understood, and
+	 * streamlag understands none. */
+	if (sl_member(hdr, "crit") != NULL) {
+		*why = "crit names an unsupported extension";
+		return -1;
+	}
+	return 0;
 }
 
 enum sl_auth_result
@@ -148,13 +284,12 @@ sl_auth_check(const struct sl_config *cfg, const char *authorization,
     time_t now, const char **why)
 {
 	enum sl_auth_result	 rc = SL_AUTH_INVALID;
-	const char		*tok, *reason = NULL;
-	jwt_t			*jwt = NULL;
-	char			*grants = NULL;
-	json_object		*claims = NULL;
-	jwt_alg_t		 pinned = JWT_ALG_INVAL;
+	const char		*tok, *reason = NULL, *dot1, *dot2;
+	json_t			*hdr = NULL, *claims = NULL;
+	unsigned char		*sig = NULL;
+	size_t			 siglen = 0;
 	double			 exp = 0, nbf = 0;
-	int			 has;
+	int			 has, hs;
 
 	if (why == NULL)
 		why = &reason;
@@ -169,8 +304,7 @@ sl_auth_check(const struct sl_config *cfg, const char *authorization,
 	if (*tok == '\0')
 		return SL_AUTH_MISSING;
 
-	/* Bounded scan: libjwt allocas while base64-decoding, and a
-	 * multi-megabyte header must not cost a full strlen either. */
+	/* Bounded scan: a multi-megabyte header must not cost a full strlen. */
 	if (strnlen(tok, SL_TOKEN_MAX + 1) > SL_TOKEN_MAX) {
 		*why = "too long";
 		return SL_AUTH_INVALID;
@@ -180,35 +314,32 @@ sl_auth_check(const struct sl_config *cfg, const char *authorization,
 		return SL_AUTH_INVALID;
 	}
 
-	/* libjwt treats a NULL key, or a zero length, as "do not verify":
-	 * refuse everything rather than accept everything. */
-	if (cfg == NULL || cfg->jwt_key == NULL || cfg->jwt_key_len == 0 ||
-	    cfg->jwt_key_len > INT_MAX || cfg->jwt_alg == NULL ||
-	    !sl_alg_signs(pinned = jwt_str_alg(cfg->jwt_alg))) {
+	/* No key, or a pinned "none": refuse everything. */
+	hs = cfg != NULL && cfg->jwt_alg != NULL &&
+	    sl_alg_is_hmac(jwt_str_alg(cfg->jwt_alg));
+	if (cfg == NULL || cfg->jwt_alg == NULL ||
+	    !sl_alg_signs(jwt_str_alg(cfg->jwt_alg)) ||
+	    (hs && (cfg->jwt_key == NULL || cfg->jwt_key_len == 0)) ||
+	    (!hs && cfg->jwt_pkey == NULL)) {
 		*why = "no key configured";
 		return SL_AUTH_INVALID;
 	}
 
-	if (jwt_decode(&jwt, tok, cfg->jwt_key, (int)cfg->jwt_key_len) != 0 ||
-	    jwt == NULL) {
-		*why = "bad signature or algorithm";
+	dot1 = strchr(tok, '.');
+	dot2 = strchr(dot1 + 1, '.');
+	if ((hdr = sl_json_segment(tok, (size_t)(dot1 - tok), 0, why)) == NULL ||
+	    sl_header_ok(hdr, cfg->jwt_alg, why) == -1)
+		goto out;
+	/* The signature before anything is read from the claims. */
+	if ((sig = sl_b64url_decode(dot2 + 1, strlen(dot2 + 1), &siglen)) == NULL ||
+	    !sl_jws_verify(cfg->jwt_alg, cfg->jwt_key, cfg->jwt_key_len,
+	    cfg->jwt_pkey, tok, (size_t)(dot2 - tok), sig, siglen)) {
+		*why = "bad signature";
 		goto out;
 	}
-	/* Never the algorithm the token asks for: an HS256 token keyed with
-	 * the text of our RSA public key verifies inside libjwt. */
-	if (jwt_get_alg(jwt) != pinned) {
-		*why = "algorithm not allowed";
+	if ((claims = sl_json_segment(dot1 + 1, (size_t)(dot2 - dot1 - 1), 1,
+	    why)) == NULL)
 		goto out;
-	}
-
-	/* The claims as JSON, not jwt_get_grant_int(): that reads a missing
-	 * exp as -1 and a string or float exp as 0. */
-	if ((grants = jwt_get_grants_json(jwt, NULL)) == NULL ||
-	    (claims = json_tokener_parse(grants)) == NULL ||
-	    !json_object_is_type(claims, json_type_object)) {
-		*why = "claims unreadable";
-		goto out;
-	}
 
 	if ((has = sl_numeric_claim(claims, "exp", &exp)) != 1) {
 		*why = has == 0 ? "missing exp" : "exp not a number";
@@ -226,14 +357,10 @@ sl_auth_check(const struct sl_config *cfg, const char *authorization,
 		*why = "not yet valid";
 		goto out;
 	}
-	if (cfg->jwt_issuer != NULL) {
-		json_object *iss = NULL;
-
-		if (!json_object_object_get_ex(claims, "iss", &iss) ||
-		    !sl_string_is(iss, cfg->jwt_issuer)) {
-			*why = "wrong issuer";
-			goto out;
-		}
+	if (cfg->jwt_issuer != NULL &&
+	    !sl_string_is(sl_member(claims, "iss"), cfg->jwt_issuer)) {
+		*why = "wrong issuer";
+		goto out;
 	}
 	if (cfg->jwt_audience != NULL &&
 	    !sl_audience_ok(claims, cfg->jwt_audience)) {
@@ -249,9 +376,9 @@ sl_auth_check(const struct sl_config *cfg, const char *authorization,
 	*why = "ok";
 	rc = SL_AUTH_OK;
 out:
-	json_object_put(claims);
-	free(grants);
-	jwt_free(jwt);
+	json_decref(claims);
+	json_decref(hdr);
+	free(sig);
 	return rc;
 }
 

@@ -8,13 +8,17 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "streamlag/config.h"
+#include "streamlag/jws.h"
+#include "streamlag/log.h"
 
 #define ENV_FILE_MAX	(1024 * 1024)
 #define SECRET_FILE_MAX	(64 * 1024)
@@ -271,7 +275,9 @@ sl_parse_redis_url(const char *url, struct sl_redis_addr *a, char *err,
 	a->kind = SL_REDIS_TCP;
 	a->port = 6379;
 	slash = p + strcspn(p, "/?");
-	at = memchr(p, '@', (size_t)(slash - p));
+	/* The last '@', as redis-py (urllib) splits: a password may hold an
+	 * unescaped '@', a host never does. */
+	at = memrchr(p, '@', (size_t)(slash - p));
 	if (at != NULL) {
 		const char *c = memchr(p, ':', (size_t)(at - p));
 		if (c != NULL) {
@@ -417,37 +423,102 @@ parse_streams(const char *v, struct sl_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* Reads a small file whole; NULL with err set. */
+/* What a non-regular file is, for the error line. */
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* A secret other users can read gets one warning line; group-readable is
+ * how packages share it with a service group (0640 root:streamlag).  `bits`
+ * are the ones that matter: a public key is no secret, but one that others
+ * can change lets them sign tokens. */
+static void
+warn_if_exposed(const char *name, const char *path, mode_t mode, mode_t bits)
+{
+	char q[300];
+
+	if ((mode & bits) == 0)
+		return;
+	sl_log(SL_LOG_WARN, "secret_file_exposed", "setting=%s path=%s mode=%04o "
+	    "hint=\"other users can %s it; chmod o-rwx\"", name,
+	    sl_log_str(path, q, sizeof(q)), (unsigned)(mode & 07777),
+	    (mode & S_IWOTH) ? "change" : "read");
+}
+
+/* Reads a small regular file whole; NULL with err set.  FIFOs and devices
+ * are refused before any read: a FIFO without a writer would block the
+ * master (inside SIGHUP), a device could be endless.  *mode (may be NULL)
+ * receives the file's permission bits. */
 static unsigned char *
 read_file(const char *name, const char *path, size_t max, size_t *len,
-    char *err, size_t errlen)
+    mode_t *mode, char *err, size_t errlen)
 {
-	FILE		*f;
-	unsigned char	*buf;
-	size_t		 n;
+	struct stat	 st;
+	unsigned char	*buf = NULL;
+	size_t		 n = 0;
+	ssize_t		 r;
+	int		 fd;
 
-	if ((f = fopen(path, "re")) == NULL) {
+	/* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		fail(err, errlen, "%s: cannot read %s: %s", name, path,
 		    strerror(errno));
 		return NULL;
 	}
+	if (fstat(fd, &st) == -1) {
+		fail(err, errlen, "%s: cannot read %s: %s", name, path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(err, errlen, "%s: %s is %s; expected a regular file", name,
+		    path, file_kind(st.st_mode));
+		goto out;
+	}
 	if ((buf = malloc(max + 1)) == NULL) {
-		fclose(f);
 		fail(err, errlen, "%s: out of memory", name);
-		return NULL;
+		goto out;
 	}
-	n = fread(buf, 1, max + 1, f);
-	if (ferror(f) || n > max) {
-		fclose(f);
-		free(buf);
-		fail(err, errlen, "%s: %s is unreadable or larger than %zu bytes",
-		    name, path, max);
-		return NULL;
+	while (n <= max && (r = read(fd, buf + n, max + 1 - n)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			fail(err, errlen, "%s: cannot read %s: %s", name, path,
+			    strerror(errno));
+			goto bad;
+		}
+		n += (size_t)r;
 	}
-	fclose(f);
+	if (n > max) {
+		fail(err, errlen, "%s: %s is larger than %zu bytes", name, path,
+		    max);
+		goto bad;
+	}
+	close(fd);
 	buf[n] = '\0';
 	*len = n;
+	if (mode != NULL)
+		*mode = st.st_mode;
 	return buf;
+bad:
+	explicit_bzero(buf, n < max + 1 ? n : max + 1);
+	free(buf);
+	buf = NULL;
+out:
+	close(fd);
+	return NULL;
 }
 
 static int
@@ -459,6 +530,7 @@ load_jwt(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg, char *err,
 	const char	*secret_file = lookup(ctx, "STREAMLAG_JWT_SECRET_FILE");
 	const char	*pub_file = lookup(ctx, "STREAMLAG_JWT_PUBLIC_KEY_FILE");
 	size_t		 i;
+	mode_t		 mode = 0;
 	int		 hs;
 
 	if (alg == NULL || *alg == '\0')
@@ -490,10 +562,12 @@ load_jwt(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg, char *err,
 				    "of memory");
 		} else if (secret_file != NULL) {
 			cfg->jwt_key = read_file("STREAMLAG_JWT_SECRET_FILE",
-			    secret_file, SECRET_FILE_MAX, &cfg->jwt_key_len, err,
-			    errlen);
+			    secret_file, SECRET_FILE_MAX, &cfg->jwt_key_len,
+			    &mode, err, errlen);
 			if (cfg->jwt_key == NULL)
 				return -1;
+			warn_if_exposed("STREAMLAG_JWT_SECRET_FILE", secret_file,
+			    mode, S_IROTH | S_IWOTH);
 			/* One trailing newline, as editors and echo leave it. */
 			if (cfg->jwt_key_len > 0 &&
 			    cfg->jwt_key[cfg->jwt_key_len - 1] == '\n')
@@ -517,12 +591,19 @@ load_jwt(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg, char *err,
 		return fail(err, errlen, "STREAMLAG_JWT_PUBLIC_KEY_FILE: required "
 		    "with STREAMLAG_JWT_ALG=%s", alg);
 	cfg->jwt_key = read_file("STREAMLAG_JWT_PUBLIC_KEY_FILE", pub_file,
-	    SECRET_FILE_MAX, &cfg->jwt_key_len, err, errlen);
+	    SECRET_FILE_MAX, &cfg->jwt_key_len, &mode, err, errlen);
 	if (cfg->jwt_key == NULL)
 		return -1;
-	if (strstr((char *)cfg->jwt_key, "-----BEGIN") == NULL)
-		return fail(err, errlen, "STREAMLAG_JWT_PUBLIC_KEY_FILE: expected a "
-		    "PEM public key in %s", pub_file);
+	warn_if_exposed("STREAMLAG_JWT_PUBLIC_KEY_FILE", pub_file, mode, S_IWOTH);
+	/* Parsed and checked now: a wrong key must stop startup, not turn
+	 * every token into a 401. */
+	if (sl_jws_key_load("STREAMLAG_JWT_PUBLIC_KEY_FILE", alg, cfg->jwt_key,
+	    cfg->jwt_key_len, &cfg->jwt_pkey, err, errlen) == -1) {
+		size_t n = strlen(err);
+		if (n + 1 < errlen)
+			snprintf(err + n, errlen - n, " (%s)", pub_file);
+		return -1;
+	}
 	return 0;
 }
 
@@ -551,10 +632,33 @@ check_listen(const char *v, char *err, size_t errlen)
 int
 sl_listen_is_loopback(const char *spec)
 {
+	const char	*colon, *b = spec, *e;
+	char		 host[INET6_ADDRSTRLEN];
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+
 	if (strncmp(spec, "unix:", 5) == 0)
 		return 1;
-	return strncmp(spec, "127.", 4) == 0 || strncmp(spec, "[::1]:", 6) == 0 ||
-	    strncmp(spec, "localhost:", 10) == 0;
+	/* The address itself, parsed: a prefix test would pass
+	 * 127.0.0.1.evil.com, and a name can resolve anywhere. */
+	if ((colon = strrchr(spec, ':')) == NULL)
+		return 0;
+	e = colon;
+	if (*b == '[') {
+		if (e - b < 2 || e[-1] != ']')
+			return 0;
+		b++;
+		e--;
+	}
+	if ((size_t)(e - b) >= sizeof(host))
+		return 0;
+	memcpy(host, b, (size_t)(e - b));
+	host[e - b] = '\0';
+	if (spec[0] != '[' && inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (spec[0] == '[' && inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
 }
 
 /* STREAMLAG_ALLOW_TCP: the nginx hosts (IPv4, comma-separated) allowed to
@@ -586,8 +690,9 @@ load_allow_tcp(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg,
 		return 0;
 	}
 	if (!sl_listen_is_loopback(cfg->listen))
-		return fail(err, errlen, "STREAMLAG_LISTEN: %s is not on loopback; "
-		    "set STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect",
+		return fail(err, errlen, "STREAMLAG_LISTEN: %.100s is not a loopback "
+		    "address (127.0.0.0/8 or [::1]; names are not resolved); set "
+		    "STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect",
 		    cfg->listen);
 	return 0;
 bad:
@@ -728,6 +833,7 @@ sl_config_free(struct sl_config *cfg)
 		free(cfg->streams[i]);
 	free(cfg->streams);
 	free(cfg->jwt_alg);
+	sl_jws_key_free(cfg->jwt_pkey);
 	if (cfg->jwt_key != NULL) {
 		explicit_bzero(cfg->jwt_key, cfg->jwt_key_len);
 		free(cfg->jwt_key);
@@ -758,11 +864,23 @@ sl_env_file_read(const char *path, char *err, size_t errlen)
 {
 	unsigned char	*buf;
 	char		**env = NULL, *line, *next;
+	const char	*v0;
+	const unsigned char *nul;
 	size_t		 len, n = 0, lineno = 0;
+	mode_t		 mode = 0;
 
-	if ((buf = read_file("--config", path, ENV_FILE_MAX, &len, err,
+	if ((buf = read_file("--config", path, ENV_FILE_MAX, &len, &mode, err,
 	    errlen)) == NULL)
 		return NULL;
+	/* A NUL would end the text there and silently drop every later
+	 * line, a STREAMLAG_JWT_AUDIENCE among them. */
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		for (const unsigned char *c = buf; c < nul; c++)
+			lineno += *c == '\n';
+		fail(err, errlen, "--config: %s:%zu: a NUL byte; expected text "
+		    "KEY=VALUE lines", path, lineno + 1);
+		goto out;
+	}
 	if ((env = calloc(1, sizeof(*env))) == NULL)
 		goto oom;
 	for (line = (char *)buf; line != NULL; line = next) {
@@ -797,15 +915,21 @@ sl_env_file_read(const char *path, char *err, size_t errlen)
 		if ((grown = realloc(env, (n + 2) * sizeof(*env))) == NULL)
 			goto oom;
 		env = grown;
-		if ((env[n] = malloc((size_t)(eq - k) + 1 + vlen + 1)) == NULL)
+		/* "KEY=VALUE\0" and then the line number, for errors. */
+		if ((env[n] = malloc((size_t)(eq - k) + 1 + vlen + 1 +
+		    sizeof(lineno))) == NULL)
 			goto oom;
 		memcpy(env[n], k, (size_t)(eq - k) + 1);
 		memcpy(env[n] + (eq - k) + 1, v, vlen);
 		env[n][(eq - k) + 1 + vlen] = '\0';
+		memcpy(env[n] + (eq - k) + 1 + vlen + 1, &lineno, sizeof(lineno));
 		env[++n] = NULL;
 	}
 	explicit_bzero(buf, len);
 	free(buf);
+	if (sl_env_get(env, "STREAMLAG_JWT_SECRET") != NULL ||
+	    ((v0 = sl_env_get(env, "REDIS_URL")) != NULL && strchr(v0, '@')))
+		warn_if_exposed("--config", path, mode, S_IROTH | S_IWOTH);
 	return env;
 oom:
 	fail(err, errlen, "--config: out of memory");
@@ -826,6 +950,27 @@ sl_env_free(char **env)
 		free(*e);
 	}
 	free(env);
+}
+
+size_t
+sl_env_line(char **env, const char *name)
+{
+	const char	*v = sl_env_get(env, name);
+	size_t		 line;
+
+	if (v == NULL)
+		return 0;
+	memcpy(&line, v + strlen(v) + 1, sizeof(line));
+	return line;
+}
+
+size_t
+sl_env_entry_line(const char *entry)
+{
+	size_t line;
+
+	memcpy(&line, entry + strlen(entry) + 1, sizeof(line));
+	return line;
 }
 
 const char *

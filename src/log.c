@@ -59,12 +59,25 @@ const char *
 sl_log_str(const char *s, char *buf, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+	char	 copy[4096];
+	size_t	 o = 0;
 
 	if (len < 3) {
 		if (len > 0)
 			buf[0] = '\0';
 		return buf;
+	}
+	/* Escaping into the buffer being read (sl_log_str(err, err, ...))
+	 * would read back its own backslashes: read a copy instead.  At most
+	 * len - 3 input bytes can fit, so the copy needs no more. */
+	if (s != NULL && s + strnlen(s, len) >= buf && s < buf + len) {
+		size_t n = strnlen(s, len < sizeof(copy) ? len : sizeof(copy));
+
+		if (n >= sizeof(copy))
+			n = sizeof(copy) - 1;
+		memcpy(copy, s, n);
+		copy[n] = '\0';
+		s = copy;
 	}
 	buf[o++] = '"';
 	for (; s != NULL && *s != '\0'; s++) {

@@ -21,6 +21,7 @@
 #include "streamlag/router.h"
 #include "streamlag/privdrop.h"
 #include "streamlag/shared.h"
+#include "streamlag/sockclean.h"
 #include "streamlag/supervisor.h"
 #include "streamlag/table.h"
 #include "streamlag/top.h"
@@ -145,6 +146,25 @@ flag_value(int argc, char **argv, int *i, const char *name, int *missing)
 	return argv[++*i];
 }
 
+/* A bad value that came from the --config file: its line is added to the
+ * error, which starts with the setting's name. */
+static void
+where_in_file(struct layers *l, char *err, size_t errlen)
+{
+	char	 name[128];
+	size_t	 n = strcspn(err, ":"), len = strlen(err);
+
+	if (l->file == NULL || n == 0 || n >= sizeof(name) || err[n] != ':')
+		return;
+	memcpy(name, err, n);
+	name[n] = '\0';
+	/* Only when the file's value is the one used (not a flag's). */
+	if (lookup(l, name) == NULL || lookup(l, name) != sl_env_get(l->file, name))
+		return;
+	snprintf(err + len, errlen - len, " (%s:%zu)", l->config_path,
+	    sl_env_line(l->file, name));
+}
+
 /* (Re)reads the --config file, then builds the configuration from flags,
  * file and environment.  0, or -1 with err set. */
 static int
@@ -164,8 +184,9 @@ load_config(struct sl_config *cfg, struct layers *l, char *err, size_t errlen)
 			memcpy(key, *e, k);
 			key[k] = '\0';
 			if (!sl_config_known(key)) {
-				snprintf(err, errlen, "%s: unknown setting %s",
-				    l->config_path, key);
+				snprintf(err, errlen, "--config: %s:%zu: unknown "
+				    "setting %s", l->config_path,
+				    sl_env_entry_line(*e), key);
 				sl_env_free(file);
 				return -1;
 			}
@@ -173,7 +194,11 @@ load_config(struct sl_config *cfg, struct layers *l, char *err, size_t errlen)
 	}
 	sl_env_free(l->file);
 	l->file = file;
-	return sl_config_load(cfg, lookup, l, err, errlen);
+	if (sl_config_load(cfg, lookup, l, err, errlen) == -1) {
+		where_in_file(l, err, errlen);
+		return -1;
+	}
+	return 0;
 }
 
 static struct sl_config *
@@ -209,8 +234,12 @@ serve_number(struct layers *l, const char *name, long long min, long long max,
 	if (v == NULL)
 		return 0;
 	if (sl_parse_ll(v, min, max, out) == -1) {
-		fprintf(stderr, "streamlag: %s: expected an integer from %lld to "
-		    "%lld, got \"%s\"\n", name, min, max, v);
+		char err[512];
+
+		snprintf(err, sizeof(err), "%s: expected an integer from %lld to "
+		    "%lld, got \"%.64s\"", name, min, max, v);
+		where_in_file(l, err, sizeof(err));
+		fprintf(stderr, "streamlag: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -291,7 +320,9 @@ cmd_serve(struct sl_config *cfg, struct layers *l)
 	rc = 1;
 	if ((fd = open_socket(cfg, l, &owned)) == -1)
 		goto fail;
-	if (sl_privdrop(lookup(l, "STREAMLAG_USER"), buf, sizeof(buf)) == -1) {
+	if ((owned && sl_sockclean_arm(cfg->listen, lookup(l, "STREAMLAG_USER"),
+	    buf, sizeof(buf)) == -1) ||
+	    sl_privdrop(lookup(l, "STREAMLAG_USER"), buf, sizeof(buf)) == -1) {
 		fprintf(stderr, "streamlag: %s\n", buf);
 		if (owned)
 			sl_listen_cleanup(cfg->listen);

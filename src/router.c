@@ -16,6 +16,8 @@
 #define Q_STREAM	0x1
 #define Q_GROUP		0x2
 #define Q_DISCOVER	0x4	/* no parameters, but the monitored streams */
+#define Q_IGNORE	0x8	/* the query is not read: load balancers add
+				 * cache-busting ones to liveness probes */
 
 /* What a request asks about: the streams (configured, discovered, or
  * chosen with ?stream=) and the group (or every group). */
@@ -47,7 +49,7 @@ static void h_metrics(struct sl_ctx *, const struct sel *, struct sl_response *)
 
 static const struct route routes[] = {
 	{ "/metrics",			  h_metrics, 1, Q_DISCOVER },
-	{ "/healthz",			  h_healthz, 0, 0 },
+	{ "/healthz",			  h_healthz, 0, Q_IGNORE },
 	{ "/auth/verify",		  h_verify,  1, 0 },
 	{ "/api/v1/events/consumer-lag", h_lag,     1, Q_STREAM | Q_GROUP },
 	{ "/api/v1/events/streams",	  h_streams, 1, Q_STREAM },
@@ -325,11 +327,25 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	sel.n = cfg->nstreams;
 	sel.group = cfg->consumer_group;
 	sel.all_groups = cfg->all_groups;
+	if (rt->params & Q_IGNORE) {
+		rt->handler(ctx, &sel, resp);
+		return;
+	}
 	if (sl_query_parse(req->query, &q, &nq, err, sizeof(err)) == -1) {
 		sl_http_error(resp, 400, "bad_query", err);
 		return;
 	}
 	for (size_t i = 0; i < nq; i++) {
+		/* Twice is ambiguous (which one wins differs between
+		 * frameworks and proxies): refused, never guessed. */
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(q[i].name, q[j].name) == 0) {
+				snprintf(msg, sizeof(msg), "query parameter "
+				    "\"%.40s\" given more than once",
+				    q[i].name);
+				sl_http_error(resp, 400, "bad_query", msg);
+				goto out;
+			}
 		if ((rt->params & Q_STREAM) && strcmp(q[i].name, "stream") == 0) {
 			stream_q = &q[i];
 		} else if ((rt->params & Q_GROUP) &&

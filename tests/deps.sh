@@ -5,8 +5,9 @@ set -eu
 PKGS="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libjwt-dev
 libcmocka-dev redis-server nginx-light curl jq openssl valgrind perl
 wrk spawn-fcgi libfcgi-bin prometheus chromium"
-# check reads PEM keys with OpenSSL; top is tested in tmux.
-PKGS="$PKGS libssl-dev tmux"
+# Tokens are parsed with jansson and checked with OpenSSL; check reads PEM
+# keys with OpenSSL; top is tested in tmux.
+PKGS="$PKGS libjansson-dev libssl-dev tmux"
 # Named packages instead (make fuzz: clang).
 [ $# -gt 0 ] && PKGS="$*"
 missing=""

@@ -1,12 +1,13 @@
-/* Bearer JWT verification and minting on top of libjwt 1.10, which checks
- * signatures only: the algorithm pin and every claim are checked here. */
+/* Bearer JWT verification (header and claims read with jansson, signatures
+ * with OpenSSL EVP) and minting (libjwt 1.10). */
 #ifndef STREAMLAG_AUTH_H
 #define STREAMLAG_AUTH_H
 
 #include <stddef.h>
 #include <time.h>
 
-#define SL_TOKEN_MAX 8192	/* longer tokens are refused before libjwt sees them */
+#define SL_TOKEN_MAX 8192	/* longer tokens are refused before they are decoded */
+#define SL_TOKEN_JSON_DEPTH_MAX 32	/* deeper header or claims are refused */
 
 struct sl_config;
 

@@ -13,6 +13,8 @@
 
 enum sl_redis_kind { SL_REDIS_TCP, SL_REDIS_UNIX };
 
+struct evp_pkey_st;	/* OpenSSL's EVP_PKEY */
+
 struct sl_redis_addr {
 	enum sl_redis_kind kind;
 	char	*host;		/* TCP host, or NULL */
@@ -48,6 +50,7 @@ struct sl_config {
 	char	*jwt_alg;		/* STREAMLAG_JWT_ALG, e.g. "HS256" */
 	unsigned char *jwt_key;		/* secret (HS*) or PEM public key (RS*, ES*) */
 	size_t	 jwt_key_len;
+	struct evp_pkey_st *jwt_pkey;	/* RS*, ES*: jwt_key parsed and checked */
 	char	*jwt_issuer;		/* NULL = not checked */
 	char	*jwt_audience;		/* NULL = not checked */
 	char	*jwt_scope;		/* NULL = not checked */
@@ -77,7 +80,8 @@ int	sl_config_known(const char *name);
 /* Pure parsers, exposed for tests.  Each returns 0 or -1 with err set. */
 int	sl_parse_bool(const char *s, int *out);
 int	sl_parse_ll(const char *s, long long min, long long max, long long *out);
-/* 1 when a HOST:PORT listen spec is on a loopback address, else 0. */
+/* 1 when a listen spec is a unix socket or a HOST:PORT whose host is an
+ * address in 127.0.0.0/8 or [::1] (names are not resolved), else 0. */
 int	sl_listen_is_loopback(const char *spec);
 int	sl_parse_redis_url(const char *url, struct sl_redis_addr *out,
 	    char *err, size_t errlen);
@@ -92,5 +96,9 @@ void	sl_redis_addr_free(struct sl_redis_addr *a);
 char	**sl_env_file_read(const char *path, char *err, size_t errlen);
 void	sl_env_free(char **env);
 const char *sl_env_get(char **env, const char *name);
+/* The line of the file that set `name` last (0 when it is not set there),
+ * and the line of one entry of the array, for error messages. */
+size_t	 sl_env_line(char **env, const char *name);
+size_t	 sl_env_entry_line(const char *entry);
 
 #endif

@@ -13,7 +13,8 @@ void	sl_log(enum sl_log_level lvl, const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 /* `s` as a logfmt value: quoted, with quotes, backslashes and control or
- * non-ASCII bytes escaped (\xHH), truncated to fit `buf`.  Returns buf. */
+ * non-ASCII bytes escaped (\xHH), truncated to fit `buf`.  `s` may be
+ * `buf` itself (e.g. an error message logged in place).  Returns buf. */
 const char *sl_log_str(const char *s, char *buf, size_t len);
 
 #endif

@@ -10,7 +10,7 @@ sl_seed_example "$PORT"
 export REDIS_URL=$(sl_redis_url "$PORT")
 
 err=$("$SL_BIN" serve --listen 0.0.0.0:9 2>&1 >/dev/null); rc=$?
-is "$rc:$err" "2:streamlag: STREAMLAG_LISTEN: 0.0.0.0:9 is not on loopback; set STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect" \
+is "$rc:$err" "2:streamlag: STREAMLAG_LISTEN: 0.0.0.0:9 is not a loopback address (127.0.0.0/8 or [::1]; names are not resolved); set STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect" \
 	"TCP beyond loopback without an allow-list: refused"
 err=$(STREAMLAG_ALLOW_TCP=10.0.0.x "$SL_BIN" serve --listen 0.0.0.0:9 2>&1 >/dev/null); rc=$?
 like "$rc:$err" '^2:streamlag: STREAMLAG_ALLOW_TCP: expected IPv4 addresses' "a bad allow-list: refused"
@@ -41,7 +41,16 @@ if [ "$(id -u)" -eq 0 ]; then
 	is "$(ps -o user= -p "$SL_SERVE_PID" | tr -d ' '):$(ps -o user= -p "$w" | tr -d ' ')" "nobody:nobody" \
 		"--user nobody: master and workers run as nobody"
 	like "$(grep 'event=privileges_dropped' "$STATE/streamlag.log")" 'uid=65534' "the drop is logged"
+	is "$(stat -c %U "$(dirname "$S")")" root "the socket's directory is root's: nobody cannot unlink in it"
 	sl_stop_pid "$SL_SERVE_PID"
+	sl_wait_for 10 "the socket file to go" test ! -e "$S"
+	ok $? "--user nobody: the socket file is removed at stop"
+	# Stopped by SIGKILL too (the keeper waits for the workers as well).
+	sl_start_serve "$S" --workers 1 --user nobody || exit 1
+	mapfile -t kids < <(pgrep -P "$SL_SERVE_PID")
+	{ kill -KILL "$SL_SERVE_PID" "${kids[@]}"; wait "$SL_SERVE_PID"; } 2>/dev/null
+	sl_wait_for 10 "the socket file to go" test ! -e "$S"
+	ok $? "--user nobody: the socket file is removed after a SIGKILL of master and workers"
 else
 	ok 0 "# SKIP --user needs root"
 fi

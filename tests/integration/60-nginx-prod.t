@@ -88,6 +88,8 @@ is "$st:$(jq -c '[.total_lag, .stream_count]' "$STATE/body")" "200:[168,3]" "TLS
 is "$(header Strict-Transport-Security)" "max-age=63072000" "HSTS"
 like "$(header Content-Security-Policy)" "^default-src 'none'; script-src 'self'" "Content-Security-Policy"
 is "$(header X-Frame-Options)" "DENY" "X-Frame-Options"
+is "$(tr -d '\r' <"$STATE/headers" | grep -ci '^X-Content-Type-Options: nosniff$')" 1 \
+	"X-Content-Type-Options: nosniff, once (streamlag's own copy hidden)"
 is "$(header Server)" "nginx" "server_tokens off"
 st=$(c "$AU/api/v1/events/health")
 is "$st:$(header Strict-Transport-Security)" "401:max-age=63072000" "security headers on errors too (always)"

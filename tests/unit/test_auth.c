@@ -7,10 +7,13 @@
 
 #include <jwt.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "sl_test.h"
 #include "streamlag/auth.h"
 #include "streamlag/config.h"
+#include "streamlag/jws.h"
 
 #define NOW	1700000000LL
 #define LEEWAY	30
@@ -27,6 +30,7 @@ static char other_secret[] = "some-other-secret-also-32-or-more-bytes";
 static struct {
 	char	*priv, *pub;
 	size_t	 privlen, publen;
+	struct evp_pkey_st *pkey;	/* pub, as the configuration loads it */
 } rsa;
 
 static struct sl_config
@@ -291,7 +295,14 @@ bad_signature(void **state)
 	/* The first signature character carries six whole bits of the MAC,
 	 * whatever a decoder does with the last one's spare bits. */
 	sig[0] = sig[0] == 'A' ? 'B' : 'A';
-	EXPECT(&c, tok, SL_AUTH_INVALID, "bad signature or algorithm");
+	EXPECT(&c, tok, SL_AUTH_INVALID, "bad signature");
+
+	/* The last character's spare bits: another spelling of the same MAC
+	 * is another token, refused. */
+	tok = t_hs("{\"exp\":%lld}", NOW + 60);
+	sig = tok + strlen(tok) - 1;
+	*sig = (char)(*sig == 'w' ? 'x' : *sig == '8' ? '9' : *sig + 1);
+	EXPECT(&c, tok, SL_AUTH_INVALID, "bad signature");
 
 	/* A payload swapped under a genuine signature. */
 	tok = t_hs("{\"exp\":%lld}", NOW + 60);
@@ -299,7 +310,7 @@ bad_signature(void **state)
 	forged = t_raw("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
 	    "{\"exp\":99999999999}", sig + 1);
 	free(tok);
-	EXPECT(&c, forged, SL_AUTH_INVALID, "bad signature or algorithm");
+	EXPECT(&c, forged, SL_AUTH_INVALID, "bad signature");
 }
 
 static void
@@ -315,11 +326,11 @@ alg_none(void **state)
 	    "malformed");
 	EXPECT(&c, t_raw(HDR_NONE_UPPER, payload, ""), SL_AUTH_INVALID,
 	    "malformed");
-	/* A fake signature gets it past the shape check into libjwt. */
+	/* A fake signature gets it past the shape check to the header. */
 	EXPECT(&c, t_raw(HDR_NONE, payload, "c2lnbmF0dXJl"), SL_AUTH_INVALID,
-	    "bad signature or algorithm");
+	    "algorithm not allowed");
 	EXPECT(&c, t_raw(HDR_NONE_UPPER, payload, "c2lnbmF0dXJl"),
-	    SL_AUTH_INVALID, "bad signature or algorithm");
+	    SL_AUTH_INVALID, "algorithm not allowed");
 }
 
 static void
@@ -331,10 +342,10 @@ other_key(void **state)
 	(void)state;
 	snprintf(claims, sizeof(claims), "{\"exp\":%lld}", NOW + 60);
 	EXPECT(&c, t_sign("HS256", other_secret, strlen(other_secret), claims),
-	    SL_AUTH_INVALID, "bad signature or algorithm");
+	    SL_AUTH_INVALID, "bad signature");
 	/* A key that is a prefix of ours is another key. */
 	EXPECT(&c, t_sign("HS256", secret, strlen(secret) - 1, claims),
-	    SL_AUTH_INVALID, "bad signature or algorithm");
+	    SL_AUTH_INVALID, "bad signature");
 }
 
 static void
@@ -583,7 +594,7 @@ size_limit(void **state)
 	tok = t_token_at_limit();
 	sig = strrchr(tok, '.') + 1;
 	sig[0] = sig[0] == 'A' ? 'B' : 'A';
-	EXPECT(&c, tok, SL_AUTH_INVALID, "bad signature or algorithm");
+	EXPECT(&c, tok, SL_AUTH_INVALID, "bad signature");
 
 	/* ...and one byte over, for its size alone, good signature or not. */
 	tok = t_token_at_limit();
@@ -624,11 +635,11 @@ garbage(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		EXPECT_HDR(&c, bad[i], SL_AUTH_INVALID, "malformed");
-	/* Right shape, not a JWT. */
-	EXPECT_HDR(&c, "Bearer a.b.c", SL_AUTH_INVALID,
-	    "bad signature or algorithm");
+	/* Right shape, not a JWT: "a" is no base64url length. */
+	EXPECT_HDR(&c, "Bearer a.b.c", SL_AUTH_INVALID, "malformed");
+	EXPECT_HDR(&c, "Bearer YQ.b.c", SL_AUTH_INVALID, "header not JSON");
 	EXPECT_HDR(&c, "Bearer eyJhbGciOiJIUzI1NiJ9.e30.AAAA", SL_AUTH_INVALID,
-	    "bad signature or algorithm");
+	    "bad signature");
 }
 
 static void
@@ -670,6 +681,201 @@ fail_closed(void **state)
 	    "no key configured");
 }
 
+/* base64url of n bytes. */
+static char *
+t_b64url_n(const unsigned char *in, size_t n)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char	*out = malloc(n / 3 * 4 + 5);
+	size_t	 o = 0;
+
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = abc[(v >> 18) & 63];
+		out[o++] = abc[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = abc[(v >> 6) & 63];
+		if (i + 2 < n)
+			out[o++] = abc[v & 63];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* A token with this exact header and payload text, HS256-signed with the
+ * test secret by OpenSSL's HMAC (not by the code under test). */
+static char *
+t_hs_raw(const char *header, const char *payload)
+{
+	char		*h = t_b64url_n((const unsigned char *)header,
+	    strlen(header));
+	char		*p = t_b64url_n((const unsigned char *)payload,
+	    strlen(payload));
+	char		*input, *sig, *tok;
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen = 0;
+	size_t		 n;
+
+	input = malloc(strlen(h) + strlen(p) + 2);
+	assert_non_null(input);
+	sprintf(input, "%s.%s", h, p);
+	assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    (unsigned char *)input, strlen(input), mac, &maclen));
+	sig = t_b64url_n(mac, maclen);
+	n = strlen(input) + strlen(sig) + 2;
+	tok = malloc(n);
+	assert_non_null(tok);
+	snprintf(tok, n, "%s.%s", input, sig);
+	free(h);
+	free(p);
+	free(input);
+	free(sig);
+	return tok;
+}
+
+#define HS_HDR	"{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
+
+static void
+header_rules(void **state)
+{
+	struct sl_config	 c = t_cfg("HS256");
+	char			 exp[64];
+
+	(void)state;
+	snprintf(exp, sizeof(exp), "{\"exp\":%lld}", NOW + 60);
+	/* The signer itself is right. */
+	EXPECT(&c, t_hs_raw(HS_HDR, exp), SL_AUTH_OK, "ok");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\"}", exp), SL_AUTH_OK, "ok");
+	/* RFC 9068 access tokens, and the media type's long form. */
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", exp),
+	    SL_AUTH_OK, "ok");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"typ\":\"application/at+JWT\"}",
+	    exp), SL_AUTH_OK, "ok");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"typ\":\"jwt\"}", exp),
+	    SL_AUTH_OK, "ok");
+	/* Other typed JWTs are not access tokens (RFC 8725 3.11). */
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"typ\":\"logout+jwt\"}", exp),
+	    SL_AUTH_INVALID, "typ not accepted");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"typ\":\"dpop+jwt\"}", exp),
+	    SL_AUTH_INVALID, "typ not accepted");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"typ\":1}", exp),
+	    SL_AUTH_INVALID, "typ not accepted");
+	/* alg is case-sensitive (RFC 7518 3.1). */
+	EXPECT(&c, t_hs_raw("{\"alg\":\"hs256\"}", exp), SL_AUTH_INVALID,
+	    "algorithm not allowed");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256 \"}", exp), SL_AUTH_INVALID,
+	    "algorithm not allowed");
+	EXPECT(&c, t_hs_raw("{\"typ\":\"JWT\"}", exp), SL_AUTH_INVALID,
+	    "algorithm not allowed");
+	EXPECT(&c, t_hs_raw("{\"alg\":[\"HS256\"]}", exp), SL_AUTH_INVALID,
+	    "algorithm not allowed");
+	/* crit: no extension is understood (RFC 7515 4.1.11). */
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"crit\":[\"exp\"],\"exp\":1}",
+	    exp), SL_AUTH_INVALID, "crit names an unsupported extension");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"crit\":[\"b64\"],\"b64\":false}",
+	    exp), SL_AUTH_INVALID, "crit names an unsupported extension");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"crit\":[]}", exp),
+	    SL_AUTH_INVALID, "crit names an unsupported extension");
+	/* One name, one value. */
+	EXPECT(&c, t_hs_raw("{\"alg\":\"none\",\"alg\":\"HS256\"}", exp),
+	    SL_AUTH_INVALID, "duplicate header name");
+	EXPECT(&c, t_hs_raw("[\"HS256\"]", exp), SL_AUTH_INVALID,
+	    "header not a JSON object");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\"", exp), SL_AUTH_INVALID,
+	    "header not JSON");
+	EXPECT(&c, t_hs_raw("{\"alg\":\"HS256\",\"kid\":\"a\\u0000b\"}", exp),
+	    SL_AUTH_INVALID, "NUL (\\u0000) in the header");
+}
+
+/* {"exp":N,"a":{"a":...{}...}}: `levels` objects deep (the outer one
+ * counts), levels >= 2. */
+static char *
+t_nested(int levels, long long exp)
+{
+	size_t	 n = (size_t)levels * 6 + 64, o;
+	char	*s = malloc(n);
+
+	assert_non_null(s);
+	o = (size_t)snprintf(s, n, "{\"exp\":%lld,\"a\":", exp);
+	for (int i = 2; i < levels; i++)
+		o += (size_t)snprintf(s + o, n - o, "{\"a\":");
+	o += (size_t)snprintf(s + o, n - o, "{}");
+	for (int i = 1; i < levels; i++)
+		s[o++] = '}';
+	s[o] = '\0';
+	return s;
+}
+
+static void
+claim_rules(void **state)
+{
+	struct sl_config	 c = t_cfg("HS256");
+	char			 buf[256], *p;
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"exp\":%lld}", NOW - 3600,
+	    NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_INVALID,
+	    "duplicate claim name");
+	c.jwt_audience = (char *)"streamlag";
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"aud\":\"other\","
+	    "\"aud\":\"streamlag\"}", NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_INVALID,
+	    "duplicate claim name");
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"aud\":\"streamlag\"}",
+	    NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_OK, "ok");
+	c.jwt_audience = NULL;
+	/* Duplicates deeper down are refused as well. */
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"x\":{\"k\":1,\"k\":2}}",
+	    NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_INVALID,
+	    "duplicate claim name");
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"sub\":\"ad\\u0000min\"}",
+	    NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_INVALID,
+	    "NUL (\\u0000) in a claim");
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"s\\u0000b\":1}", NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_INVALID,
+	    "NUL (\\u0000) in a claim");
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"sub\":\"\\u00e9\"}", NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_OK, "ok");
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"sub\":\"\xff\"}", NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_INVALID, "claims not UTF-8");
+	snprintf(buf, sizeof(buf), "[{\"exp\":%lld}]", NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_INVALID,
+	    "claims not a JSON object");
+	EXPECT(&c, t_hs_raw(HS_HDR, "{\"exp\":1e999}"), SL_AUTH_INVALID,
+	    "claims not JSON");
+	/* Nesting: 32 levels at the limit, 33 over it; braces inside strings
+	 * are not nesting. */
+	p = t_nested(32, NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, p), SL_AUTH_OK, "ok");
+	free(p);
+	p = t_nested(33, NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, p), SL_AUTH_INVALID,
+	    "claims nested deeper than 32 levels");
+	free(p);
+	p = t_nested(900, NOW + 60);	/* just under SL_TOKEN_MAX */
+	EXPECT(&c, t_hs_raw(HS_HDR, p), SL_AUTH_INVALID,
+	    "claims nested deeper than 32 levels");
+	free(p);
+	snprintf(buf, sizeof(buf), "{\"exp\":%lld,\"s\":\"[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[[[[[\\\"{{\"}", NOW + 60);
+	EXPECT(&c, t_hs_raw(HS_HDR, buf), SL_AUTH_OK, "ok");
+	/* Claims are read only under a good signature. */
+	p = t_hs_raw(HS_HDR, "{\"exp\":1,\"exp\":2}");
+	p[strlen(p) - 2] = p[strlen(p) - 2] == 'A' ? 'B' : 'A';
+	EXPECT(&c, p, SL_AUTH_INVALID, "bad signature");
+}
+
 static char *
 t_slurp(const char *path, size_t *len)
 {
@@ -708,8 +914,15 @@ rsa_setup(void **state)
 	    "openssl pkey -in %s -pubout -out %s 2>/dev/null", priv, priv, pub);
 	rc = system(cmd);
 	if (rc == 0) {
+		char err[256];
+
 		rsa.priv = t_slurp(priv, &rsa.privlen);
 		rsa.pub = t_slurp(pub, &rsa.publen);
+		if (sl_jws_key_load("key", "RS256", (unsigned char *)rsa.pub,
+		    rsa.publen, &rsa.pkey, err, sizeof(err)) == -1) {
+			fprintf(stderr, "test_auth: %s\n", err);
+			rc = -1;
+		}
 	} else
 		fprintf(stderr, "test_auth: cannot make an RSA key with "
 		    "openssl (exit %d)\n", rc);
@@ -723,6 +936,7 @@ static int
 rsa_teardown(void **state)
 {
 	(void)state;
+	sl_jws_key_free(rsa.pkey);
 	free(rsa.priv);
 	free(rsa.pub);
 	memset(&rsa, 0, sizeof(rsa));
@@ -736,6 +950,7 @@ t_cfg_rsa(void)
 
 	c.jwt_key = (unsigned char *)rsa.pub;
 	c.jwt_key_len = rsa.publen;
+	c.jwt_pkey = rsa.pkey;
 	return c;
 }
 
@@ -753,7 +968,7 @@ rs256(void **state)
 	EXPECT(&c, t_sign("RS512", rsa.priv, rsa.privlen, claims),
 	    SL_AUTH_INVALID, "algorithm not allowed");
 	EXPECT(&hs, t_sign("RS256", rsa.priv, rsa.privlen, claims),
-	    SL_AUTH_INVALID, "bad signature or algorithm");
+	    SL_AUTH_INVALID, "algorithm not allowed");
 }
 
 static void
@@ -953,6 +1168,8 @@ main(void)
 		cmocka_unit_test(huge_token),
 		cmocka_unit_test(garbage),
 		cmocka_unit_test(fail_closed),
+		cmocka_unit_test(header_rules),
+		cmocka_unit_test(claim_rules),
 		cmocka_unit_test(rs256),
 		cmocka_unit_test(rs256_hs_confusion),
 		cmocka_unit_test(mint_errors),

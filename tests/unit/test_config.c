@@ -1,5 +1,7 @@
 /* Configuration: defaults, every parser at its limits, and errors that name
  * the variable without echoing a secret. */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <unistd.h>
 
@@ -323,7 +325,7 @@ static void
 listen_specs(void **state)
 {
 	const char *good[] = { "unix:/run/x.sock", "127.0.0.1:9000", "[::1]:9000",
-	    "localhost:1" };
+	    "127.255.255.254:1" };
 	const char *bad[] = { "unix:relative", "9000", "host:0", "host:65536",
 	    "host:http" };
 	struct sl_config cfg;
@@ -346,6 +348,309 @@ listen_specs(void **state)
 }
 
 static void
+loopback_parsed(void **state)
+{
+	const char *yes[] = { "unix:/x", "127.0.0.1:9000", "127.8.9.10:1",
+	    "127.255.255.255:65535", "[::1]:9000", "[0:0:0:0:0:0:0:1]:9000" };
+	const char *no[] = { "127.0.0.1.evil.com:9000", "localhost:9000",
+	    "128.0.0.1:9000", "10.0.0.1:9000", "0.0.0.0:9000", "127.1:9000",
+	    "[::2]:9000", "[::]:9000", "[::ffff:127.0.0.1]:9000", "::1:9000",
+	    "[127.0.0.1]:9000", "127.0.0.1", "[::1:9000", "127.0.0.01:9000",
+	    "127.0.0.1 :9000" };
+	const char *kv[] = { "STREAMLAG_LISTEN=127.0.0.1.evil.com:9000", NULL };
+	const char *allowed[] = { "STREAMLAG_LISTEN=10.0.0.5:9000",
+	    "STREAMLAG_ALLOW_TCP=10.0.0.7", NULL };
+	struct sl_config cfg;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!sl_listen_is_loopback(yes[i]))
+			fail_msg("%s: not taken for loopback", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (sl_listen_is_loopback(no[i]))
+			fail_msg("%s: taken for loopback", no[i]);
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), -1);
+	assert_string_equal(err, "STREAMLAG_LISTEN: 127.0.0.1.evil.com:9000 is "
+	    "not a loopback address (127.0.0.0/8 or [::1]; names are not "
+	    "resolved); set STREAMLAG_ALLOW_TCP to the nginx hosts allowed to "
+	    "connect");
+	assert_int_equal(load(&cfg, allowed, err, sizeof(err)), 0);
+	sl_config_free(&cfg);
+}
+
+/* The error of a load with one setting. */
+static const char *
+load_err(const char *name, const char *value, char *err, size_t errlen)
+{
+	char line[600];
+	const char *kv[] = { line, NULL };
+	struct sl_config cfg;
+
+	snprintf(line, sizeof(line), "%s=%s", name, value);
+	if (load(&cfg, kv, err, errlen) == 0) {
+		sl_config_free(&cfg);
+		snprintf(err, errlen, "(loaded)");
+	}
+	return err;
+}
+
+static void
+secret_files_regular_only(void **state)
+{
+	char dir[] = "/tmp/sl_test_config.XXXXXX", fifo[64], want[256];
+	char err[512];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* A FIFO without a writer: refused at once, never waited on. */
+	snprintf(want, sizeof(want), "STREAMLAG_JWT_SECRET_FILE: %s is a FIFO; "
+	    "expected a regular file", fifo);
+	assert_string_equal(load_err("STREAMLAG_JWT_SECRET_FILE", fifo, err,
+	    sizeof(err)), want);
+	assert_string_equal(load_err("STREAMLAG_JWT_SECRET_FILE", "/dev/zero",
+	    err, sizeof(err)), "STREAMLAG_JWT_SECRET_FILE: /dev/zero is a "
+	    "character device; expected a regular file");
+	snprintf(want, sizeof(want), "STREAMLAG_JWT_SECRET_FILE: %s is a "
+	    "directory; expected a regular file", dir);
+	assert_string_equal(load_err("STREAMLAG_JWT_SECRET_FILE", dir, err,
+	    sizeof(err)), want);
+	{
+		const char *kv[] = { "STREAMLAG_JWT_ALG=ES256",
+		    "STREAMLAG_JWT_PUBLIC_KEY_FILE=/dev/null", NULL };
+		struct sl_config cfg;
+
+		assert_int_equal(load(&cfg, kv, err, sizeof(err)), -1);
+		assert_string_equal(err, "STREAMLAG_JWT_PUBLIC_KEY_FILE: /dev/null "
+		    "is a character device; expected a regular file");
+	}
+	assert_null(sl_env_file_read(fifo, err, sizeof(err)));
+	snprintf(want, sizeof(want), "--config: %s is a FIFO; expected a "
+	    "regular file", fifo);
+	assert_string_equal(err, want);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+static char *load_stderr(const char **kv, int *rc);
+
+static void
+public_key_checked_at_load(void **state)
+{
+	char dir[] = "/tmp/sl_test_config.XXXXXX", cmd[512], line[300];
+	char want[600], err[600], *out;
+	int rc;
+	const char *kv[] = { "STREAMLAG_JWT_ALG=RS256", line, NULL };
+	struct sl_config cfg;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm EC -pkeyopt "
+	    "ec_paramgen_curve:P-256 -out %s/ec.pem 2>/dev/null && openssl pkey "
+	    "-in %s/ec.pem -pubout -out %s/ec.pub 2>/dev/null", dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(line, sizeof(line), "STREAMLAG_JWT_PUBLIC_KEY_FILE=%s/ec.pem", dir);
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "STREAMLAG_JWT_PUBLIC_KEY_FILE: holds a "
+	    "private key; give streamlag the public key only (openssl pkey -in "
+	    "KEY -pubout) (%s/ec.pem)", dir);
+	assert_string_equal(err, want);
+	snprintf(line, sizeof(line), "STREAMLAG_JWT_PUBLIC_KEY_FILE=%s/ec.pub", dir);
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "STREAMLAG_JWT_PUBLIC_KEY_FILE: holds an EC "
+	    "key; STREAMLAG_JWT_ALG=RS256 needs an RSA public key (%s/ec.pub)",
+	    dir);
+	assert_string_equal(err, want);
+	kv[0] = "STREAMLAG_JWT_ALG=ES256";
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	assert_non_null(cfg.jwt_pkey);
+	sl_config_free(&cfg);
+	assert_null(cfg.jwt_pkey);
+	/* A public key others may read is fine; one they may change is not. */
+	snprintf(cmd, sizeof(cmd), "%s/ec.pub", dir);
+	assert_int_equal(chmod(cmd, 0644), 0);
+	out = load_stderr(kv, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(chmod(cmd, 0646), 0);
+	out = load_stderr(kv, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "event=secret_file_exposed "
+	    "setting=STREAMLAG_JWT_PUBLIC_KEY_FILE "));
+	assert_non_null(strstr(out, "mode=0646 hint=\"other users can change "
+	    "it; chmod o-rwx\""));
+	free(out);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Runs a load with stderr captured; returns what was written. */
+static char *
+load_stderr(const char **kv, int *rc)
+{
+	char path[] = "/tmp/sl_test_stderr.XXXXXX", err[512];
+	int fd = mkstemp(path), saved = dup(2);
+	struct sl_config cfg;
+	char *out = calloc(1, 4096);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0 && out != NULL);
+	assert_int_equal(dup2(fd, 2), 2);
+	*rc = load(&cfg, kv, err, sizeof(err));
+	if (*rc == 0)
+		sl_config_free(&cfg);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	n = pread(fd, out, 4095, 0);
+	assert_true(n >= 0);
+	close(fd);
+	unlink(path);
+	return out;
+}
+
+static void
+exposed_secret_warned(void **state)
+{
+	char *f = temp_file("0123456789abcdef0123456789abcdef\n");
+	char line[300], want[400], *out;
+	const char *kv[] = { line, NULL };
+	int rc;
+
+	(void)state;
+	snprintf(line, sizeof(line), "STREAMLAG_JWT_SECRET_FILE=%s", f);
+	assert_int_equal(chmod(f, 0640), 0);	/* the package's mode: quiet */
+	out = load_stderr(kv, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(chmod(f, 0644), 0);
+	out = load_stderr(kv, &rc);
+	assert_int_equal(rc, 0);
+	snprintf(want, sizeof(want), " level=warn pid=%ld "
+	    "event=secret_file_exposed setting=STREAMLAG_JWT_SECRET_FILE "
+	    "path=\"%s\" mode=0644 hint=\"other users can read it; chmod "
+	    "o-rwx\"\n", (long)getpid(), f);
+	if (strstr(out, want) == NULL || strchr(out, '\n') != strrchr(out, '\n'))
+		fail_msg("stderr: %s", out);
+	free(out);
+	assert_int_equal(chmod(f, 0602), 0);
+	out = load_stderr(kv, &rc);
+	assert_non_null(strstr(out, "mode=0602 hint=\"other users can change "
+	    "it; chmod o-rwx\""));
+	free(out);
+	unlink(f);
+	free(f);
+}
+
+/* sl_env_file_read with stderr captured. */
+static char *
+read_stderr(const char *path)
+{
+	char tmp[] = "/tmp/sl_test_stderr.XXXXXX", err[512], **env;
+	int fd = mkstemp(tmp), saved = dup(2);
+	char *out = calloc(1, 4096);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0 && out != NULL);
+	assert_int_equal(dup2(fd, 2), 2);
+	env = sl_env_file_read(path, err, sizeof(err));
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	assert_non_null(env);
+	sl_env_free(env);
+	n = pread(fd, out, 4095, 0);
+	assert_true(n >= 0);
+	close(fd);
+	unlink(tmp);
+	return out;
+}
+
+static void
+exposed_config_warned(void **state)
+{
+	char *plain = temp_file("STREAMLAG_STREAMS=a\n");
+	char *secret = temp_file("STREAMLAG_JWT_SECRET=0123456789abcdef0123456789abcdef\n");
+	char *url = temp_file("REDIS_URL=redis://app:pw@h:6379/0\n");
+	char *out;
+
+	(void)state;
+	assert_int_equal(chmod(plain, 0644), 0);
+	assert_int_equal(chmod(secret, 0644), 0);
+	assert_int_equal(chmod(url, 0644), 0);
+	out = read_stderr(plain);	/* no secret in it: no warning */
+	assert_string_equal(out, "");
+	free(out);
+	out = read_stderr(secret);
+	assert_non_null(strstr(out, "event=secret_file_exposed setting=--config "));
+	assert_non_null(strstr(out, " mode=0644 "));
+	free(out);
+	out = read_stderr(url);
+	assert_non_null(strstr(out, "event=secret_file_exposed setting=--config "));
+	free(out);
+	assert_int_equal(chmod(url, 0640), 0);
+	out = read_stderr(url);
+	assert_string_equal(out, "");
+	free(out);
+	unlink(plain);
+	unlink(secret);
+	unlink(url);
+	free(plain);
+	free(secret);
+	free(url);
+}
+
+static void
+env_file_nul(void **state)
+{
+	char path[] = "/tmp/sl_test_env.XXXXXX", want[300], err[300];
+	static const char text[] = "REDIS_URL=redis://a\n# two\nSTREAMLAG_STREAMS=x"
+	    "\0\nSTREAMLAG_JWT_AUDIENCE=streamlag\n";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1),
+	    (ssize_t)sizeof(text) - 1);
+	close(fd);
+	assert_null(sl_env_file_read(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "--config: %s:3: a NUL byte; expected text "
+	    "KEY=VALUE lines", path);
+	assert_string_equal(err, want);
+	unlink(path);
+}
+
+static void
+redis_url_last_at(void **state)
+{
+	struct sl_redis_addr a;
+	char err[256];
+	const char *kv[] = { "REDIS_URL=redis://u:p@h@i:6379/0", NULL };
+	struct sl_config cfg;
+
+	(void)state;
+	/* As redis-py (urllib.parse) reads it: host after the last '@'. */
+	assert_int_equal(sl_parse_redis_url("redis://u:p@h@i:6379/0", &a, err,
+	    sizeof(err)), 0);
+	assert_string_equal(a.user, "u");
+	assert_string_equal(a.password, "p@h");
+	assert_string_equal(a.host, "i");
+	assert_int_equal(a.port, 6379);
+	assert_int_equal(a.db, 0);
+	sl_redis_addr_free(&a);
+	assert_int_equal(sl_parse_redis_url("redis://u:a:b@@h", &a, err,
+	    sizeof(err)), 0);
+	assert_string_equal(a.password, "a:b@");
+	assert_string_equal(a.host, "h");
+	sl_redis_addr_free(&a);
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	assert_string_equal(cfg.redis_url_safe, "redis://u:***@i:6379/0");
+	sl_config_free(&cfg);
+}
+
+static void
 env_files(void **state)
 {
 	char *f = temp_file("# comment\n\n  export REDIS_URL=redis://a\n"
@@ -361,6 +666,12 @@ env_files(void **state)
 	assert_string_equal(sl_env_get(env, "STREAMLAG_STREAMS"), "x,y");
 	assert_string_equal(sl_env_get(env, "EVENT_TRANSPORT_CONSUMER_GROUP"), "g");
 	assert_null(sl_env_get(env, "REDIS"));
+	/* The line of the assignment in force, for error messages. */
+	assert_int_equal(sl_env_line(env, "REDIS_URL"), 6);
+	assert_int_equal(sl_env_line(env, "STREAMLAG_STREAMS"), 4);
+	assert_int_equal(sl_env_line(env, "EVENT_TRANSPORT_CONSUMER_GROUP"), 5);
+	assert_int_equal(sl_env_entry_line(env[0]), 3);
+	assert_int_equal(sl_env_line(env, "REDIS"), 0);
 	sl_env_free(env);
 	assert_null(sl_env_file_read(bad, err, sizeof(err)));
 	assert_non_null(strstr(err, ":2: expected KEY=VALUE"));
@@ -389,6 +700,13 @@ main(void)
 		cmocka_unit_test(jwt_keys),
 		cmocka_unit_test(listen_specs),
 		cmocka_unit_test(env_files),
+		cmocka_unit_test(loopback_parsed),
+		cmocka_unit_test(secret_files_regular_only),
+		cmocka_unit_test(public_key_checked_at_load),
+		cmocka_unit_test(exposed_secret_warned),
+		cmocka_unit_test(env_file_nul),
+		cmocka_unit_test(exposed_config_warned),
+		cmocka_unit_test(redis_url_last_at),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
