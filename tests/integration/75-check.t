@@ -43,11 +43,13 @@ openssl rsa -in "$STATE/rsa.key" -pubout -out "$STATE/rsa.pub" 2>/dev/null
 printf -- '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n' >"$STATE/bad.pub"
 check -u STREAMLAG_JWT_SECRET STREAMLAG_JWT_ALG=RS256 STREAMLAG_JWT_PUBLIC_KEY_FILE="$STATE/rsa.pub"
 is "$RC:$(line 'JWT key')" "0:✔ JWT key: RS256 public key, RSA 2048 bits" "an RS256 public key loads"
+# A key that cannot serve is refused with the configuration itself (the
+# line serve would stop with), before any other step.
 check -u STREAMLAG_JWT_SECRET STREAMLAG_JWT_ALG=ES256 STREAMLAG_JWT_PUBLIC_KEY_FILE="$STATE/rsa.pub"
-is "$RC:$(line 'JWT key')" "1:✘ JWT key: ES256 wants an EC key; this one is RSA — the key type must match STREAMLAG_JWT_ALG" \
+is "$RC:$(line 'configuration')" "1:✘ configuration: STREAMLAG_JWT_PUBLIC_KEY_FILE: holds an RSA key; STREAMLAG_JWT_ALG=ES256 needs an EC public key on P-256 ($STATE/rsa.pub)" \
 	"an RSA key for ES256: refused"
 check -u STREAMLAG_JWT_SECRET STREAMLAG_JWT_ALG=RS256 STREAMLAG_JWT_PUBLIC_KEY_FILE="$STATE/bad.pub"
-like "$RC:$(line 'JWT key')" "^1:✘ JWT key: RS256: the PEM does not load as a public key" "a broken PEM: refused"
+like "$RC:$(line 'configuration')" "^1:✘ configuration: STREAMLAG_JWT_PUBLIC_KEY_FILE: expected a PEM public key" "a broken PEM: refused"
 
 # --json: the same results for scripts.
 json=$("$SL_BIN" check --json); rc=$?
