@@ -1,14 +1,19 @@
+# SPDX-License-Identifier: ISC
 # streamlag — see README.md.  `make`, `make test`, `make run`, `make install`.
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKG_CONFIG ?= pkg-config
-VERSION := 0.1.0
+# "VERSION COMMIT": from .version in a release tarball, else git describe,
+# else CHANGELOG.md (tools/version.sh).
+VERSION_INFO := $(shell tools/version.sh)
+VERSION := $(word 1,$(VERSION_INFO))
+COMMIT  := $(word 2,$(VERSION_INFO))
 
 DEPS    := hiredis fcgi json-c libjwt
 SL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
-	-Iinclude -DSL_VERSION='"$(VERSION)"' -MMD -MP \
+	-Iinclude -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 SL_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
 
@@ -28,13 +33,19 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
+.PHONY: dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
 
 all: $(B)/streamlag
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Only version.o carries the version; the stamp changes with it.
+$(shell mkdir -p $(B) && echo '$(VERSION_INFO)' | cmp -s - $(B)/version.stamp || \
+	echo '$(VERSION_INFO)' >$(B)/version.stamp)
+$(B)/obj/version.o: $(B)/version.stamp
+$(B)/obj/version.o: SL_CFLAGS += -DSL_VERSION='"$(VERSION)"' -DSL_COMMIT='"$(COMMIT)"'
 
 $(B)/libstreamlag.a: $(LIB_OBJ)
 	@rm -f $@
@@ -126,6 +137,17 @@ install: $(B)/streamlag
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/streamlag
+
+# A release tarball of HEAD, build/streamlag-VERSION.tar.gz, carrying its
+# version and commit in .version (it has no .git to ask).
+dist:
+	@git diff-index --quiet HEAD -- || \
+		{ echo "make dist: the tarball is HEAD; commit or stash the changes first" >&2; exit 1; }
+	@mkdir -p build
+	git archive --format=tar --prefix=streamlag-$(VERSION)/ \
+		--add-virtual-file='streamlag-$(VERSION)/.version:$(VERSION_INFO)' HEAD | \
+		gzip -9n >build/streamlag-$(VERSION).tar.gz
+	@echo build/streamlag-$(VERSION).tar.gz
 
 clean:
 	rm -rf build

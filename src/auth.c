@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Bearer tokens.  libjwt 1.10 checks the signature only (PITFALLS): it
  * accepts alg "none" without a key, any alg the token names, and reads a
  * missing or string "exp" as a number.  So the token's size and shape are

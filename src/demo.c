@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Demo traffic for `make run`.  Every 100 ms each stream gets its share of
  * XADDs, and the group's consumers read with XREADGROUP and XACK what they
  * read one tick later (so pending is never zero).  events:chat is consumed in

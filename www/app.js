@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* streamlag dashboard: one plain script, no build step.
  *
  * It reads the API with the token the user pasted (kept in sessionStorage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Bearer JWT verification and minting on top of libjwt 1.10, which checks
  * signatures only: the algorithm pin and every claim are checked here. */
 #ifndef STREAMLAG_AUTH_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # A real nginx in front of `streamlag serve`: the same bodies as `streamlag
 # get`, the headers, the error shapes, and every way a token is refused.
 . "$(dirname "$0")/common.sh"

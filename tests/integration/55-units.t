@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The shipped systemd units and example configuration are valid.
 . "$(dirname "$0")/common.sh"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The shipped nginx configuration (nginx/streamlag.conf and its snippets),
 # installed under a temporary root: nginx -t, TLS, headers, redirect, rate
 # limit, and the auth offload with the micro-cache, end to end.

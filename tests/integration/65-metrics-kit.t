@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The monitoring kit (docs/prometheus, docs/grafana): the alert rules pass
 # promtool's checks and their unit tests, the scrape config is valid, the
 # Grafana dashboard is valid JSON, every metric name the rules and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # Shared by the integration tests: the stack library, TAP, a state directory
 # removed on success (kept and pointed to on failure), and JWT crafting with

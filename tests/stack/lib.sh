@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # The streamlag stack on one machine: a throwaway redis-server, streamlag
 # serve and nginx, each on a free loopback port or a socket inside one state
