@@ -28,7 +28,7 @@ is "$(tools/version.sh)" "7.8.9-1-g$(git rev-parse --short HEAD) $next" "one com
 # make dist: the tarball of HEAD with .version; it builds without git.
 echo "# uncommitted" >>README.md
 make -s dist >/dev/null 2>"$STATE/dist.err"
-is "$?:$(tail -n 1 "$STATE/dist.err")" "2:make dist: the tarball is HEAD; commit or stash the changes first" \
+is "$?:$(head -n 1 "$STATE/dist.err")" "2:make dist: the tarball is HEAD; commit or stash the changes first" \
 	"make dist refuses a changed checkout"
 git checkout -q README.md
 out=$(make -s dist 2>&1)
