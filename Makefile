@@ -6,8 +6,8 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 # "VERSION COMMIT": from .version in a release tarball, else git describe,
-# else CHANGELOG.md (tools/version.sh).
-VERSION_INFO := $(shell tools/version.sh)
+# else CHANGELOG.md (src/version.sh).
+VERSION_INFO := $(shell src/version.sh)
 VERSION := $(word 1,$(VERSION_INFO))
 COMMIT  := $(word 2,$(VERSION_INFO))
 

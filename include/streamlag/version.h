@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The version and commit streamlag was built from (tools/version.sh). */
+/* The version and commit streamlag was built from (src/version.sh). */
 #ifndef STREAMLAG_VERSION_H
 #define STREAMLAG_VERSION_H
 

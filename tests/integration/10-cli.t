@@ -4,7 +4,7 @@
 # flag or variable for every bad value.
 . "$(dirname "$0")/common.sh"
 
-read -r VERSION COMMIT < <("$SL_ROOT/tools/version.sh")
+read -r VERSION COMMIT < <("$SL_ROOT/src/version.sh")
 out=$("$SL_BIN" --version); rc=$?
 is "$rc:$out" "0:streamlag $VERSION (commit $COMMIT)" "--version: the version and commit of the checkout"
 out=$("$SL_BIN" --help); rc=$?

@@ -15,15 +15,15 @@ head=$(git rev-parse --short=12 HEAD)
 current=$(sed -n 's/^## \[\([0-9][0-9.]*[0-9]\)\].*/\1/p' CHANGELOG.md | head -n 1)
 like "$current" '^[0-9]+\.[0-9]+\.[0-9]+$' "CHANGELOG.md names a current version"
 
-is "$(tools/version.sh)" "$current $head" "no v* tag: the CHANGELOG's version and the commit"
+is "$(src/version.sh)" "$current $head" "no v* tag: the CHANGELOG's version and the commit"
 echo "# local change" >>README.md
-is "$(tools/version.sh)" "$current $head-dirty" "a changed tracked file marks the commit dirty"
+is "$(src/version.sh)" "$current $head-dirty" "a changed tracked file marks the commit dirty"
 git checkout -q README.md
 git tag v7.8.9
-is "$(tools/version.sh)" "7.8.9 $head" "on tag v7.8.9: 7.8.9"
+is "$(src/version.sh)" "7.8.9 $head" "on tag v7.8.9: 7.8.9"
 echo "# next" >>CHANGELOG.md && git commit -qam next
 next=$(git rev-parse --short=12 HEAD)
-is "$(tools/version.sh)" "7.8.9-1-g$(git rev-parse --short HEAD) $next" "one commit past the tag: git describe's form"
+is "$(src/version.sh)" "7.8.9-1-g$(git rev-parse --short HEAD) $next" "one commit past the tag: git describe's form"
 
 # make dist: the tarball of HEAD with .version; it builds without git.
 echo "# uncommitted" >>README.md
