@@ -2,6 +2,10 @@
 # streamlag — see README.md.  `make`, `make test`, `make run`, `make install`.
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/streamlag
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKG_CONFIG ?= pkg-config
@@ -131,12 +135,44 @@ run: deps all
 bench: deps all
 	@tests/stack/bench.sh
 
-install: $(B)/streamlag
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(B)/streamlag $(DESTDIR)$(BINDIR)/streamlag
+# make install: SOURCE:DESTINATION pairs.  The nginx files and the units
+# name the Debian paths (/usr/bin/streamlag, /usr/share/streamlag, ...); they
+# are rewritten to PREFIX's as they are installed.  Nothing goes to /etc:
+# an operator's edited copies there are never overwritten.
+SHAREDIR   := $(DATADIR)/streamlag
+INST_WWW   := $(sort $(wildcard www/*.html www/*.js www/*.css www/vendor/*/*))
+INST_NGINX := $(sort $(wildcard nginx/*.conf nginx/snippets/*.conf))
+INST_UNITS := $(sort $(wildcard docs/systemd/*.service docs/systemd/*.socket docs/systemd/*.timer))
+INST_KIT   := $(sort $(wildcard docs/prometheus/*.yml docs/grafana/*.json))
+INST_DOCS  := README.md CHANGELOG.md SECURITY.md LICENSE docs/systemd/streamlag.env.example \
+	$(sort $(wildcard docs/*.md docs/*.png))
+INST_MAP   := $(B)/streamlag:$(BINDIR)/streamlag docs/streamlag.8:$(MANDIR)/man8/streamlag.8 \
+	$(foreach f,$(INST_WWW) $(INST_NGINX),$(f):$(SHAREDIR)/$(f)) \
+	$(foreach f,$(INST_KIT),$(f):$(SHAREDIR)/$(f:docs/%=%)) \
+	$(foreach f,$(INST_UNITS),$(f):$(SYSTEMDUNITDIR)/$(notdir $(f))) \
+	$(foreach f,$(INST_DOCS),$(f):$(DOCDIR)/$(notdir $(f)))
+INST_PATHS := -e 's|/usr/bin/streamlag|$(BINDIR)/streamlag|g' \
+	-e 's|/usr/share/streamlag|$(SHAREDIR)|g' -e 's|/usr/share/doc/streamlag|$(DOCDIR)|g'
 
+install: $(B)/streamlag
+	@set -e; for m in $(INST_MAP); do \
+		src=$${m%%:*} dst="$(DESTDIR)$${m#*:}"; \
+		install -d -m 0755 "$${dst%/*}"; \
+		case $$src in \
+		*/streamlag) install -m 0755 "$$src" "$$dst" ;; \
+		nginx/*|docs/systemd/*.*[a-z]) sed $(INST_PATHS) "$$src" >"$$dst.new"; \
+			chmod 0644 "$$dst.new"; mv -f "$$dst.new" "$$dst" ;; \
+		*) install -m 0644 "$$src" "$$dst" ;; \
+		esac; \
+		echo "$$dst"; \
+	done
+
+# Removes what install wrote, then the directories of streamlag's own that
+# are left empty; shared ones (bin, man8, the unit directory) stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/streamlag
+	@set -e; for m in $(INST_MAP); do rm -f "$(DESTDIR)$${m#*:}"; done
+	@for d in "$(DESTDIR)$(SHAREDIR)" "$(DESTDIR)$(DOCDIR)"; do \
+		[ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; done
 
 # A release tarball of HEAD, build/streamlag-VERSION.tar.gz, carrying its
 # version and commit in .version (it has no .git to ask).

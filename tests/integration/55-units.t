@@ -7,7 +7,7 @@ if ! command -v systemd-analyze >/dev/null; then
 	echo "1..0 # SKIP systemd-analyze is not installed"
 	exit 0
 fi
-sed "s|/usr/local/bin/streamlag|$SL_BIN|" "$SL_ROOT/docs/systemd/streamlag.service" \
+sed "s|/usr/bin/streamlag|$SL_BIN|" "$SL_ROOT/docs/systemd/streamlag.service" \
 	>"$STATE/streamlag.service"
 cp "$SL_ROOT/docs/systemd/streamlag.socket" "$STATE/"
 out=$(cd "$STATE" && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no \
