@@ -160,7 +160,7 @@ install: $(B)/streamlag
 		install -d -m 0755 "$${dst%/*}"; \
 		case $$src in \
 		*/streamlag) install -m 0755 "$$src" "$$dst" ;; \
-		nginx/*|docs/systemd/*.*[a-z]) sed $(INST_PATHS) "$$src" >"$$dst.new"; \
+		nginx/*|docs/systemd/*|docs/prometheus/*) sed $(INST_PATHS) "$$src" >"$$dst.new"; \
 			chmod 0644 "$$dst.new"; mv -f "$$dst.new" "$$dst" ;; \
 		*) install -m 0644 "$$src" "$$dst" ;; \
 		esac; \

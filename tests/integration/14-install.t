@@ -70,6 +70,17 @@ is "$(grep -rl '/usr/share/streamlag\|/usr/bin/streamlag' "$L/opt/sl/share/strea
 grep -q "alias /opt/sl/share/streamlag/www/;" "$L/opt/sl/share/streamlag/nginx/streamlag-locations.conf"
 ok $? "PREFIX=/opt/sl: the drop-in serves the installed dashboard"
 
+# The monitoring kit as installed: promtool accepts the scrape config, whose
+# rule file is the installed alerts.yml.
+cfg=$L/opt/sl/share/streamlag/prometheus/scrape.yml
+is "$(sed -n 's/^  - \([^ ]*alerts.yml\).*/\1/p' "$cfg")" /opt/sl/share/streamlag/prometheus/alerts.yml \
+	"scrape.yml names the installed rule file"
+mkdir -p "$STATE/etc/prometheus" && "$SL_BIN" token --sub prometheus >"$STATE/etc/prometheus/streamlag.token"
+sed -e "s|/opt/sl/share|$L/opt/sl/share|" -e "s|/etc/prometheus/|$STATE/etc/prometheus/|" "$cfg" >"$STATE/scrape.yml"
+promtool check config "$STATE/scrape.yml" >"$STATE/promtool.out" 2>&1
+ok $? "promtool check config: the installed scrape.yml"
+[ $? -eq 0 ] || sed 's/^/# /' "$STATE/promtool.out"
+
 # The man page: mdoc, lint-clean (mandoc's notes about this machine's
 # outdated mandoc.db aside), and it renders.
 mandoc -Tlint "$D/usr/share/man/man8/streamlag.8" >"$STATE/lint" 2>&1; rc=$?

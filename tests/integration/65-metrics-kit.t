@@ -133,7 +133,7 @@ sed -e "s/[[:space:]]*#.*//" -e "/^$/d" \
 	-e "s#scheme: https#scheme: http#" \
 	-e "s#streamlag.example.com:443#127.0.0.1:$HTTP#" \
 	-e "s#/etc/prometheus/streamlag.token#$STATE/streamlag.token#" \
-	-e "s#/etc/prometheus/streamlag-alerts.yml#$KIT/prometheus/alerts.yml#" \
+	-e "s#/usr/share/streamlag/prometheus/alerts.yml#$KIT/prometheus/alerts.yml#" \
 	-e "s#scrape_interval: 15s#scrape_interval: 1s#" \
 	-e "s#scrape_timeout: 10s#scrape_timeout: 1s#" \
 	"$KIT/prometheus/scrape.yml" >"$STATE/scrape.yml"
