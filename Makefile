@@ -37,7 +37,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
+.PHONY: test-deb deb dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
 
 all: $(B)/streamlag
 
@@ -99,6 +99,11 @@ test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
+
+# The Debian package: built, lintian, and (as root) installed, verified,
+# removed and purged on this machine.  A few minutes; not part of make test.
+test-deb: deps
+	@SL_TEST_DEB=1 prove -v tests/integration/85-deb.t
 
 # libFuzzer harnesses (clang): each parser of untrusted bytes, FUZZ_SECONDS
 # each, from the committed corpus.  Not part of `make test`.
@@ -184,6 +189,24 @@ dist:
 		--add-virtual-file='streamlag-$(VERSION)/.version:$(VERSION_INFO)' HEAD | \
 		gzip -9n >build/streamlag-$(VERSION).tar.gz
 	@echo build/streamlag-$(VERSION).tar.gz
+
+# The Debian package, build/deb/streamlag_VERSION-1_ARCH.deb, from a copy of
+# this tree (uncommitted changes included) with debian/changelog set to the
+# version of the build; lintian's verdict in build/deb/lintian.txt.
+DEB_VERSION := $(subst -,+,$(VERSION))
+deb:
+	@tests/deps.sh build-essential debhelper fakeroot lintian pkg-config \
+		libfcgi-dev libhiredis-dev libjson-c-dev libjwt-dev
+	@rm -rf build/deb && mkdir -p build/deb/streamlag-$(DEB_VERSION)
+	@tar -cf - --exclude=./build --exclude=./node_modules --exclude=./.git . | \
+		tar -xf - -C build/deb/streamlag-$(DEB_VERSION)
+	@echo '$(VERSION_INFO)' >build/deb/streamlag-$(DEB_VERSION)/.version
+	@sed -i '1s/([^)]*)/($(DEB_VERSION)-1)/' build/deb/streamlag-$(DEB_VERSION)/debian/changelog
+	cd build/deb/streamlag-$(DEB_VERSION) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; exit 1; }
+	@lintian --tag-display-limit 0 build/deb/streamlag_$(DEB_VERSION)-1_*.deb >build/deb/lintian.txt 2>&1 || true
+	@! grep '^E: ' build/deb/lintian.txt >&2 || { echo "make deb: lintian reports errors" >&2; exit 1; }
+	@ls build/deb/streamlag_$(DEB_VERSION)-1_*.deb
 
 clean:
 	rm -rf build
