@@ -37,7 +37,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: test-deb deb dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
+.PHONY: test-checkouts test-deb deb dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
 
 all: $(B)/streamlag
 
@@ -104,6 +104,11 @@ test: deps
 # removed and purged on this machine.  A few minutes; not part of make test.
 test-deb: deps
 	@SL_TEST_DEB=1 prove -v tests/integration/85-deb.t
+
+# make test's nginx tests again from a clone under /root (0700) as root, and
+# from a clone run by an ordinary user.  Needs root; a few minutes.
+test-checkouts: deps
+	@SL_TEST_CHECKOUTS=1 prove -v tests/integration/95-checkouts.t
 
 # libFuzzer harnesses (clang): each parser of untrusted bytes, FUZZ_SECONDS
 # each, from the committed corpus.  Not part of `make test`.
