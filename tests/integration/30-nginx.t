@@ -6,6 +6,10 @@
 
 seeded_redis
 export STREAMLAG_JWT_ISSUER=https://issuer.example STREAMLAG_JWT_AUDIENCE=streamlag
+# The seed's consumers never read again: after STREAMLAG_STALL_MS (60 s by
+# default) every group is stalled and health answers 503.  On a busy
+# machine this script takes longer than that.
+export STREAMLAG_STALL_MS=3600000
 serve_behind_nginx --workers 2
 BASE="http://127.0.0.1:$HTTP"
 KEY=$STREAMLAG_JWT_SECRET
