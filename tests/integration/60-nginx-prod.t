@@ -10,6 +10,10 @@ SOCK="$STATE/streamlag.sock"
 sl_start_redis "$STATE" "$PORT" || exit 1
 sl_seed_example "$PORT"
 export REDIS_URL=$(sl_redis_url "$PORT")
+# The seed's consumers never read again: after STREAMLAG_STALL_MS (60 s by
+# default) every group is stalled and health answers 503; a busy machine
+# can take that long to get through this script.
+export STREAMLAG_STALL_MS=3600000
 sl_start_serve "$SOCK" --workers 2 || exit 1
 sl_self_signed "$STATE"
 TOKEN=$("$SL_BIN" token --ttl 600)

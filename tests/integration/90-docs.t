@@ -22,6 +22,10 @@ seeded_redis
 openssl rand -hex 32 >"$STATE/jwt.secret"
 unset STREAMLAG_JWT_SECRET
 export STREAMLAG_JWT_SECRET_FILE=$STATE/jwt.secret
+# The seed's consumers never read again: after STREAMLAG_STALL_MS (60 s by
+# default) every group is stalled and health answers 503; a busy machine
+# can take that long to get through this script.
+export STREAMLAG_STALL_MS=3600000
 SOCK="$STATE/streamlag.sock"; HTTPS=$(sl_free_port)
 sl_start_serve "$SOCK" --workers 2 || exit 1
 sl_self_signed "$STATE"
