@@ -1,14 +1,23 @@
+# SPDX-License-Identifier: ISC
 # streamlag — see README.md.  `make`, `make test`, `make run`, `make install`.
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/streamlag
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKG_CONFIG ?= pkg-config
-VERSION := 0.1.0
+# "VERSION COMMIT": from .version in a release tarball, else git describe,
+# else CHANGELOG.md (src/version.sh).
+VERSION_INFO := $(shell src/version.sh)
+VERSION := $(word 1,$(VERSION_INFO))
+COMMIT  := $(word 2,$(VERSION_INFO))
 
 DEPS    := hiredis fcgi json-c libjwt jansson libcrypto
 SL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
-	-Iinclude -DSL_VERSION='"$(VERSION)"' -MMD -MP \
+	-Iinclude -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 SL_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
 
@@ -28,13 +37,19 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench soak install uninstall clean
+.PHONY: test-checkouts test-deb deb dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench soak install uninstall clean
 
 all: $(B)/streamlag
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Only version.o carries the version; the stamp changes with it.
+$(shell mkdir -p $(B) && echo '$(VERSION_INFO)' | cmp -s - $(B)/version.stamp || \
+	echo '$(VERSION_INFO)' >$(B)/version.stamp)
+$(B)/obj/version.o: $(B)/version.stamp
+$(B)/obj/version.o: SL_CFLAGS += -DSL_VERSION='"$(VERSION)"' -DSL_COMMIT='"$(COMMIT)"'
 
 $(B)/libstreamlag.a: $(LIB_OBJ)
 	@rm -f $@
@@ -87,6 +102,16 @@ test: deps
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
 
+# The Debian package: built, lintian, and (as root) installed, verified,
+# removed and purged on this machine.  A few minutes; not part of make test.
+test-deb: deps
+	@SL_TEST_DEB=1 prove -v tests/integration/85-deb.t
+
+# make test's nginx tests again from a clone under /root (0700) as root, and
+# from a clone run by an ordinary user.  Needs root; a few minutes.
+test-checkouts: deps
+	@SL_TEST_CHECKOUTS=1 prove -v tests/integration/95-checkouts.t
+
 # libFuzzer harnesses (clang): each parser of untrusted bytes, FUZZ_SECONDS
 # each, from the committed corpus.  Not part of `make test`.
 FUZZ_SECONDS ?= 60
@@ -127,12 +152,73 @@ bench: deps all
 soak: deps all
 	@tests/stack/soak.sh
 
-install: $(B)/streamlag
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(B)/streamlag $(DESTDIR)$(BINDIR)/streamlag
+# make install: SOURCE:DESTINATION pairs.  The nginx files and the units
+# name the Debian paths (/usr/bin/streamlag, /usr/share/streamlag, ...); they
+# are rewritten to PREFIX's as they are installed.  Nothing goes to /etc:
+# an operator's edited copies there are never overwritten.
+SHAREDIR   := $(DATADIR)/streamlag
+INST_WWW   := $(sort $(wildcard www/*.html www/*.js www/*.css www/vendor/*/*))
+INST_NGINX := $(sort $(wildcard nginx/*.conf nginx/snippets/*.conf))
+INST_UNITS := $(sort $(wildcard docs/systemd/*.service docs/systemd/*.socket docs/systemd/*.timer))
+INST_KIT   := $(sort $(wildcard docs/prometheus/*.yml docs/grafana/*.json))
+INST_DOCS  := README.md CHANGELOG.md SECURITY.md LICENSE docs/systemd/streamlag.env.example \
+	$(sort $(wildcard docs/*.md docs/*.png))
+INST_MAP   := $(B)/streamlag:$(BINDIR)/streamlag docs/streamlag.8:$(MANDIR)/man8/streamlag.8 \
+	$(foreach f,$(INST_WWW) $(INST_NGINX),$(f):$(SHAREDIR)/$(f)) \
+	$(foreach f,$(INST_KIT),$(f):$(SHAREDIR)/$(f:docs/%=%)) \
+	$(foreach f,$(INST_UNITS),$(f):$(SYSTEMDUNITDIR)/$(notdir $(f))) \
+	$(foreach f,$(INST_DOCS),$(f):$(DOCDIR)/$(notdir $(f)))
+INST_PATHS := -e 's|/usr/bin/streamlag|$(BINDIR)/streamlag|g' \
+	-e 's|/usr/share/streamlag|$(SHAREDIR)|g' -e 's|/usr/share/doc/streamlag|$(DOCDIR)|g'
 
+install: $(B)/streamlag
+	@set -e; for m in $(INST_MAP); do \
+		src=$${m%%:*} dst="$(DESTDIR)$${m#*:}"; \
+		install -d -m 0755 "$${dst%/*}"; \
+		case $$src in \
+		*/streamlag) install -m 0755 "$$src" "$$dst" ;; \
+		nginx/*|docs/systemd/*|docs/prometheus/*) sed $(INST_PATHS) "$$src" >"$$dst.new"; \
+			chmod 0644 "$$dst.new"; mv -f "$$dst.new" "$$dst" ;; \
+		*) install -m 0644 "$$src" "$$dst" ;; \
+		esac; \
+		echo "$$dst"; \
+	done
+
+# Removes what install wrote, then the directories of streamlag's own that
+# are left empty; shared ones (bin, man8, the unit directory) stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/streamlag
+	@set -e; for m in $(INST_MAP); do rm -f "$(DESTDIR)$${m#*:}"; done
+	@for d in "$(DESTDIR)$(SHAREDIR)" "$(DESTDIR)$(DOCDIR)"; do \
+		[ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; done
+
+# A release tarball of HEAD, build/streamlag-VERSION.tar.gz, carrying its
+# version and commit in .version (it has no .git to ask).
+dist:
+	@git diff-index --quiet HEAD -- || \
+		{ echo "make dist: the tarball is HEAD; commit or stash the changes first" >&2; exit 1; }
+	@mkdir -p build
+	git archive --format=tar --prefix=streamlag-$(VERSION)/ \
+		--add-virtual-file='streamlag-$(VERSION)/.version:$(VERSION_INFO)' HEAD | \
+		gzip -9n >build/streamlag-$(VERSION).tar.gz
+	@echo build/streamlag-$(VERSION).tar.gz
+
+# The Debian package, build/deb/streamlag_VERSION-1_ARCH.deb, from a copy of
+# this tree (uncommitted changes included) with debian/changelog set to the
+# version of the build; lintian's verdict in build/deb/lintian.txt.
+DEB_VERSION := $(subst -,+,$(VERSION))
+deb:
+	@tests/deps.sh build-essential debhelper fakeroot lintian pkg-config \
+		libfcgi-dev libhiredis-dev libjson-c-dev libjwt-dev
+	@rm -rf build/deb && mkdir -p build/deb/streamlag-$(DEB_VERSION)
+	@tar -cf - --exclude=./build --exclude=./node_modules --exclude=./.git . | \
+		tar -xf - -C build/deb/streamlag-$(DEB_VERSION)
+	@echo '$(VERSION_INFO)' >build/deb/streamlag-$(DEB_VERSION)/.version
+	@sed -i '1s/([^)]*)/($(DEB_VERSION)-1)/' build/deb/streamlag-$(DEB_VERSION)/debian/changelog
+	cd build/deb/streamlag-$(DEB_VERSION) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; exit 1; }
+	@lintian --tag-display-limit 0 build/deb/streamlag_$(DEB_VERSION)-1_*.deb >build/deb/lintian.txt 2>&1 || true
+	@! grep '^E: ' build/deb/lintian.txt >&2 || { echo "make deb: lintian reports errors" >&2; exit 1; }
+	@ls build/deb/streamlag_$(DEB_VERSION)-1_*.deb
 
 clean:
 	rm -rf build

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Bearer tokens (RFC 6750), JWS compact form (RFC 7515, 7519, 8725, 9068).
  *
  * The token is read here, not by libjwt 1.10's jwt_decode(): that refuses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Collectors: one pipeline per request over the process's connection.  The
  * commands for every stream go out together (bounded batches, one round trip
  * each), and the replies are turned into reports by the pure parsers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Configuration: every variable is read through one lookup function, checked
  * once, and a bad value stops startup with one line naming the variable and
  * what it accepts.  Secrets and passwords are never echoed. */

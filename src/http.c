@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Status lines, error bodies and query strings. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Streaming JSON writer (see jsonw.h). */
 #include <stdint.h>
 #include <stdlib.h>

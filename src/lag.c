@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Lag and health rules.  Pure: replies and structs in, structs out.
  *
  * Redis's own `lag` is trusted only as far as it can be: it is nil after an

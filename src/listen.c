@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The listening socket nginx connects to.  A unix socket by default, with a
  * mode and group that let nginx's workers (www-data) in and nobody else:
  * libfcgi must only ever hear from nginx (PITFALLS: CVE-2025-23016). */

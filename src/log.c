@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* logfmt lines on stderr, one write(2) each so lines from several processes
  * never interleave. */
 #include <errno.h>

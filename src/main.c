@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* streamlag: command line.  main.c only wires the modules together. */
 #include <sys/socket.h>
 
@@ -25,6 +26,7 @@
 #include "streamlag/supervisor.h"
 #include "streamlag/table.h"
 #include "streamlag/top.h"
+#include "streamlag/version.h"
 
 #define EXIT_USAGE 2
 
@@ -329,8 +331,8 @@ cmd_serve(struct sl_config *cfg, struct layers *l)
 		close(fd);
 		goto fail;
 	}
-	sl_log(SL_LOG_INFO, "start", "version=%s listen=%s redis=%s streams=%zu "
-	    "group=%s", SL_VERSION, sl_log_str(owned ? cfg->listen : "inherited",
+	sl_log(SL_LOG_INFO, "start", "version=%s commit=%s listen=%s redis=%s "
+	    "streams=%zu group=%s", sl_version, sl_commit, sl_log_str(owned ? cfg->listen : "inherited",
 	    buf, sizeof(buf)), sl_log_str(cfg->redis_url_safe, safe,
 	    sizeof(safe)), cfg->nstreams, cfg->consumer_group);
 	/* From here the supervisor owns cfg (a reload replaces it); keep the
@@ -523,7 +525,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "--version") == 0) {
-		printf("streamlag %s\n", SL_VERSION);
+		printf("streamlag %s (commit %s)\n", sl_version, sl_commit);
 		return 0;
 	}
 	serve = strcmp(cmd, "serve") == 0;

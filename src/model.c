@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Ownership of the model structs: each *_free releases what the struct owns
  * and leaves it zeroed, so a second call, or a call on a struct that was
  * only zeroed, is harmless.  Kept free of other modules so that anything

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Privilege drop in the order that cannot be undone: groups, gid, uid; then
  * proof that root cannot be regained. */
 #include <sys/types.h>

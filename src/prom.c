@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* /metrics in the Prometheus text format 0.0.4.  One family at a time, each
  * with HELP and TYPE; label values made valid UTF-8 (U+FFFD) and escaped as
  * the format requires (\\ \" \n). */
@@ -118,6 +119,20 @@ static void
 family(struct buf *b, const char *name, const char *type, const char *help)
 {
 	putf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* streamlag_build_info{version="...",commit="..."} 1: both come from git
+ * (a tag name may hold a quote), so they are escaped like any label. */
+static void
+build_info(struct buf *b, const char *version, const char *commit)
+{
+	puts_(b, "streamlag_build_info{version=\"");
+	if (version != NULL)
+		put_label(b, version, strlen(version));
+	puts_(b, "\",commit=\"");
+	if (commit != NULL)
+		put_label(b, commit, strlen(commit));
+	puts_(b, "\"} 1\n");
 }
 
 /* name{stream="...",group="..."[,consumer="..."][,extra] */
@@ -500,9 +515,9 @@ sl_render_prom(const struct sl_lag_report *r, const struct sl_prom_opts *o)
 	    "1 when discovery stopped at STREAMLAG_DISCOVERY_MAX.");
 	putf(&b, "streamlag_streams_truncated %d\n", o->truncated);
 	self_metrics(&b, o);
-	family(&b, "streamlag_build_info", "gauge", "streamlag's version.");
-	putf(&b, "streamlag_build_info{version=\"%s\"} 1\n",
-	    o->version != NULL ? o->version : "");
+	family(&b, "streamlag_build_info", "gauge",
+	    "streamlag's version and the commit it was built from.");
+	build_info(&b, o->version, o->commit);
 	if (b.err || !reserve(&b, 0)) {
 		free(b.p);
 		return NULL;

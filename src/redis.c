@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The Redis connection of one process and the pipelines that use it.
  *
  * hiredis 0.14 has no timeout unless redisSetTimeout() is called after every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reports into JSON, through the streaming writer of jsonw.c (escaping and
  * UTF-8 handled there; nothing here formats JSON by hand).  The answers are

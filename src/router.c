@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Routes are data; this file is the one place where a request meets its
  * handler and where failures become status codes and error bodies. */
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "streamlag/prom.h"
 #include "streamlag/render.h"
 #include "streamlag/router.h"
+#include "streamlag/version.h"
 
 /* Query parameters a route accepts. */
 #define Q_STREAM	0x1
@@ -215,7 +217,8 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
 	o.counters = ctx->counters != NULL ? ctx->counters : &local;
-	o.version = SL_VERSION;
+	o.version = sl_version;
+	o.commit = sl_commit;
 	body = sl_render_prom(&rep, &o);
 	sl_lag_report_free(&rep);
 	if (body == NULL) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Shared memory mapped before fork (see shared.h). */
 #include <sys/mman.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The prefork master.
  *
  * The master blocks the signals it cares about and takes them synchronously

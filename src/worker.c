@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The FastCGI accept loop of one process.
  *
  * libfcgi traps (PITFALLS): FCGX_Init() installs its own SIGTERM handler

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* XINFO replies into plain structs.  RESP2 gives each entry as a flat array
  * of field, value; fields are looked up by name so that the field sets of
  * Redis 5, 6, 7.0 and 7.2 all parse, and unknown fields are ignored. */

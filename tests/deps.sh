@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Installs the Debian packages streamlag builds, tests and runs with.
 # Idempotent and silent when everything is present.
 set -eu

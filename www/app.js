@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* streamlag dashboard: one plain script, no build step.
  *
  * It reads the API with the token the user pasted (kept in sessionStorage
@@ -10,7 +11,9 @@
   'use strict';
 
   var TOKEN_KEY = 'streamlag.token';
-  var API = '/api/v1/events/';
+  /* The API lives below the page's own directory: /api/v1/events/ for a
+   * page at /, /streamlag/api/v1/events/ under nginx's drop-in prefix. */
+  var API = location.pathname.replace(/[^/]*$/, '') + 'api/v1/events/';
   var HISTORY = 1800;          /* points per series: an hour at the default 2 s */
   var TOP = 8;                 /* streams drawn in the overview chart */
   var BACKOFF_FIRST = 2000;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Bearer JWT verification (header and claims read with jansson, signatures
  * with OpenSSL EVP) and minting (libjwt 1.10). */
 #ifndef STREAMLAG_AUTH_H

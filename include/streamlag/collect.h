@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Collectors: pipeline the XINFO commands for a list of streams over one
  * connection and turn the replies into reports. */
 #ifndef STREAMLAG_COLLECT_H

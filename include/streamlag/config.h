@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Configuration: environment, an optional KEY=VALUE file and flags, validated
  * once into one struct.  Nothing else in streamlag reads the environment. */
 #ifndef STREAMLAG_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* `streamlag demo`: producers and slower consumers on the seed's streams,
  * so that lag and pending move visibly (make run). */
 #ifndef STREAMLAG_DEMO_H

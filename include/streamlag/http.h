@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Requests and responses, independent of FastCGI: the worker and
  * `streamlag get` fill an sl_request and write out an sl_response. */
 #ifndef STREAMLAG_HTTP_H

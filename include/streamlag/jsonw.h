@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A streaming JSON writer: RFC 8259 output into one growing buffer, with
  * the escaping json-c uses (\" \\ \b \f \n \r \t, other controls as \u00xx,
  * "/" left alone) and every string turned into valid UTF-8 (U+FFFD for each

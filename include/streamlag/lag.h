@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Lag and health rules: pure functions over the model. */
 #ifndef STREAMLAG_LAG_H
 #define STREAMLAG_LAG_H

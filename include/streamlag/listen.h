@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The FastCGI listening socket: unix:PATH or HOST:PORT. */
 #ifndef STREAMLAG_LISTEN_H
 #define STREAMLAG_LISTEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One line per event on stderr, logfmt: ts=… level=… event=… key=value.
  * Never pass a token, a password or a secret. */
 #ifndef STREAMLAG_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Plain structs for what Redis said and what streamlag derives from it.
  * Names are bytes (pointer + length): they may hold any byte, NUL included. */
 #ifndef STREAMLAG_MODEL_H

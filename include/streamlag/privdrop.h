@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Dropping root for a named user, after the socket is open. */
 #ifndef STREAMLAG_PRIVDROP_H
 #define STREAMLAG_PRIVDROP_H

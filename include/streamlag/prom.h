@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The Prometheus text exposition format 0.0.4 (docs/metrics.md). */
 #ifndef STREAMLAG_PROM_H
 #define STREAMLAG_PROM_H
@@ -12,6 +13,7 @@ struct sl_prom_opts {
 	double		 collect_seconds;
 	const struct sl_counters *counters;	/* may be NULL */
 	const char	*version;
+	const char	*commit;
 };
 
 /* A malloc'd exposition of the report (all groups, with stream info), or

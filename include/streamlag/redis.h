@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One persistent Redis connection per process, and pipelines bound to it.
  * hiredis 0.14: the timeout is set again after every connect, a context that
  * saw an error is freed, and a timeout starts a short fail-fast back-off. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Reports into JSON text, through the writer of jsonw.h.  Names are bytes:
  * invalid UTF-8 becomes U+FFFD, control characters are escaped. */
 #ifndef STREAMLAG_RENDER_H

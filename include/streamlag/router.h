@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Routes are data: {path, handler, needs_auth}.  One place maps a request to
  * a handler and every failure to a status code and error body. */
 #ifndef STREAMLAG_ROUTER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Memory shared by the master and every worker, mapped before fork.  Each
  * worker slot sits on its own cache line; a slot is written by its worker and
  * read by the master (request deadline) and by any worker (metrics). */

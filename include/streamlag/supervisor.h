@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The prefork master: one listening socket, N workers sharing it (the kernel
  * balances accept()), replaced when they die, rolled on SIGHUP, stopped
  * gracefully on SIGTERM.  The master never calls FCGX_Init (PITFALLS). */

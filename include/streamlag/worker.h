@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The FastCGI accept loop of one process. */
 #ifndef STREAMLAG_WORKER_H
 #define STREAMLAG_WORKER_H

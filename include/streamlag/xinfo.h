@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* XINFO replies (RESP2 flat field/value arrays) into plain structs.  Fields
  * are found by name, never by position; unknown fields are ignored, so the
  * Redis 5, 6, 7.0 and 7.2 field sets all parse.  No sockets: unit-tested on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core), against the real stack that
 // tests/integration/70-dashboard.t starts and describes in DASH_* variables.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer: Authorization header values into sl_auth_check. */
 #include <stdint.h>
 #include <stdlib.h>

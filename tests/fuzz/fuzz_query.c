@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer: query strings into sl_query_parse. */
 #include <stdint.h>
 #include <stdlib.h>

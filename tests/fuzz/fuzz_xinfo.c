@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer: RESP bytes, read by hiredis's own reader, into the XINFO
  * parsers, the lag rules and the renderers. */
 #include <stdint.h>

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The command line: help, version, exit codes, and one clear line naming the
 # flag or variable for every bad value.
 . "$(dirname "$0")/common.sh"
 
+read -r VERSION COMMIT < <("$SL_ROOT/src/version.sh")
 out=$("$SL_BIN" --version); rc=$?
-is "$rc:$out" "0:streamlag 0.1.0" "--version"
+is "$rc:$out" "0:streamlag $VERSION (commit $COMMIT)" "--version: the version and commit of the checkout"
 out=$("$SL_BIN" --help); rc=$?
 like "$rc:$out" '^0:usage: streamlag COMMAND' "--help prints usage and exits 0"
 
@@ -87,6 +89,6 @@ expect_usage "RS256 without key file" 'STREAMLAG_JWT_PUBLIC_KEY_FILE: required w
 
 # make install honours PREFIX and DESTDIR.
 make -s -C "$SL_ROOT" install PREFIX=/usr DESTDIR="$STATE/root" >/dev/null 2>&1
-is "$("$STATE/root/usr/bin/streamlag" --version 2>&1)" "streamlag 0.1.0" "make install PREFIX=/usr DESTDIR=..."
+is "$("$STATE/root/usr/bin/streamlag" --version 2>&1)" "streamlag $VERSION (commit $COMMIT)" "make install PREFIX=/usr DESTDIR=..."
 
 done_testing

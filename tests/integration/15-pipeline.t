@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Round trips against a real redis-server: the XINFO batch of a configured
 # stream list is one round trip, and batches are bounded.
 . "$(dirname "$0")/common.sh"

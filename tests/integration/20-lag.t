@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # consumer-lag, health and streams through `streamlag get`, against a real
 # redis-server holding the seed's example and the states around it.
 . "$(dirname "$0")/common.sh"

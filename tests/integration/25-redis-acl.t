@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # streamlag as a least-privilege Redis ACL user: AUTH with user and password
 # and SELECT from REDIS_URL, read-only keys, only the commands it sends.
 . "$(dirname "$0")/common.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Redis stopped, started again, and frozen: fast 503s in the seed's shapes,
 # no hung worker, and recovery without restarting streamlag.
 . "$(dirname "$0")/common.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Lag truth against a real redis-server: every state where Redis's `lag` is
 # nil or wrong is built for real, and each expected value is computed from
 # the data written here.

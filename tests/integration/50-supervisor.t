@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The prefork master under load: a killed worker costs its one request, 10
 # SIGHUP reloads cost none, a rotated JWT secret takes effect on SIGHUP,
 # SIGTERM lets in-flight requests finish, deadlines, recycling, crash

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # serve's options: TCP beyond loopback refused without STREAMLAG_ALLOW_TCP,
 # a TCP listener with an allow-list, --user (as root), and SIGTERM escalating
 # to SIGKILL after the grace period.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # GET /metrics through nginx: bearer auth, the exposition content type,
 # values from the data written here, request counters summed over the
 # workers and kept across a worker's restart, and Redis down answered 200.

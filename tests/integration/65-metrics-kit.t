@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The monitoring kit (docs/prometheus, docs/grafana): the alert rules pass
 # promtool's checks and their unit tests, the scrape config is valid, the
 # Grafana dashboard is valid JSON, every metric name the rules and the
@@ -132,7 +133,7 @@ sed -e "s/[[:space:]]*#.*//" -e "/^$/d" \
 	-e "s#scheme: https#scheme: http#" \
 	-e "s#streamlag.example.com:443#127.0.0.1:$HTTP#" \
 	-e "s#/etc/prometheus/streamlag.token#$STATE/streamlag.token#" \
-	-e "s#/etc/prometheus/streamlag-alerts.yml#$KIT/prometheus/alerts.yml#" \
+	-e "s#/usr/share/streamlag/prometheus/alerts.yml#$KIT/prometheus/alerts.yml#" \
 	-e "s#scrape_interval: 15s#scrape_interval: 1s#" \
 	-e "s#scrape_timeout: 10s#scrape_timeout: 1s#" \
 	"$KIT/prometheus/scrape.yml" >"$STATE/scrape.yml"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The dashboard in headless Chromium (Debian's chromium, driven by
 # playwright-core installed from the npm lockfile) against a real stack:
 # Redis with the seed's example and 1000 more streams, streamlag serve, and

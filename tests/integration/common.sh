@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # Shared by the integration tests: the stack library, TAP, a state directory
 # removed on success (kept and pointed to on failure), and JWT crafting with
@@ -36,6 +37,9 @@ while IFS= read -r v; do
 	esac
 done < <(compgen -e)
 unset REDIS_URL SL_LOG_DIR SL_WWW
+# What nginx's workers read is copied into the state directory (0755), so
+# that the tests pass wherever the checkout lives (a 0700 /root included).
+export SL_WWW_COPY=1
 export STREAMLAG_JWT_SECRET=integration-secret-0123456789abcdef0123456789
 export STREAMLAG_STREAMS=events:chat,events:ticket,events:remote
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # Minimal TAP for the integration tests: every assertion is one "ok" line,
 # with the got/expected values as diagnostics when it fails.

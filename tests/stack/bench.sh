@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # make bench: the figures of docs/performance.md, measured on this machine.
 # A benchmark, not a test: it prints numbers and asserts nothing.
 set -uo pipefail

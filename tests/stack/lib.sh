@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # The streamlag stack on one machine: a throwaway redis-server, streamlag
 # serve and nginx, each on a free loopback port or a socket inside one state
@@ -188,12 +189,15 @@ sl_sed_escape() {
 }
 
 # sl_www_root STATE: the static root nginx serves.  SL_WWW if set; else the
-# repository's www/ if nginx's workers can read it; else a copy in STATE.
+# repository's www/ if nginx's workers can read it (make run: edits show at
+# once); else, and always with SL_WWW_COPY=1 (the tests: independent of
+# where the checkout lives), a world-readable copy in STATE.
 sl_www_root() {
 	local state=$1 www=$SL_ROOT/www
 	if [ -n "${SL_WWW:-}" ]; then
 		echo "$SL_WWW"
-	elif ! sl_is_root || runuser -u www-data -- test -r "$www/index.html" 2>/dev/null; then
+	elif [ "${SL_WWW_COPY:-}" != 1 ] &&
+	    { ! sl_is_root || runuser -u www-data -- test -r "$www/index.html" 2>/dev/null; }; then
 		echo "$www"
 	else
 		rm -rf "$state/www"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # make run: the whole product on this machine.  An embedded redis-server on
 # a free port (unless REDIS_URL is set: then that one, untouched) holding
 # demo traffic, or the seed's example with STREAMLAG_RUN_DATA=seed;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Shared by the unit tests: cmocka, and builders for crafted hiredis replies
  * (freed with freeReplyObject like real ones). */
 #ifndef SL_TEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Bearer JWT checks against libjwt 1.10's gaps (PITFALLS): alg none, alg
  * confusion, claims of the wrong type, the size limit, and minting.  Tokens
  * are crafted with libjwt itself so that any claim type can be signed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Configuration: defaults, every parser at its limits, and errors that name
  * the variable without echoing a secret. */
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Query strings, error bodies, and the router's answers that need no Redis:
  * 404, 405, 400, 401 and /healthz. */
 #include <stdio.h>

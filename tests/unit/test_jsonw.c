@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The streaming JSON writer: escaping, nesting, numbers, misuse, and output
  * that json-c parses back to the same values. */
 #include <limits.h>

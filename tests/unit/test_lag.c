@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Lag truth on crafted replies: the seed's semantics (NOGROUP, per-stream
  * errors, totals), the exact lag where Redis gives none (nil, Redis 6.x) or
  * a wrong one (trimmed entries), time lag, pending age, stalls, trim risk. */

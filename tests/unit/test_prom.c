@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The Prometheus exposition: families, label escaping, unknown lag omitted,
  * cumulative histogram buckets, the per-consumer switch. */
 #include <stdio.h>
@@ -74,7 +75,7 @@ families_and_escaping(void **state)
 {
 	struct sl_lag_report r = report();
 	struct sl_counters c;
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0" };
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd\"x" };
 	char *t;
 
 	(void)state;
@@ -112,7 +113,7 @@ families_and_escaping(void **state)
 	LINE(t, "streamlag_worker_restarts_total 2");
 	LINE(t, "streamlag_redis_up 1");
 	LINE(t, "streamlag_collect_duration_seconds 0.250000");
-	LINE(t, "streamlag_build_info{version=\"0.1.0\"} 1");
+	LINE(t, "streamlag_build_info{version=\"0.1.0\",commit=\"0123abcd\\\"x\"} 1");
 	free(t);
 	/* Without per-consumer series. */
 	o.consumers = 0;
@@ -126,7 +127,7 @@ static void
 redis_down(void **state)
 {
 	struct sl_lag_report r;
-	struct sl_prom_opts o = { 0, 0, 1, 0.001, NULL, "0.1.0" };
+	struct sl_prom_opts o = { 0, 0, 1, 0.001, NULL, "0.1.0", "0123abcd" };
 	char *t;
 
 	(void)state;

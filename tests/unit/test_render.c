@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* JSON rendering: the seed's shapes byte for byte, names as bytes, and the
  * model's ownership helpers. */
 #include <stdio.h>

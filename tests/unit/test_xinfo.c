@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* XINFO reply parsing on crafted replies: the field sets of Redis 6.x, 7.0
  * and 7.2, nil fields, and malformed replies. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Against a real redis-server (REDIS_URL): the XINFO batch of a configured
  * stream list is one round trip, batches are bounded, and a dropped
  * connection is replaced lazily.  Prints TAP. */
