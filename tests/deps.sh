@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libjwt-dev
 libcmocka-dev redis-server nginx-light curl jq openssl valgrind perl
-wrk spawn-fcgi libfcgi-bin prometheus chromium"
+wrk spawn-fcgi libfcgi-bin prometheus chromium clang libclang-rt-14-dev"
 # Named packages instead (make fuzz: clang).
 [ $# -gt 0 ] && PKGS="$*"
 missing=""
