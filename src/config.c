@@ -560,8 +560,8 @@ sl_listen_is_loopback(const char *spec)
 }
 
 /* STREAMLAG_ALLOW_TCP: the nginx hosts (IPv4, comma-separated) allowed to
- * reach a TCP listener beyond loopback; libfcgi enforces it per connection
- * (FCGI_WEB_SERVER_ADDRS).  Without it such a listener is refused: libfcgi
+ * reach a TCP listener beyond loopback; the workers enforce it on every
+ * connection they accept (sl_peer_allowed).  Without it such a listener is refused: libfcgi
  * must only ever hear from nginx. */
 static int
 load_allow_tcp(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg,

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -493,8 +494,11 @@ sl_worker_run(struct sl_ctx *ctx, int listen_fd, const struct sl_worker_opts *o)
 		}
 		if (!sl_peer_allowed((struct sockaddr *)&sa, salen,
 		    ctx->cfg->allow_tcp)) {
-			sl_log(SL_LOG_WARN, "peer_refused", "family=%d",
-			    sa.ss_family);
+			char peer[INET6_ADDRSTRLEN];
+
+			sl_log(SL_LOG_WARN, "peer_refused", "peer=%s",
+			    sl_peer_str((struct sockaddr *)&sa, peer,
+			    sizeof(peer)));
 			close(fd);
 			continue;
 		}

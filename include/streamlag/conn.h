@@ -39,4 +39,7 @@ void	sl_conn_close(int fd, int linger, const sigset_t *unblock);
 int	sl_peer_allowed(const struct sockaddr *sa, socklen_t len,
 	    const char *allow);
 
+/* The peer's address as text ("-" for a unix socket), for the logs. */
+const char *sl_peer_str(const struct sockaddr *sa, char *buf, size_t len);
+
 #endif

@@ -105,6 +105,26 @@ is "$rc:$err" '2:streamlag: STREAMLAG_READ_DEADLINE_MS: expected an integer from
 sl_stop_pid "$TMASTER"
 sl_stop_pid "$UMASTER"
 
+# STREAMLAG_ALLOW_TCP, now enforced by streamlag's own accept: a peer not
+# on the list is closed at once, one on it is served.
+for allow in 127.0.0.2 127.0.0.2,127.0.0.1; do
+	AP=$(sl_free_port)
+	STREAMLAG_ALLOW_TCP=$allow "$SL_BIN" serve --listen "127.0.0.1:$AP" --workers 1 >>"$LOG" 2>&1 &
+	A=$!
+	SL_PIDS+=("$A")
+	sl_wait_for 10 "the allow-list listener" sl_port_in_use "$AP"
+	sl_wait_for 10 "its worker" has_workers "$A" 1
+	got=$(fcgi "127.0.0.1:$AP")
+	if [ "$allow" = 127.0.0.2 ]; then
+		is "$got" "" "STREAMLAG_ALLOW_TCP=$allow: a request from 127.0.0.1 is refused"
+		sl_wait_for 5 "the refusal to be logged" grep -q 'event=peer_refused peer=127.0.0.1' "$LOG"
+		ok $? "... and logged (event=peer_refused)"
+	else
+		is "$got" '{"status":"ok"}' "STREAMLAG_ALLOW_TCP=$allow: a request from 127.0.0.1 is served"
+	fi
+	sl_stop_pid "$A"
+done
+
 # SIGHUP while the only worker is pinned (3 bytes, read deadline 60 s): the
 # new worker serves; the pinned one is killed after --grace-ms.
 S="$STATE/hup.sock"
