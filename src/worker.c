@@ -202,7 +202,6 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 	sl_response_free(&resp);
 }
 
-
 static void
 run_request(struct sl_worker *w)
 {

@@ -17,6 +17,9 @@
  *                               was answered, in ms from the start
  *   it_fcgi ADDR send FILE      the bytes of FILE; prints the records
  *                               received until the server closes
+ *   it_fcgi ADDR bench N        N requests for /healthz, one connection
+ *                               each, one after the other (as nginx with
+ *                               fastcgi_keep_conn off); prints requests/s
  *
  * Exit status 0 when the exchange ran (what it shows is for the test to
  * judge), 2 on usage or connection errors. */
@@ -387,6 +390,27 @@ cmd_send(const char *addr, const char *file)
 	return 0;
 }
 
+static int
+cmd_bench(const char *addr, int n)
+{
+	unsigned char	 buf[512], tmp[4096];
+	size_t		 len = healthz(buf, 0);
+	long long	 t0 = now_ms(), ms;
+
+	for (int i = 0; i < n; i++) {
+		int fd = dial(addr);
+
+		send_all(fd, buf, len);
+		while (read(fd, tmp, sizeof(tmp)) > 0)
+			;
+		close(fd);
+	}
+	ms = now_ms() - t0;
+	printf("requests=%d ms=%lld per_s=%.0f\n", n, ms,
+	    ms > 0 ? n * 1000.0 / (double)ms : 0.0);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -398,7 +422,9 @@ main(int argc, char **argv)
 		return cmd_stall(argv[1], argv[3], atoi(argv[4]), atoi(argv[5]));
 	if (argc >= 4 && strcmp(argv[2], "send") == 0)
 		return cmd_send(argv[1], argv[3]);
+	if (argc >= 4 && strcmp(argv[2], "bench") == 0)
+		return cmd_bench(argv[1], atoi(argv[3]));
 	fprintf(stderr, "usage: it_fcgi ADDR getvalues N | role R | "
-	    "stall KIND N SECONDS | send FILE\n");
+	    "stall KIND N SECONDS | send FILE | bench N\n");
 	return 2;
 }
