@@ -2,7 +2,8 @@
  *
  * The master blocks the signals it cares about and takes them synchronously
  * with sigtimedwait(): no handler runs in the master, and the timeout doubles
- * as the tick that enforces request deadlines and delayed respawns.  Workers
+ * as the tick that enforces request deadlines, the grace period of workers
+ * retired by a reload, and delayed respawns.  Workers
  * are tracked by slot; a slot in shared memory tells the master when its
  * worker started its current request. */
 #include <sys/types.h>
