@@ -37,7 +37,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: test-checkouts test-deb deb dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench soak install uninstall clean
+.PHONY: fuzz-check test-checkouts test-deb deb dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench soak install uninstall clean
 
 all: $(B)/streamlag
 
@@ -101,6 +101,7 @@ test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz-check
 
 # The Debian package: built, lintian, and (as root) installed, verified,
 # removed and purged on this machine.  A few minutes; not part of make test.
@@ -119,15 +120,39 @@ FUZZ_LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 fuzz:
 	@command -v clang >/dev/null || tests/deps.sh clang libclang-rt-14-dev
 	@mkdir -p build/fuzz
-	@set -e; for f in query auth xinfo; do \
+	@set -e; for f in query auth xinfo fcgi; do \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
 			-Iinclude -DSL_VERSION='"$(VERSION)"' $$($(PKG_CONFIG) --cflags $(DEPS)) \
 			-o build/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $(FUZZ_LIB_SRC) \
-			$$($(PKG_CONFIG) --libs $(DEPS)); \
+			$$($(PKG_CONFIG) --libs $(DEPS)) -lpthread; \
 		mkdir -p build/fuzz/corpus_$$f; \
 		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 			build/fuzz/corpus_$$f tests/fuzz/corpus/$$f; \
 	done
+
+# The FastCGI record fuzzer within `make test`: the committed corpus, then
+# FUZZ_CHECK_SECONDS of new inputs, against the real serve path under
+# ASan+UBSan; then the proof that it catches libfcgi's GET_VALUES overflow
+# once the guard is compiled out (-DSL_FCGI_NO_GUARD).
+FUZZ_CHECK_SECONDS ?= 30
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -DSL_VERSION='"$(VERSION)"' \
+	-MMD -MP $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
+FUZZ_OBJ := $(FUZZ_LIB_SRC:src/%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+build/fuzz/obj/noguard/worker.o: src/worker.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -DSL_FCGI_NO_GUARD -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+build/fuzz/check_fcgi: tests/fuzz/fuzz_fcgi.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(SL_LDLIBS) -lpthread
+build/fuzz/check_fcgi_noguard: tests/fuzz/fuzz_fcgi.c $(filter-out build/fuzz/obj/worker.o,$(FUZZ_OBJ)) build/fuzz/obj/noguard/worker.o
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(SL_LDLIBS) -lpthread
+fuzz-check:
+	@command -v clang >/dev/null || tests/deps.sh clang libclang-rt-14-dev
+	@$(MAKE) --no-print-directory build/fuzz/check_fcgi build/fuzz/check_fcgi_noguard
+	@tests/fuzz/check.sh $(FUZZ_CHECK_SECONDS)
+-include $(wildcard build/fuzz/obj/*.d build/fuzz/obj/noguard/*.d)
 
 # The dashboard's charting library, from the npm registry (pinned in
 # package-lock.json), copied into www/vendor/ with its licence and version.

@@ -36,6 +36,8 @@ static const char *const known_names[] = {
 	"STREAMLAG_HTTP_PORT", "STREAMLAG_CONFIG", "STREAMLAG_MAX_REQUESTS",
 	"STREAMLAG_REQUEST_DEADLINE_MS", "STREAMLAG_GRACE_MS", "STREAMLAG_USER",
 	"STREAMLAG_METRICS_CONSUMERS",
+	"STREAMLAG_FIRST_BYTE_DEADLINE_MS", "STREAMLAG_READ_DEADLINE_MS",
+	"STREAMLAG_IDLE_DEADLINE_MS",
 };
 
 static const char *const jwt_algs[] = {
@@ -663,8 +665,8 @@ sl_listen_is_loopback(const char *spec)
 }
 
 /* STREAMLAG_ALLOW_TCP: the nginx hosts (IPv4, comma-separated) allowed to
- * reach a TCP listener beyond loopback; libfcgi enforces it per connection
- * (FCGI_WEB_SERVER_ADDRS).  Without it such a listener is refused: libfcgi
+ * reach a TCP listener beyond loopback; the workers enforce it on every
+ * connection they accept (sl_peer_allowed).  Without it such a listener is refused: libfcgi
  * must only ever hear from nginx. */
 static int
 load_allow_tcp(sl_lookup_fn lookup, void *ctx, struct sl_config *cfg,

@@ -40,7 +40,8 @@ static const char usage_text[] =
 "commands:\n"
 "  serve [--listen unix:PATH|HOST:PORT] [--workers N] [--config FILE]\n"
 "        [--max-requests N] [--request-deadline-ms MS] [--grace-ms MS]\n"
-"        [--user NAME]\n"
+"        [--first-byte-deadline-ms MS] [--read-deadline-ms MS]\n"
+"        [--idle-deadline-ms MS] [--user NAME]\n"
 "        serve FastCGI requests with N prefork workers (default: cores)\n"
 "  get PATH[?QUERY] [--config FILE] [--format json|table|csv]\n"
 "        answer one request in-process, without auth; print the body (or,\n"
@@ -76,6 +77,9 @@ struct layers {
 	const char	*max_requests;	/* --max-requests */
 	const char	*deadline_ms;	/* --request-deadline-ms */
 	const char	*grace_ms;	/* --grace-ms */
+	const char	*first_byte_ms;	/* --first-byte-deadline-ms */
+	const char	*read_ms;	/* --read-deadline-ms */
+	const char	*idle_ms;	/* --idle-deadline-ms */
 	const char	*user;		/* --user */
 	const char	*config_path;	/* --config or STREAMLAG_CONFIG */
 	char		**file;		/* its KEY=VALUE lines */
@@ -97,6 +101,10 @@ lookup(void *ctx, const char *name)
 		{ "STREAMLAG_REQUEST_DEADLINE_MS",
 		    offsetof(struct layers, deadline_ms) },
 		{ "STREAMLAG_GRACE_MS", offsetof(struct layers, grace_ms) },
+		{ "STREAMLAG_FIRST_BYTE_DEADLINE_MS",
+		    offsetof(struct layers, first_byte_ms) },
+		{ "STREAMLAG_READ_DEADLINE_MS", offsetof(struct layers, read_ms) },
+		{ "STREAMLAG_IDLE_DEADLINE_MS", offsetof(struct layers, idle_ms) },
 		{ "STREAMLAG_USER", offsetof(struct layers, user) },
 	};
 
@@ -318,6 +326,18 @@ cmd_serve(struct sl_config *cfg, struct layers *l)
 	if (serve_number(l, "STREAMLAG_GRACE_MS", 0, 600000, 10000, &v) == -1)
 		goto fail;
 	o.grace_ms = (int)v;
+	if (serve_number(l, "STREAMLAG_FIRST_BYTE_DEADLINE_MS", 0, 3600000,
+	    SL_FIRST_BYTE_DEADLINE_MS, &v) == -1)
+		goto fail;
+	o.deadlines.first_byte_ms = (int)v;
+	if (serve_number(l, "STREAMLAG_READ_DEADLINE_MS", 0, 3600000,
+	    SL_READ_DEADLINE_MS, &v) == -1)
+		goto fail;
+	o.deadlines.read_ms = (int)v;
+	if (serve_number(l, "STREAMLAG_IDLE_DEADLINE_MS", 0, 3600000,
+	    SL_IDLE_DEADLINE_MS, &v) == -1)
+		goto fail;
+	o.deadlines.idle_ms = (int)v;
 
 	rc = 1;
 	if ((fd = open_socket(cfg, l, &owned)) == -1)
@@ -558,6 +578,15 @@ main(int argc, char **argv)
 		else if (serve && (v = flag_value(argc, argv, &i, "--grace-ms",
 		    &missing)))
 			layers.grace_ms = v;
+		else if (serve && (v = flag_value(argc, argv, &i,
+		    "--first-byte-deadline-ms", &missing)))
+			layers.first_byte_ms = v;
+		else if (serve && (v = flag_value(argc, argv, &i,
+		    "--read-deadline-ms", &missing)))
+			layers.read_ms = v;
+		else if (serve && (v = flag_value(argc, argv, &i,
+		    "--idle-deadline-ms", &missing)))
+			layers.idle_ms = v;
 		else if (serve && (v = flag_value(argc, argv, &i, "--user",
 		    &missing)))
 			layers.user = v;

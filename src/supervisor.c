@@ -3,7 +3,8 @@
  *
  * The master blocks the signals it cares about and takes them synchronously
  * with sigtimedwait(): no handler runs in the master, and the timeout doubles
- * as the tick that enforces request deadlines and delayed respawns.  Workers
+ * as the tick that enforces request deadlines, the grace period of workers
+ * retired by a reload, and delayed respawns.  Workers
  * are tracked by slot; a slot in shared memory tells the master when its
  * worker started its current request. */
 #include <sys/prctl.h>
@@ -33,7 +34,9 @@ struct member {
 	pid_t	 pid;		/* 0 = free */
 	int64_t	 started_ms;
 	int	 retiring;	/* told to stop: not replaced */
+	int64_t	 retired_ms;	/* when it was told (SIGHUP) */
 	int	 deadline_killed;
+	int	 retire_killed;
 };
 
 struct master {
@@ -93,6 +96,7 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ctx.lag_out = NULL;
 	wo.slot = &ms->sh->slots[slot];
 	wo.max_requests = ms->o->max_requests;
+	wo.deadlines = ms->o->deadlines;
 	rc = sl_worker_run(&ctx, ms->fd, &wo);
 	sl_redis_close(&redis);
 	ms->sh->slots[slot].pid = 0;
@@ -195,11 +199,32 @@ fill_up(struct master *ms)
 			break;
 }
 
+/* A worker retired by a reload gets the grace period to finish, like a
+ * stop: then SIGKILL, whatever holds it. */
+static void
+check_retired(struct master *ms)
+{
+	int64_t now = sl_monotonic_ms();
+
+	for (int i = 0; i < SL_MAX_SLOTS; i++) {
+		struct member *mb = &ms->m[i];
+
+		if (mb->pid == 0 || !mb->retiring || mb->retired_ms == 0 ||
+		    mb->retire_killed || now - mb->retired_ms < ms->o->grace_ms)
+			continue;
+		sl_log(SL_LOG_WARN, "retire_escalated", "pid=%ld slot=%d "
+		    "grace_ms=%d", (long)mb->pid, i, ms->o->grace_ms);
+		mb->retire_killed = 1;
+		kill(mb->pid, SIGKILL);
+	}
+}
+
 static void
 check_deadlines(struct master *ms)
 {
 	int64_t now = sl_monotonic_ms();
 
+	check_retired(ms);
 	if (ms->o->deadline_ms <= 0)
 		return;
 	for (int i = 0; i < SL_MAX_SLOTS; i++) {
@@ -238,8 +263,10 @@ reload(struct master *ms, sl_reload_fn fn, void *arg)
 	/* New workers start on the new config before the old ones stop, so
 	 * the socket always has takers and no request fails. */
 	for (int i = 0; i < SL_MAX_SLOTS; i++)
-		if (ms->m[i].pid != 0)
+		if (ms->m[i].pid != 0 && !ms->m[i].retiring) {
 			ms->m[i].retiring = 1;
+			ms->m[i].retired_ms = sl_monotonic_ms();
+		}
 	sl_config_free(ms->cfg);
 	free(ms->cfg);
 	ms->cfg = ncfg;
@@ -323,8 +350,10 @@ sl_supervise(int listen_fd, struct sl_config *cfg,
 	signal(SIGPIPE, SIG_IGN);
 
 	sl_log(SL_LOG_INFO, "master_start", "workers=%d max_requests=%lu "
-	    "deadline_ms=%d grace_ms=%d", o->workers, o->max_requests,
-	    o->deadline_ms, o->grace_ms);
+	    "deadline_ms=%d grace_ms=%d first_byte_ms=%d read_ms=%d "
+	    "idle_ms=%d", o->workers, o->max_requests, o->deadline_ms,
+	    o->grace_ms, o->deadlines.first_byte_ms, o->deadlines.read_ms,
+	    o->deadlines.idle_ms);
 	fill_up(ms);
 	for (;;) {
 		ts.tv_sec = 0;

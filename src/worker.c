@@ -1,17 +1,29 @@
 /* SPDX-License-Identifier: ISC */
-/* The FastCGI accept loop of one process.
+/* The FastCGI side of one worker process.
  *
- * libfcgi traps (PITFALLS): FCGX_Init() installs its own SIGTERM handler
- * unless one is set already, and a signal during a request makes blocking
- * calls (hiredis reads) fail with EINTR.  So: our handlers are installed
- * first (with SA_RESTART), signals are blocked while a request is handled
- * (it completes), and the handler swaps this process's listening fd for a
- * dead socket, so that an accept() entered or restarted after the signal
- * fails at once instead of waiting for the next connection, while a request
- * being read is not cut.  Other processes sharing the socket are unaffected. */
+ * The worker accepts connections itself and reads each one through the
+ * record guard (fcgi_guard.c) under a deadline per phase: accepted but
+ * silent, reading the request, idle on a kept connection.  Only a complete
+ * RESPONDER request, re-encoded by the guard, reaches libfcgi: it is written
+ * into a pipe that libfcgi reads as its connection (FCGX_Request.ipcFd, so
+ * FCGX_Accept_r accepts nothing itself), then ipcFd is pointed at the real
+ * connection for the answer.  libfcgi thus keeps the protocol (parameters,
+ * output records, END_REQUEST) but never reads a byte from a client.
+ *
+ * Signals (PITFALLS): our handlers are installed before FCGX_Init().  SIGTERM
+ * and SIGINT are blocked except while waiting: in accept(2) and in the
+ * ppoll(2) of a connection's reads, so a request is never cut.  The handler
+ * swaps this process's listening fd for a dead socket, so that an accept()
+ * entered or restarted after the signal fails at once; other processes
+ * sharing the socket are unaffected. */
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +33,33 @@
 
 #include <fcgiapp.h>
 
+#include "streamlag/conn.h"
+#include "streamlag/fcgi_guard.h"
 #include "streamlag/http.h"
 #include "streamlag/log.h"
 #include "streamlag/worker.h"
+
+/* Bytes read from a connection and not yet consumed: room for a whole
+ * record after any partial one. */
+#define CONN_BUF	(2 * SL_FCGI_RECORD_MAX)
+/* After answering a request it refuses (unknown role), the worker reads
+ * what the client still sends for at most this long before closing, so the
+ * answer is not lost to a reset. */
+#define LINGER_MS	1000
+#define PIPE_SIZE	(128 * 1024)
+
+struct sl_worker {
+	struct sl_ctx		*ctx;
+	struct sl_worker_opts	 o;
+	FCGX_Request		 fr;
+	struct sl_fcgi_guard	*g;
+	unsigned char		*buf;		/* CONN_BUF bytes */
+	size_t			 off, len;	/* unconsumed: buf[off..len) */
+	unsigned char		*handoff;	/* SL_FCGI_HANDOFF_MAX bytes */
+	int			 pipe[2];	/* what libfcgi reads */
+	unsigned long		 handled;
+	sigset_t		 unblock;	/* the mask while waiting */
+};
 
 static volatile sig_atomic_t stopping;
 static int listen_fd_g = -1, dead_fd_g = -1;
@@ -35,7 +71,6 @@ on_stop(int sig)
 
 	(void)sig;
 	stopping = 1;
-	FCGX_ShutdownPending();
 	if (dead_fd_g != -1 && listen_fd_g != -1)
 		(void)dup2(dead_fd_g, listen_fd_g);
 	errno = saved;
@@ -49,9 +84,8 @@ install_signals(sigset_t *stopset)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_stop;
-	/* SA_RESTART: a read of the request in progress carries on; an
-	 * accept() restarts on the dead socket the handler put in place of the
-	 * listening one, and fails at once. */
+	/* SA_RESTART: an accept() restarts on the dead socket the handler put
+	 * in place of the listening one, and fails at once. */
 	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1)
@@ -169,62 +203,318 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 	sl_response_free(&resp);
 }
 
+static void
+run_request(struct sl_worker *w)
+{
+	struct sl_slot *slot = w->o.slot;
+
+	if (slot != NULL)
+		slot->busy_since_ms = sl_monotonic_ms();
+	handle(w->ctx, &w->fr);
+	if (slot != NULL)
+		slot->busy_since_ms = 0;
+}
+
+/* libfcgi's end of a request: its output records are flushed to ipcFd.
+ * Returns 0, or -1 when libfcgi closed ipcFd after an error (without
+ * lingering: `detached`). */
+static int
+finish_request(struct sl_worker *w)
+{
+	w->fr.detached = 1;
+	FCGX_Finish_r(&w->fr);
+	w->handled++;
+	if (w->o.slot != NULL)
+		w->o.slot->requests++;
+	return w->fr.ipcFd < 0 ? -1 : 0;
+}
+
+static int
+open_pipe(struct sl_worker *w)
+{
+	if (pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	/* Room for the largest hand-off, so writing it never blocks. */
+	if (fcntl(w->pipe[1], F_GETPIPE_SZ) < SL_FCGI_HANDOFF_MAX &&
+	    fcntl(w->pipe[1], F_SETPIPE_SZ, PIPE_SIZE) < SL_FCGI_HANDOFF_MAX) {
+		close(w->pipe[0]);
+		close(w->pipe[1]);
+		w->pipe[0] = w->pipe[1] = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+close_pipe(struct sl_worker *w)
+{
+	for (int i = 0; i < 2; i++)
+		if (w->pipe[i] != -1) {
+			close(w->pipe[i]);
+			w->pipe[i] = -1;
+		}
+}
+
+#ifndef SL_FCGI_NO_GUARD
+/* The guarded request: libfcgi reads the guard's re-encoding from the pipe,
+ * then answers on the connection.  0, -1 (fd still open), -2 (fd closed). */
+static int
+answer(struct sl_worker *w, int fd)
+{
+	size_t	 n = sl_fcgi_handoff(w->g, w->handoff);
+	ssize_t	 wr;
+
+	if (w->pipe[0] == -1 && open_pipe(w) == -1) {
+		sl_log(SL_LOG_ERROR, "handoff_failed", "what=pipe errno=%d",
+		    errno);
+		return -1;
+	}
+	wr = write(w->pipe[1], w->handoff, n);
+	w->fr.ipcFd = w->pipe[0];
+	w->fr.keepConnection = 1;	/* libfcgi must not close the pipe */
+	if (wr != (ssize_t)n || FCGX_Accept_r(&w->fr) < 0) {
+		/* Cannot happen with the guard's output; libfcgi may have
+		 * closed its end: start over with a new pipe. */
+		sl_log(SL_LOG_ERROR, "handoff_failed", "what=%s",
+		    wr != (ssize_t)n ? "write" : "FCGX_Accept_r");
+		if (w->fr.ipcFd < 0)
+			w->pipe[0] = -1;
+		w->fr.ipcFd = -1;
+		close_pipe(w);
+		return -1;
+	}
+	w->fr.ipcFd = fd;
+	run_request(w);
+	if (finish_request(w) == -1)
+		return -2;
+	w->fr.ipcFd = -1;
+	return 0;
+}
+
+static const char *const phase_names[] = { "first_byte", "read", "idle" };
+
+unsigned long
+sl_worker_serve_conn(struct sl_worker *w, int fd)
+{
+	const struct sl_conn_deadlines *d = &w->o.deadlines;
+	enum { FIRST_BYTE, READING, IDLE } phase = FIRST_BYTE;
+	int64_t		 deadline = sl_deadline_in(d->first_byte_ms);
+	int64_t		 since = sl_monotonic_ms();
+	unsigned long	 n = 0, max = w->o.max_requests;
+	int		 linger = 0, rc;
+
+	sl_fcgi_guard_reset(w->g);
+	w->off = w->len = 0;
+	for (;;) {
+		enum sl_fcgi_verdict v;
+		size_t	 used;
+		ssize_t	 r;
+
+		v = sl_fcgi_guard_feed(w->g, w->buf + w->off, w->len - w->off,
+		    &used);
+		w->off += used;
+		if (w->g->reply_len > 0) {
+			if (sl_conn_send(fd, w->g->reply, w->g->reply_len,
+			    deadline, &w->unblock) == -1)
+				break;
+			w->g->reply_len = 0;
+			linger = 1;
+		}
+		if (v == SL_FCGI_FLUSH)
+			continue;
+		if (v == SL_FCGI_CLOSE) {
+			sl_log(SL_LOG_WARN, "fcgi_refused", "why=%s", w->g->why);
+			break;
+		}
+		if (v == SL_FCGI_REQUEST) {
+			if ((rc = answer(w, fd)) == -2)
+				return n + 1;
+			if (rc == -1)
+				break;
+			n++;
+			linger = 0;
+			if (!w->g->keep_conn || stopping ||
+			    (max != 0 && w->handled >= max))
+				break;
+			phase = IDLE;
+			since = sl_monotonic_ms();
+			deadline = sl_deadline_in(d->idle_ms);
+			if (w->off < w->len) {	/* the next one is here */
+				phase = READING;
+				deadline = sl_deadline_in(d->read_ms);
+			}
+			continue;
+		}
+		/* SL_FCGI_MORE: a partial record at most is left. */
+		if (w->off == w->len)
+			w->off = w->len = 0;
+		else if (w->off > 0 && CONN_BUF - w->len < SL_FCGI_RECORD_MAX) {
+			memmove(w->buf, w->buf + w->off, w->len - w->off);
+			w->len -= w->off;
+			w->off = 0;
+		}
+		r = recv(fd, w->buf + w->len, CONN_BUF - w->len, MSG_DONTWAIT);
+		if (r > 0) {
+			w->len += (size_t)r;
+			if (phase != READING) {
+				phase = READING;
+				since = sl_monotonic_ms();
+				deadline = sl_deadline_in(d->read_ms);
+			}
+			continue;
+		}
+		if (r == 0)
+			break;		/* the client closed */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		/* A kept connection is let go at once on SIGTERM; the others
+		 * have been accepted, and are served. */
+		if (phase == IDLE && stopping)
+			break;
+		if (sl_conn_wait(fd, POLLIN, deadline, &w->unblock) == 0) {
+			sl_log(phase == IDLE ? SL_LOG_INFO : SL_LOG_WARN,
+			    "conn_deadline", "phase=%s waited_ms=%lld "
+			    "requests=%lu", phase_names[phase],
+			    (long long)(sl_monotonic_ms() - since), n);
+			break;
+		}
+	}
+	sl_conn_close(fd, linger ? LINGER_MS : 0, &w->unblock);
+	return n;
+}
+#else
+/* Test builds only (make fuzz-check): libfcgi reads the connection itself,
+ * which proves that the fuzzer finds what the guard prevents. */
+unsigned long
+sl_worker_serve_conn(struct sl_worker *w, int fd)
+{
+	unsigned long n = 0;
+
+	for (;;) {
+		w->fr.ipcFd = fd;
+		w->fr.keepConnection = 1;
+		if (FCGX_Accept_r(&w->fr) < 0)
+			return n;	/* libfcgi closed fd */
+		run_request(w);
+		n++;
+		if (finish_request(w) == -1)
+			return n;
+	}
+}
+#endif
+
+struct sl_worker *
+sl_worker_new(struct sl_ctx *ctx, const struct sl_worker_opts *o)
+{
+	struct sl_worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->ctx = ctx;
+	if (o != NULL)
+		w->o = *o;
+	w->pipe[0] = w->pipe[1] = -1;
+	sigprocmask(SIG_SETMASK, NULL, &w->unblock);
+	sigdelset(&w->unblock, SIGTERM);
+	sigdelset(&w->unblock, SIGINT);
+	if ((w->g = malloc(sizeof(*w->g))) == NULL ||
+	    (w->buf = malloc(CONN_BUF)) == NULL ||
+	    (w->handoff = malloc(SL_FCGI_HANDOFF_MAX)) == NULL ||
+	    open_pipe(w) == -1)
+		goto fail;
+	sl_fcgi_guard_reset(w->g);
+	/* listen_sock -1: should libfcgi ever fall back to accepting, that
+	 * fails at once instead of taking a connection past the guard. */
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&w->fr, -1, 0) != 0)
+		goto fail;
+	return w;
+fail:
+	sl_worker_free(w);
+	return NULL;
+}
+
+void
+sl_worker_free(struct sl_worker *w)
+{
+	if (w == NULL)
+		return;
+	FCGX_Free(&w->fr, 0);	/* streams and parameters; no fd */
+	close_pipe(w);
+	free(w->g);
+	free(w->buf);
+	free(w->handoff);
+	free(w);
+}
+
 int
 sl_worker_run(struct sl_ctx *ctx, int listen_fd, const struct sl_worker_opts *o)
 {
-	FCGX_Request	 fr;
-	sigset_t	 stopset;
-	struct sl_slot	*slot = o != NULL ? o->slot : NULL;
-	unsigned long	 handled = 0, max = o != NULL ? o->max_requests : 0;
-	int		 rc;
+	struct sl_worker	*w;
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
+	sigset_t		 stopset;
+	unsigned long		 max = o != NULL ? o->max_requests : 0;
+	int			 fd, one = 1, rc = 0;
 
 	if (install_signals(&stopset) == -1) {
 		sl_log(SL_LOG_ERROR, "worker_signals", "errno=%d", errno);
 		return -1;
 	}
-	/* libfcgi checks TCP peers against this list in FCGX_Init's copy. */
-	if (ctx->cfg->allow_tcp != NULL)
-		setenv("FCGI_WEB_SERVER_ADDRS", ctx->cfg->allow_tcp, 1);
-	else
-		unsetenv("FCGI_WEB_SERVER_ADDRS");
 	listen_fd_g = listen_fd;
 	dead_fd_g = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		sl_log(SL_LOG_ERROR, "worker_init", "what=FCGX_Init");
+	/* Blocked from here on, except while waiting. */
+	sigprocmask(SIG_BLOCK, &stopset, NULL);
+	if ((w = sl_worker_new(ctx, o)) == NULL) {
+		sl_log(SL_LOG_ERROR, "worker_init", "errno=%d", errno);
 		return -1;
 	}
 	sl_log(SL_LOG_INFO, "worker_ready", NULL);
 	while (!stopping) {
-		rc = FCGX_Accept_r(&fr);
-		if (rc < 0) {
+		salen = sizeof(sa);
+		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
+		fd = accept4(listen_fd, (struct sockaddr *)&sa, &salen,
+		    SOCK_CLOEXEC);
+		sigprocmask(SIG_BLOCK, &stopset, NULL);
+		if (fd == -1) {
 			if (stopping)
 				break;
-			if (rc == -EINTR || rc == -ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EPROTO || errno == EAGAIN)
 				continue;
-			sl_log(SL_LOG_ERROR, "accept_failed", "rc=%d", rc);
-			FCGX_Free(&fr, 1);
-			return -1;
+			sl_log(SL_LOG_ERROR, "accept_failed", "errno=%d", errno);
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of resources for now: not fatal. */
+				struct timespec ts = { 0, 100 * 1000000L };
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			rc = -1;
+			break;
 		}
-		/* The request in flight completes even if told to stop. */
-		sigprocmask(SIG_BLOCK, &stopset, NULL);
-		if (slot != NULL)
-			slot->busy_since_ms = sl_monotonic_ms();
-		handle(ctx, &fr);
-		FCGX_Finish_r(&fr);
-		if (slot != NULL) {
-			slot->busy_since_ms = 0;
-			slot->requests++;
+		if (!sl_peer_allowed((struct sockaddr *)&sa, salen,
+		    ctx->cfg->allow_tcp)) {
+			char peer[INET6_ADDRSTRLEN];
+
+			sl_log(SL_LOG_WARN, "peer_refused", "peer=%s",
+			    sl_peer_str((struct sockaddr *)&sa, peer,
+			    sizeof(peer)));
+			close(fd);
+			continue;
 		}
-		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
-		if (max != 0 && ++handled >= max) {
-			sl_log(SL_LOG_INFO, "worker_recycle", "requests=%lu", handled);
+		if (sa.ss_family == AF_INET || sa.ss_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+		sl_worker_serve_conn(w, fd);
+		if (max != 0 && w->handled >= max) {
+			sl_log(SL_LOG_INFO, "worker_recycle", "requests=%lu",
+			    w->handled);
 			break;
 		}
 	}
-	FCGX_Free(&fr, 1);
+	sl_worker_free(w);
 	if (dead_fd_g != -1)
 		close(dead_fd_g);
 	sl_log(SL_LOG_INFO, "worker_stopped", NULL);
-	return 0;
+	return rc;
 }

@@ -9,6 +9,8 @@ wrk spawn-fcgi libfcgi-bin prometheus chromium"
 # Tokens are parsed with jansson and checked with OpenSSL; check reads PEM
 # keys with OpenSSL; top is tested in tmux.
 PKGS="$PKGS libjansson-dev libssl-dev tmux"
+# make test fuzzes the FastCGI record guard (libFuzzer).
+PKGS="$PKGS clang libclang-rt-14-dev"
 # Named packages instead (make fuzz: clang).
 [ $# -gt 0 ] && PKGS="$*"
 missing=""

@@ -8,12 +8,14 @@
 #include <stddef.h>
 
 #include "streamlag/config.h"
+#include "streamlag/worker.h"
 
 struct sl_serve_opts {
 	int		 workers;	/* 1 .. SL_MAX_WORKERS */
 	unsigned long	 max_requests;	/* recycle a worker after this many; 0 = never */
 	int		 deadline_ms;	/* kill a worker stuck in one request; 0 = never */
 	int		 grace_ms;	/* SIGTERM, then SIGKILL after this long */
+	struct sl_conn_deadlines deadlines;	/* the phases of a connection */
 };
 
 /* Re-reads the configuration (the --config file and every *_FILE secret).

@@ -98,4 +98,9 @@ if command -v wrk >/dev/null && command -v nginx >/dev/null; then
 	     /^ +50%/ { printf "%-62s %8s\n", "  latency p50", $2 }
 	     /^ +99%/ { printf "%-62s %8s\n", "  latency p99", $2 }
 	     /Non-2xx/ { printf "%-62s %8s\n", "  non-2xx responses", $NF }' "$STATE/wrk.out"
+	# /healthz never calls Redis: what nginx and streamlag's FastCGI edge
+	# (accept, record guard, hand-off to libfcgi) cost per request.
+	wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$HTTP/healthz" >"$STATE/wrk-healthz.out" 2>&1
+	awk '/Requests\/sec/ { printf "%-62s %8s\n", "nginx + serve, /healthz (no Redis), wrk -t2 -c16: req/s", $2 }
+	     /^ +99%/ { printf "%-62s %8s\n", "  latency p99", $2 }' "$STATE/wrk-healthz.out"
 fi
