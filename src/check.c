@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* `streamlag check`: the results of the steps, how they are written (text
  * or JSON), the pure helpers the steps share, and the run itself.  The
  * Redis steps are in check_redis.c, the JWT key and the listen socket in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* `streamlag check`, the steps on this host: the JWT key (loaded, with its
  * algorithm) and the listen socket (free, and reachable by nginx's user). */
 #include <sys/socket.h>

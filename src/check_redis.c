@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* `streamlag check`, the Redis steps: DNS, connect, TLS, AUTH, SELECT, the
  * server and its mode, every command streamlag sends, and the monitored
  * streams.

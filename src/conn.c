@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One accepted FastCGI connection (see conn.h). */
 #include <sys/socket.h>
 #include <netinet/in.h>

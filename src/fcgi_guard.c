@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The FastCGI record guard (see fcgi_guard.h).
  *
  * What it does with each record (FastCGI 1.0):

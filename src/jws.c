@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* JWS signature checks with OpenSSL's EVP.
  *
  * Why not libjwt here: libjwt 1.10's only public way to check a signature is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The socket file's removal at stop, after a privilege drop.
  *
  * With --user the master runs unprivileged, and a socket made in a

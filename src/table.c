@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A lag report as text: the table `streamlag top` draws and `get --format
  * table` prints, and CSV.  Names are bytes from Redis: before they reach a
  * terminal they become valid UTF-8 with every control character (ESC

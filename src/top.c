@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* `streamlag top`: a live table of every stream and group, in plain ANSI.
  *
  * Each refresh is one consumer-lag request through the router, in process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* `streamlag check`: a setup diagnosed step by step, each step one result
  * with Redis's own words on failure.  The run does I/O; parsing INFO,
  * naming the ACL rule a NOPERM asks for, and writing the results as text

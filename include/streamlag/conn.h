@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One accepted FastCGI connection: reads and writes under a deadline, the
  * peer check of a TCP listener, closing.  Every wait is bounded and lets the
  * stop signals in (ppoll), so no client can hold a worker past its deadline. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The FastCGI record guard: streamlag's own reader of the record stream a
  * connection carries.  libfcgi 2.4.2 must only ever see records that are
  * safe for it (PITFALLS: an FCGI_GET_VALUES naming FCGI_MAX_CONNS four times

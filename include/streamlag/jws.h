@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* JWS signatures (RFC 7515, 7518) with OpenSSL's EVP: the key is read and
  * checked once at startup, and a signature is checked against the one
  * pinned algorithm, never the one a token names. */

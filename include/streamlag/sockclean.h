@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Removing the unix socket file at stop when the master no longer may. */
 #ifndef STREAMLAG_SOCKCLEAN_H
 #define STREAMLAG_SOCKCLEAN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A lag report as a terminal table or CSV: one row per stream and group.
  * Pure: `streamlag top` draws it live, `get --format table|csv` once. */
 #ifndef STREAMLAG_TABLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* `streamlag top`: the lag of every stream and group, live in a terminal,
  * straight from Redis through the same router and collector as the server
  * (no nginx, no token), drawn by the table renderer of table.h. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make fuzz-check (part of make test): the FastCGI record fuzzer against the
 # real serve path under ASan+UBSan, for a short fixed budget; prints TAP.
 #   1. every committed input of tests/fuzz/corpus/fcgi passes;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer: FastCGI record streams into the real serve path.  Each input
  * is what a client sends on one connection: it is written into one end of
  * a socketpair, whose sending side is then shut down, and a thread reads

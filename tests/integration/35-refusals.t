@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The refusal catalogue: every misconfiguration stops startup with one line
 # naming the setting (and the line, for files) and exit status 2; on SIGHUP
 # the old configuration is kept and the reason logged.  Every refused token

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # streamlag check against a real redis-server: a right setup passes every
 # step; each broken setup fails at its own step with Redis's own words,
 # which `get` prints on stderr and `serve` logs too.

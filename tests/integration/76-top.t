@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # streamlag top in a real terminal (tmux): the seed's rows, a refresh that
 # turns a stream degraded, sorting, filtering, pausing, resizing, colours
 # and NO_COLOR, quitting by key with the terminal restored; and --once and

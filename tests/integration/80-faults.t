@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Faults injected for real, and what a user sees (docs/reliability.md):
 # Redis killed mid-pipeline, restarted with other data, refusing commands
 # (NOPERM), busy with a script (BUSY), loading its dataset (LOADING); nginx

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The FastCGI edge, spoken to in raw records (c/it_fcgi.c): FCGI_GET_VALUES
 # naming FCGI_MAX_CONNS 1, 3, 4 and 8 times (4 overflows libfcgi's buffer)
 # over the unix socket and loopback TCP; other roles; stalled connections of

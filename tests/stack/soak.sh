@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # make soak: streamlag under full load for SOAK_S seconds (default 1800),
 # with Redis restarted every SOAK_RESTART_S (300) and a SIGHUP every
 # SOAK_HUP_S (60), while a checker writes to the streams and compares every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* `streamlag check`'s pure parts: INFO fields, Redis or Valkey and the
  * mode, the ACL rule a NOPERM asks for, and the text and JSON results. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The peer check of a TCP listener (STREAMLAG_ALLOW_TCP, enforced by
  * streamlag since it accepts connections itself) and deadlines. */
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The FastCGI record guard: management records answered (the GET_VALUES
  * that overflows libfcgi), roles, multiplexing, limits at limit and
  * limit+1, malformed pairs, records split anywhere, and the exact bytes

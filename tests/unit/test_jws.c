@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* JWS keys and signatures: the key checks that stop startup (private key,
  * wrong type, wrong curve, short RSA), signatures made by libjwt checked
  * by jws.c for every algorithm, and strict base64url. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* logfmt values: escaping, truncation, and a value escaped into the very
  * buffer it is read from (the reload error, logged in place). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The table of `top` and `get --format table|csv`: cells, order, filter,
  * widths, colours and terminal safety, over reports built by hand. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A FastCGI client for the tests of the connection edge (80-fcgi-edge.t),
  * speaking raw records to a unix socket (/path) or loopback TCP (HOST:PORT):
  *
