@@ -28,7 +28,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench install uninstall clean
+.PHONY: vendor fuzz all deps test unit unit-asan valgrind integration integration-asan integration-valkey run bench install uninstall clean
 
 all: $(B)/streamlag
 
@@ -80,10 +80,18 @@ integration-asan:
 		tests/integration/30-nginx.t tests/integration/45-lag-truth.t \
 		tests/integration/62-metrics.t
 
+# The lag-truth tests again on Valkey 8 (Debian's bookworm-backports,
+# fetched into build/servers/ by tests/servers/valkey.sh).
+VALKEY_TESTS := tests/integration/45-lag-truth.t
+integration-valkey: $(B)/streamlag
+	@tests/servers/valkey.sh >/dev/null
+	@SL_REDIS_SERVER=valkey prove $(VALKEY_TESTS)
+
 test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-valkey
 
 # libFuzzer harnesses (clang): each parser of untrusted bytes, FUZZ_SECONDS
 # each, from the committed corpus.  Not part of `make test`.
