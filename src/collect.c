@@ -1,6 +1,7 @@
 /* Collectors: one pipeline per request over the process's connection.  The
  * commands for every stream go out together (bounded batches, one round trip
  * each), and the replies are turned into reports by the pure parsers. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,6 @@ report_down(struct sl_lag_report *report, char *const *streams, size_t n)
 	return -1;
 }
 
-static long long time_ms(const redisReply *r);
 
 /* An entry slot, grown as groups are found (?group=*). */
 static struct sl_lag_entry *
@@ -112,23 +112,27 @@ entries_all_groups(struct sl_lag_report *report, size_t *cap,
 
 struct followup {
 	int		 idx[4];	/* reply index per SL_NEED_* bit, -1 = none */
-	redisReply	*r[4];		/* those replies, as they arrive */
-	int		 last;		/* the entry's last reply index, -1 = none */
+	size_t		 sidx;		/* its stream's XINFO STREAM, or SIZE_MAX */
+	struct sl_lag_facts f;
+};
+
+/* One stream's XINFO STREAM in the follow-up batch, shared by its groups. */
+struct sfacts {
+	struct sl_stream_info si;
+	int		 ok;
 };
 
 static int
 add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
-    unsigned need, long long count, struct followup *f)
+    unsigned need, struct followup *f, int new_stream, size_t *nsf)
 {
 	const char	*s = e->stream.p, *g = e->group.name.p;
 	size_t		 sl = e->stream.len, gl = e->group.name.len;
-	char		 from[SL_ID_MAX + 1], cnt[24];
+	char		 from[SL_ID_MAX + 1];
 
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 4; k++)
 		f->idx[k] = -1;
-		f->r[k] = NULL;
-	}
-	f->last = -1;
+	f->f.next = -1;
 	if (need & SL_NEED_CONSUMERS) {
 		const char *argv[] = { "XINFO", "CONSUMERS", s, g };
 		size_t lens[] = { 5, 9, sl, gl };
@@ -137,24 +141,28 @@ add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
 			return -1;
 	}
 	if (need & SL_NEED_RANGE) {
-		/* Exclusive start: the entries after the last delivered one. */
-		const char *argv[] = { "XRANGE", s, from, "+", "COUNT", cnt };
+		/* The first entry after the last delivered one, and only it. */
+		const char *argv[] = { "XRANGE", s, from, "+", "COUNT", "1" };
 		size_t lens[6];
 		snprintf(from, sizeof(from), "(%s", e->group.last_delivered_id[0] ?
 		    e->group.last_delivered_id : "0-0");
-		snprintf(cnt, sizeof(cnt), "%lld", count);
 		lens[0] = 6; lens[1] = sl; lens[2] = strlen(from);
-		lens[3] = 1; lens[4] = 5; lens[5] = strlen(cnt);
+		lens[3] = 1; lens[4] = 5; lens[5] = 1;
 		f->idx[1] = (int)p->n;
 		if (sl_pipeline_add(p, 6, argv, lens) == -1)
 			return -1;
 	}
 	if (need & SL_NEED_STREAM) {
-		const char *argv[] = { "XINFO", "STREAM", s };
-		size_t lens[] = { 5, 6, sl };
-		f->idx[2] = (int)p->n;
-		if (sl_pipeline_add(p, 3, argv, lens) == -1)
-			return -1;
+		/* Once per stream: its groups are next to each other. */
+		if (new_stream) {
+			const char *argv[] = { "XINFO", "STREAM", s };
+			size_t lens[] = { 5, 6, sl };
+			f->idx[2] = (int)p->n;
+			if (sl_pipeline_add(p, 3, argv, lens) == -1)
+				return -1;
+			(*nsf)++;
+		}
+		f->sidx = *nsf - 1;
 	}
 	if (need & SL_NEED_PENDING) {
 		const char *argv[] = { "XPENDING", s, g, "-", "+", "1" };
@@ -163,9 +171,6 @@ add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
 		if (sl_pipeline_add(p, 6, argv, lens) == -1)
 			return -1;
 	}
-	if (p->n > 0 && (f->idx[0] >= 0 || f->idx[1] >= 0 || f->idx[2] >= 0 ||
-	    f->idx[3] >= 0))
-		f->last = (int)p->n - 1;
 	return 0;
 }
 
@@ -206,6 +211,8 @@ struct batch1 {
 	redisReply		*groups;	/* waiting for its CONSUMERS reply */
 	long long		 now_ms;
 	size_t			 per;		/* commands per stream */
+	size_t			 base;		/* index of the first stream's */
+	struct sl_redis		*r;
 	int			 oom;
 };
 
@@ -217,15 +224,22 @@ on_batch1(void *arg, size_t idx, redisReply *reply)
 	size_t			 s, k;
 	struct sl_lag_entry	*e;
 
-	if (idx == 0) {
-		b->now_ms = time_ms(reply);
+	if (b->base == 2 && idx == 0) {	/* INFO server */
+		if (reply->type != REDIS_REPLY_STRING ||
+		    sl_server_parse(reply->str, reply->len, &b->r->server) == -1)
+			memset(&b->r->server, 0, sizeof(b->r->server));
+		b->r->server_known = 1;
+		goto done;
+	}
+	if (idx + 1 == b->base) {
+		b->now_ms = sl_time_ms(reply);
 		b->report->now_ms = b->now_ms;
 		goto done;
 	}
 	if (b->oom)
 		goto done;
-	s = (idx - 1) / b->per;
-	k = (idx - 1) % b->per;
+	s = (idx - b->base) / b->per;
+	k = (idx - b->base) % b->per;
 	if (q->with_streams && k == 0) {
 		if (stream_info(&b->report->sinfo[s], b->streams[s], reply,
 		    b->now_ms) == -1)
@@ -256,38 +270,99 @@ done:
 struct batch2 {
 	struct sl_lag_report	*report;
 	struct followup		*fu;
+	struct sfacts		*sf;
 	size_t			*owner;		/* entry of each follow-up reply */
 	size_t			 first;		/* index of the first one */
 	long long		 now_ms;
-	const struct sl_thresholds *t;
 	int			 oom;
 };
 
+/* Follow-up replies as they arrive: each is turned into facts of its entry
+ * at once and freed, so memory stays bounded by the batches in flight. */
 static void
 on_batch2(void *arg, size_t idx, redisReply *reply)
 {
 	struct batch2	*b = arg;
 	size_t		 i = b->owner[idx - b->first];
 	struct followup	*f = &b->fu[i];
+	struct sl_lag_entry *e = &b->report->entries[i];
+	char		 err[128];
 	int		 k;
 
 	for (k = 0; k < 4 && f->idx[k] != (int)idx; k++)
 		;
-	if (k == 4) {
-		freeReplyObject(reply);
-		return;
+	if (b->oom || k == 4)
+		goto done;
+	switch (k) {
+	case 0:
+		if (sl_lag_entry_consumers(e, reply) == -1)
+			b->oom = 1;
+		break;
+	case 1:
+		if (reply->type == REDIS_REPLY_ERROR && e->error == NULL &&
+		    sl_lag_entry_fail(e, reply, NULL) == -1)
+			b->oom = 1;
+		else
+			(void)sl_lag_facts_next(&f->f, reply);
+		break;
+	case 2:
+		b->sf[f->sidx].ok = reply->type == REDIS_REPLY_ARRAY &&
+		    sl_xinfo_stream(reply, &b->sf[f->sidx].si, err,
+		    sizeof(err)) == 0;
+		break;
+	case 3:
+		sl_lag_entry_pending(e, reply, b->now_ms);
+		break;
 	}
-	f->r[k] = reply;
-	if ((int)idx != f->last)
-		return;
-	if (!b->oom && sl_lag_entry_finish(&b->report->entries[i], f->r[0],
-	    f->r[1], f->r[2], f->r[3], b->now_ms, b->t) == -1)
-		b->oom = 1;
-	for (k = 0; k < 4; k++) {
-		if (f->r[k] != NULL)
-			freeReplyObject(f->r[k]);
-		f->r[k] = NULL;
-	}
+done:
+	freeReplyObject(reply);
+}
+
+/* A group whose lag is being counted in this request. */
+struct counting {
+	size_t			 i;		/* its entry */
+	struct sl_lagcount	 st;
+	uint32_t		 version;
+};
+
+struct batch3 {
+	struct sl_lag_report	*report;
+	struct followup		*fu;
+	struct counting		*c;
+	size_t			 first;
+	long long		 step;
+	struct sl_lagcache	*cache;
+};
+
+static void
+on_batch3(void *arg, size_t idx, redisReply *reply)
+{
+	struct batch3	*b = arg;
+	struct counting	*c = &b->c[idx - b->first];
+
+	(void)sl_lag_count_step(&c->st, reply, b->step);
+	(void)sl_lag_resolve(&b->report->entries[c->i], &b->fu[c->i].f, &c->st);
+	(void)sl_lagcache_put(b->cache, &c->st, c->version);
+	freeReplyObject(reply);
+}
+
+static struct sl_lagcache *
+lagcache_of(struct sl_redis *r)
+{
+	static struct sl_lagcache *local;	/* `streamlag get`: this process */
+
+	if (r->lagcache != NULL)
+		return r->lagcache;
+	if (local == NULL)
+		local = calloc(1, sizeof(*local));
+	return local;
+}
+
+static int
+same_stream(const struct sl_lag_entry *a, const struct sl_lag_entry *b)
+{
+	return a->stream.len == b->stream.len &&
+	    memcmp(a->stream.p, b->stream.p, a->stream.len) == 0;
 }
 
 int
@@ -299,9 +374,13 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	struct followup		*fu = NULL;
 	struct batch1		 b1;
 	const char		*targv[1] = { "TIME" };
-	size_t			 tlen[1] = { 4 }, i, first2;
-	long long		 count;
-	int			 rc = -2;
+	size_t			 tlen[1] = { 4 }, i, first2, first3, nsf = 0;
+	size_t			 last_sf = 0, ncount = 0, capcount = 0;
+	struct sfacts		*sf = NULL;
+	struct counting		*cnt = NULL;
+	struct sl_lagcache	*cache;
+	long long		 step;
+	int			 rc = -2, rc2, trusted;
 
 	memset(report, 0, sizeof(*report));
 	report->group = q->all_groups ? NULL : q->group;
@@ -315,6 +394,8 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	b1.now_ms = -1;
 
 	b1.per = 1 + (q->with_streams != 0) + !q->all_groups;
+	b1.r = r;
+	b1.base = r->server_known ? 1 : 2;
 	report->now_ms = -1;
 	if (q->with_streams && nstreams > 0) {
 		if ((report->sinfo = calloc(nstreams, sizeof(*report->sinfo))) == NULL)
@@ -324,6 +405,12 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 
 	/* Batch 1: TIME, and XINFO GROUPS (+ CONSUMERS of the one group) of
 	 * every stream, after its XINFO STREAM when asked. */
+	if (b1.base == 2) {	/* the server's kind and version, once */
+		const char *iargv[] = { "INFO", "server" };
+		size_t ilen[] = { 4, 6 };
+		if (sl_pipeline_add(&p, 2, iargv, ilen) == -1)
+			goto out;
+	}
 	if (sl_pipeline_add(&p, 1, targv, tlen) == -1)
 		goto out;
 	for (i = 0; i < nstreams; i++) {
@@ -352,51 +439,117 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	if (b1.oom)
 		goto out;
 
-	/* Batch 2, only for the groups that need it: counting, the first
-	 * undelivered entry, the oldest pending one, consumers (?group=*). */
+	/* Batch 2, only for the groups that need it: the first undelivered
+	 * entry, XINFO STREAM once per stream, the oldest pending entry,
+	 * consumers (?group=*). */
 	if (report->n > 0 && (fu = calloc(report->n, sizeof(*fu))) == NULL)
 		goto out;
+	trusted = r->server_known && sl_server_lag_trusted(&r->server);
 	first2 = p.n;
 	for (i = 0; i < report->n; i++) {
-		unsigned need = sl_lag_followup(&report->entries[i], q->all_groups,
-		    q->t, &count);
-		if (add_followup(&p, &report->entries[i], need, count, &fu[i]) == -1)
+		struct sl_lag_entry *e = &report->entries[i];
+		unsigned need = sl_lag_followup(e, q->all_groups, trusted);
+		int fresh = (need & SL_NEED_STREAM) && (nsf == 0 ||
+		    !same_stream(&report->entries[last_sf], e));
+
+		fu[i].sidx = SIZE_MAX;
+		fu[i].f.trusted = trusted;
+		if (fresh)
+			last_sf = i;
+		if (add_followup(&p, e, need, &fu[i], fresh, &nsf) == -1)
 			goto out;
 	}
 	if (p.n > first2) {
-		/* Each entry is finished as soon as its last reply is in, and its
-		 * replies freed: memory stays bounded by the batches in flight. */
-		struct batch2 b2 = { report, fu, NULL, first2, b1.now_ms, q->t, 0 };
+		struct batch2 b2 = { report, fu, NULL, NULL, first2, b1.now_ms, 0 };
 
-		if ((b2.owner = calloc(p.n - first2, sizeof(*b2.owner))) == NULL)
+		if ((nsf > 0 && (sf = calloc(nsf, sizeof(*sf))) == NULL) ||
+		    (b2.owner = calloc(p.n - first2, sizeof(*b2.owner))) == NULL)
 			goto out;
+		b2.sf = sf;
 		for (i = 0; i < report->n; i++)
 			for (int k = 0; k < 4; k++)
 				if (fu[i].idx[k] >= 0)
 					b2.owner[(size_t)fu[i].idx[k] - first2] = i;
 		p.on_reply = on_batch2;
 		p.arg = &b2;
-		if (sl_pipeline_exec(&p) == -1) {
-			for (i = 0; i < report->n; i++)
-				for (int k = 0; k < 4; k++)
-					if (fu[i].r[k] != NULL)
-						freeReplyObject(fu[i].r[k]);
-			free(b2.owner);
+		rc2 = sl_pipeline_exec(&p);
+		free(b2.owner);
+		if (rc2 == -1) {
 			rc = report_down(report, streams, nstreams);
 			goto out;
 		}
-		free(b2.owner);
 		if (b2.oom)
 			goto out;
 	}
-	for (i = 0; i < report->n; i++)		/* those that asked nothing */
-		if (fu[i].last < 0 && sl_lag_entry_finish(&report->entries[i],
-		    NULL, NULL, NULL, NULL, b1.now_ms, q->t) == -1)
+
+	/* The lag of each group from those facts and what was learnt before
+	 * (lagcache.h); one bounded count step for those still unsure. */
+	cache = lagcache_of(r);
+	step = sl_lag_count_cap(q->t);
+	first3 = p.n;
+	for (i = 0; i < report->n; i++) {
+		struct sl_lag_entry *e = &report->entries[i];
+		struct sl_lagcount st;
+		uint32_t version;
+
+		fu[i].f.si = fu[i].sidx != SIZE_MAX && sf[fu[i].sidx].ok ?
+		    &sf[fu[i].sidx].si : NULL;
+		if (fu[i].sidx == SIZE_MAX || cache == NULL) {
+			/* Settled without the stream's facts: nothing to keep. */
+			memset(&st, 0, sizeof(st));
+			(void)sl_lag_resolve(e, &fu[i].f, &st);
+			continue;
+		}
+		sl_lagcache_get(cache, sl_lagcache_key(e->stream.p, e->stream.len,
+		    e->group.name.p, e->group.name.len), &st, &version);
+		if (sl_lag_resolve(e, &fu[i].f, &st) == 1) {
+			(void)sl_lagcache_put(cache, &st, version);
+			continue;
+		}
+		if (ncount == capcount) {
+			size_t nc = capcount ? capcount * 2 : 16;
+			struct counting *g = realloc(cnt, nc * sizeof(*g));
+			if (g == NULL)
+				goto out;
+			cnt = g;
+			capcount = nc;
+		}
+		cnt[ncount].i = i;
+		cnt[ncount].st = st;
+		cnt[ncount].version = version;
+		{
+			char from[SL_ID_MAX + 1], n[24];
+			const char *argv[] = { "XRANGE", e->stream.p, from, st.end,
+			    "COUNT", n };
+			size_t lens[6];
+
+			snprintf(from, sizeof(from), "(%s", st.cursor);
+			snprintf(n, sizeof(n), "%lld", step);
+			lens[0] = 6; lens[1] = e->stream.len; lens[2] = strlen(from);
+			lens[3] = strlen(st.end); lens[4] = 5; lens[5] = strlen(n);
+			if (sl_pipeline_add(&p, 6, argv, lens) == -1)
+				goto out;
+		}
+		ncount++;
+	}
+	if (ncount > 0) {
+		struct batch3 b3 = { report, fu, cnt, first3, step, cache };
+
+		p.on_reply = on_batch3;
+		p.arg = &b3;
+		if (sl_pipeline_exec(&p) == -1) {
+			rc = report_down(report, streams, nstreams);
 			goto out;
+		}
+	}
+	for (i = 0; i < report->n; i++)
+		sl_lag_entry_done(&report->entries[i], &fu[i].f, b1.now_ms, q->t);
 	sl_lag_report_totals(report);
 	rc = 0;
 out:
 	free(fu);
+	free(sf);
+	free(cnt);
 	stats_of(&p, stats);
 	sl_pipeline_free(&p);
 	if (rc == -2)
@@ -507,25 +660,6 @@ sl_names_free(char **names, size_t n)
 	free(names);
 }
 
-/* Redis's clock from a TIME reply, in ms; -1 when malformed. */
-static long long
-time_ms(const redisReply *r)
-{
-	long long	 v[2];
-	char		*end;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-		return -1;
-	for (int i = 0; i < 2; i++) {
-		if (r->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-		v[i] = strtoll(r->element[i]->str, &end, 10);
-		if (*end != '\0' || v[i] < 0)
-			return -1;
-	}
-	return v[0] * 1000 + v[1] / 1000;
-}
-
 static int
 stream_error(struct sl_stream_entry *e, const redisReply *r, const char *msg)
 {
@@ -609,7 +743,7 @@ sl_collect_streams(struct sl_redis *r, char *const *streams, size_t nstreams,
 			rc = -2;
 		goto out;
 	}
-	now_ms = time_ms(p.replies[0]);
+	now_ms = sl_time_ms(p.replies[0]);
 	for (i = 0; i < nstreams; i++)
 		if (fill_stream(&report->entries[i], p.replies[1 + 2 * i],
 		    p.replies[2 + 2 * i], now_ms) == -1)

@@ -166,6 +166,7 @@ sl_redis_ensure(struct sl_redis *r)
 		if (setup_command(r, "SELECT", 2, argv) == -1)
 			return -1;
 	}
+	r->server_known = 0;	/* INFO server again: it may be another */
 	r->connects++;
 	sl_count(r->counters, r->counters ? &r->counters->redis_connects : NULL);
 	sl_log(SL_LOG_INFO, "redis_connected", "connects=%lu", r->connects);

@@ -195,6 +195,10 @@ entry_group(struct sl_jw *w, const struct sl_lag_entry *e)
 	consumers_names(w, e);
 	group_name(w, e, "");
 	sl_jw_kbool(w, "lag_exact", e->lag_exact);
+	if (e->lag_exact)
+		sl_jw_kint(w, "lag_max", e->lag);
+	else
+		sl_jw_kopt(w, "lag_max", e->has_lag_max, e->lag_max);
 	sl_jw_kint(w, "pending", e->group.pending);
 	sl_jw_kopt(w, "entries_read", e->group.has_entries_read,
 	    e->group.entries_read);

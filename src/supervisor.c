@@ -79,6 +79,7 @@ worker_child(struct master *ms, int slot)
 	ms->sh->slots[slot].requests = 0;
 	sl_redis_init(&redis, &ms->cfg->redis, ms->cfg->redis_timeout_ms);
 	redis.counters = &ms->sh->counters;
+	redis.lagcache = &ms->sh->lagcache;
 	ctx.cfg = ms->cfg;
 	ctx.redis = &redis;
 	ctx.counters = &ms->sh->counters;

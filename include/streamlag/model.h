@@ -70,7 +70,9 @@ struct sl_lag_entry {
 	struct sl_consumer *consumers;
 	size_t		 nconsumers;
 	long long	 lag;		/* entries left to deliver; -1 when error */
-	int		 lag_exact;	/* 0: more than the count cap are left */
+	int		 lag_exact;	/* 0: lag is a lower bound */
+	long long	 lag_max;	/* upper bound; lag when exact */
+	int		 has_lag_max;	/* 0: null (unknown) */
 	long long	 time_lag_ms;	/* age of the oldest undelivered entry */
 	int		 has_time_lag;	/* 0: null (ids are not timestamps) */
 	long long	 oldest_pending_ms;	/* age of the oldest pending entry */
@@ -89,7 +91,8 @@ struct sl_lag_report {
 	int		 truncated;	/* discovery stopped at STREAMLAG_DISCOVERY_MAX */
 	struct sl_lag_entry *entries;	/* one per (stream, group) */
 	size_t		 n;
-	long long	 total_lag;	/* over entries answered without error */
+	long long	 total_lag;	/* over entries answered without error
+					 * (saturates at LLONG_MAX) */
 	long long	 stream_count;	/* streams answered without error */
 	char		*error;		/* whole request failed (Redis unreachable) */
 	struct sl_stream_entry *sinfo;	/* XINFO STREAM per stream, when asked */

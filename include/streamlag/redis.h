@@ -9,6 +9,8 @@
 #include <hiredis/hiredis.h>
 
 #include "streamlag/config.h"
+#include "streamlag/lag.h"
+#include "streamlag/lagcache.h"
 #include "streamlag/shared.h"
 
 #define SL_PIPELINE_BATCH	1000	/* commands sent in one round trip at most */
@@ -22,6 +24,9 @@ struct sl_redis {
 	unsigned long	 connects;	/* successful connects, for logs and metrics */
 	unsigned long	 errors;	/* connection-level errors */
 	struct sl_counters *counters;	/* shared totals, or NULL */
+	struct sl_lagcache *lagcache;	/* shared by the workers, or NULL */
+	int		 server_known;	/* INFO server read on this connection */
+	struct sl_server server;
 	char		 errstr[256];	/* last connection-level error */
 };
 
