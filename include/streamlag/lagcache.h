@@ -1,8 +1,8 @@
 /* What streamlag learned about a group's lag across requests: a count in
  * progress (bounded steps, one per request) or its result, the trim error
  * delta of Redis's lag.  Kept in memory shared by the workers (mapped before
- * fork), a fixed table of slots chosen by a hash of the stream and group
- * names.  A slot is copied out, worked on, and written back only if nobody
+ * fork), a fixed table of slots; a hash of the stream and group names
+ * picks a bucket of SL_LAGCACHE_WAYS of them.  A slot is copied out, worked on, and written back only if nobody
  * wrote it meanwhile (version check), so the lock is held for a memcpy. */
 #ifndef STREAMLAG_LAGCACHE_H
 #define STREAMLAG_LAGCACHE_H
@@ -13,6 +13,7 @@
 #include "streamlag/model.h"
 
 #define SL_LAGCACHE_SLOTS	4096	/* groups remembered at once */
+#define SL_LAGCACHE_WAYS	4	/* slots a group may take */
 
 enum sl_lc_mode {
 	SL_LC_NONE,		/* nothing known */
