@@ -82,7 +82,8 @@ integration-asan:
 
 # The lag-truth tests again on Valkey 8 (Debian's bookworm-backports,
 # fetched into build/servers/ by tests/servers/valkey.sh).
-VALKEY_TESTS := tests/integration/45-lag-truth.t tests/integration/47-lag-differential.t
+VALKEY_TESTS := tests/integration/45-lag-truth.t tests/integration/47-lag-differential.t \
+	tests/integration/48-lag-cost.t
 integration-valkey: $(B)/streamlag
 	@tests/servers/valkey.sh >/dev/null
 	@SL_REDIS_SERVER=valkey prove $(VALKEY_TESTS)

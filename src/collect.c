@@ -346,6 +346,24 @@ on_batch3(void *arg, size_t idx, redisReply *reply)
 	freeReplyObject(reply);
 }
 
+/* The request's budget: reply bytes read since bytes0, commands so far
+ * plus more. */
+static int
+over_bytes(const struct sl_redis *r, unsigned long long bytes0,
+    const struct sl_thresholds *t)
+{
+	return t->max_bytes > 0 &&
+	    r->meter.bytes - bytes0 > (unsigned long long)t->max_bytes;
+}
+
+static int
+over_commands(const struct sl_pipeline *p, size_t more,
+    const struct sl_thresholds *t)
+{
+	return t->max_commands > 0 &&
+	    (long long)(p->n + more) > t->max_commands;
+}
+
 static struct sl_lagcache *
 lagcache_of(struct sl_redis *r)
 {
@@ -376,6 +394,7 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	const char		*targv[1] = { "TIME" };
 	size_t			 tlen[1] = { 4 }, i, first2, first3, nsf = 0;
 	size_t			 last_sf = 0, ncount = 0, capcount = 0;
+	unsigned long long	 bytes0;
 	struct sfacts		*sf = NULL;
 	struct counting		*cnt = NULL;
 	struct sl_lagcache	*cache;
@@ -396,6 +415,20 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	b1.per = 1 + (q->with_streams != 0) + !q->all_groups;
 	b1.r = r;
 	b1.base = r->server_known ? 1 : 2;
+	bytes0 = r->meter.bytes;
+	/* The command budget: the streams batch 1 can cover; the rest are
+	 * named as not covered, never dropped silently. */
+	if (q->t->max_commands > 0 && (long long)(b1.base +
+	    nstreams * b1.per) > q->t->max_commands) {
+		size_t k = q->t->max_commands > (long long)b1.base ?
+		    (size_t)(q->t->max_commands - (long long)b1.base) / b1.per : 0;
+
+		report->partial = 1;
+		report->uncovered = streams + k;
+		report->nuncovered = nstreams - k;
+		report->not_covered = nstreams - k;
+		nstreams = k;
+	}
 	report->now_ms = -1;
 	if (q->with_streams && nstreams > 0) {
 		if ((report->sinfo = calloc(nstreams, sizeof(*report->sinfo))) == NULL)
@@ -452,6 +485,21 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		int fresh = (need & SL_NEED_STREAM) && (nsf == 0 ||
 		    !same_stream(&report->entries[last_sf], e));
 
+		if (need != 0 && (over_bytes(r, bytes0, q->t) ||
+		    over_commands(&p, (size_t)__builtin_popcount(need &
+		    ~SL_NEED_STREAM) + (fresh != 0), q->t))) {
+			/* Out of budget: this group is not covered. */
+			if (sl_lag_entry_fail(e, NULL, SL_MSG_BUDGET) == -1)
+				goto out;
+			report->partial = 1;
+			if (i == 0 || !same_stream(&report->entries[i - 1], e) ||
+			    report->entries[i - 1].error == NULL ||
+			    strcmp(report->entries[i - 1].error, SL_MSG_BUDGET) != 0)
+				report->not_covered++;
+			need = 0;
+			fresh = 0;
+		}
+
 		fu[i].sidx = SIZE_MAX;
 		fu[i].f.trusted = trusted;
 		if (fresh)
@@ -502,7 +550,11 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		}
 		sl_lagcache_get(cache, sl_lagcache_key(e->stream.p, e->stream.len,
 		    e->group.name.p, e->group.name.len), &st, &version);
-		if (sl_lag_resolve(e, &fu[i].f, &st) == 1) {
+		if (sl_lag_resolve(e, &fu[i].f, &st) == 1 ||
+		    over_bytes(r, bytes0, q->t) || over_commands(&p, 1, q->t)) {
+			/* Settled, or no budget left for a count step: the
+			 * bounds stand (lag_exact false), the count goes on at
+			 * the next request. */
 			(void)sl_lagcache_put(cache, &st, version);
 			continue;
 		}

@@ -780,7 +780,8 @@ sl_health_of(const struct sl_lag_report *r, struct sl_health *h)
 	}
 	if (h->unhealthy > 0 || h->stalled > 0)
 		h->status = SL_STATUS_UNHEALTHY;
-	else if (h->degraded > 0 || h->no_group > 0)
+	else if (h->degraded > 0 || h->no_group > 0 || r->partial)
+		/* A partial answer is never healthy: part was not looked at. */
 		h->status = SL_STATUS_DEGRADED;
 	else
 		h->status = SL_STATUS_HEALTHY;

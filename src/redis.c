@@ -13,6 +13,7 @@
 
 #include "streamlag/log.h"
 #include "streamlag/redis.h"
+#include "streamlag/reply.h"
 
 static struct timeval
 ms_to_tv(int ms)
@@ -149,6 +150,8 @@ sl_redis_ensure(struct sl_redis *r)
 	}
 	if (a->kind == SL_REDIS_TCP)
 		(void)redisEnableKeepAlive(r->c);
+	/* Long names shortened as they are parsed; reply bytes counted. */
+	sl_reply_install(r->c, &r->meter);
 	if (a->password != NULL) {
 		const char *argv[3] = { "AUTH", a->user, a->password };
 		if (a->user != NULL) {

@@ -14,6 +14,8 @@ struct sl_thresholds {
 	long long count_cap;	/* most entries counted for one group in one
 				 * request; 0 = 10000 */
 	long long max_len;	/* EVENT_TRANSPORT_STREAM_MAX_LEN; 0 = unset */
+	long long max_commands;	/* per request; 0 = unlimited */
+	long long max_bytes;	/* reply bytes per request; 0 = unlimited */
 };
 
 enum sl_status sl_status_for_lag(long long lag, const struct sl_thresholds *t);

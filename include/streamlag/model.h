@@ -5,6 +5,11 @@
 
 #include <stddef.h>
 
+/* The error of an entry the request's budget left out, and how many
+ * streams left out an answer names at most (it counts them all). */
+#define SL_MSG_BUDGET		"request budget exceeded"
+#define SL_NOT_COVERED_LISTED	100
+
 #define SL_ID_MAX 48	/* "18446744073709551615-18446744073709551615" + NUL */
 
 struct sl_bytes {
@@ -98,6 +103,13 @@ struct sl_lag_report {
 	struct sl_stream_entry *sinfo;	/* XINFO STREAM per stream, when asked */
 	size_t		 nsinfo;
 	long long	 now_ms;	/* Redis's clock, -1 when unknown */
+	/* The request's budget (commands, reply bytes) ran out: the streams
+	 * from uncovered on were not asked at all, and not_covered entries
+	 * (those included) say "request budget exceeded". */
+	int		 partial;
+	char *const	*uncovered;	/* the request's own names, not owned */
+	size_t		 nuncovered;
+	size_t		 not_covered;
 };
 
 struct sl_stream_entry {

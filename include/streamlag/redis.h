@@ -11,6 +11,7 @@
 #include "streamlag/config.h"
 #include "streamlag/lag.h"
 #include "streamlag/lagcache.h"
+#include "streamlag/reply.h"
 #include "streamlag/shared.h"
 
 #define SL_PIPELINE_BATCH	1000	/* commands sent in one round trip at most */
@@ -25,6 +26,7 @@ struct sl_redis {
 	unsigned long	 errors;	/* connection-level errors */
 	struct sl_counters *counters;	/* shared totals, or NULL */
 	struct sl_lagcache *lagcache;	/* shared by the workers, or NULL */
+	struct sl_reply_meter meter;	/* reply bytes read on this connection */
 	int		 server_known;	/* INFO server read on this connection */
 	struct sl_server server;
 	char		 errstr[256];	/* last connection-level error */
