@@ -609,8 +609,44 @@ out:
 	return rc;
 }
 
+static int discover_scan(struct sl_redis *r, const char *pattern,
+    long long max, char ***out, size_t *nout, int *truncated,
+    struct sl_collect_stats *stats);
+
+/* From the shared cache while it is fresh; else one worker scans and
+ * stores, and the others answer from the previous set meanwhile. */
 int
 sl_discover(struct sl_redis *r, const char *pattern, long long max,
+    char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
+{
+	struct sl_discache *c = r->discache;
+	int64_t		 now = sl_monotonic_ms();
+	int		 rc;
+
+	if (stats != NULL)
+		stats->round_trips = 0;
+	if (c == NULL || r->discovery_ttl_ms <= 0)
+		return discover_scan(r, pattern, max, out, nout, truncated, stats);
+	if ((rc = sl_discache_load(c, pattern, max, now, r->discovery_ttl_ms, 0,
+	    out, nout, truncated)) != 0)
+		return rc == 1 ? 0 : -2;
+	if (!sl_discache_begin(c, now)) {
+		if ((rc = sl_discache_load(c, pattern, max, now, 0, 1, out, nout,
+		    truncated)) != 0)
+			return rc == 1 ? 0 : -2;
+		return discover_scan(r, pattern, max, out, nout, truncated, stats);
+	}
+	rc = discover_scan(r, pattern, max, out, nout, truncated, stats);
+	if (rc == 0)
+		sl_discache_done(c, pattern, max, *out, *nout, *truncated,
+		    sl_monotonic_ms());
+	else
+		__atomic_store_n(&c->refreshing, 0, __ATOMIC_RELEASE);
+	return rc;
+}
+
+static int
+discover_scan(struct sl_redis *r, const char *pattern, long long max,
     char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
 {
 	char		**names = NULL, cursor[32] = "0";

@@ -80,6 +80,8 @@ worker_child(struct master *ms, int slot)
 	sl_redis_init(&redis, &ms->cfg->redis, ms->cfg->redis_timeout_ms);
 	redis.counters = &ms->sh->counters;
 	redis.lagcache = &ms->sh->lagcache;
+	redis.discache = &ms->sh->discache;
+	redis.discovery_ttl_ms = ms->cfg->discovery_ttl_ms;
 	ctx.cfg = ms->cfg;
 	ctx.redis = &redis;
 	ctx.counters = &ms->sh->counters;
