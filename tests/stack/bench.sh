@@ -154,5 +154,5 @@ if command -v wrk >/dev/null && command -v nginx >/dev/null && command -v spawn-
 	end return 1" 3 events:chat events:ticket events:remote >/dev/null 2>&1 &
 	live=$!
 	versus "under live traffic (producers and consumers running)"
-	kill "$live" 2>/dev/null; wait "$live" 2>/dev/null
+	kill "$live" 2>/dev/null; wait "$live" 2>/dev/null || true
 fi
