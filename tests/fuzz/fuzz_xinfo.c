@@ -13,7 +13,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct sl_thresholds t = { 100, 1000, 1000, 5, 10 };
+	static const struct sl_thresholds t = { 100, 1000, 1000, 5, 10, 0, 0 };
 	redisReader		*rd = redisReaderCreate();
 	void			*reply[4] = { NULL, NULL, NULL, NULL };
 	struct sl_lag_entry	 e;
