@@ -78,7 +78,7 @@ integration-asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/streamlag
 	@STREAMLAG_BIN=build/asan/streamlag prove tests/integration/20-lag.t \
 		tests/integration/30-nginx.t tests/integration/45-lag-truth.t \
-		tests/integration/62-metrics.t
+		tests/integration/48-lag-cost.t tests/integration/62-metrics.t
 
 # The lag-truth tests again on Valkey 8 (Debian's bookworm-backports,
 # fetched into build/servers/ by tests/servers/valkey.sh).
