@@ -37,7 +37,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 IT_SRC   := $(wildcard tests/integration/c/it_*.c)
 IT_BIN   := $(IT_SRC:tests/integration/c/%.c=$(B)/tests/%)
 
-.PHONY: fuzz-check test-checkouts test-deb deb dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan run bench soak install uninstall clean
+.PHONY: fuzz-check test-checkouts test-deb deb dist vendor fuzz all deps test unit unit-asan valgrind integration integration-asan integration-valkey run bench soak install uninstall clean
 
 all: $(B)/streamlag
 
@@ -93,14 +93,23 @@ integration-asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/streamlag
 	@STREAMLAG_BIN=build/asan/streamlag prove tests/integration/20-lag.t \
 		tests/integration/30-nginx.t tests/integration/45-lag-truth.t \
-		tests/integration/35-refusals.t tests/integration/62-metrics.t \
-		tests/integration/75-check.t tests/integration/76-top.t \
-		tests/integration/80-faults.t
+		tests/integration/35-refusals.t tests/integration/48-lag-cost.t \
+		tests/integration/62-metrics.t tests/integration/75-check.t \
+		tests/integration/76-top.t tests/integration/80-faults.t
+
+# The lag-truth tests again on Valkey 8 (Debian's bookworm-backports,
+# fetched into build/servers/ by tests/servers/valkey.sh).
+VALKEY_TESTS := tests/integration/45-lag-truth.t tests/integration/47-lag-differential.t \
+	tests/integration/48-lag-cost.t
+integration-valkey: $(B)/streamlag
+	@tests/servers/valkey.sh >/dev/null
+	@SL_REDIS_SERVER=valkey prove $(VALKEY_TESTS)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit unit-asan valgrind
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-valkey
 	@$(MAKE) --no-print-directory fuzz-check
 
 # The Debian package: built, lintian, and (as root) installed, verified,

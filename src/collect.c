@@ -2,6 +2,7 @@
 /* Collectors: one pipeline per request over the process's connection.  The
  * commands for every stream go out together (bounded batches, one round trip
  * each), and the replies are turned into reports by the pure parsers. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,6 @@ report_down(struct sl_lag_report *report, char *const *streams, size_t n)
 	return -1;
 }
 
-static long long time_ms(const redisReply *r);
 
 /* An entry slot, grown as groups are found (?group=*). */
 static struct sl_lag_entry *
@@ -113,23 +113,27 @@ entries_all_groups(struct sl_lag_report *report, size_t *cap,
 
 struct followup {
 	int		 idx[4];	/* reply index per SL_NEED_* bit, -1 = none */
-	redisReply	*r[4];		/* those replies, as they arrive */
-	int		 last;		/* the entry's last reply index, -1 = none */
+	size_t		 sidx;		/* its stream's XINFO STREAM, or SIZE_MAX */
+	struct sl_lag_facts f;
+};
+
+/* One stream's XINFO STREAM in the follow-up batch, shared by its groups. */
+struct sfacts {
+	struct sl_stream_info si;
+	int		 ok;
 };
 
 static int
 add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
-    unsigned need, long long count, struct followup *f)
+    unsigned need, struct followup *f, int new_stream, size_t *nsf)
 {
 	const char	*s = e->stream.p, *g = e->group.name.p;
 	size_t		 sl = e->stream.len, gl = e->group.name.len;
-	char		 from[SL_ID_MAX + 1], cnt[24];
+	char		 from[SL_ID_MAX + 1];
 
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 4; k++)
 		f->idx[k] = -1;
-		f->r[k] = NULL;
-	}
-	f->last = -1;
+	f->f.next = -1;
 	if (need & SL_NEED_CONSUMERS) {
 		const char *argv[] = { "XINFO", "CONSUMERS", s, g };
 		size_t lens[] = { 5, 9, sl, gl };
@@ -138,24 +142,28 @@ add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
 			return -1;
 	}
 	if (need & SL_NEED_RANGE) {
-		/* Exclusive start: the entries after the last delivered one. */
-		const char *argv[] = { "XRANGE", s, from, "+", "COUNT", cnt };
+		/* The first entry after the last delivered one, and only it. */
+		const char *argv[] = { "XRANGE", s, from, "+", "COUNT", "1" };
 		size_t lens[6];
 		snprintf(from, sizeof(from), "(%s", e->group.last_delivered_id[0] ?
 		    e->group.last_delivered_id : "0-0");
-		snprintf(cnt, sizeof(cnt), "%lld", count);
 		lens[0] = 6; lens[1] = sl; lens[2] = strlen(from);
-		lens[3] = 1; lens[4] = 5; lens[5] = strlen(cnt);
+		lens[3] = 1; lens[4] = 5; lens[5] = 1;
 		f->idx[1] = (int)p->n;
 		if (sl_pipeline_add(p, 6, argv, lens) == -1)
 			return -1;
 	}
 	if (need & SL_NEED_STREAM) {
-		const char *argv[] = { "XINFO", "STREAM", s };
-		size_t lens[] = { 5, 6, sl };
-		f->idx[2] = (int)p->n;
-		if (sl_pipeline_add(p, 3, argv, lens) == -1)
-			return -1;
+		/* Once per stream: its groups are next to each other. */
+		if (new_stream) {
+			const char *argv[] = { "XINFO", "STREAM", s };
+			size_t lens[] = { 5, 6, sl };
+			f->idx[2] = (int)p->n;
+			if (sl_pipeline_add(p, 3, argv, lens) == -1)
+				return -1;
+			(*nsf)++;
+		}
+		f->sidx = *nsf - 1;
 	}
 	if (need & SL_NEED_PENDING) {
 		const char *argv[] = { "XPENDING", s, g, "-", "+", "1" };
@@ -164,9 +172,6 @@ add_followup(struct sl_pipeline *p, const struct sl_lag_entry *e,
 		if (sl_pipeline_add(p, 6, argv, lens) == -1)
 			return -1;
 	}
-	if (p->n > 0 && (f->idx[0] >= 0 || f->idx[1] >= 0 || f->idx[2] >= 0 ||
-	    f->idx[3] >= 0))
-		f->last = (int)p->n - 1;
 	return 0;
 }
 
@@ -207,6 +212,8 @@ struct batch1 {
 	redisReply		*groups;	/* waiting for its CONSUMERS reply */
 	long long		 now_ms;
 	size_t			 per;		/* commands per stream */
+	size_t			 base;		/* index of the first stream's */
+	struct sl_redis		*r;
 	int			 oom;
 };
 
@@ -218,15 +225,22 @@ on_batch1(void *arg, size_t idx, redisReply *reply)
 	size_t			 s, k;
 	struct sl_lag_entry	*e;
 
-	if (idx == 0) {
-		b->now_ms = time_ms(reply);
+	if (b->base == 2 && idx == 0) {	/* INFO server */
+		if (reply->type != REDIS_REPLY_STRING ||
+		    sl_server_parse(reply->str, reply->len, &b->r->server) == -1)
+			memset(&b->r->server, 0, sizeof(b->r->server));
+		b->r->server_known = 1;
+		goto done;
+	}
+	if (idx + 1 == b->base) {
+		b->now_ms = sl_time_ms(reply);
 		b->report->now_ms = b->now_ms;
 		goto done;
 	}
 	if (b->oom)
 		goto done;
-	s = (idx - 1) / b->per;
-	k = (idx - 1) % b->per;
+	s = (idx - b->base) / b->per;
+	k = (idx - b->base) % b->per;
 	if (q->with_streams && k == 0) {
 		if (stream_info(&b->report->sinfo[s], b->streams[s], reply,
 		    b->now_ms) == -1)
@@ -257,38 +271,117 @@ done:
 struct batch2 {
 	struct sl_lag_report	*report;
 	struct followup		*fu;
+	struct sfacts		*sf;
 	size_t			*owner;		/* entry of each follow-up reply */
 	size_t			 first;		/* index of the first one */
 	long long		 now_ms;
-	const struct sl_thresholds *t;
 	int			 oom;
 };
 
+/* Follow-up replies as they arrive: each is turned into facts of its entry
+ * at once and freed, so memory stays bounded by the batches in flight. */
 static void
 on_batch2(void *arg, size_t idx, redisReply *reply)
 {
 	struct batch2	*b = arg;
 	size_t		 i = b->owner[idx - b->first];
 	struct followup	*f = &b->fu[i];
+	struct sl_lag_entry *e = &b->report->entries[i];
+	char		 err[128];
 	int		 k;
 
 	for (k = 0; k < 4 && f->idx[k] != (int)idx; k++)
 		;
-	if (k == 4) {
-		freeReplyObject(reply);
-		return;
+	if (b->oom || k == 4)
+		goto done;
+	switch (k) {
+	case 0:
+		if (sl_lag_entry_consumers(e, reply) == -1)
+			b->oom = 1;
+		break;
+	case 1:
+		if (reply->type == REDIS_REPLY_ERROR && e->error == NULL &&
+		    sl_lag_entry_fail(e, reply, NULL) == -1)
+			b->oom = 1;
+		else
+			(void)sl_lag_facts_next(&f->f, reply);
+		break;
+	case 2:
+		b->sf[f->sidx].ok = reply->type == REDIS_REPLY_ARRAY &&
+		    sl_xinfo_stream(reply, &b->sf[f->sidx].si, err,
+		    sizeof(err)) == 0;
+		break;
+	case 3:
+		sl_lag_entry_pending(e, reply, b->now_ms);
+		break;
 	}
-	f->r[k] = reply;
-	if ((int)idx != f->last)
-		return;
-	if (!b->oom && sl_lag_entry_finish(&b->report->entries[i], f->r[0],
-	    f->r[1], f->r[2], f->r[3], b->now_ms, b->t) == -1)
-		b->oom = 1;
-	for (k = 0; k < 4; k++) {
-		if (f->r[k] != NULL)
-			freeReplyObject(f->r[k]);
-		f->r[k] = NULL;
-	}
+done:
+	freeReplyObject(reply);
+}
+
+/* A group whose lag is being counted in this request. */
+struct counting {
+	size_t			 i;		/* its entry */
+	struct sl_lagcount	 st;
+	uint32_t		 version;
+};
+
+struct batch3 {
+	struct sl_lag_report	*report;
+	struct followup		*fu;
+	struct counting		*c;
+	size_t			 first;
+	long long		 step;
+	struct sl_lagcache	*cache;
+};
+
+static void
+on_batch3(void *arg, size_t idx, redisReply *reply)
+{
+	struct batch3	*b = arg;
+	struct counting	*c = &b->c[idx - b->first];
+
+	(void)sl_lag_count_step(&c->st, reply, b->step);
+	(void)sl_lag_resolve(&b->report->entries[c->i], &b->fu[c->i].f, &c->st);
+	(void)sl_lagcache_put(b->cache, &c->st, c->version);
+	freeReplyObject(reply);
+}
+
+/* The request's budget: reply bytes read since bytes0, commands so far
+ * plus more. */
+static int
+over_bytes(const struct sl_redis *r, unsigned long long bytes0,
+    const struct sl_thresholds *t)
+{
+	return t->max_bytes > 0 &&
+	    r->meter.bytes - bytes0 > (unsigned long long)t->max_bytes;
+}
+
+static int
+over_commands(const struct sl_pipeline *p, size_t more,
+    const struct sl_thresholds *t)
+{
+	return t->max_commands > 0 &&
+	    (long long)(p->n + more) > t->max_commands;
+}
+
+static struct sl_lagcache *
+lagcache_of(struct sl_redis *r)
+{
+	static struct sl_lagcache *local;	/* `streamlag get`: this process */
+
+	if (r->lagcache != NULL)
+		return r->lagcache;
+	if (local == NULL)
+		local = calloc(1, sizeof(*local));
+	return local;
+}
+
+static int
+same_stream(const struct sl_lag_entry *a, const struct sl_lag_entry *b)
+{
+	return a->stream.len == b->stream.len &&
+	    memcmp(a->stream.p, b->stream.p, a->stream.len) == 0;
 }
 
 int
@@ -300,9 +393,14 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	struct followup		*fu = NULL;
 	struct batch1		 b1;
 	const char		*targv[1] = { "TIME" };
-	size_t			 tlen[1] = { 4 }, i, first2;
-	long long		 count;
-	int			 rc = -2;
+	size_t			 tlen[1] = { 4 }, i, first2, first3, nsf = 0;
+	size_t			 last_sf = 0, ncount = 0, capcount = 0;
+	unsigned long long	 bytes0;
+	struct sfacts		*sf = NULL;
+	struct counting		*cnt = NULL;
+	struct sl_lagcache	*cache;
+	long long		 step;
+	int			 rc = -2, rc2, trusted;
 
 	memset(report, 0, sizeof(*report));
 	report->group = q->all_groups ? NULL : q->group;
@@ -316,6 +414,22 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	b1.now_ms = -1;
 
 	b1.per = 1 + (q->with_streams != 0) + !q->all_groups;
+	b1.r = r;
+	b1.base = r->server_known ? 1 : 2;
+	bytes0 = r->meter.bytes;
+	/* The command budget: the streams batch 1 can cover; the rest are
+	 * named as not covered, never dropped silently. */
+	if (q->t->max_commands > 0 && (long long)(b1.base +
+	    nstreams * b1.per) > q->t->max_commands) {
+		size_t k = q->t->max_commands > (long long)b1.base ?
+		    (size_t)(q->t->max_commands - (long long)b1.base) / b1.per : 0;
+
+		report->partial = 1;
+		report->uncovered = streams + k;
+		report->nuncovered = nstreams - k;
+		report->not_covered = nstreams - k;
+		nstreams = k;
+	}
 	report->now_ms = -1;
 	if (q->with_streams && nstreams > 0) {
 		if ((report->sinfo = calloc(nstreams, sizeof(*report->sinfo))) == NULL)
@@ -325,6 +439,12 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 
 	/* Batch 1: TIME, and XINFO GROUPS (+ CONSUMERS of the one group) of
 	 * every stream, after its XINFO STREAM when asked. */
+	if (b1.base == 2) {	/* the server's kind and version, once */
+		const char *iargv[] = { "INFO", "server" };
+		size_t ilen[] = { 4, 6 };
+		if (sl_pipeline_add(&p, 2, iargv, ilen) == -1)
+			goto out;
+	}
 	if (sl_pipeline_add(&p, 1, targv, tlen) == -1)
 		goto out;
 	for (i = 0; i < nstreams; i++) {
@@ -353,51 +473,136 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	if (b1.oom)
 		goto out;
 
-	/* Batch 2, only for the groups that need it: counting, the first
-	 * undelivered entry, the oldest pending one, consumers (?group=*). */
+	/* Batch 2, only for the groups that need it: the first undelivered
+	 * entry, XINFO STREAM once per stream, the oldest pending entry,
+	 * consumers (?group=*). */
 	if (report->n > 0 && (fu = calloc(report->n, sizeof(*fu))) == NULL)
 		goto out;
+	trusted = r->server_known && sl_server_lag_trusted(&r->server);
 	first2 = p.n;
 	for (i = 0; i < report->n; i++) {
-		unsigned need = sl_lag_followup(&report->entries[i], q->all_groups,
-		    q->t, &count);
-		if (add_followup(&p, &report->entries[i], need, count, &fu[i]) == -1)
+		struct sl_lag_entry *e = &report->entries[i];
+		unsigned need = sl_lag_followup(e, q->all_groups, trusted);
+		int fresh = (need & SL_NEED_STREAM) && (nsf == 0 ||
+		    !same_stream(&report->entries[last_sf], e));
+
+		if (need != 0 && (over_bytes(r, bytes0, q->t) ||
+		    over_commands(&p, (size_t)__builtin_popcount(need &
+		    ~SL_NEED_STREAM) + (fresh != 0), q->t))) {
+			/* Out of budget: this group is not covered. */
+			if (sl_lag_entry_fail(e, NULL, SL_MSG_BUDGET) == -1)
+				goto out;
+			report->partial = 1;
+			if (i == 0 || !same_stream(&report->entries[i - 1], e) ||
+			    report->entries[i - 1].error == NULL ||
+			    strcmp(report->entries[i - 1].error, SL_MSG_BUDGET) != 0)
+				report->not_covered++;
+			need = 0;
+			fresh = 0;
+		}
+
+		fu[i].sidx = SIZE_MAX;
+		fu[i].f.trusted = trusted;
+		if (fresh)
+			last_sf = i;
+		if (add_followup(&p, e, need, &fu[i], fresh, &nsf) == -1)
 			goto out;
 	}
 	if (p.n > first2) {
-		/* Each entry is finished as soon as its last reply is in, and its
-		 * replies freed: memory stays bounded by the batches in flight. */
-		struct batch2 b2 = { report, fu, NULL, first2, b1.now_ms, q->t, 0 };
+		struct batch2 b2 = { report, fu, NULL, NULL, first2, b1.now_ms, 0 };
 
-		if ((b2.owner = calloc(p.n - first2, sizeof(*b2.owner))) == NULL)
+		if ((nsf > 0 && (sf = calloc(nsf, sizeof(*sf))) == NULL) ||
+		    (b2.owner = calloc(p.n - first2, sizeof(*b2.owner))) == NULL)
 			goto out;
+		b2.sf = sf;
 		for (i = 0; i < report->n; i++)
 			for (int k = 0; k < 4; k++)
 				if (fu[i].idx[k] >= 0)
 					b2.owner[(size_t)fu[i].idx[k] - first2] = i;
 		p.on_reply = on_batch2;
 		p.arg = &b2;
-		if (sl_pipeline_exec(&p) == -1) {
-			for (i = 0; i < report->n; i++)
-				for (int k = 0; k < 4; k++)
-					if (fu[i].r[k] != NULL)
-						freeReplyObject(fu[i].r[k]);
-			free(b2.owner);
+		rc2 = sl_pipeline_exec(&p);
+		free(b2.owner);
+		if (rc2 == -1) {
 			rc = report_down(report, streams, nstreams);
 			goto out;
 		}
-		free(b2.owner);
 		if (b2.oom)
 			goto out;
 	}
-	for (i = 0; i < report->n; i++)		/* those that asked nothing */
-		if (fu[i].last < 0 && sl_lag_entry_finish(&report->entries[i],
-		    NULL, NULL, NULL, NULL, b1.now_ms, q->t) == -1)
+
+	/* The lag of each group from those facts and what was learnt before
+	 * (lagcache.h); one bounded count step for those still unsure. */
+	cache = lagcache_of(r);
+	step = sl_lag_count_cap(q->t);
+	first3 = p.n;
+	for (i = 0; i < report->n; i++) {
+		struct sl_lag_entry *e = &report->entries[i];
+		struct sl_lagcount st;
+		uint32_t version;
+
+		fu[i].f.si = fu[i].sidx != SIZE_MAX && sf[fu[i].sidx].ok ?
+		    &sf[fu[i].sidx].si : NULL;
+		if (fu[i].sidx == SIZE_MAX || cache == NULL) {
+			/* Settled without the stream's facts: nothing to keep. */
+			memset(&st, 0, sizeof(st));
+			(void)sl_lag_resolve(e, &fu[i].f, &st);
+			continue;
+		}
+		sl_lagcache_get(cache, sl_lagcache_key(e->stream.p, e->stream.len,
+		    e->group.name.p, e->group.name.len), &st, &version);
+		if (sl_lag_resolve(e, &fu[i].f, &st) == 1 ||
+		    over_bytes(r, bytes0, q->t) || over_commands(&p, 1, q->t)) {
+			/* Settled, or no budget left for a count step: the
+			 * bounds stand (lag_exact false), the count goes on at
+			 * the next request. */
+			(void)sl_lagcache_put(cache, &st, version);
+			continue;
+		}
+		if (ncount == capcount) {
+			size_t nc = capcount ? capcount * 2 : 16;
+			struct counting *g = realloc(cnt, nc * sizeof(*g));
+			if (g == NULL)
+				goto out;
+			cnt = g;
+			capcount = nc;
+		}
+		cnt[ncount].i = i;
+		cnt[ncount].st = st;
+		cnt[ncount].version = version;
+		{
+			char from[SL_ID_MAX + 1], n[24];
+			const char *argv[] = { "XRANGE", e->stream.p, from, st.end,
+			    "COUNT", n };
+			size_t lens[6];
+
+			snprintf(from, sizeof(from), "(%s", st.cursor);
+			snprintf(n, sizeof(n), "%lld", step);
+			lens[0] = 6; lens[1] = e->stream.len; lens[2] = strlen(from);
+			lens[3] = strlen(st.end); lens[4] = 5; lens[5] = strlen(n);
+			if (sl_pipeline_add(&p, 6, argv, lens) == -1)
+				goto out;
+		}
+		ncount++;
+	}
+	if (ncount > 0) {
+		struct batch3 b3 = { report, fu, cnt, first3, step, cache };
+
+		p.on_reply = on_batch3;
+		p.arg = &b3;
+		if (sl_pipeline_exec(&p) == -1) {
+			rc = report_down(report, streams, nstreams);
 			goto out;
+		}
+	}
+	for (i = 0; i < report->n; i++)
+		sl_lag_entry_done(&report->entries[i], &fu[i].f, b1.now_ms, q->t);
 	sl_lag_report_totals(report);
 	rc = 0;
 out:
 	free(fu);
+	free(sf);
+	free(cnt);
 	stats_of(&p, stats);
 	sl_pipeline_free(&p);
 	if (rc == -2)
@@ -405,8 +610,44 @@ out:
 	return rc;
 }
 
+static int discover_scan(struct sl_redis *r, const char *pattern,
+    long long max, char ***out, size_t *nout, int *truncated,
+    struct sl_collect_stats *stats);
+
+/* From the shared cache while it is fresh; else one worker scans and
+ * stores, and the others answer from the previous set meanwhile. */
 int
 sl_discover(struct sl_redis *r, const char *pattern, long long max,
+    char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
+{
+	struct sl_discache *c = r->discache;
+	int64_t		 now = sl_monotonic_ms();
+	int		 rc;
+
+	if (stats != NULL)
+		stats->round_trips = 0;
+	if (c == NULL || r->discovery_ttl_ms <= 0)
+		return discover_scan(r, pattern, max, out, nout, truncated, stats);
+	if ((rc = sl_discache_load(c, pattern, max, now, r->discovery_ttl_ms, 0,
+	    out, nout, truncated)) != 0)
+		return rc == 1 ? 0 : -2;
+	if (!sl_discache_begin(c, now)) {
+		if ((rc = sl_discache_load(c, pattern, max, now, 0, 1, out, nout,
+		    truncated)) != 0)
+			return rc == 1 ? 0 : -2;
+		return discover_scan(r, pattern, max, out, nout, truncated, stats);
+	}
+	rc = discover_scan(r, pattern, max, out, nout, truncated, stats);
+	if (rc == 0)
+		sl_discache_done(c, pattern, max, *out, *nout, *truncated,
+		    sl_monotonic_ms());
+	else
+		__atomic_store_n(&c->refreshing, 0, __ATOMIC_RELEASE);
+	return rc;
+}
+
+static int
+discover_scan(struct sl_redis *r, const char *pattern, long long max,
     char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
 {
 	char		**names = NULL, cursor[32] = "0";
@@ -508,25 +749,6 @@ sl_names_free(char **names, size_t n)
 	free(names);
 }
 
-/* Redis's clock from a TIME reply, in ms; -1 when malformed. */
-static long long
-time_ms(const redisReply *r)
-{
-	long long	 v[2];
-	char		*end;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-		return -1;
-	for (int i = 0; i < 2; i++) {
-		if (r->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-		v[i] = strtoll(r->element[i]->str, &end, 10);
-		if (*end != '\0' || v[i] < 0)
-			return -1;
-	}
-	return v[0] * 1000 + v[1] / 1000;
-}
-
 static int
 stream_error(struct sl_stream_entry *e, const redisReply *r, const char *msg)
 {
@@ -610,7 +832,7 @@ sl_collect_streams(struct sl_redis *r, char *const *streams, size_t nstreams,
 			rc = -2;
 		goto out;
 	}
-	now_ms = time_ms(p.replies[0]);
+	now_ms = sl_time_ms(p.replies[0]);
 	for (i = 0; i < nstreams; i++)
 		if (fill_stream(&report->entries[i], p.replies[1 + 2 * i],
 		    p.replies[2 + 2 * i], now_ms) == -1)

@@ -28,6 +28,8 @@ static const char *const known_names[] = {
 	"REDIS_URL", "STREAMLAG_STREAMS", "STREAMLAG_STREAM_PATTERN",
 	"STREAMLAG_GROUPS", "STREAMLAG_LAG_DEGRADED", "STREAMLAG_LAG_UNHEALTHY",
 	"STREAMLAG_STALL_MS", "STREAMLAG_LAG_COUNT_CAP", "STREAMLAG_DISCOVERY_MAX",
+	"STREAMLAG_REQUEST_MAX_COMMANDS", "STREAMLAG_REQUEST_MAX_BYTES",
+	"STREAMLAG_DISCOVERY_TTL_MS",
 	"STREAMLAG_REDIS_TIMEOUT_MS", "STREAMLAG_JWT_ALG", "STREAMLAG_JWT_SECRET",
 	"STREAMLAG_JWT_SECRET_FILE", "STREAMLAG_JWT_PUBLIC_KEY_FILE",
 	"STREAMLAG_JWT_ISSUER", "STREAMLAG_JWT_AUDIENCE", "STREAMLAG_JWT_SCOPE",
@@ -758,6 +760,13 @@ sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 	    &cfg->lag_count_cap, err, errlen) == -1 ||
 	    get_ll(lookup, ctx, "STREAMLAG_DISCOVERY_MAX", 1, 10000000, 100000,
 	    &cfg->discovery_max, err, errlen) == -1 ||
+	    get_ll(lookup, ctx, "STREAMLAG_DISCOVERY_TTL_MS", 0, 3600000, 5000,
+	    &cfg->discovery_ttl_ms, err, errlen) == -1 ||
+	    get_ll(lookup, ctx, "STREAMLAG_REQUEST_MAX_COMMANDS", 10, 100000000,
+	    100000, &cfg->request_max_commands, err, errlen) == -1 ||
+	    get_ll(lookup, ctx, "STREAMLAG_REQUEST_MAX_BYTES", 65536,
+	    1099511627776LL, 64LL * 1024 * 1024, &cfg->request_max_bytes, err,
+	    errlen) == -1 ||
 	    get_str(lookup, ctx, "STREAMLAG_STREAM_PATTERN", NULL,
 	    &cfg->stream_pattern, err, errlen) == -1)
 		goto fail;

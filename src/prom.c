@@ -514,6 +514,11 @@ sl_render_prom(const struct sl_lag_report *r, const struct sl_prom_opts *o)
 	family(&b, "streamlag_streams_truncated", "gauge",
 	    "1 when discovery stopped at STREAMLAG_DISCOVERY_MAX.");
 	putf(&b, "streamlag_streams_truncated %d\n", o->truncated);
+	family(&b, "streamlag_streams_not_covered", "gauge",
+	    "Streams this scrape left out: STREAMLAG_REQUEST_MAX_COMMANDS or "
+	    "_MAX_BYTES ran out (0 = complete).");
+	putf(&b, "streamlag_streams_not_covered %lld\n",
+	    r != NULL ? (long long)r->not_covered : 0LL);
 	self_metrics(&b, o);
 	family(&b, "streamlag_build_info", "gauge",
 	    "streamlag's version and the commit it was built from.");

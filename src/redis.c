@@ -14,6 +14,7 @@
 
 #include "streamlag/log.h"
 #include "streamlag/redis.h"
+#include "streamlag/reply.h"
 
 static struct timeval
 ms_to_tv(int ms)
@@ -170,6 +171,8 @@ sl_redis_ensure(struct sl_redis *r)
 	}
 	if (a->kind == SL_REDIS_TCP)
 		(void)redisEnableKeepAlive(r->c);
+	/* Long names shortened as they are parsed; reply bytes counted. */
+	sl_reply_install(r->c, &r->meter);
 	if (a->password != NULL) {
 		const char *argv[3] = { "AUTH", a->user, a->password };
 		if (a->user != NULL) {
@@ -187,6 +190,7 @@ sl_redis_ensure(struct sl_redis *r)
 		if (setup_command(r, "SELECT", 2, argv) == -1)
 			return -1;
 	}
+	r->server_known = 0;	/* INFO server again: it may be another */
 	r->connects++;
 	sl_count(r->counters, r->counters ? &r->counters->redis_connects : NULL);
 	sl_log(SL_LOG_INFO, "redis_connected", "connects=%lu", r->connects);

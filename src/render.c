@@ -196,6 +196,10 @@ entry_group(struct sl_jw *w, const struct sl_lag_entry *e)
 	consumers_names(w, e);
 	group_name(w, e, "");
 	sl_jw_kbool(w, "lag_exact", e->lag_exact);
+	if (e->lag_exact)
+		sl_jw_kint(w, "lag_max", e->lag);
+	else
+		sl_jw_kopt(w, "lag_max", e->has_lag_max, e->lag_max);
 	sl_jw_kint(w, "pending", e->group.pending);
 	sl_jw_kopt(w, "entries_read", e->group.has_entries_read,
 	    e->group.entries_read);
@@ -352,6 +356,26 @@ sl_render_lag(const struct sl_lag_report *r)
 	sl_jw_kstr(&w, "consumer_group", group);
 	if (r->truncated)
 		sl_jw_kbool(&w, "truncated", 1);
+	if (r->partial && r->error == NULL) {
+		/* Never silent: what the budget left out, counted and named. */
+		sl_jw_kbool(&w, "partial", 1);
+		sl_jw_kstr(&w, "code", "budget_exceeded");
+		sl_jw_kint(&w, "not_covered_count", (long long)r->not_covered);
+		sl_jw_key(&w, "not_covered");
+		sl_jw_arr(&w);
+		for (i = 0; i < r->nuncovered && i < SL_NOT_COVERED_LISTED; i++)
+			sl_jw_str(&w, r->uncovered[i]);
+		for (j = 0; j < r->n && i < SL_NOT_COVERED_LISTED; j++)
+			if (r->entries[j].error != NULL && strcmp(r->entries[j].error,
+			    SL_MSG_BUDGET) == 0 && (j == 0 ||
+			    !same_stream(&r->entries[j - 1], &r->entries[j]) ||
+			    r->entries[j - 1].error == NULL)) {
+				sl_jw_str_bytes(&w, r->entries[j].stream.p,
+				    r->entries[j].stream.len);
+				i++;
+			}
+		sl_jw_arr_end(&w);
+	}
 	/* The seed's shape stays parseable; error and code say why it is
 	 * empty. */
 	if (r->error != NULL) {

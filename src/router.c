@@ -88,6 +88,8 @@ thresholds(const struct sl_ctx *ctx, struct sl_thresholds *t)
 	t->stall_ms = ctx->cfg->stall_ms;
 	t->count_cap = ctx->cfg->lag_count_cap;
 	t->max_len = ctx->cfg->stream_max_len;
+	t->max_commands = ctx->cfg->request_max_commands;
+	t->max_bytes = ctx->cfg->request_max_bytes;
 	return t;
 }
 

@@ -90,6 +90,9 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ms->sh->slots[slot].requests = 0;
 	sl_redis_init(&redis, &ms->cfg->redis, ms->cfg->redis_timeout_ms);
 	redis.counters = &ms->sh->counters;
+	redis.lagcache = &ms->sh->lagcache;
+	redis.discache = &ms->sh->discache;
+	redis.discovery_ttl_ms = ms->cfg->discovery_ttl_ms;
 	ctx.cfg = ms->cfg;
 	ctx.redis = &redis;
 	ctx.counters = &ms->sh->counters;

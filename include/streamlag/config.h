@@ -44,6 +44,9 @@ struct sl_config {
 	long long lag_count_cap;	/* STREAMLAG_LAG_COUNT_CAP */
 	char	*stream_pattern;	/* STREAMLAG_STREAM_PATTERN, NULL = use streams */
 	long long discovery_max;	/* STREAMLAG_DISCOVERY_MAX */
+	long long discovery_ttl_ms;	/* STREAMLAG_DISCOVERY_TTL_MS; 0 = off */
+	long long request_max_commands;	/* STREAMLAG_REQUEST_MAX_COMMANDS */
+	long long request_max_bytes;	/* STREAMLAG_REQUEST_MAX_BYTES */
 	int	 all_groups;		/* STREAMLAG_GROUPS=* */
 	int	 metrics_consumers;	/* STREAMLAG_METRICS_CONSUMERS */
 

@@ -5,14 +5,18 @@
 
 #include <hiredis/hiredis.h>
 
+#include "streamlag/lagcache.h"
 #include "streamlag/model.h"
 
 struct sl_thresholds {
 	long long degraded;	/* lag >= degraded: degraded */
 	long long unhealthy;	/* lag >= unhealthy: unhealthy */
 	long long stall_ms;	/* consumers idle longer: stalled; 0 = never */
-	long long count_cap;	/* most entries counted for one group; 0 = 10000 */
+	long long count_cap;	/* most entries counted for one group in one
+				 * request; 0 = 10000 */
 	long long max_len;	/* EVENT_TRANSPORT_STREAM_MAX_LEN; 0 = unset */
+	long long max_commands;	/* per request; 0 = unlimited */
+	long long max_bytes;	/* reply bytes per request; 0 = unlimited */
 };
 
 enum sl_status sl_status_for_lag(long long lag, const struct sl_thresholds *t);
@@ -34,27 +38,85 @@ int	sl_lag_entry_fill(struct sl_lag_entry *e, const char *group,
 int	sl_lag_entry_from_group(struct sl_lag_entry *e, const char *stream,
 	    size_t stream_len, const struct sl_group *g);
 
-/*
- * What the follow-up batch must ask for an answered entry (flags below), and
- * the COUNT of its XRANGE after the group's last-delivered-id.
- */
-#define SL_NEED_CONSUMERS	0x1	/* XINFO CONSUMERS (all-groups mode) */
-#define SL_NEED_RANGE		0x2	/* XRANGE s (last-delivered + COUNT k */
-#define SL_NEED_STREAM		0x4	/* XINFO STREAM s (lag unknown) */
-#define SL_NEED_PENDING		0x8	/* XPENDING s g - + 1 */
-unsigned sl_lag_followup(const struct sl_lag_entry *e, int all_groups,
-	    const struct sl_thresholds *t, long long *range_count);
+/* The server behind the connection, from INFO server: Valkey reports
+ * redis_version 7.2.4 and adds valkey_version, which wins. */
+enum sl_server_kind { SL_SERVER_UNKNOWN, SL_SERVER_REDIS, SL_SERVER_VALKEY };
+struct sl_server {
+	enum sl_server_kind kind;
+	int		 major, minor, patch;
+};
+/* Fills s from the text of INFO server; 0, or -1 when no version is found
+ * (kind SL_SERVER_UNKNOWN). */
+int	sl_server_parse(const char *info, size_t len, struct sl_server *s);
+/* 1 when the server's non-nil XINFO GROUPS lag is exact even after trims
+ * (Redis >= 7.4.4 re-estimates entries-read, redis/redis#13958); 0 for
+ * Redis 7.0-7.4.3, every Valkey known today, and unknown servers. */
+int	sl_server_lag_trusted(const struct sl_server *s);
+const char *sl_server_name(const struct sl_server *s);
 
 /*
- * Completes an entry from the follow-up replies (NULL when not asked):
- * the exact lag where Redis gives none or a wrong one, time lag, oldest
- * pending age, trimmed-unread, trim risk and status.  now_ms is Redis's
- * clock (TIME), -1 when unknown.  Returns 0, or -1 when out of memory.
+ * What the follow-up batch must ask for an answered entry.  No request reads
+ * entries in proportion to lag: the first undelivered entry (COUNT 1) and
+ * XINFO STREAM (its first and last entries) are the only payloads; a count,
+ * when unavoidable, goes in bounded steps across requests (sl_lag_resolve).
  */
-int	sl_lag_entry_finish(struct sl_lag_entry *e, const redisReply *consumers,
-	    const redisReply *range, const redisReply *stream,
-	    const redisReply *pending, long long now_ms,
-	    const struct sl_thresholds *t);
+#define SL_NEED_CONSUMERS	0x1	/* XINFO CONSUMERS (all-groups mode) */
+#define SL_NEED_RANGE		0x2	/* XRANGE s (last-delivered + COUNT 1 */
+#define SL_NEED_STREAM		0x4	/* XINFO STREAM s, once per stream */
+#define SL_NEED_PENDING		0x8	/* XPENDING s g - + 1 */
+unsigned sl_lag_followup(const struct sl_lag_entry *e, int all_groups,
+	    int trusted);
+
+/* Marks the entry failed: the error reply's text, else msg.  0, or -1
+ * when out of memory. */
+int	sl_lag_entry_fail(struct sl_lag_entry *e, const redisReply *r,
+	    const char *msg);
+
+/* Completes an entry from the follow-up replies: consumers (?group=*), and
+ * the oldest pending entry's age.  0, or -1 when out of memory. */
+int	sl_lag_entry_consumers(struct sl_lag_entry *e, const redisReply *r);
+void	sl_lag_entry_pending(struct sl_lag_entry *e, const redisReply *r,
+	    long long now_ms);
+
+/* What the follow-up said about one group. */
+struct sl_lag_facts {
+	const struct sl_stream_info *si; /* XINFO STREAM; NULL when not known */
+	int		 next;		/* first undelivered entry: -1 unknown,
+					 * 0 none, 1 next_id */
+	char		 next_id[SL_ID_MAX];
+	int		 trusted;	/* sl_server_lag_trusted */
+};
+
+/* The first undelivered entry from an XRANGE ... COUNT 1 reply; 0, or -1
+ * when the reply is not one (f->next stays -1). */
+int	sl_lag_facts_next(struct sl_lag_facts *f, const redisReply *r);
+
+/*
+ * The entry's lag from the facts and the group's remembered state st (see
+ * lagcache.h).  Returns 1 when settled (exact, or bounded without a count),
+ * 0 when a count step would help: XRANGE s (st->cursor st->end COUNT step,
+ * then sl_lag_count_step and sl_lag_resolve again.  Until exact, lag is the
+ * lower bound, lag_exact 0, lag_max the upper bound.
+ */
+int	sl_lag_resolve(struct sl_lag_entry *e, const struct sl_lag_facts *f,
+	    struct sl_lagcount *st);
+/* One count step's XRANGE reply; 0, or -1 when it is not an array (st reset). */
+int	sl_lag_count_step(struct sl_lagcount *st, const redisReply *r,
+	    long long step);
+
+/* Time lag, trim risk and status, once the lag is settled. */
+void	sl_lag_entry_done(struct sl_lag_entry *e, const struct sl_lag_facts *f,
+	    long long now_ms, const struct sl_thresholds *t);
+
+/* Entries one count step reads for one group: STREAMLAG_LAG_COUNT_CAP. */
+long long sl_lag_count_cap(const struct sl_thresholds *t);
+
+/* a + b, saturating at LLONG_MAX / LLONG_MIN. */
+long long sl_sat_add(long long a, long long b);
+
+/* Redis's clock from a TIME reply, in ms; -1 when malformed or out of
+ * range (seconds past the year 9999, microseconds of a second or more). */
+long long sl_time_ms(const redisReply *r);
 
 /* Compares two stream ids "ms-seq"; -2 when either is malformed. */
 int	sl_id_cmp(const char *a, const char *b);

@@ -6,6 +6,11 @@
 
 #include <stddef.h>
 
+/* The error of an entry the request's budget left out, and how many
+ * streams left out an answer names at most (it counts them all). */
+#define SL_MSG_BUDGET		"request budget exceeded"
+#define SL_NOT_COVERED_LISTED	100
+
 #define SL_ID_MAX 48	/* "18446744073709551615-18446744073709551615" + NUL */
 
 struct sl_bytes {
@@ -71,7 +76,9 @@ struct sl_lag_entry {
 	struct sl_consumer *consumers;
 	size_t		 nconsumers;
 	long long	 lag;		/* entries left to deliver; -1 when error */
-	int		 lag_exact;	/* 0: more than the count cap are left */
+	int		 lag_exact;	/* 0: lag is a lower bound */
+	long long	 lag_max;	/* upper bound; lag when exact */
+	int		 has_lag_max;	/* 0: null (unknown) */
 	long long	 time_lag_ms;	/* age of the oldest undelivered entry */
 	int		 has_time_lag;	/* 0: null (ids are not timestamps) */
 	long long	 oldest_pending_ms;	/* age of the oldest pending entry */
@@ -90,12 +97,20 @@ struct sl_lag_report {
 	int		 truncated;	/* discovery stopped at STREAMLAG_DISCOVERY_MAX */
 	struct sl_lag_entry *entries;	/* one per (stream, group) */
 	size_t		 n;
-	long long	 total_lag;	/* over entries answered without error */
+	long long	 total_lag;	/* over entries answered without error
+					 * (saturates at LLONG_MAX) */
 	long long	 stream_count;	/* streams answered without error */
 	char		*error;		/* whole request failed (Redis unreachable) */
 	struct sl_stream_entry *sinfo;	/* XINFO STREAM per stream, when asked */
 	size_t		 nsinfo;
 	long long	 now_ms;	/* Redis's clock, -1 when unknown */
+	/* The request's budget (commands, reply bytes) ran out: the streams
+	 * from uncovered on were not asked at all, and not_covered entries
+	 * (those included) say "request budget exceeded". */
+	int		 partial;
+	char *const	*uncovered;	/* the request's own names, not owned */
+	size_t		 nuncovered;
+	size_t		 not_covered;
 };
 
 struct sl_stream_entry {

@@ -10,6 +10,10 @@
 #include <hiredis/hiredis.h>
 
 #include "streamlag/config.h"
+#include "streamlag/lag.h"
+#include "streamlag/discache.h"
+#include "streamlag/lagcache.h"
+#include "streamlag/reply.h"
 #include "streamlag/shared.h"
 
 #define SL_PIPELINE_BATCH	1000	/* commands sent in one round trip at most */
@@ -23,6 +27,12 @@ struct sl_redis {
 	unsigned long	 connects;	/* successful connects, for logs and metrics */
 	unsigned long	 errors;	/* connection-level errors */
 	struct sl_counters *counters;	/* shared totals, or NULL */
+	struct sl_lagcache *lagcache;	/* shared by the workers, or NULL */
+	struct sl_discache *discache;	/* shared by the workers, or NULL */
+	long long	 discovery_ttl_ms;	/* STREAMLAG_DISCOVERY_TTL_MS */
+	struct sl_reply_meter meter;	/* reply bytes read on this connection */
+	int		 server_known;	/* INFO server read on this connection */
+	struct sl_server server;
 	char		 errstr[256];	/* last connection-level error: the words
 					   of Redis, hiredis or the system */
 	char		 errwhat[16];	/* the step that failed: connect, AUTH,

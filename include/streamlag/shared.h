@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "streamlag/discache.h"
+#include "streamlag/lagcache.h"
+
 #define SL_MAX_WORKERS	256
 #define SL_MAX_SLOTS	(2 * SL_MAX_WORKERS)	/* room to roll every worker */
 
@@ -38,6 +41,8 @@ struct sl_counters {
 struct sl_shared {
 	struct sl_slot		slots[SL_MAX_SLOTS];
 	struct sl_counters	counters;
+	struct sl_lagcache	lagcache;	/* counts and trim errors per group */
+	struct sl_discache	discache;	/* the discovered streams */
 };
 
 extern const char *const sl_route_names[SL_ROUTES];

@@ -14,7 +14,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct sl_thresholds t = { 100, 1000, 1000, 5, 10 };
+	static const struct sl_thresholds t = { 100, 1000, 1000, 5, 10, 0, 0 };
 	redisReader		*rd = redisReaderCreate();
 	void			*reply[4] = { NULL, NULL, NULL, NULL };
 	struct sl_lag_entry	 e;
@@ -30,14 +30,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    reply[n] != NULL)
 		n++;
 	if (n >= 2) {
-		long long k;
-
 		memset(&e, 0, sizeof(e));
 		sl_bytes_set(&e.stream, "s", 1);
 		if (sl_lag_entry_fill(&e, "g", 1, reply[0], reply[1], &t) == 0) {
-			(void)sl_lag_followup(&e, 0, &t, &k);
-			(void)sl_lag_entry_finish(&e, NULL, n > 2 ? reply[2] : NULL,
-			    n > 3 ? reply[3] : NULL, NULL, 1800000000000LL, &t);
+			struct sl_lag_facts f = { NULL, -1, "", 0 };
+			struct sl_stream_info fsi;
+			struct sl_lagcount st = { .key = 1 };
+
+			(void)sl_lag_followup(&e, 0, 0);
+			(void)sl_lag_facts_next(&f, n > 2 ? reply[2] : NULL);
+			if (n > 3 && sl_xinfo_stream(reply[3], &fsi, err,
+			    sizeof(err)) == 0)
+				f.si = &fsi;
+			if (sl_lag_resolve(&e, &f, &st) == 0 && n > 2 &&
+			    sl_lag_count_step(&st, reply[2], 3) == 0)
+				(void)sl_lag_resolve(&e, &f, &st);
+			sl_lag_entry_done(&e, &f, 1800000000000LL, &t);
 		}
 		memset(&rep, 0, sizeof(rep));
 		rep.group = "g";

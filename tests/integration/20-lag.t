@@ -27,11 +27,11 @@ is "$chat_lag/$ticket_lag/$remote_lag/$total" "123/45/0/168" "the seed's example
 
 expected=$(cat <<JSON
 {"streams":{
- "events:chat":{"lag":$chat_lag,"consumers":["instance-1","instance-2"],"group":"signalr-consumers","lag_exact":true,"pending":$chat_read,"entries_read":$chat_read,"trimmed_unread":0,"status":"degraded",
+ "events:chat":{"lag":$chat_lag,"consumers":["instance-1","instance-2"],"group":"signalr-consumers","lag_exact":true,"lag_max":$chat_lag,"pending":$chat_read,"entries_read":$chat_read,"trimmed_unread":0,"status":"degraded",
   "consumer_details":[{"name":"instance-1","pending":$chat_i1,"inactive_ms":null},{"name":"instance-2","pending":$chat_i2,"inactive_ms":null}]},
- "events:ticket":{"lag":$ticket_lag,"consumers":["instance-1"],"group":"signalr-consumers","lag_exact":true,"pending":$ticket_i1,"entries_read":$ticket_i1,"trimmed_unread":0,"status":"healthy",
+ "events:ticket":{"lag":$ticket_lag,"consumers":["instance-1"],"group":"signalr-consumers","lag_exact":true,"lag_max":$ticket_lag,"pending":$ticket_i1,"entries_read":$ticket_i1,"trimmed_unread":0,"status":"healthy",
   "consumer_details":[{"name":"instance-1","pending":$ticket_i1,"inactive_ms":null}]},
- "events:remote":{"lag":$remote_lag,"consumers":["instance-1"],"group":"signalr-consumers","lag_exact":true,"pending":$remote_i1,"entries_read":$remote_i1,"trimmed_unread":0,"status":"healthy",
+ "events:remote":{"lag":$remote_lag,"consumers":["instance-1"],"group":"signalr-consumers","lag_exact":true,"lag_max":$remote_lag,"pending":$remote_i1,"entries_read":$remote_i1,"trimmed_unread":0,"status":"healthy",
   "consumer_details":[{"name":"instance-1","pending":$remote_i1,"inactive_ms":null}]}},
  "total_lag":$total,"stream_count":3,"consumer_group":"signalr-consumers"}
 JSON

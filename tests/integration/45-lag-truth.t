@@ -16,6 +16,9 @@ lag_of() {	# lag_of STREAM FIELD...: fields of the stream's entry, as JSON
 		jq -c --arg s "$s" "[.streams[\$s] | $*]"
 }
 redis_lag() { R XINFO GROUPS "$1" | awk -v g="$2" 'p == "name" { n = $0 } p == "lag" && n == g { print; exit } { p = $0 }'; }
+# The server asked for (SL_REDIS_SERVER) is the one running.
+srv=$(R INFO server | tr -d '\r' | awk -F: '$1 == "valkey_version" { v = "valkey" } END { print v ? v : "redis" }')
+is "$srv" "${SL_REDIS_SERVER:-redis}" "running on ${SL_REDIS_SERVER:-redis} ($(R INFO server | tr -d '\r' | grep -E '^(redis|valkey)_version:' | tr '\n' ' '))"
 # mkstream NAME N: entries with explicit ids 1-0 .. N-0 (not timestamps).
 mkstream() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 $i-0 f $i"; done | R >/dev/null; }
 

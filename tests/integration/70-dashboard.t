@@ -41,10 +41,11 @@ R EVAL "for i = 1, 1000 do
 	redis.call('XREADGROUP', 'GROUP', 'signalr-consumers', 'worker-' .. (i % 4 + 1), 'COUNT', 1, 'STREAMS', k, '>')
 end return 1" 0 >/dev/null
 # events:capped: after an XDEL of an entry the group has not read, Redis has
-# no lag figure; streamlag counts up to the cap, and more are left, so the
-# lag shown is a lower bound.
+# no lag figure; streamlag counts CAP entries per request, and 200 times
+# more are left, so the lag shown stays a lower bound (at least CAP, growing
+# by CAP with each request) for the whole test.
 CAP=500
-R EVAL "for i = 1, $((CAP + 100)) do redis.call('XADD', KEYS[1], '*', 'seq', i) end
+R EVAL "for i = 1, $((CAP * 200)) do redis.call('XADD', KEYS[1], '*', 'seq', i) end
 	redis.call('XGROUP', 'CREATE', KEYS[1], 'signalr-consumers', '0')
 	redis.call('XREADGROUP', 'GROUP', 'signalr-consumers', 'instance-1', 'COUNT', 1, 'STREAMS', KEYS[1], '>')
 	local tenth = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 10)
@@ -55,7 +56,9 @@ R XADD events:lonely '*' seq 1 >/dev/null
 STREAMS=events:chat,events:ticket,events:remote,events:capped,events:lonely,events:missing
 STREAMS+=$(printf ',load:%04d' $(seq 1 1000))
 DEGRADED=100
+# Unhealthy far above what events:capped's lower bound reaches in the test.
 export STREAMLAG_STREAMS=$STREAMS STREAMLAG_LAG_COUNT_CAP=$CAP STREAMLAG_LAG_DEGRADED=$DEGRADED \
+	STREAMLAG_LAG_UNHEALTHY=$((CAP * 1000)) \
 	STREAMLAG_STALL_MS=600000 STREAMLAG_JWT_SCOPE=lag:read
 serve_behind_nginx --workers 2
 

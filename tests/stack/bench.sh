@@ -104,3 +104,61 @@ if command -v wrk >/dev/null && command -v nginx >/dev/null; then
 	awk '/Requests\/sec/ { printf "%-62s %8s\n", "nginx + serve, /healthz (no Redis), wrk -t2 -c16: req/s", $2 }
 	     /^ +99%/ { printf "%-62s %8s\n", "  latency p99", $2 }' "$STATE/wrk-healthz.out"
 fi
+
+# Against the least a FastCGI responder can do: tests/stack/hello_fcgi.c (a
+# fixed 200 JSON body, libfcgi, as many prefork processes as streamlag's
+# workers, spawn-fcgi -F) behind a second nginx of the same configuration.
+# wrk runs alternately on the two, 3 rounds of 5 s each; the medians are
+# printed, and streamlag's as a share of the baseline.
+if command -v wrk >/dev/null && command -v nginx >/dev/null && command -v spawn-fcgi >/dev/null; then
+	mkdir -p "$SL_ROOT/build/bench"
+	cc -O2 $(pkg-config --cflags fcgi 2>/dev/null) -o "$SL_ROOT/build/bench/hello_fcgi" \
+		"$SL_ROOT/tests/stack/hello_fcgi.c" -lfcgi || sl_die "cannot build hello_fcgi"
+	HSTATE="$STATE/hello"
+	mkdir -p "$HSTATE/nginx-tmp" && chmod 0755 "$HSTATE"
+	group=()
+	sl_is_root && group=(-U www-data -G www-data)
+	spawn-fcgi -s "$HSTATE/hello.sock" -M 0660 "${group[@]}" -F "$(nproc)" \
+		-P "$HSTATE/hello.pids" -- "$SL_ROOT/build/bench/hello_fcgi" >/dev/null ||
+		sl_die "spawn-fcgi failed"
+	trap 'xargs -r kill <"$HSTATE/hello.pids" 2>/dev/null; sl_teardown; rm -rf "$STATE"' EXIT
+	HHTTP=$(sl_free_port)
+	sl_start_nginx "$HSTATE" "$HHTTP" "$HSTATE/hello.sock" || exit 1
+	rps() {	# rps URL: requests per second of one 5 s wrk run
+		wrk -t2 -c16 -d5s -H "Authorization: Bearer $TOKEN" "$1" 2>&1 |
+			awk '/Requests\/sec/ { printf "%d", $2 }'
+	}
+	# versus LABEL: 3 alternating rounds, streamlag then the baseline.
+	versus() {
+		local i s=() h=() ms mh
+		for i in 1 2 3; do
+			s+=("$(rps "http://127.0.0.1:$HTTP$P")")
+			h+=("$(rps "http://127.0.0.1:$HHTTP$P")")
+		done
+		ms=$(printf '%s\n' "${s[@]}" | median)
+		mh=$(printf '%s\n' "${h[@]}" | median)
+		printf '%-62s %8s\n' "$1: req/s (hello-world $mh)" \
+			"$ms = $(( ms * 100 / (mh > 0 ? mh : 1) )) %"
+	}
+	echo
+	echo "against a hello-world FastCGI behind the same nginx, $(nproc) workers, wrk -t2 -c16, median of 3 x 5 s:"
+	R FLUSHALL >/dev/null
+	sl_seed_example "$PORT"
+	versus "seed example, groups behind"
+	for s in events:chat events:ticket; do
+		R XREADGROUP GROUP signalr-consumers instance-1 COUNT 1000 STREAMS "$s" '>' >/dev/null
+	done
+	versus "the same data, every group caught up"
+	# Live traffic: 5 entries added to each stream and 5 read and
+	# acknowledged, 100 times a second, while wrk runs.
+	redis-cli -p "$PORT" -r -1 -i 0.01 EVAL "for _, k in ipairs(KEYS) do
+		for i = 1, 5 do redis.call('XADD', k, 'MAXLEN', '~', 1000, '*', 'f', 'v') end
+		local r = redis.call('XREADGROUP', 'GROUP', 'signalr-consumers', 'c1',
+		    'COUNT', 5, 'STREAMS', k, '>')
+		if r then for _, e in ipairs(r[1][2]) do
+			redis.call('XACK', k, 'signalr-consumers', e[1]) end end
+	end return 1" 3 events:chat events:ticket events:remote >/dev/null 2>&1 &
+	live=$!
+	versus "under live traffic (producers and consumers running)"
+	kill "$live" 2>/dev/null; wait "$live" 2>/dev/null || true
+fi

@@ -89,13 +89,25 @@ SL_REDIS_ACL="on >$SL_REDIS_PASS resetkeys %R~* resetchannels -@all +xinfo|group
 # sl_redis_url PORT: the URL streamlag uses, as the ACL user.
 sl_redis_url() { echo "redis://$SL_REDIS_USER:$SL_REDIS_PASS@127.0.0.1:$1/0"; }
 
+# sl_redis_server: the server binary the tests run.  SL_REDIS_SERVER=valkey
+# picks Valkey 8 from Debian's backports (tests/servers/valkey.sh fetches it
+# into build/servers/); unset or "redis", Debian's redis-server.
+sl_redis_server() {
+	case ${SL_REDIS_SERVER:-redis} in
+	redis) command -v redis-server ;;
+	valkey) "$SL_ROOT/tests/servers/valkey.sh" | sed 's|$|/valkey-server|' ;;
+	*) sl_die "SL_REDIS_SERVER: expected redis or valkey, got ${SL_REDIS_SERVER}" ;;
+	esac
+}
+
 # sl_start_redis DIR PORT: a redis-server without persistence, on 127.0.0.1,
 # with the ACL user; sets SL_REDIS_PID.  redis-cli stays the default user.
 sl_start_redis() {
-	local dir=$1 port=$2 log
+	local dir=$1 port=$2 log server
 	log=$(sl_log_dir "$dir")/redis.log
+	server=$(sl_redis_server) && [ -x "$server" ] || sl_die "no server binary for SL_REDIS_SERVER=${SL_REDIS_SERVER:-redis}"
 	# shellcheck disable=SC2086
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
+	"$server" --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
 		--appendonly no --daemonize no --logfile "$log" \
 		--user "$SL_REDIS_USER" $SL_REDIS_ACL \
 		>/dev/null 2>&1 &

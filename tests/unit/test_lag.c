@@ -2,15 +2,17 @@
 /* Lag truth on crafted replies: the seed's semantics (NOGROUP, per-stream
  * errors, totals), the exact lag where Redis gives none (nil, Redis 6.x) or
  * a wrong one (trimmed entries), time lag, pending age, stalls, trim risk. */
+#include <limits.h>
 #include <stdio.h>
 
 #include "sl_test.h"
 #include "streamlag/lag.h"
+#include "streamlag/xinfo.h"
 
 #define G "signalr-consumers"
 #define NOW 1800000000000LL	/* Redis's clock in the tests, ms */
 
-static struct sl_thresholds T = { 100, 1000, 60000, 10000, 0 };
+static struct sl_thresholds T = { 100, 1000, 60000, 10000, 0, 0, 0 };
 
 static redisReply *
 groups_reply(const char *name, long long pending, const char *last,
@@ -58,25 +60,79 @@ fill(struct sl_lag_entry *e, redisReply *groups, redisReply *consumers,
 	freeReplyObject(consumers);
 }
 
-static void
-finish(struct sl_lag_entry *e, redisReply *range, redisReply *stream,
-    redisReply *pending, const struct sl_thresholds *t)
+/* XINFO STREAM: length, first and last entry ids, entries-added (-1:
+ * absent, Redis 6), max-deleted-entry-id. */
+static redisReply *
+stream_reply(long long len, const char *first, const char *last,
+    long long added, const char *md)
 {
-	assert_int_equal(sl_lag_entry_finish(e, NULL, range, stream, pending,
-	    NOW, t), 0);
-	if (range != NULL)
-		freeReplyObject(range);
+	if (added < 0)
+		return t_arr(8, t_str("length"), t_int(len), t_str("groups"),
+		    t_int(1), t_str("first-entry"), t_arr(2, t_str(first),
+		    t_arr(0)), t_str("last-entry"), t_arr(2, t_str(last), t_arr(0)));
+	return t_arr(12, t_str("length"), t_int(len), t_str("groups"), t_int(1),
+	    t_str("entries-added"), t_int(added), t_str("max-deleted-entry-id"),
+	    t_str(md), t_str("first-entry"), t_arr(2, t_str(first), t_arr(0)),
+	    t_str("last-entry"), t_arr(2, t_str(last), t_arr(0)));
+}
+
+/*
+ * One request's follow-up for e: next is the XRANGE ... COUNT 1 reply,
+ * stream the XINFO STREAM reply, pending the XPENDING one (each may be
+ * NULL, each freed); count, when not NULL, answers the count step if one is
+ * asked.  st carries what is remembered across requests.  Returns what
+ * sl_lag_resolve said first.
+ */
+static int
+settle(struct sl_lag_entry *e, redisReply *next, redisReply *stream,
+    redisReply *pending, redisReply *count, struct sl_lagcount *st,
+    const struct sl_thresholds *t)
+{
+	struct sl_lag_facts	 f = { NULL, -1, "", 0 };
+	struct sl_stream_info	 si;
+	char			 err[128];
+	int			 rc;
+
+	if (next != NULL)
+		assert_int_equal(sl_lag_facts_next(&f, next), 0);
+	if (stream != NULL && sl_xinfo_stream(stream, &si, err, sizeof(err)) == 0)
+		f.si = &si;
+	rc = sl_lag_resolve(e, &f, st);
+	if (rc == 0 && count != NULL) {
+		assert_int_equal(sl_lag_count_step(st, count, sl_lag_count_cap(t)), 0);
+		sl_lag_resolve(e, &f, st);
+	}
+	if (pending != NULL)
+		sl_lag_entry_pending(e, pending, NOW);
+	sl_lag_entry_done(e, &f, NOW, t);
+	if (next != NULL)
+		freeReplyObject(next);
 	if (stream != NULL)
 		freeReplyObject(stream);
 	if (pending != NULL)
 		freeReplyObject(pending);
+	if (count != NULL)
+		freeReplyObject(count);
+	return rc;
+}
+
+/* A stream of 1000 entries from which nothing was ever removed. */
+#define NEVER_TRIMMED() stream_reply(1000, "1799999990000-0", \
+	"1800000000000-0", 1000, "0-0")
+
+static void
+finish(struct sl_lag_entry *e, redisReply *next, redisReply *stream,
+    redisReply *pending, const struct sl_thresholds *t)
+{
+	struct sl_lagcount st = { .key = 1 };
+
+	settle(e, next, stream, pending, NULL, &st, t);
 }
 
 static void
 seed_chat(void **state)
 {
 	struct sl_lag_entry e;
-	long long k;
 
 	(void)state;
 	fill(&e, groups_reply(G, 77, "1799999999000-0", t_int(123)),
@@ -87,15 +143,20 @@ seed_chat(void **state)
 	assert_int_equal(e.status, SL_STATUS_DEGRADED);
 	assert_int_equal(e.nconsumers, 2);
 	assert_string_equal(e.consumers[1].name.p, "instance-2");
-	/* Follow-up: count up to Redis's lag, and the oldest pending entry. */
-	assert_int_equal(sl_lag_followup(&e, 0, &T, &k),
+	/* Follow-up: the first undelivered entry, the stream's facts (Redis
+	 * 7.0 is not trusted) and the oldest pending entry.  No count. */
+	assert_int_equal(sl_lag_followup(&e, 0, 0),
+	    SL_NEED_RANGE | SL_NEED_STREAM | SL_NEED_PENDING);
+	assert_int_equal(sl_lag_followup(&e, 0, 1),
 	    SL_NEED_RANGE | SL_NEED_PENDING);
-	assert_int_equal(k, 123);
-	finish(&e, range_reply(123, NOW - 5120), NULL,
+	/* 200 added, none removed: Redis's 123 is exact. */
+	finish(&e, range_reply(1, NOW - 5120), stream_reply(200,
+	    "1799999990000-0", "1800000000000-0", 200, "0-0"),
 	    t_arr(1, t_arr(4, t_str("1799999991000-0"), t_str("instance-1"),
 	    t_int(9000), t_int(1))), &T);
 	assert_int_equal(e.lag, 123);
 	assert_int_equal(e.lag_exact, 1);
+	assert_int_equal(e.lag_max, 123);
 	assert_int_equal(e.trimmed_unread, 0);
 	assert_int_equal(e.has_time_lag, 1);
 	assert_int_equal(e.time_lag_ms, 5120);
@@ -110,12 +171,11 @@ static void
 caught_up_needs_no_followup(void **state)
 {
 	struct sl_lag_entry e;
-	long long k;
 
 	(void)state;
 	fill(&e, groups_reply(G, 0, "5-0", t_int(0)),
 	    t_arr(1, consumer("c", 0, 999999)), &T);
-	assert_int_equal(sl_lag_followup(&e, 0, &T, &k), 0);
+	assert_int_equal(sl_lag_followup(&e, 0, 0), 0);
 	finish(&e, NULL, NULL, NULL, &T);
 	assert_int_equal(e.lag, 0);
 	assert_int_equal(e.time_lag_ms, 0);
@@ -130,7 +190,6 @@ static void
 other_group_only_is_no_group(void **state)
 {
 	struct sl_lag_entry e;
-	long long k;
 
 	(void)state;
 	fill(&e, groups_reply("audit", 5, "0-0", t_int(9)), t_err("NOGROUP No "
@@ -138,7 +197,7 @@ other_group_only_is_no_group(void **state)
 	assert_null(e.error);
 	assert_int_equal(e.has_group, 0);
 	assert_int_equal(e.lag, 0);
-	assert_int_equal(sl_lag_followup(&e, 0, &T, &k), 0);
+	assert_int_equal(sl_lag_followup(&e, 0, 0), 0);
 	finish(&e, NULL, NULL, NULL, &T);
 	assert_int_equal(e.status, SL_STATUS_NO_GROUP);
 	sl_lag_entry_free(&e);
@@ -199,31 +258,44 @@ server_refusals_are_stream_errors(void **state)
 	sl_lag_entry_free(&e);
 }
 
-/* Redis 7.0 nil lag (XDEL, SETID, group at an arbitrary id): counted. */
+/* Redis 7.0 nil lag (XDEL, SETID, group at an arbitrary id): counted in
+ * one step when it fits, then remembered while nothing changes. */
 static void
 nil_lag_is_counted(void **state)
 {
 	struct sl_lag_entry e;
-	long long k;
-	redisReply *stream = t_arr(10, t_str("length"), t_int(20),
-	    t_str("groups"), t_int(1), t_str("last-generated-id"),
-	    t_str("1800000000019-0"), t_str("first-entry"),
-	    t_arr(2, t_str("1800000000000-0"), t_arr(0)), t_str("last-entry"),
-	    t_arr(2, t_str("1800000000019-0"), t_arr(0)));
+	struct sl_lagcount st = { .key = 1 };
 
 	(void)state;
 	fill(&e, groups_reply(G, 0, "1800000000009-0", t_nil()),
 	    t_arr(1, consumer("c", 0, 1)), &T);
 	assert_null(e.error);
-	assert_int_equal(sl_lag_followup(&e, 0, &T, &k),
+	assert_int_equal(sl_lag_followup(&e, 0, 1),
 	    SL_NEED_RANGE | SL_NEED_STREAM);
-	assert_int_equal(k, 10001);
-	finish(&e, range_reply(10, NOW + 10), stream, NULL, &T);
+	assert_int_equal(settle(&e, range_reply(1, NOW + 10), stream_reply(20,
+	    "1800000000000-0", "1800000000019-0", 20, "0-0"), NULL,
+	    range_reply(10, NOW + 10), &st, &T), 0);
 	assert_null(e.error);
 	assert_int_equal(e.lag, 10);
 	assert_int_equal(e.lag_exact, 1);
 	assert_int_equal(e.time_lag_ms, 0);	/* ids in the future: age 0 */
 	assert_int_equal(e.status, SL_STATUS_HEALTHY);
+	assert_int_equal(st.mode, SL_LC_TOTAL);
+	/* Next request: 3 more added, nothing removed, the group where it
+	 * was: 13, without a count. */
+	assert_int_equal(settle(&e, range_reply(1, NOW + 10), stream_reply(23,
+	    "1800000000000-0", "1800000000022-0", 23, "0-0"), NULL, NULL, &st,
+	    &T), 1);
+	assert_int_equal(e.lag, 13);
+	assert_int_equal(e.lag_exact, 1);
+	/* An entry deleted (max-deleted-entry-id moves): counted again. */
+	assert_int_equal(settle(&e, range_reply(1, NOW + 10), stream_reply(22,
+	    "1800000000000-0", "1800000000022-0", 23, "1800000000015-0"), NULL,
+	    NULL, &st, &T), 0);
+	assert_int_equal(e.lag_exact, 0);
+	assert_int_equal(e.lag, 1);		/* at least the next entry */
+	assert_int_equal(e.lag_max, 21);	/* all but the first entry */
+	assert_int_equal(st.mode, SL_LC_COUNTING);
 	sl_lag_entry_free(&e);
 }
 
@@ -232,15 +304,12 @@ static void
 behind_first_entry_is_length(void **state)
 {
 	struct sl_lag_entry e;
-	redisReply *stream = t_arr(8, t_str("length"), t_int(50000),
-	    t_str("groups"), t_int(1), t_str("first-entry"),
-	    t_arr(2, t_str("1799999990000-0"), t_arr(0)), t_str("last-entry"),
-	    t_arr(2, t_str("1799999999999-0"), t_arr(0)));
 
 	(void)state;
 	fill(&e, groups_reply(G, 0, "1700000000000-0", t_nil()),
 	    t_arr(1, consumer("c", 0, 1)), &T);
-	finish(&e, range_reply(10001, 1799999990000LL), stream, NULL, &T);
+	finish(&e, range_reply(1, 1799999990000LL), stream_reply(50000,
+	    "1799999990000-0", "1799999999999-0", 60000, "0-0"), NULL, &T);
 	assert_int_equal(e.lag, 50000);
 	assert_int_equal(e.lag_exact, 1);
 	assert_int_equal(e.time_lag_ms, 10000);
@@ -248,74 +317,105 @@ behind_first_entry_is_length(void **state)
 	sl_lag_entry_free(&e);
 }
 
+/* A count larger than one step: bounds, then exact a request later. */
 static void
-count_cap_gives_lower_bound(void **state)
+count_in_steps(void **state)
 {
 	struct sl_thresholds t = T;
 	struct sl_lag_entry e;
-	long long k;
+	struct sl_lagcount st = { .key = 1 };
 
 	(void)state;
 	t.count_cap = 5;
 	fill(&e, groups_reply(G, 0, "1799999999000-0", t_nil()),
 	    t_arr(1, consumer("c", 0, 1)), &t);
-	assert_int_equal(sl_lag_followup(&e, 0, &t, &k),
-	    SL_NEED_RANGE | SL_NEED_STREAM);
-	assert_int_equal(k, 6);
-	finish(&e, range_reply(6, NOW - 1000), t_err("ERR no such key"), NULL, &t);
+	/* ids 1799999999000..1799999999011: 11 after the group. */
+	assert_int_equal(settle(&e, range_reply(1, 1799999999001LL),
+	    stream_reply(12, "1799999999000-0", "1799999999011-0", 12, "0-0"),
+	    NULL, range_reply(5, 1799999999001LL), &st, &t), 0);
 	assert_int_equal(e.lag, 5);
 	assert_int_equal(e.lag_exact, 0);
-	sl_lag_entry_free(&e);
-
-	/* A known lag beyond the cap stays Redis's, marked unverified... */
-	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(20)),
-	    t_arr(1, consumer("c", 0, 1)), &t);
-	assert_int_equal(sl_lag_followup(&e, 0, &t, &k),
-	    SL_NEED_RANGE | SL_NEED_STREAM);
-	assert_int_equal(k, 6);
-	finish(&e, range_reply(6, NOW - 1000), t_arr(4, t_str("length"),
-	    t_int(30), t_str("first-entry"), t_arr(2, t_str("1799999998000-0"),
-	    t_arr(0))), NULL, &t);
-	assert_int_equal(e.lag, 20);
+	assert_int_equal(e.lag_max, 11);
+	assert_string_equal(st.cursor, "1799999999005-0");
+	/* The second step goes on from the cursor. */
+	assert_int_equal(settle(&e, range_reply(1, 1799999999001LL),
+	    stream_reply(12, "1799999999000-0", "1799999999011-0", 12, "0-0"),
+	    NULL, range_reply(5, 1799999999006LL), &st, &t), 0);
+	assert_int_equal(e.lag, 10);
 	assert_int_equal(e.lag_exact, 0);
-	sl_lag_entry_free(&e);
-	/* ... unless the group is behind the first entry: then XLEN. */
-	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(20)),
-	    t_arr(1, consumer("c", 0, 1)), &t);
-	finish(&e, range_reply(6, NOW - 1000), t_arr(4, t_str("length"),
-	    t_int(12), t_str("first-entry"), t_arr(2, t_str("1799999999500-0"),
-	    t_arr(0))), NULL, &t);
-	assert_int_equal(e.lag, 12);
+	/* The third reaches the end: exact. */
+	assert_int_equal(settle(&e, range_reply(1, 1799999999001LL),
+	    stream_reply(12, "1799999999000-0", "1799999999011-0", 12, "0-0"),
+	    NULL, range_reply(1, 1799999999011LL), &st, &t), 0);
+	assert_int_equal(e.lag, 11);
 	assert_int_equal(e.lag_exact, 1);
-	assert_int_equal(e.trimmed_unread, 8);
-	sl_lag_entry_free(&e);
-	/* ... unless fewer are left than the cap: then it is exact. */
-	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(20)),
-	    t_arr(1, consumer("c", 0, 1)), &t);
-	finish(&e, range_reply(3, NOW - 1000), NULL, NULL, &t);
-	assert_int_equal(e.lag, 3);
-	assert_int_equal(e.lag_exact, 1);
-	assert_int_equal(e.trimmed_unread, 17);
+	assert_int_equal(e.lag_max, 11);
 	sl_lag_entry_free(&e);
 }
 
-/* 100 added, 10 read, trimmed to 50: Redis says 90, 50 are left. */
+/* 100 added (ids 1..100), 10 read, trimmed to 50, 10 more read: Redis
+ * says 80, 40 are left.  Counted once; the trim error 40 is kept while
+ * nothing after the group goes, and the lag stays exact without a count. */
 static void
 trimmed_unread(void **state)
 {
 	struct sl_lag_entry e;
+	struct sl_lagcount st = { .key = 1 };
 
 	(void)state;
-	fill(&e, groups_reply(G, 10, "1800000000009-0", t_int(90)),
+	/* Before the 10 more: behind the first entry, XLEN. */
+	fill(&e, groups_reply(G, 10, "10-0", t_int(90)),
 	    t_arr(1, consumer("c", 10, 1)), &T);
-	finish(&e, range_reply(50, NOW - 60000), NULL, NULL, &T);
+	assert_int_equal(settle(&e, range_reply(1, 51), stream_reply(50, "51-0",
+	    "100-0", 100, "0-0"), NULL, NULL, &st, &T), 1);
 	assert_int_equal(e.lag, 50);
 	assert_int_equal(e.lag_exact, 1);
 	assert_int_equal(e.trimmed_unread, 40);
-	assert_int_equal(e.time_lag_ms, 60000);
 	sl_lag_entry_free(&e);
+
+	fill(&e, groups_reply(G, 20, "60-0", t_int(80)),
+	    t_arr(1, consumer("c", 20, 1)), &T);
+	assert_int_equal(settle(&e, range_reply(1, 61), stream_reply(50, "51-0",
+	    "100-0", 100, "0-0"), NULL, range_reply(40, 61), &st, &T), 0);
+	assert_int_equal(e.lag, 40);
+	assert_int_equal(e.lag_exact, 1);
+	assert_int_equal(e.trimmed_unread, 40);
+	assert_int_equal(st.mode, SL_LC_DELTA);
+	assert_int_equal(st.delta, 40);
+	sl_lag_entry_free(&e);
+
+	/* 5 added (101..105), 3 read (to 63): Redis 82, truth 42. */
+	fill(&e, groups_reply(G, 23, "63-0", t_int(82)),
+	    t_arr(1, consumer("c", 23, 1)), &T);
+	assert_int_equal(settle(&e, range_reply(1, 64), stream_reply(55, "51-0",
+	    "105-0", 105, "0-0"), NULL, NULL, &st, &T), 1);
+	assert_int_equal(e.lag, 42);
+	assert_int_equal(e.lag_exact, 1);
+	assert_int_equal(e.trimmed_unread, 40);
+	sl_lag_entry_free(&e);
+
+	/* Read entries trimmed (MINID 62): nothing after the group went. */
+	fill(&e, groups_reply(G, 23, "63-0", t_int(82)),
+	    t_arr(1, consumer("c", 23, 1)), &T);
+	assert_int_equal(settle(&e, range_reply(1, 64), stream_reply(44, "62-0",
+	    "105-0", 105, "0-0"), NULL, NULL, &st, &T), 1);
+	assert_int_equal(e.lag, 42);
+	assert_int_equal(e.lag_exact, 1);
+	sl_lag_entry_free(&e);
+
+	/* Unread entries trimmed (MINID 70): the error changed, count again;
+	 * meanwhile the bounds hold the truth (36). */
+	fill(&e, groups_reply(G, 23, "63-0", t_int(82)),
+	    t_arr(1, consumer("c", 23, 1)), &T);
+	assert_int_equal(settle(&e, range_reply(1, 70), stream_reply(36, "70-0",
+	    "105-0", 105, "0-0"), NULL, NULL, &st, &T), 1);
+	assert_int_equal(e.lag, 36);		/* behind the first entry now */
+	assert_int_equal(e.lag_exact, 1);
+	assert_int_equal(e.trimmed_unread, 46);
+	sl_lag_entry_free(&e);
+
 	/* Caught up afterwards: Redis says 40 for ever, nothing is left. */
-	fill(&e, groups_reply(G, 0, "1800000000099-0", t_int(40)),
+	fill(&e, groups_reply(G, 0, "100-0", t_int(40)),
 	    t_arr(1, consumer("c", 0, 1)), &T);
 	finish(&e, t_arr(0), NULL, NULL, &T);
 	assert_int_equal(e.lag, 0);
@@ -325,20 +425,134 @@ trimmed_unread(void **state)
 	sl_lag_entry_free(&e);
 }
 
+/* Bounds without a count: Redis's figure less every entry ever removed is
+ * a floor; when floor and ceiling meet, the lag is exact. */
+static void
+bounds_meet(void **state)
+{
+	struct sl_lag_entry e;
+	struct sl_lagcount st = { .key = 1 };
+
+	(void)state;
+	/* 100 added, 1 removed, Redis 30: between 29 and 30. */
+	fill(&e, groups_reply(G, 0, "70-0", t_int(30)),
+	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(settle(&e, range_reply(1, 71), stream_reply(99, "2-0",
+	    "100-0", 100, "0-0"), NULL, NULL, &st, &T), 0);
+	assert_int_equal(e.lag, 29);
+	assert_int_equal(e.lag_max, 30);
+	assert_int_equal(e.lag_exact, 0);
+	sl_lag_entry_free(&e);
+	/* A trusted server: Redis's figure as it is. */
+	fill(&e, groups_reply(G, 0, "70-0", t_int(30)),
+	    t_arr(1, consumer("c", 0, 1)), &T);
+	{
+		struct sl_lag_facts f = { NULL, 1, "71-0", 1 };
+		assert_int_equal(sl_lag_resolve(&e, &f, &st), 1);
+	}
+	assert_int_equal(e.lag, 30);
+	assert_int_equal(e.lag_exact, 1);
+	sl_lag_entry_free(&e);
+}
+
+static void
+servers(void **state)
+{
+	static const char valkey[] = "# Server\r\nredis_version:7.2.4\r\n"
+	    "server_name:valkey\r\nvalkey_version:8.0.1\r\nredis_mode:standalone\r\n";
+	static const char redis70[] = "# Server\r\nredis_version:7.0.15\r\n"
+	    "redis_git_sha1:00000000\r\n";
+	struct sl_server s;
+
+	(void)state;
+	assert_int_equal(sl_server_parse(valkey, strlen(valkey), &s), 0);
+	assert_int_equal(s.kind, SL_SERVER_VALKEY);
+	assert_int_equal(s.major * 10000 + s.minor * 100 + s.patch, 80001);
+	assert_string_equal(sl_server_name(&s), "valkey");
+	assert_int_equal(sl_server_lag_trusted(&s), 0);
+	assert_int_equal(sl_server_parse(redis70, strlen(redis70), &s), 0);
+	assert_int_equal(s.kind, SL_SERVER_REDIS);
+	assert_int_equal(s.major * 10000 + s.minor * 100 + s.patch, 70015);
+	assert_int_equal(sl_server_lag_trusted(&s), 0);
+	s.minor = 4; s.patch = 3;
+	assert_int_equal(sl_server_lag_trusted(&s), 0);
+	s.patch = 4;
+	assert_int_equal(sl_server_lag_trusted(&s), 1);
+	s.major = 8; s.minor = 0; s.patch = 0;
+	assert_int_equal(sl_server_lag_trusted(&s), 1);
+	s.major = 6; s.minor = 2;
+	assert_int_equal(sl_server_lag_trusted(&s), 0);
+	assert_int_equal(sl_server_parse("# Server\r\nredis_version:x\r\n", 27,
+	    &s), -1);
+	assert_int_equal(s.kind, SL_SERVER_UNKNOWN);
+	assert_int_equal(sl_server_lag_trusted(&s), 0);
+}
+
+/* Numbers near LLONG_MAX (XSETID ... ENTRIESADDED) saturate; TIME out of
+ * range is no clock.  Run under ASan/UBSan in make test. */
+static void
+overflow_and_time(void **state)
+{
+	struct sl_lag_entry es[2];
+	struct sl_lag_report r;
+	struct sl_health h;
+	redisReply *tr;
+
+	(void)state;
+	memset(es, 0, sizeof(es));
+	es[0].stream.p = (char *)"a"; es[0].stream.len = 1;
+	es[1].stream.p = (char *)"b"; es[1].stream.len = 1;
+	es[0].lag = LLONG_MAX - 1;
+	es[1].lag = LLONG_MAX - 1;
+	memset(&r, 0, sizeof(r));
+	r.entries = es;
+	r.n = 2;
+	sl_lag_report_totals(&r);
+	assert_true(r.total_lag == LLONG_MAX);
+	sl_health_of(&r, &h);
+	assert_true(h.total_lag == LLONG_MAX);
+	assert_true(sl_sat_add(LLONG_MAX, 1) == LLONG_MAX);
+	assert_true(sl_sat_add(LLONG_MIN, -1) == LLONG_MIN);
+	assert_int_equal(sl_sat_add(2, 3), 5);
+
+	tr = t_arr(2, t_str("1800000000"), t_str("123456"));
+	assert_true(sl_time_ms(tr) == 1800000000123LL);
+	freeReplyObject(tr);
+	tr = t_arr(2, t_str("9223372036854775807"), t_str("0"));
+	assert_int_equal(sl_time_ms(tr), -1);
+	freeReplyObject(tr);
+	tr = t_arr(2, t_str("99999999999999999999"), t_str("0"));
+	assert_int_equal(sl_time_ms(tr), -1);
+	freeReplyObject(tr);
+	tr = t_arr(2, t_str("253402300799"), t_str("999999"));
+	assert_true(sl_time_ms(tr) == 253402300799999LL);
+	freeReplyObject(tr);
+	tr = t_arr(2, t_str("253402300800"), t_str("0"));
+	assert_int_equal(sl_time_ms(tr), -1);
+	freeReplyObject(tr);
+	tr = t_arr(2, t_str("1800000000"), t_str("1000000"));
+	assert_int_equal(sl_time_ms(tr), -1);
+	freeReplyObject(tr);
+	tr = t_arr(2, t_str("-1"), t_str("0"));
+	assert_int_equal(sl_time_ms(tr), -1);
+	freeReplyObject(tr);
+}
+
 static void
 absent_lag_redis6_is_counted(void **state)
 {
 	struct sl_lag_entry e;
-	long long k;
+	struct sl_lagcount st = { .key = 1 };
 	redisReply *g = t_arr(1, t_arr(8, t_str("name"), t_str(G),
 	    t_str("consumers"), t_int(1), t_str("pending"), t_int(0),
 	    t_str("last-delivered-id"), t_str("3-0")));
 
 	(void)state;
 	fill(&e, g, t_arr(1, consumer("c", 0, 1)), &T);
-	assert_int_equal(sl_lag_followup(&e, 0, &T, &k),
+	assert_int_equal(sl_lag_followup(&e, 0, 1),
 	    SL_NEED_RANGE | SL_NEED_STREAM);
-	finish(&e, range_reply(4, 4), NULL, NULL, &T);
+	settle(&e, range_reply(1, 4), stream_reply(7, "1-0", "7-0", -1, ""),
+	    NULL, range_reply(4, 4), &st, &T);
 	assert_int_equal(e.lag, 4);
 	assert_int_equal(e.lag_exact, 1);
 	assert_int_equal(e.has_time_lag, 0);	/* ids are not timestamps */
@@ -357,18 +571,18 @@ stalls(void **state)
 	/* Work waits, every consumer quiet for longer: stalled. */
 	fill(&e, groups_reply(G, 3, "1799999999000-0", t_int(5)),
 	    t_arr(2, consumer("a", 1, 1500), consumer("b", 2, 2000)), &t);
-	finish(&e, range_reply(5, NOW - 100), NULL, NULL, &t);
+	finish(&e, range_reply(1, NOW - 100), NEVER_TRIMMED(), NULL, &t);
 	assert_int_equal(e.status, SL_STATUS_STALLED);
 	sl_lag_entry_free(&e);
 	/* One consumer active: not stalled. */
 	fill(&e, groups_reply(G, 3, "1799999999000-0", t_int(5)),
 	    t_arr(2, consumer("a", 1, 1500), consumer("b", 2, 10)), &t);
-	finish(&e, range_reply(5, NOW - 100), NULL, NULL, &t);
+	finish(&e, range_reply(1, NOW - 100), NEVER_TRIMMED(), NULL, &t);
 	assert_int_equal(e.status, SL_STATUS_HEALTHY);
 	sl_lag_entry_free(&e);
 	/* No consumers and lag: stalled.  Pending only: stalled too. */
 	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(2)), t_arr(0), &t);
-	finish(&e, range_reply(2, NOW - 100), NULL, NULL, &t);
+	finish(&e, range_reply(1, NOW - 100), NEVER_TRIMMED(), NULL, &t);
 	assert_int_equal(e.status, SL_STATUS_STALLED);
 	sl_lag_entry_free(&e);
 	fill(&e, groups_reply(G, 4, "1799999999000-0", t_int(0)),
@@ -380,7 +594,7 @@ stalls(void **state)
 	c72 = t_arr(1, t_arr(8, t_str("name"), t_str("a"), t_str("pending"),
 	    t_int(0), t_str("idle"), t_int(5), t_str("inactive"), t_int(9000)));
 	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(7)), c72, &t);
-	finish(&e, range_reply(7, NOW - 100), NULL, NULL, &t);
+	finish(&e, range_reply(1, NOW - 100), NEVER_TRIMMED(), NULL, &t);
 	assert_int_equal(e.status, SL_STATUS_STALLED);
 	sl_lag_entry_free(&e);
 }
@@ -395,13 +609,13 @@ trim_risk(void **state)
 	t.max_len = 100;
 	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(81)),
 	    t_arr(1, consumer("a", 0, 1)), &t);
-	finish(&e, range_reply(81, NOW - 100), NULL, NULL, &t);
+	finish(&e, range_reply(1, NOW - 100), NEVER_TRIMMED(), NULL, &t);
 	assert_int_equal(e.has_trim_risk, 1);
 	assert_int_equal(e.trim_risk, 1);
 	sl_lag_entry_free(&e);
 	fill(&e, groups_reply(G, 0, "1799999999000-0", t_int(80)),
 	    t_arr(1, consumer("a", 0, 1)), &t);
-	finish(&e, range_reply(80, NOW - 100), NULL, NULL, &t);
+	finish(&e, range_reply(1, NOW - 100), NEVER_TRIMMED(), NULL, &t);
 	assert_int_equal(e.trim_risk, 0);
 	sl_lag_entry_free(&e);
 }
@@ -495,7 +709,10 @@ main(void)
 		cmocka_unit_test(server_refusals_are_stream_errors),
 		cmocka_unit_test(nil_lag_is_counted),
 		cmocka_unit_test(behind_first_entry_is_length),
-		cmocka_unit_test(count_cap_gives_lower_bound),
+		cmocka_unit_test(count_in_steps),
+		cmocka_unit_test(bounds_meet),
+		cmocka_unit_test(servers),
+		cmocka_unit_test(overflow_and_time),
 		cmocka_unit_test(trimmed_unread),
 		cmocka_unit_test(absent_lag_redis6_is_counted),
 		cmocka_unit_test(stalls),

@@ -203,18 +203,18 @@ lag_seed_example(void **state)
 	r.stream_count = 3;
 	lag_is(&r, "{\"streams\":{"
 	    "\"events:chat\":{\"lag\":123,\"consumers\":[\"instance-1\",\"instance-2\"],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":78,"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"lag_max\":123,\"pending\":78,"
 	    "\"entries_read\":1123,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
 	    "\"trimmed_unread\":0,\"status\":\"degraded\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":39,\"idle_ms\":5,\"inactive_ms\":null},"
 	    "{\"name\":\"instance-2\",\"pending\":39,\"idle_ms\":5,\"inactive_ms\":null}]},"
 	    "\"events:ticket\":{\"lag\":45,\"consumers\":[\"instance-1\"],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":55,"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"lag_max\":45,\"pending\":55,"
 	    "\"entries_read\":1045,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
 	    "\"trimmed_unread\":0,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":55,\"idle_ms\":5,\"inactive_ms\":null}]},"
 	    "\"events:remote\":{\"lag\":0,\"consumers\":[\"instance-1\"],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"lag_max\":0,\"pending\":0,"
 	    "\"entries_read\":1000,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
 	    "\"trimmed_unread\":0,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":0,\"idle_ms\":5,\"inactive_ms\":null}]}},"
@@ -231,12 +231,14 @@ lag_optional_fields(void **state)
 	group_entry(&r.entries[0], "s", 7, one, 1, 3, SL_STATUS_STALLED);
 	r.entries[0].group.has_entries_read = 0;	/* Redis gave nil */
 	r.entries[0].lag_exact = 0;			/* a lower bound */
+	r.entries[0].has_lag_max = 1;			/* and an upper one */
+	r.entries[0].lag_max = 19;
 	r.entries[0].consumers[0].has_inactive = 1;
 	r.entries[0].consumers[0].inactive_ms = 60000;
 	r.total_lag = 7;
 	r.stream_count = 1;
 	lag_is(&r, "{\"streams\":{\"s\":{\"lag\":7,\"consumers\":[\"instance-1\"],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":false,\"pending\":3,"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":false,\"lag_max\":19,\"pending\":3,"
 	    "\"entries_read\":null,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
 	    "\"trimmed_unread\":0,\"status\":\"stalled\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":3,\"idle_ms\":5,"
@@ -247,7 +249,7 @@ lag_optional_fields(void **state)
 	report_init(&r, "g", 1);
 	group_entry(&r.entries[0], "s", 2, NULL, 0, 0, SL_STATUS_STALLED);
 	lag_is(&r, "{\"streams\":{\"s\":{\"lag\":2,\"consumers\":[],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"lag_max\":2,\"pending\":0,"
 	    "\"entries_read\":1002,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
 	    "\"trimmed_unread\":0,\"status\":\"stalled\",\"consumer_details\":[]}},"
 	    "\"total_lag\":0,\"stream_count\":0,\"consumer_group\":\"g\"}");
@@ -270,7 +272,7 @@ lag_error_entry(void **state)
 	r.stream_count = 1;
 	lag_is(&r, "{\"streams\":{"
 	    "\"events:chat\":{\"lag\":5,\"consumers\":[\"instance-1\"],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"lag_max\":5,\"pending\":0,"
 	    "\"entries_read\":1005,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
 	    "\"trimmed_unread\":0,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":0,\"idle_ms\":5,\"inactive_ms\":null}]},"
@@ -355,7 +357,7 @@ lag_hostile_names(void **state)
 	assert_non_null(s);
 	assert_string_equal(s, "{\"streams\":{"
 	    "\"a\\\"b\\nc" R "\":{\"lag\":1,\"consumers\":[\"c\\u0000\\u0001/\\t\"],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":0,"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"lag_max\":1,\"pending\":0,"
 	    "\"entries_read\":1001,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
 	    "\"trimmed_unread\":0,\"status\":\"healthy\",\"consumer_details\":["
 	    "{\"name\":\"c\\u0000\\u0001/\\t\",\"pending\":0,\"idle_ms\":5,"
@@ -618,12 +620,12 @@ lag_all_groups(void **state)
 	    "\"events:chat\":{\"lag\":123,\"consumers\":[\"instance-1\",\"worker\"],"
 	    "\"status\":\"degraded\",\"groups\":{"
 	    "\"signalr-consumers\":{\"lag\":123,\"consumers\":[\"instance-1\"],"
-	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"pending\":4,"
+	    "\"group\":\"signalr-consumers\",\"lag_exact\":true,\"lag_max\":123,\"pending\":4,"
 	    "\"entries_read\":1123,\"time_lag_ms\":null,\"oldest_pending_ms\":null,"
 	    "\"trimmed_unread\":0,\"status\":\"degraded\",\"consumer_details\":["
 	    "{\"name\":\"instance-1\",\"pending\":4,\"idle_ms\":5,\"inactive_ms\":null}]},"
 	    "\"audit\":{\"lag\":7,\"consumers\":[\"instance-1\",\"worker\"],"
-	    "\"group\":\"audit\",\"lag_exact\":true,\"pending\":0,"
+	    "\"group\":\"audit\",\"lag_exact\":true,\"lag_max\":7,\"pending\":0,"
 	    "\"entries_read\":1007,\"time_lag_ms\":2500,\"oldest_pending_ms\":900,"
 	    "\"trimmed_unread\":40,\"trim_risk\":false,\"status\":\"healthy\","
 	    "\"consumer_details\":["

@@ -1,0 +1,43 @@
+/* The discovered set of streams (STREAMLAG_STREAM_PATTERN), kept in memory
+ * shared by the workers for STREAMLAG_DISCOVERY_TTL_MS, so that a
+ * million-key keyspace is not rescanned on every request.  One worker at a
+ * time refreshes it; the others keep answering from the previous set
+ * meanwhile.  Writers and readers meet through a sequence lock: a reader
+ * copies the names out and keeps the copy only if no write began. */
+#ifndef STREAMLAG_DISCACHE_H
+#define STREAMLAG_DISCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_DISCACHE_BYTES	(8u << 20)	/* names held, NUL-separated */
+
+struct sl_discache {
+	volatile uint32_t	 seq;		/* odd while being written */
+	volatile int		 refreshing;	/* a worker is scanning */
+	volatile int64_t	 refresh_at_ms;	/* since when */
+	int64_t			 at_ms;		/* CLOCK_MONOTONIC; 0 = empty */
+	uint64_t		 pattern_hash;
+	long long		 max;
+	int			 truncated;
+	size_t			 n, used;
+	char			 names[SL_DISCACHE_BYTES];
+};
+
+/* A copy of the cached set for pattern and max, when stored less than
+ * ttl_ms ago (any age with stale).  1 with out/n/truncated set (free with
+ * sl_names_free), 0 when there is none, -2 when out of memory. */
+int	sl_discache_load(struct sl_discache *c, const char *pattern,
+	    long long max, int64_t now_ms, long long ttl_ms, int stale,
+	    char ***out, size_t *n, int *truncated);
+/* 1 when this process may refresh (then sl_discache_done), 0 when another
+ * one is at it (for less than SL_DISCACHE_TAKEOVER_MS: a worker that died
+ * while scanning does not stop refreshes for ever). */
+#define SL_DISCACHE_TAKEOVER_MS	30000
+int	sl_discache_begin(struct sl_discache *c, int64_t now_ms);
+/* Stores the set (unless it does not fit) and ends the refresh. */
+void	sl_discache_done(struct sl_discache *c, const char *pattern,
+	    long long max, char *const *names, size_t n, int truncated,
+	    int64_t now_ms);
+
+#endif

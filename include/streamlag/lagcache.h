@@ -1,0 +1,63 @@
+/* What streamlag learned about a group's lag across requests: a count in
+ * progress (bounded steps, one per request) or its result, the trim error
+ * delta of Redis's lag.  Kept in memory shared by the workers (mapped before
+ * fork), a fixed table of slots; a hash of the stream and group names
+ * picks a bucket of SL_LAGCACHE_WAYS of them.  A slot is copied out, worked on, and written back only if nobody
+ * wrote it meanwhile (version check), so the lock is held for a memcpy. */
+#ifndef STREAMLAG_LAGCACHE_H
+#define STREAMLAG_LAGCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "streamlag/model.h"
+
+#define SL_LAGCACHE_SLOTS	4096	/* groups remembered at once */
+#define SL_LAGCACHE_WAYS	4	/* slots a group may take */
+
+enum sl_lc_mode {
+	SL_LC_NONE,		/* nothing known */
+	SL_LC_COUNTING,		/* counting (from, end] in steps */
+	SL_LC_DELTA,		/* Redis's lag minus the truth is delta */
+	SL_LC_TOTAL		/* entries after from, when ea was entries-added */
+};
+
+/* One group's state.  Plain data: the rules in lag.c read and write it. */
+struct sl_lagcount {
+	uint64_t	 key;		/* sl_lagcache_key; 0 = empty slot */
+	int		 mode;		/* enum sl_lc_mode */
+	int		 rl_known;	/* counting began with a known Redis lag */
+	char		 from[SL_ID_MAX];	/* the group's last-delivered-id then */
+	char		 end[SL_ID_MAX];	/* the stream's last entry then */
+	char		 cursor[SL_ID_MAX];	/* counted up to this id */
+	char		 md[SL_ID_MAX];		/* max-deleted-entry-id then */
+	long long	 removed;	/* entries-added - length then */
+	long long	 ea;		/* entries-added then */
+	long long	 rl;		/* Redis's lag then */
+	long long	 counted;	/* entries in (from, cursor] */
+	long long	 delta;		/* SL_LC_DELTA */
+	long long	 total;		/* SL_LC_TOTAL */
+};
+
+struct sl_lagcache_slot {
+	volatile int		lock;
+	volatile uint32_t	version;
+	struct sl_lagcount	st;
+} __attribute__((aligned(64)));
+
+struct sl_lagcache {
+	struct sl_lagcache_slot	slot[SL_LAGCACHE_SLOTS];
+};
+
+/* FNV-1a 64 of stream, a NUL, group; never 0. */
+uint64_t sl_lagcache_key(const char *stream, size_t slen, const char *group,
+	    size_t glen);
+/* A copy of the group's state (mode SL_LC_NONE when the slot holds another
+ * group) and the slot's version, for sl_lagcache_put. */
+void	sl_lagcache_get(struct sl_lagcache *c, uint64_t key,
+	    struct sl_lagcount *out, uint32_t *version);
+/* Writes st back unless the slot changed since the get; 1 written, 0 not. */
+int	sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
+	    uint32_t version);
+
+#endif

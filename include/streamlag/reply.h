@@ -1,0 +1,22 @@
+/* Reply objects for hiredis's reader: long names shortened while parsed,
+ * reply bytes counted (see reply.c). */
+#ifndef STREAMLAG_REPLY_H
+#define STREAMLAG_REPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <hiredis/hiredis.h>
+
+#define SL_REPLY_NAME_MAX	4096	/* longest name kept whole (SL_NAME_MAX) */
+#define SL_REPLY_NAME_KEEP	4064	/* bytes kept of a longer one */
+#define SL_REPLY_NAME_MARK	"...~"	/* then 16 hex digits of its hash */
+
+struct sl_reply_meter {
+	unsigned long long bytes;	/* reply bytes parsed (about) */
+};
+
+/* Makes c's reader build replies with these functions, counting into m. */
+void	sl_reply_install(redisContext *c, struct sl_reply_meter *m);
+uint64_t sl_reply_hash(const char *p, size_t len);
+
+#endif

@@ -1,0 +1,109 @@
+/* The discovery cache in shared memory (see discache.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamlag/discache.h"
+
+static uint64_t
+hash_of(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+int
+sl_discache_load(struct sl_discache *c, const char *pattern, long long max,
+    int64_t now_ms, long long ttl_ms, int stale, char ***out, size_t *nout,
+    int *truncated)
+{
+	uint32_t	 s1;
+	char		**names = NULL, *buf = NULL;
+	size_t		 n, used, i, off;
+	int		 trunc;
+
+	*out = NULL;
+	*nout = 0;
+	s1 = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+	if ((s1 & 1) || c->at_ms == 0 || c->pattern_hash != hash_of(pattern) ||
+	    c->max != max || (!stale && now_ms - c->at_ms >= ttl_ms))
+		return 0;
+	n = c->n;
+	used = c->used;
+	trunc = c->truncated;
+	if (used > SL_DISCACHE_BYTES)
+		return 0;
+	if ((buf = malloc(used + 1)) == NULL ||
+	    (n > 0 && (names = calloc(n, sizeof(*names))) == NULL)) {
+		free(buf);
+		return -2;
+	}
+	memcpy(buf, c->names, used);
+	buf[used] = '\0';
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) != s1) {
+		free(buf);		/* written meanwhile: not this copy */
+		free(names);
+		return 0;
+	}
+	for (i = 0, off = 0; i < n; i++) {
+		size_t len = off < used ? strlen(buf + off) : 0;
+
+		if (off >= used || (names[i] = strdup(buf + off)) == NULL) {
+			while (i > 0)
+				free(names[--i]);
+			free(names);
+			free(buf);
+			return off >= used ? 0 : -2;
+		}
+		off += len + 1;
+	}
+	free(buf);
+	*out = names;
+	*nout = n;
+	*truncated = trunc;
+	return 1;
+}
+
+int
+sl_discache_begin(struct sl_discache *c, int64_t now_ms)
+{
+	if (__atomic_exchange_n(&c->refreshing, 1, __ATOMIC_ACQUIRE) == 0 ||
+	    now_ms - c->refresh_at_ms > SL_DISCACHE_TAKEOVER_MS) {
+		c->refresh_at_ms = now_ms;
+		return 1;
+	}
+	return 0;
+}
+
+void
+sl_discache_done(struct sl_discache *c, const char *pattern, long long max,
+    char *const *names, size_t n, int truncated, int64_t now_ms)
+{
+	size_t	 used = 0, i;
+
+	for (i = 0; i < n; i++)
+		used += strlen(names[i]) + 1;
+	__atomic_add_fetch(&c->seq, 1, __ATOMIC_ACQ_REL);	/* odd */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (used <= SL_DISCACHE_BYTES) {
+		size_t off = 0;
+
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(names[i]) + 1;
+			memcpy(c->names + off, names[i], len);
+			off += len;
+		}
+		c->n = n;
+		c->used = used;
+		c->truncated = truncated;
+		c->max = max;
+		c->pattern_hash = hash_of(pattern);
+		c->at_ms = now_ms > 0 ? now_ms : 1;
+	} else
+		c->at_ms = 0;	/* does not fit: every request scans */
+	__atomic_add_fetch(&c->seq, 1, __ATOMIC_ACQ_REL);	/* even */
+	__atomic_store_n(&c->refreshing, 0, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# What one consumer-lag request costs Redis, from INFO stats and INFO
+# commandstats deltas (never timings), on 1 KB entries: bytes grow with the
+# number of groups, not with their lag.  Requests go to `streamlag serve`
+# behind nginx, so what one request learns serves the next.
+. "$(dirname "$0")/common.sh"
+
+PORT=$(sl_free_port)
+sl_start_redis "$STATE" "$PORT" || exit 1
+export REDIS_URL
+REDIS_URL=$(sl_redis_url "$PORT")
+R() { redis-cli -p "$PORT" "$@"; }
+export STREAMLAG_STREAMS=cost:a,cost:b,cost:c
+kb=$(head -c 1024 /dev/zero | tr '\0' 'x')
+# fill NAME N: N entries of 1 KB with ids 1-0 .. N-0.
+fill() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 $i-0 f $kb"; done | R >/dev/null; }
+
+# a: 10 000 behind, never trimmed.  b: 40 groups, 5 000 behind each.
+# c: the trim error: 10 000 added, 1 000 read, trimmed to 8 000 (1 000
+# unread entries gone), 2 000 more read: Redis says 7 000, 6 000 are left.
+fill cost:a 10000
+R XGROUP CREATE cost:a signalr-consumers 0 >/dev/null
+fill cost:b 5000
+for ((g = 0; g < 40; g++)); do R XGROUP CREATE cost:b "g$g" 0 >/dev/null; done
+fill cost:c 10000
+R XGROUP CREATE cost:c signalr-consumers 0 >/dev/null
+R XREADGROUP GROUP signalr-consumers c1 COUNT 1000 STREAMS cost:c '>' >/dev/null
+R XTRIM cost:c MAXLEN 8000 >/dev/null
+R XREADGROUP GROUP signalr-consumers c1 COUNT 2000 STREAMS cost:c '>' >/dev/null
+is "$(R XINFO GROUPS cost:c | awk 'p == "lag" { print } { p = $0 }')/$(R XLEN cost:c)" "7000/8000" \
+	"the trim error is there: Redis says 7000, 6000 left of 8000"
+
+serve_behind_nginx --workers 2
+token=$("$SL_BIN" token)
+get() { curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$HTTP$1"; }
+stat() { R INFO "$1" | tr -d '\r' | awk -F'[:=,]' -v k="$2" '$1 == k { print $2 }'; }
+out_bytes() { stat stats total_net_output_bytes; }
+xrange_calls() { R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '$1 == "cmdstat_xrange" { print $3 }'; }
+# The INFO replies that measure are Redis output too: their own share.
+b0=$(out_bytes); b1=$(out_bytes); self=$((b1 - b0))
+# cost PATH: sets BODY, BYTES (Redis output for the request) and XR (XRANGE calls).
+cost() {
+	local b0 x0 b1 x1
+	x0=$(xrange_calls); b0=$(out_bytes)
+	BODY=$(get "$1")
+	b1=$(out_bytes); x1=$(xrange_calls)
+	BYTES=$((b1 - b0 - self)); XR=$((${x1:-0} - ${x0:-0}))
+}
+
+cost '/api/v1/events/consumer-lag?stream=cost:a'
+is "$(jq -c '.streams["cost:a"] | [.lag, .lag_exact, .lag_max]' <<<"$BODY")" '[10000,true,10000]' \
+	"a group 10 000 behind on a never-trimmed stream: exact"
+ok "$( ((BYTES <= 16384)); echo $?)" "and Redis sent $BYTES bytes for it (<= 16 KB)"
+is "$XR" 1 "one XRANGE (COUNT 1), the first undelivered entry"
+
+cost '/api/v1/events/consumer-lag?stream=cost:b&group=*'
+is "$(jq -c '[.streams["cost:b"].groups[] | select(.lag == 5000 and .lag_exact)] | length' <<<"$BODY")" 40 \
+	"?group=*: 40 groups, each 5000 behind, exact"
+ok "$( ((BYTES <= 98304)); echo $?)" "and Redis sent $BYTES bytes for them (<= 96 KB)"
+is "$XR" 40 "one XRANGE per group"
+
+# The trim error: counted once (6 000 entries in one step of 10 000), then
+# kept; a warm request reads no more than the first undelivered entry.
+cost '/api/v1/events/consumer-lag?stream=cost:c'
+is "$(jq -c '.streams["cost:c"] | [.lag, .lag_exact, .trimmed_unread]' <<<"$BODY")" '[6000,true,1000]' \
+	"trim error: counted once, exact 6000, trimmed_unread 1000"
+ok "$( ((BYTES > 6000 * 1024)); echo $?)" "the count read the 6000 entries once ($BYTES bytes)"
+for i in 1 2 3; do
+	cost '/api/v1/events/consumer-lag?stream=cost:c'
+	is "$(jq -c '.streams["cost:c"] | [.lag, .lag_exact, .trimmed_unread]' <<<"$BODY")" '[6000,true,1000]' \
+		"warm request $i: exact 6000 without a count"
+	ok "$( ((BYTES <= 16384)); echo $?)" "warm request $i: Redis sent $BYTES bytes (<= 16 KB)"
+	is "$XR" 1 "warm request $i: one XRANGE (COUNT 1)"
+done
+# The group reads 500 more, 100 are added: still exact without a count.
+R XREADGROUP GROUP signalr-consumers c1 COUNT 500 STREAMS cost:c '>' >/dev/null
+for ((i = 10001; i <= 10100; i++)); do echo "XADD cost:c $i-0 f $kb"; done | R >/dev/null
+cost '/api/v1/events/consumer-lag?stream=cost:c'
+is "$(jq -c '.streams["cost:c"] | [.lag, .lag_exact]' <<<"$BODY")" '[5600,true]' \
+	"after 500 read and 100 added: 5600, exact, kept"
+ok "$( ((BYTES <= 16384)); echo $?)" "and still $BYTES bytes (<= 16 KB)"
+
+# The command budget: INFO and TIME, then XINFO GROUPS and CONSUMERS per
+# stream: 2 + 2 x 6 = 14 commands cover six caught-up streams; 13 leave the
+# sixth out, named, and the answer says so.
+for ((i = 1; i <= 6; i++)); do
+	R XADD "budget:s$i" 1-0 f v >/dev/null
+	R XGROUP CREATE "budget:s$i" signalr-consumers '$' >/dev/null
+done
+six=budget:s1,budget:s2,budget:s3,budget:s4,budget:s5,budget:s6
+body=$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=14 "$SL_BIN" get /api/v1/events/consumer-lag)
+is "$(jq -c '[(.streams | length), .partial, .code]' <<<"$body")" '[6,null,null]' \
+	"STREAMLAG_REQUEST_MAX_COMMANDS=14 (the limit): six streams, not partial"
+body=$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=13 "$SL_BIN" get /api/v1/events/consumer-lag)
+is "$(jq -c '[(.streams | keys), .partial, .code, .not_covered_count, .not_covered, .stream_count]' <<<"$body")" \
+	'[["budget:s1","budget:s2","budget:s3","budget:s4","budget:s5"],true,"budget_exceeded",1,["budget:s6"],5]' \
+	"13 (the limit - 1): five streams, partial, budget_exceeded, the sixth named"
+st=$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=13 "$SL_BIN" get /api/v1/events/health | jq -r .status)
+is "$st" degraded "health of a partial answer is not healthy (every covered group is)"
+# /metrics asks XINFO STREAM and GROUPS per stream (2 + 2 x 6 = 14), then
+# XINFO CONSUMERS per group: with 17, three groups get theirs.
+is "$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=17 "$SL_BIN" get /metrics | grep '^streamlag_streams_not_covered ')" \
+	"streamlag_streams_not_covered 3" "/metrics counts the streams left out"
+out=$(STREAMLAG_REQUEST_MAX_COMMANDS=abc "$SL_BIN" get /healthz 2>&1); rc=$?
+like "$rc:$out" '^2:streamlag: STREAMLAG_REQUEST_MAX_COMMANDS: ' "a bad budget: one line naming the variable, exit 2"
+
+# The byte budget, checked between batches: 400 streams 1 behind on 1 KB
+# entries; their XINFO replies alone pass 64 KiB, so no follow-up is sent
+# and every group says why.
+for ((i = 1; i <= 400; i++)); do
+	echo "XADD bytes:s$i 1-0 f $kb"
+	echo "XGROUP CREATE bytes:s$i signalr-consumers 0"
+done | R >/dev/null
+body=$(STREAMLAG_STREAM_PATTERN='bytes:*' STREAMLAG_REQUEST_MAX_BYTES=65536 "$SL_BIN" get /api/v1/events/consumer-lag)
+is "$(jq -c '[.partial, .code, .not_covered_count, (.not_covered | length), ([.streams[] | select(.error == "request budget exceeded")] | length)]' <<<"$body")" \
+	'[true,"budget_exceeded",400,100,400]' \
+	"STREAMLAG_REQUEST_MAX_BYTES=65536: partial, 400 counted, 100 named, each says why"
+body=$(STREAMLAG_STREAM_PATTERN='bytes:*' "$SL_BIN" get /api/v1/events/consumer-lag)
+is "$(jq -c '[.partial, .total_lag, .stream_count]' <<<"$body")" '[null,400,400]' \
+	"the default 64 MiB covers them: 400 streams, 1 behind each"
+
+# Names longer than 4096 bytes: shortened while parsed, marked, unique.
+long=$(head -c 100000 /dev/zero | tr '\0' n)
+R XADD "long:${long}1" 1-0 f v >/dev/null
+R XADD "long:${long}2" 1-0 f v >/dev/null
+keys=$(STREAMLAG_STREAM_PATTERN='long:*' "$SL_BIN" get /api/v1/events/consumer-lag | jq -r '.streams | keys[]')
+is "$(awk '{ print length($0), substr($0, 4065, 4) }' <<<"$keys" | sort -u | tr '\n' ' ')" "4084 ...~ " \
+	"two 100 005-byte names: 4064 bytes kept, then ...~ and 16 hex digits"
+is "$(sort -u <<<"$keys" | wc -l)" 2 "and they stay two distinct keys"
+
+done_testing

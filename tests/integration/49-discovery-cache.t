@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Discovery (STREAMLAG_STREAM_PATTERN) cached in memory shared by the
+# workers for STREAMLAG_DISCOVERY_TTL_MS: within it no request scans again,
+# whichever worker answers; after it the new set is seen.
+. "$(dirname "$0")/common.sh"
+
+PORT=$(sl_free_port)
+sl_start_redis "$STATE" "$PORT" || exit 1
+export REDIS_URL
+REDIS_URL=$(sl_redis_url "$PORT")
+R() { redis-cli -p "$PORT" "$@"; }
+for i in 1 2 3; do R XADD "dc:s$i" 1-0 f v >/dev/null; done
+export STREAMLAG_STREAM_PATTERN='dc:*' STREAMLAG_DISCOVERY_TTL_MS=8000
+serve_behind_nginx --workers 2
+token=$("$SL_BIN" token)
+n_streams() {
+	curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$HTTP/api/v1/events/consumer-lag" |
+		jq '.streams | length'
+}
+scans() { R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '$1 == "cmdstat_scan" { print $3 }'; }
+
+is "$(n_streams)" 3 "the three dc:* streams"
+s0=$(scans)
+R XADD dc:s4 1-0 f v >/dev/null
+got=""
+for i in 1 2 3 4 5 6; do got="$got$(n_streams)"; done
+s1=$(scans)
+is "$got/$((s1 - s0))" "333333/0" "six requests within the TTL, both workers: the cached set, no SCAN"
+sl_wait_for 40 "the fourth stream after the TTL" four
+is "$(n_streams)" 4 "after the TTL the new set: four streams"
+out=$(STREAMLAG_DISCOVERY_TTL_MS=x "$SL_BIN" get /healthz 2>&1); rc=$?
+like "$rc:$out" '^2:streamlag: STREAMLAG_DISCOVERY_TTL_MS: expected an integer from 0 to 3600000' \
+	"a bad TTL: one line naming the variable, exit 2"
+
+done_testing
