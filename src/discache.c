@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The discovery cache in shared memory (see discache.h). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The lag cache in shared memory (see lagcache.h).  Each slot has a spin
  * lock held only to copy the slot in or out: no system call, no Redis I/O
  * while it is held. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* hiredis reply objects made by streamlag's own functions (read.h), so
  * that names longer than SL_REPLY_NAME_MAX are shortened while they are parsed:
  * only hiredis's input buffer ever holds the long name.  Strings at the

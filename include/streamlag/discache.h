@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The discovered set of streams (STREAMLAG_STREAM_PATTERN), kept in memory
  * shared by the workers for STREAMLAG_DISCOVERY_TTL_MS, so that a
  * million-key keyspace is not rescanned on every request.  One worker at a

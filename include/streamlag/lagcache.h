@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What streamlag learned about a group's lag across requests: a count in
  * progress (bounded steps, one per request) or its result, the trim error
  * delta of Redis's lag.  Kept in memory shared by the workers (mapped before

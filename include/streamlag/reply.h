@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Reply objects for hiredis's reader: long names shortened while parsed,
  * reply bytes counted (see reply.c). */
 #ifndef STREAMLAG_REPLY_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # consumer-lag against brute force over seeded random histories (see
 # lib/differential.pl).  SL_DIFF_SEED replays a seed, SL_DIFF_STEPS sets the
 # length; SL_REDIS_SERVER=valkey runs it on Valkey 8.  A small count step

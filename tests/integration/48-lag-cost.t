@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # What one consumer-lag request costs Redis, from INFO stats and INFO
 # commandstats deltas (never timings), on 1 KB entries: bytes grow with the
 # number of groups, not with their lag.  Requests go to `streamlag serve`

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Discovery (STREAMLAG_STREAM_PATTERN) cached in memory shared by the
 # workers for STREAMLAG_DISCOVERY_TTL_MS: within it no request scans again,
 # whichever worker answers; after it the new set is seen.

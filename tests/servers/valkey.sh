@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Fetches valkey-server and valkey-tools from Debian's bookworm-backports
 # suite into build/servers/valkey, without touching the machine's apt
 # sources: a private apt configuration under build/ reuses the archive URI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* make bench's baseline: the least a libfcgi responder can do, a fixed 200
  * JSON body, so that streamlag's throughput behind the same nginx reads as
  * a share of it.  Prefork is spawn-fcgi's (-F), as many as streamlag's. */
