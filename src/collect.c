@@ -312,7 +312,13 @@ on_batch2(void *arg, size_t idx, redisReply *reply)
 		    sizeof(err)) == 0;
 		break;
 	case 3:
-		sl_lag_entry_pending(e, reply, b->now_ms);
+		/* A refused XPENDING (an ACL without it) fails the group as a
+		 * refused XRANGE does: never a silent null oldest_pending_ms. */
+		if (reply->type == REDIS_REPLY_ERROR && e->error == NULL) {
+			if (sl_lag_entry_fail(e, reply, NULL) == -1)
+				b->oom = 1;
+		} else
+			sl_lag_entry_pending(e, reply, b->now_ms);
 		break;
 	}
 done:

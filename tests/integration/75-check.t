@@ -140,6 +140,13 @@ is "$RC" 1 "ACL without XPENDING: exit 1"
 is "$(line '✘ command')" "✘ command XPENDING: $want — add to the ACL user: +xpending" \
 	"ACL without XPENDING: the command, Redis's text and the rule to add"
 is "$(grep -c '^✘' <<<"$OUT")" 1 "ACL without XPENDING: the only failure"
+# get, and serve's answer, fail each group that has pending entries, in
+# Redis's words: never a silent null oldest_pending_ms.
+REDIS_URL="redis://nopending:np-pass@127.0.0.1:$PORT/0" STREAMLAG_STREAMS=events:chat \
+	"$SL_BIN" get /api/v1/events/consumer-lag >"$STATE/out" 2>"$STATE/err"
+is "$(cat "$STATE/err")" "streamlag: stream events:chat: $want" "get, ACL without XPENDING: the cause on stderr"
+is "$(jq -c '.streams["events:chat"] | [.lag, .status, .error]' "$STATE/out")" \
+	"[-1,\"error\",$(jq -Rc . <<<"$want")]" "get, ACL without XPENDING: the group's error"
 # Without XINFO CONSUMERS, every row fails: get names the cause per stream.
 R ACL SETUSER noconsumers on '>nc-pass' resetkeys '%R~*' resetchannels -@all '+xinfo|groups' \
 	'+xinfo|stream' +xrange +xpending +scan +time +select +info >/dev/null
