@@ -38,6 +38,8 @@ sl_stop_pid "${SL_PIDS[-1]}"
 if [ "$(id -u)" -eq 0 ]; then
 	S="$STATE/user.sock"
 	sl_start_serve "$S" --workers 1 --user nobody || exit 1
+	# The socket exists before the master has forked its worker.
+	sl_wait_for 10 "the worker" pgrep -P "$SL_SERVE_PID"
 	w=$(pgrep -P "$SL_SERVE_PID" | head -1)
 	is "$(ps -o user= -p "$SL_SERVE_PID" | tr -d ' '):$(ps -o user= -p "$w" | tr -d ' ')" "nobody:nobody" \
 		"--user nobody: master and workers run as nobody"
