@@ -111,14 +111,15 @@ test: deps
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-valkey
 	@$(MAKE) --no-print-directory fuzz-check
+	@$(MAKE) --no-print-directory test-deb test-checkouts
 
 # The Debian package: built, lintian, and (as root) installed, verified,
-# removed and purged on this machine.  A few minutes; not part of make test.
+# removed and purged on this machine.  Under a minute on an idle machine.
 test-deb: deps
 	@SL_TEST_DEB=1 prove -v tests/integration/85-deb.t
 
 # make test's nginx tests again from a clone under /root (0700) as root, and
-# from a clone run by an ordinary user.  Needs root; a few minutes.
+# from a clone run by an ordinary user.  Needs root (skipped otherwise).
 test-checkouts: deps
 	@SL_TEST_CHECKOUTS=1 prove -v tests/integration/95-checkouts.t
 
