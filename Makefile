@@ -17,9 +17,15 @@ COMMIT  := $(word 2,$(VERSION_INFO))
 
 DEPS    := hiredis fcgi json-c libjwt jansson libcrypto
 SL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
+	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes \
 	-Iinclude -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 SL_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
+
+# WERROR=1 turns every warning into an error.
+ifeq ($(WERROR),1)
+SL_CFLAGS += -Werror
+endif
 
 # SANITIZE=1 builds into build/asan with ASan+UBSan.
 ifeq ($(SANITIZE),1)

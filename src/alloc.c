@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: ISC */
+/* The allocation wrappers (alloc.h) and the countdown that tests use. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamlag/alloc.h"
+
+static long	fail_after = -1;	/* -1: never fail */
+static long	count;
+
+static int
+refuse(void)
+{
+	count++;
+	if (fail_after >= 0 && count > fail_after) {
+		errno = ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+void *
+sl_malloc(size_t n)
+{
+	return refuse() ? NULL : malloc(n);
+}
+
+void *
+sl_calloc(size_t nmemb, size_t size)
+{
+	return refuse() ? NULL : calloc(nmemb, size);
+}
+
+void *
+sl_realloc(void *p, size_t n)
+{
+	return refuse() ? NULL : realloc(p, n);
+}
+
+void *
+sl_reallocarray(void *p, size_t nmemb, size_t size)
+{
+	if (size != 0 && nmemb > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return sl_realloc(p, nmemb * size);
+}
+
+char *
+sl_strdup(const char *s)
+{
+	return sl_strndup(s, strlen(s));
+}
+
+char *
+sl_strndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (n == SIZE_MAX || (p = sl_malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void
+sl_free(void *p)
+{
+	free(p);
+}
+
+void
+sl_alloc_fail_after(long n)
+{
+	fail_after = n;
+	count = 0;
+}
+
+void
+sl_alloc_reset(void)
+{
+	fail_after = -1;
+	count = 0;
+}
+
+long
+sl_alloc_count(void)
+{
+	return count;
+}
