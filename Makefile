@@ -15,7 +15,7 @@ VERSION_INFO := $(shell src/version.sh)
 VERSION := $(word 1,$(VERSION_INFO))
 COMMIT  := $(word 2,$(VERSION_INFO))
 
-DEPS    := hiredis fcgi json-c libjwt jansson libcrypto
+DEPS    := hiredis fcgi json-c libjwt jansson libssl libcrypto
 SL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
 	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes \
 	-Iinclude -MMD -MP \
