@@ -32,6 +32,9 @@ struct sl_tls_conn {
 	int	 verify;
 	int	 done;		/* the handshake finished */
 	int	 fatal;		/* no close_notify after a fatal error */
+	int	 cert_asked;	/* the server asked for a certificate we lack */
+	int	 cert_sent;	/* we have one to present */
+	int	 got_data;	/* read() returned bytes */
 };
 
 /* The reason of OpenSSL's first queued error into buf, and the queue
@@ -178,6 +181,20 @@ set_protocols(SSL_CTX *s, const struct sl_tls_config *c, struct sl_error *e)
 	return SL_OK;
 }
 
+/* Called by OpenSSL only when the server asks for a client certificate and
+ * none is configured: noted, so that the refusal that follows is told as
+ * such (TLS 1.2 servers answer a bare "handshake failure"). */
+static int
+cert_asked(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+	struct sl_tls_conn *c = SSL_get_app_data(ssl);
+
+	(void)x509; (void)pkey;
+	if (c != NULL)
+		c->cert_asked = 1;
+	return 0;
+}
+
 /* A new OpenSSL context from c, into *out. */
 static enum sl_err
 build(const struct sl_tls_config *c, SSL_CTX **out, struct sl_error *e)
@@ -203,6 +220,7 @@ build(const struct sl_tls_config *c, SSL_CTX **out, struct sl_error *e)
 	}
 	SSL_CTX_set_verify(s, c->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
 	    NULL);
+	SSL_CTX_set_client_cert_cb(s, cert_asked);
 	/* write() may move part of a buffer, as send(2) does; a retried
 	 * write may come from another address (a grown output buffer). */
 	SSL_CTX_set_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -281,6 +299,39 @@ fail(struct sl_transport *t, const char *what, enum sl_tls_failure f,
 	return SL_IO_ERR;
 }
 
+/* What OpenSSL's words leave unsaid about mutual TLS: a TLS 1.2 server
+ * that wanted a certificate we lack answers a bare handshake failure, and a
+ * TLS 1.3 server that refuses ours may reset the connection before its
+ * alert is read. */
+static enum sl_tls_failure
+refine(const struct sl_tls_conn *c, enum sl_tls_failure f)
+{
+	if (f != SL_TLS_F_PROTOCOL && f != SL_TLS_F_OTHER &&
+	    f != SL_TLS_F_CLOSED)
+		return f;
+	if (c->cert_asked && !c->cert_sent)
+		return SL_TLS_F_CLIENT_CERT;
+	if (f != SL_TLS_F_PROTOCOL && c->done && !c->got_data && c->cert_sent)
+		return SL_TLS_F_CLIENT_REJECTED;
+	return f;
+}
+
+/* A system error, or the peer closing without close_notify. */
+static enum sl_io
+syscall_outcome(struct sl_transport *t, const char *what, int saved)
+{
+	struct sl_tls_conn *c = t->impl;
+
+	c->fatal = 1;
+	if (saved == 0) {
+		if (c->done)
+			return SL_IO_EOF;
+		return fail(t, what, refine(c, SL_TLS_F_CLOSED),
+		    "end of file");
+	}
+	return fail(t, what, refine(c, SL_TLS_F_OTHER), strerror(saved));
+}
+
 /* The outcome of an SSL call that returned rc: WANT_*, EOF, or an error
  * set in t->err.  errno is the one the call left. */
 static enum sl_io
@@ -288,7 +339,7 @@ outcome(struct sl_transport *t, int rc, const char *what)
 {
 	struct sl_tls_conn	*c = t->impl;
 	int			 saved = errno, reason;
-	long			 verify;
+	long			 verify = X509_V_OK;
 	char			 text[200], detail[300];
 
 	switch (SSL_get_error(c->ssl, rc)) {
@@ -299,25 +350,17 @@ outcome(struct sl_transport *t, int rc, const char *what)
 	case SSL_ERROR_ZERO_RETURN:	/* close_notify */
 		if (c->done)
 			return SL_IO_EOF;
-		return fail(t, what, SL_TLS_F_CLOSED, "close_notify");
+		return fail(t, what, refine(c, SL_TLS_F_CLOSED),
+		    "close_notify");
 	case SSL_ERROR_SYSCALL:
-		c->fatal = 1;
-		if (ERR_peek_error() == 0 && saved == 0) {
-			if (c->done)
-				return SL_IO_EOF;
-			return fail(t, what, SL_TLS_F_CLOSED, "end of file");
-		}
 		if (ERR_peek_error() == 0)
-			return fail(t, what, SL_TLS_F_OTHER, strerror(saved));
-		break;
-	default:
-		c->fatal = 1;
+			return syscall_outcome(t, what, saved);
 		break;
 	}
+	c->fatal = 1;
 	reason = ossl_text(text, sizeof(text));
 	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING && c->done)
 		return SL_IO_EOF;
-	verify = X509_V_OK;
 	if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED && c->verify)
 		verify = SSL_get_verify_result(c->ssl);
 	if (verify != X509_V_OK)
@@ -325,7 +368,8 @@ outcome(struct sl_transport *t, int rc, const char *what)
 		    X509_verify_cert_error_string(verify));
 	else
 		snprintf(detail, sizeof(detail), "%s", text);
-	return fail(t, what, sl_tls_classify(verify, reason, 0), detail);
+	return fail(t, what, refine(c, sl_tls_classify(verify, reason, 0)),
+	    detail);
 }
 
 static enum sl_io
@@ -370,6 +414,7 @@ tls_read(struct sl_transport *t, void *buf, size_t len, size_t *n)
 		got += more;
 	}
 	*n = got;
+	c->got_data = 1;
 	return SL_IO_OK;
 }
 
@@ -451,6 +496,7 @@ sl_tls_attach(struct sl_transport *t, struct sl_tls_ctx *ctx,
 	/* An IP literal the caller took for a name is still an IP. */
 	c->name_is_ip = name ? is_ip(name) : host_is_ip || is_ip(host);
 	c->verify = ctx->cfg.verify;
+	c->cert_sent = ctx->cfg.cert_file != NULL;
 	ERR_clear_error();
 	if ((c->ssl = SSL_new(ctx->ssl_ctx)) == NULL) {
 		sl_free(c);
@@ -463,6 +509,7 @@ sl_tls_attach(struct sl_transport *t, struct sl_tls_ctx *ctx,
 	if ((rc = set_peer_name(c->ssl, c, e)) != SL_OK)
 		goto bad;
 	SSL_set_connect_state(c->ssl);
+	SSL_set_app_data(c->ssl, c);
 	t->ops = &sl_tls_ops;
 	t->impl = c;
 	sl_error_clear(&t->err);
@@ -494,11 +541,13 @@ sl_tls_handshake_timeout(struct sl_transport *t, long ms)
 	if (t->ops != &sl_tls_ops || c == NULL)
 		return sl_seterr(&t->err, SL_EREDIS, "TLS handshake: %s",
 		    sl_tls_failure_words(SL_TLS_F_TIMEOUT));
-	/* A plaintext Redis sent nothing back when the ClientHello held no
-	 * newline: it is still waiting for the end of a command. */
+	/* A plaintext Redis never answers a ClientHello: it reads an inline
+	 * command up to a newline with strchr(), which stops at the NUL of
+	 * the record's length, so it waits for more. */
 	if (BIO_number_read(SSL_get_rbio(c->ssl)) == 0)
-		snprintf(detail, sizeof(detail), "the server sent nothing in "
-		    "%ld ms (is the port a TLS port, not a plaintext one?)", ms);
+		snprintf(detail, sizeof(detail), "no answer to the TLS hello "
+		    "in %ld ms, as from a plaintext server (Redis without TLS "
+		    "waits for the end of a command)", ms);
 	else
 		snprintf(detail, sizeof(detail), "not finished within %ld ms",
 		    ms);
