@@ -3,6 +3,7 @@
  * settings and rebuilt on SIGHUP, and the TLS transport over a non-blocking
  * socket.  OpenSSL's error queue is per thread and sticky: it is cleared
  * before every call whose failure is looked at, and read right after. */
+#include <sys/socket.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -50,7 +51,9 @@ ossl_text(char *buf, size_t len)
 		snprintf(buf, len, "no OpenSSL error");
 		return 0;
 	}
-	if ((r = ERR_reason_error_string(err)) != NULL)
+	if (ERR_SYSTEM_ERROR(err))
+		snprintf(buf, len, "%s", strerror(ERR_GET_REASON(err)));
+	else if ((r = ERR_reason_error_string(err)) != NULL)
 		snprintf(buf, len, "%s", r);
 	else
 		snprintf(buf, len, "OpenSSL error %lx", err);
@@ -329,7 +332,8 @@ syscall_outcome(struct sl_transport *t, const char *what, int saved)
 		return fail(t, what, refine(c, SL_TLS_F_CLOSED),
 		    "end of file");
 	}
-	return fail(t, what, refine(c, SL_TLS_F_OTHER), strerror(saved));
+	return fail(t, what, refine(c, saved == ECONNRESET || saved == EPIPE ?
+	    SL_TLS_F_CLOSED : SL_TLS_F_OTHER), strerror(saved));
 }
 
 /* The outcome of an SSL call that returned rc: WANT_*, EOF, or an error
@@ -461,6 +465,54 @@ const struct sl_transport_ops sl_tls_ops = {
 	"tls", tls_handshake, tls_read, tls_write, tls_close
 };
 
+/* The socket BIO writes with write(2): a peer gone raises SIGPIPE, which
+ * would kill a process that does not ignore it (streamlag get).  This one
+ * is the socket BIO with send(2) and MSG_NOSIGNAL instead; made once, kept
+ * for the life of the process. */
+static BIO_METHOD *nosig_method;
+
+static int
+nosig_write(BIO *b, const char *buf, int len)
+{
+	ssize_t	n;
+	int	fd = -1;
+
+	BIO_get_fd(b, &fd);
+	errno = 0;
+	n = send(fd, buf, (size_t)len, MSG_NOSIGNAL);
+	BIO_clear_retry_flags(b);
+	if (n <= 0 && BIO_sock_should_retry((int)n))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
+static BIO *
+nosig_bio(int fd)
+{
+	const BIO_METHOD	*s = BIO_s_socket();
+	BIO_METHOD		*m;
+	BIO			*b;
+
+	if (nosig_method == NULL) {
+		if ((m = BIO_meth_new(BIO_TYPE_SOCKET, "streamlag socket")) ==
+		    NULL)
+			return NULL;
+		if (BIO_meth_set_write(m, nosig_write) != 1 ||
+		    BIO_meth_set_read(m, BIO_meth_get_read(s)) != 1 ||
+		    BIO_meth_set_puts(m, BIO_meth_get_puts(s)) != 1 ||
+		    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(s)) != 1 ||
+		    BIO_meth_set_create(m, BIO_meth_get_create(s)) != 1 ||
+		    BIO_meth_set_destroy(m, BIO_meth_get_destroy(s)) != 1) {
+			BIO_meth_free(m);
+			return NULL;
+		}
+		nosig_method = m;
+	}
+	if ((b = BIO_new(nosig_method)) != NULL)
+		BIO_set_fd(b, fd, BIO_NOCLOSE);
+	return b;
+}
+
 /* SNI for a name, and the name or IP the certificate must carry. */
 static enum sl_err
 set_peer_name(SSL *ssl, const struct sl_tls_conn *c, struct sl_error *e)
@@ -485,6 +537,7 @@ sl_tls_attach(struct sl_transport *t, struct sl_tls_ctx *ctx,
 {
 	struct sl_tls_conn	*c;
 	const char		*name = ctx->cfg.server_name;
+	BIO			*bio;
 	enum sl_err		 rc;
 
 	if (host == NULL || *host == '\0' || strlen(host) > SL_TLS_NAME_MAX)
@@ -502,10 +555,11 @@ sl_tls_attach(struct sl_transport *t, struct sl_tls_ctx *ctx,
 		sl_free(c);
 		return ossl_err(e, SL_ENOMEM, "SSL_new");
 	}
-	if (SSL_set_fd(c->ssl, t->fd) != 1) {
-		rc = ossl_err(e, SL_ESYS, "SSL_set_fd");
+	if ((bio = nosig_bio(t->fd)) == NULL) {
+		rc = ossl_err(e, SL_ENOMEM, "BIO_new");
 		goto bad;
 	}
+	SSL_set_bio(c->ssl, bio, bio);
 	if ((rc = set_peer_name(c->ssl, c, e)) != SL_OK)
 		goto bad;
 	SSL_set_connect_state(c->ssl);

@@ -17,7 +17,9 @@ WRONG=$(sl_free_port); sl_start_tls_redis "$D" "$WRONG" wrong || exit 1
 MUTUAL=$(sl_free_port); sl_start_tls_redis "$D" "$MUTUAL" server yes || exit 1
 PLAIN=$(sl_free_port); sl_start_redis "$D" "$PLAIN" || exit 1
 
-t() { "$bin" "$@" 2>/dev/null; }
+# Its stderr (the agreed cipher, or a sanitizer's report with
+# STREAMLAG_BIN=build/asan/streamlag) goes to a log the last test reads.
+t() { "$bin" "$@" 2>>"$STATE/it_tls.log"; }
 
 # Verified: by IP (IP SAN), by name (DNS SAN), from a CA directory, as the
 # ACL user, TLS 1.2 only; a reply larger than many TLS records, read 1000
