@@ -78,13 +78,16 @@ _sl_tls_expired() {
 
 sl_tls_certs() {
 	local d=$1 san=IP:127.0.0.1,DNS:localhost
-	_sl_tls_ca "$d" ca "streamlag test CA" &&
-	_sl_tls_ca "$d" other-ca "unrelated CA" &&
-	_sl_tls_leaf "$d" server ca 1001 "$san" serverAuth &&
-	_sl_tls_leaf "$d" server2 other-ca 2001 "$san" serverAuth &&
-	_sl_tls_leaf "$d" wrong ca 1002 DNS:wrong.example serverAuth &&
-	_sl_tls_leaf "$d" client ca 1003 DNS:client clientAuth &&
-	_sl_tls_expired "$d" || { echo "sl_tls_certs: openssl failed" >&2; return 1; }
+	if ! { _sl_tls_ca "$d" ca "streamlag test CA" &&
+		_sl_tls_ca "$d" other-ca "unrelated CA" &&
+		_sl_tls_leaf "$d" server ca 1001 "$san" serverAuth &&
+		_sl_tls_leaf "$d" server2 other-ca 2001 "$san" serverAuth &&
+		_sl_tls_leaf "$d" wrong ca 1002 DNS:wrong.example serverAuth &&
+		_sl_tls_leaf "$d" client ca 1003 DNS:client clientAuth &&
+		_sl_tls_expired "$d"; }; then
+		echo "sl_tls_certs: openssl failed" >&2
+		return 1
+	fi
 }
 
 # sl_start_tls_redis DIR PORT CERT [AUTH_CLIENTS]: Debian's redis-server
