@@ -249,7 +249,7 @@ dist:
 DEB_VERSION := $(subst -,+,$(VERSION))
 deb:
 	@tests/deps.sh build-essential debhelper fakeroot lintian pkg-config \
-		libfcgi-dev libhiredis-dev libjson-c-dev libjwt-dev
+		libfcgi-dev libhiredis-dev libjson-c-dev libjwt-dev libssl-dev
 	@rm -rf build/deb && mkdir -p build/deb/streamlag-$(DEB_VERSION)
 	@tar -cf - --exclude=./build --exclude=./node_modules --exclude=./.git . | \
 		tar -xf - -C build/deb/streamlag-$(DEB_VERSION)
