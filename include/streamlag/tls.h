@@ -73,14 +73,15 @@ enum sl_err	 sl_tls_config_check(const struct sl_tls_config *c,
  * default.  Anything below TLS 1.2 is refused. */
 enum sl_err	 sl_tls_parse_protocols(const char *s, int *min, int *max,
 		    struct sl_error *e);
-/* The key file is a regular file that neither its group nor others may
- * read (or write): SL_EINPUT naming the mode otherwise; SL_ESYS when it
- * cannot be stat(2)ed.  sl_tls_ctx_new calls it too. */
+/* The key file is a regular file with no permission for its group or
+ * others (0600, 0400): SL_EINPUT naming the mode otherwise; SL_ESYS when it
+ * cannot be stat(2)ed.  sl_tls_ctx_new and sl_tls_ctx_reload call it too. */
 enum sl_err	 sl_tls_key_file_check(const char *path, struct sl_error *e);
 
 /* Loads CA, certificate and key, sets protocols and ciphers: NULL with e
- * set (SL_EINPUT for a setting or file, SL_ENOMEM).  The context keeps a
- * copy of c for sl_tls_ctx_reload. */
+ * set (SL_EINPUT for a setting or a file OpenSSL refuses, SL_ESYS for a key
+ * file that cannot be stat(2)ed, SL_ENOMEM).  The context keeps a copy of c
+ * for sl_tls_ctx_reload. */
 struct sl_tls_ctx *sl_tls_ctx_new(const struct sl_tls_config *c,
 		    struct sl_error *e);
 /* SIGHUP: builds a new context from the same settings, re-reading the CA,
