@@ -113,41 +113,41 @@ sl_parse_ll(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
-/* Percent-decodes a URL userinfo part; NULL on a bad escape. */
-static char *
-pct_decode(const char *s, size_t len)
+/* Percent-decodes a URL userinfo part into *out: 0, -1 on a bad escape,
+ * -2 when out of memory. */
+static int
+pct_decode(const char *s, size_t len, char **out)
 {
-	char	*out = sl_malloc(len + 1);
-	size_t	 o = 0;
+	char	*o = sl_malloc(len + 1);
+	size_t	 k = 0;
 
-	if (out == NULL)
-		return NULL;
+	if ((*out = o) == NULL)
+		return -2;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%') {
-			char hex[3];
-			char *end;
-			long v;
+		char hex[3], *end;
+		long v;
 
-			if (i + 2 >= len) {
-				sl_free(out);
-				return NULL;
-			}
-			hex[0] = s[i + 1];
-			hex[1] = s[i + 2];
-			hex[2] = '\0';
-			v = strtol(hex, &end, 16);
-			if (*end != '\0' || !isxdigit((unsigned char)hex[0]) ||
-			    v == 0) {
-				sl_free(out);
-				return NULL;
-			}
-			out[o++] = (char)v;
-			i += 2;
-		} else
-			out[o++] = s[i];
+		if (s[i] != '%') {
+			o[k++] = s[i];
+			continue;
+		}
+		if (i + 2 >= len)
+			goto bad;
+		hex[0] = s[i + 1];
+		hex[1] = s[i + 2];
+		hex[2] = '\0';
+		v = strtol(hex, &end, 16);
+		if (*end != '\0' || !isxdigit((unsigned char)hex[0]) || v == 0)
+			goto bad;
+		o[k++] = (char)v;
+		i += 2;
 	}
-	out[o] = '\0';
-	return out;
+	o[k] = '\0';
+	return 0;
+bad:
+	sl_free(o);
+	*out = NULL;
+	return -1;
 }
 
 void
@@ -203,23 +203,25 @@ static int
 url_userinfo(const char **pp, const char *slash, struct sl_redis_addr *a,
     char *err, size_t errlen)
 {
-	const char *p = *pp, *at, *c;
+	const char	*p = *pp, *at, *c;
+	int		 rc = 0;
 
 	if ((at = memrchr(p, '@', (size_t)(slash - p))) == NULL)
 		return 0;
 	if ((c = memchr(p, ':', (size_t)(at - p))) != NULL) {
-		if (c > p && (a->user = pct_decode(p, (size_t)(c - p))) == NULL)
-			goto bad;
-		if (at > c + 1 &&
-		    (a->password = pct_decode(c + 1, (size_t)(at - c - 1))) == NULL)
-			goto bad;
-	} else if (at > p &&
-	    (a->password = pct_decode(p, (size_t)(at - p))) == NULL)
-		goto bad;	/* redis://password@host */
+		if (c > p)
+			rc = pct_decode(p, (size_t)(c - p), &a->user);
+		if (rc == 0 && at > c + 1)
+			rc = pct_decode(c + 1, (size_t)(at - c - 1), &a->password);
+	} else if (at > p)	/* redis://password@host */
+		rc = pct_decode(p, (size_t)(at - p), &a->password);
+	if (rc == -2)
+		return fail(err, errlen, "REDIS_URL: out of memory");
+	if (rc == -1)
+		return fail(err, errlen, "REDIS_URL: bad %%-escape in user or "
+		    "password");
 	*pp = at + 1;
 	return 0;
-bad:
-	return fail(err, errlen, "REDIS_URL: bad %%-escape in user or password");
 }
 
 /* host, [v6] or either with :port, in [p, slash). */
