@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* Configuration: every variable is read through one lookup function, checked
- * once, and a bad value stops startup with one line naming the variable and
- * what it accepts.  Secrets and passwords are never echoed. */
+/* Configuration: the settings table (config.h), one row per variable; each
+ * value is read through one lookup function and checked once by its row's
+ * parser, and a bad value stops startup with one line naming the variable
+ * and what it accepts.  Secrets and passwords are never echoed.  To add a
+ * setting: a field in struct sl_config (or in SL_TARGET_FIELDS when each
+ * Redis target has its own), and a row in settings[]. */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -9,24 +12,20 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "streamlag/alloc.h"
 #include "streamlag/config.h"
+#include "streamlag/config_file.h"
 #include "streamlag/jws.h"
 #include "streamlag/log.h"
 #include "streamlag/shared.h"
 #include "streamlag/worker.h"
-
-#define ENV_FILE_MAX	(1024 * 1024)
-#define SECRET_FILE_MAX	(64 * 1024)
 
 static const char *const jwt_algs[] = {
 	"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
@@ -113,343 +112,6 @@ sl_parse_ll(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
-/* Percent-decodes a URL userinfo part into *out: 0, -1 on a bad escape,
- * -2 when out of memory. */
-static int
-pct_decode(const char *s, size_t len, char **out)
-{
-	char	*o = sl_malloc(len + 1);
-	size_t	 k = 0;
-
-	if ((*out = o) == NULL)
-		return -2;
-	for (size_t i = 0; i < len; i++) {
-		char hex[3], *end;
-		long v;
-
-		if (s[i] != '%') {
-			o[k++] = s[i];
-			continue;
-		}
-		if (i + 2 >= len)
-			goto bad;
-		hex[0] = s[i + 1];
-		hex[1] = s[i + 2];
-		hex[2] = '\0';
-		v = strtol(hex, &end, 16);
-		if (*end != '\0' || !isxdigit((unsigned char)hex[0]) || v == 0)
-			goto bad;
-		o[k++] = (char)v;
-		i += 2;
-	}
-	o[k] = '\0';
-	return 0;
-bad:
-	sl_free(o);
-	*out = NULL;
-	return -1;
-}
-
-void
-sl_redis_addr_free(struct sl_redis_addr *a)
-{
-	sl_free(a->host);
-	sl_free(a->path);
-	sl_free(a->user);
-	if (a->password != NULL) {
-		explicit_bzero(a->password, strlen(a->password));
-		sl_free(a->password);
-	}
-	memset(a, 0, sizeof(*a));
-}
-
-#define URL_FORMS "redis://[user:password@]host[:port][/db] or unix:///path[?db=N]"
-#define URL_DB_RANGE "from 0 to 100000"
-
-/* "?db=N" (the only query accepted); 0 or -1. */
-static int
-parse_db_query(const char *q, int *db)
-{
-	long long v;
-
-	if (strncmp(q, "db=", 3) != 0 || sl_parse_ll(q + 3, 0, 100000, &v) == -1)
-		return -1;
-	*db = (int)v;
-	return 0;
-}
-
-/* unix:///path[?db=N]; p is past "unix://". */
-static int
-url_unix(const char *p, struct sl_redis_addr *a, char *err, size_t errlen)
-{
-	const char *q;
-
-	if (*p != '/')
-		return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
-	q = strchr(p, '?');
-	if ((a->path = sl_strndup(p, q ? (size_t)(q - p) : strlen(p))) == NULL)
-		return fail(err, errlen, "REDIS_URL: out of memory");
-	if (q != NULL && parse_db_query(q + 1, &a->db) == -1)
-		return fail(err, errlen, "REDIS_URL: expected ?db=N with N "
-		    URL_DB_RANGE);
-	a->kind = SL_REDIS_UNIX;
-	return 0;
-}
-
-/* [user:]password@ before the host, up to `slash`; *pp moves past it.  The
- * last '@', as redis-py (urllib) splits: a password may hold an unescaped
- * '@', a host never does. */
-static int
-url_userinfo(const char **pp, const char *slash, struct sl_redis_addr *a,
-    char *err, size_t errlen)
-{
-	const char	*p = *pp, *at, *c;
-	int		 rc = 0;
-
-	if ((at = memrchr(p, '@', (size_t)(slash - p))) == NULL)
-		return 0;
-	if ((c = memchr(p, ':', (size_t)(at - p))) != NULL) {
-		if (c > p)
-			rc = pct_decode(p, (size_t)(c - p), &a->user);
-		if (rc == 0 && at > c + 1)
-			rc = pct_decode(c + 1, (size_t)(at - c - 1), &a->password);
-	} else if (at > p)	/* redis://password@host */
-		rc = pct_decode(p, (size_t)(at - p), &a->password);
-	if (rc == -2)
-		return fail(err, errlen, "REDIS_URL: out of memory");
-	if (rc == -1)
-		return fail(err, errlen, "REDIS_URL: bad %%-escape in user or "
-		    "password");
-	*pp = at + 1;
-	return 0;
-}
-
-/* host, [v6] or either with :port, in [p, slash). */
-static int
-url_host(const char *p, const char *slash, struct sl_redis_addr *a,
-    char *err, size_t errlen)
-{
-	const char	*colon, *rb;
-	char		 port[8];
-	long long	 v;
-	size_t		 n;
-
-	if (*p == '[') {
-		if ((rb = memchr(p, ']', (size_t)(slash - p))) == NULL)
-			goto bad;
-		if ((a->host = sl_strndup(p + 1, (size_t)(rb - p - 1))) == NULL)
-			goto oom;
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-		if (colon == NULL && rb + 1 != slash)
-			goto bad;
-	} else {
-		colon = memchr(p, ':', (size_t)(slash - p));
-		if ((a->host = sl_strndup(p, (size_t)((colon != NULL ? colon :
-		    slash) - p))) == NULL)
-			goto oom;
-	}
-	if (a->host[0] == '\0')
-		goto bad;
-	if (colon == NULL)
-		return 0;
-	if ((n = (size_t)(slash - colon - 1)) == 0 || n >= sizeof(port))
-		goto bad_port;
-	memcpy(port, colon + 1, n);
-	port[n] = '\0';
-	if (sl_parse_ll(port, 1, 65535, &v) == -1)
-		goto bad_port;
-	a->port = (int)v;
-	return 0;
-bad_port:
-	return fail(err, errlen, "REDIS_URL: expected a port from 1 to 65535");
-bad:
-	return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
-oom:
-	return fail(err, errlen, "REDIS_URL: out of memory");
-}
-
-/* [/db][?db=N] from `slash` on. */
-static int
-url_db(const char *slash, struct sl_redis_addr *a, char *err, size_t errlen)
-{
-	long long v;
-
-	if (*slash == '/') {
-		const char *dbs = slash + 1;
-		size_t n = strcspn(dbs, "?");
-		char db[16];
-
-		if (n > 0) {
-			if (n >= sizeof(db))
-				goto bad_db;
-			memcpy(db, dbs, n);
-			db[n] = '\0';
-			if (sl_parse_ll(db, 0, 100000, &v) == -1)
-				goto bad_db;
-			a->db = (int)v;
-		}
-		slash = dbs + n;
-	}
-	if (*slash == '?' && parse_db_query(slash + 1, &a->db) == -1)
-		goto bad_db;
-	return 0;
-bad_db:
-	return fail(err, errlen, "REDIS_URL: expected a database number "
-	    URL_DB_RANGE);
-}
-
-int
-sl_parse_redis_url(const char *url, struct sl_redis_addr *a, char *err,
-    size_t errlen)
-{
-	const char	*p, *slash;
-	int		 rc;
-
-	memset(a, 0, sizeof(*a));
-	if (strncmp(url, "rediss://", 9) == 0)
-		return fail(err, errlen, "REDIS_URL: rediss:// (TLS) is not "
-		    "supported; use redis:// or unix:// (or a local TLS proxy)");
-	if (strncmp(url, "unix://", 7) == 0)
-		rc = url_unix(url + 7, a, err, errlen);
-	else if (strncmp(url, "redis://", 8) == 0) {
-		p = url + 8;
-		a->kind = SL_REDIS_TCP;
-		a->port = 6379;
-		slash = p + strcspn(p, "/?");
-		if ((rc = url_userinfo(&p, slash, a, err, errlen)) == 0 &&
-		    (rc = url_host(p, slash, a, err, errlen)) == 0)
-			rc = url_db(slash, a, err, errlen);
-	} else
-		return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
-	if (rc == -1)
-		sl_redis_addr_free(a);
-	return rc;
-}
-
-/* The URL for logs: the password replaced by "***". */
-static char *
-url_safe(const char *url)
-{
-	const char	*p = strstr(url, "://"), *at, *c, *end, *keep;
-	char		*out;
-	size_t		 head, tail;
-
-	if (p == NULL)
-		return sl_strdup(url);
-	p += 3;
-	end = p + strcspn(p, "/?");
-	if ((at = memrchr(p, '@', (size_t)(end - p))) == NULL)
-		return sl_strdup(url);
-	c = memchr(p, ':', (size_t)(at - p));
-	keep = c != NULL ? c + 1 : p;	/* user: stays, the password goes */
-	head = (size_t)(keep - url);
-	tail = strlen(at);
-	if ((out = sl_malloc(head + 3 + tail + 1)) == NULL)
-		return NULL;
-	memcpy(out, url, head);
-	memcpy(out + head, "***", 3);
-	memcpy(out + head + 3, at, tail + 1);
-	return out;
-}
-
-/* What a non-regular file is, for the error line. */
-static const char *
-file_kind(mode_t m)
-{
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
-}
-
-/* A secret other users can read gets one warning line; group-readable is
- * how packages share it with a service group (0640 root:streamlag).  `bits`
- * are the ones that matter: a public key is no secret, but one that others
- * can change lets them sign tokens. */
-static void
-warn_if_exposed(const char *name, const char *path, mode_t mode, mode_t bits)
-{
-	char q[300];
-
-	if ((mode & bits) == 0)
-		return;
-	sl_log(SL_LOG_WARN, "secret_file_exposed", "setting=%s path=%s mode=%04o "
-	    "hint=\"other users can %s it; chmod o-rwx\"", name,
-	    sl_log_str(path, q, sizeof(q)), (unsigned)(mode & 07777),
-	    (mode & S_IWOTH) ? "change" : "read");
-}
-
-/* Reads a small regular file whole; NULL with err set.  FIFOs and devices
- * are refused before any read: a FIFO without a writer would block the
- * master (inside SIGHUP), a device could be endless.  *mode (may be NULL)
- * receives the file's permission bits. */
-static unsigned char *
-read_file(const char *name, const char *path, size_t max, size_t *len,
-    mode_t *mode, char *err, size_t errlen)
-{
-	struct stat	 st;
-	unsigned char	*buf = NULL;
-	size_t		 n = 0;
-	ssize_t		 r;
-	int		 fd;
-
-	/* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
-		fail(err, errlen, "%s: cannot read %s: %s", name, path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		fail(err, errlen, "%s: cannot read %s: %s", name, path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fail(err, errlen, "%s: %s is %s; expected a regular file", name,
-		    path, file_kind(st.st_mode));
-		goto out;
-	}
-	if ((buf = sl_malloc(max + 1)) == NULL) {
-		fail(err, errlen, "%s: out of memory", name);
-		goto out;
-	}
-	while (n <= max && (r = read(fd, buf + n, max + 1 - n)) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			fail(err, errlen, "%s: cannot read %s: %s", name, path,
-			    strerror(errno));
-			goto bad;
-		}
-		n += (size_t)r;
-	}
-	if (n > max) {
-		fail(err, errlen, "%s: %s is larger than %zu bytes", name, path,
-		    max);
-		goto bad;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	if (mode != NULL)
-		*mode = st.st_mode;
-	return buf;
-bad:
-	explicit_bzero(buf, n < max + 1 ? n : max + 1);
-	sl_free(buf);
-	buf = NULL;
-out:
-	close(fd);
-	return NULL;
-}
-
 /* The HS key from STREAMLAG_JWT_SECRET (already in cfg->jwt_key) or from
  * STREAMLAG_JWT_SECRET_FILE. */
 static int
@@ -462,11 +124,11 @@ load_jwt_hs(struct sl_config *cfg, char *err, size_t errlen)
 		return fail(err, errlen, "STREAMLAG_JWT_SECRET: set either it or "
 		    "STREAMLAG_JWT_SECRET_FILE, not both");
 	if (file != NULL) {
-		cfg->jwt_key = read_file("STREAMLAG_JWT_SECRET_FILE", file,
+		cfg->jwt_key = sl_file_read_small("STREAMLAG_JWT_SECRET_FILE", file,
 		    SECRET_FILE_MAX, &cfg->jwt_key_len, &mode, err, errlen);
 		if (cfg->jwt_key == NULL)
 			return -1;
-		warn_if_exposed("STREAMLAG_JWT_SECRET_FILE", file, mode,
+		sl_file_warn_exposed("STREAMLAG_JWT_SECRET_FILE", file, mode,
 		    S_IROTH | S_IWOTH);
 		/* One trailing newline, as editors and echo leave it. */
 		if (cfg->jwt_key_len > 0 &&
@@ -501,11 +163,11 @@ load_jwt(struct sl_config *cfg, char *err, size_t errlen)
 	if (file == NULL)
 		return fail(err, errlen, "STREAMLAG_JWT_PUBLIC_KEY_FILE: required "
 		    "with STREAMLAG_JWT_ALG=%s", alg);
-	cfg->jwt_key = read_file("STREAMLAG_JWT_PUBLIC_KEY_FILE", file,
+	cfg->jwt_key = sl_file_read_small("STREAMLAG_JWT_PUBLIC_KEY_FILE", file,
 	    SECRET_FILE_MAX, &cfg->jwt_key_len, &mode, err, errlen);
 	if (cfg->jwt_key == NULL)
 		return -1;
-	warn_if_exposed("STREAMLAG_JWT_PUBLIC_KEY_FILE", file, mode, S_IWOTH);
+	sl_file_warn_exposed("STREAMLAG_JWT_PUBLIC_KEY_FILE", file, mode, S_IWOTH);
 	/* Parsed and checked now: a wrong key must stop startup, not turn
 	 * every token into a 401. */
 	if (sl_jws_key_load("STREAMLAG_JWT_PUBLIC_KEY_FILE", alg, cfg->jwt_key,
@@ -714,7 +376,7 @@ set_redis_url(const struct sl_setting *s, const char *name, const char *v,
 		rename_err(err, errlen, "REDIS_URL", name);
 		return -1;
 	}
-	if ((t->redis_url_safe = url_safe(v)) == NULL)
+	if ((t->redis_url_safe = sl_redis_url_safe(v)) == NULL)
 		return fail(err, errlen, "%s: out of memory", name);
 	return 0;
 }
@@ -1139,141 +801,3 @@ sl_config_keep_running(struct sl_config *old, struct sl_config *new)
 	new->running = t;
 }
 
-static int
-valid_key(const char *s, size_t n)
-{
-	if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
-char **
-sl_env_file_read(const char *path, char *err, size_t errlen)
-{
-	unsigned char	*buf;
-	char		**env = NULL, *line, *next;
-	const char	*v0;
-	const unsigned char *nul;
-	size_t		 len, n = 0, lineno = 0;
-	mode_t		 mode = 0;
-
-	if ((buf = read_file("--config", path, ENV_FILE_MAX, &len, &mode, err,
-	    errlen)) == NULL)
-		return NULL;
-	/* A NUL would end the text there and silently drop every later
-	 * line, a STREAMLAG_JWT_AUDIENCE among them. */
-	if ((nul = memchr(buf, '\0', len)) != NULL) {
-		for (const unsigned char *c = buf; c < nul; c++)
-			lineno += *c == '\n';
-		fail(err, errlen, "--config: %s:%zu: a NUL byte; expected text "
-		    "KEY=VALUE lines", path, lineno + 1);
-		goto out;
-	}
-	if ((env = sl_calloc(1, sizeof(*env))) == NULL)
-		goto oom;
-	for (line = (char *)buf; line != NULL; line = next) {
-		char *eq, *k, *v, *e, **grown;
-		size_t vlen;
-
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		k = line;
-		while (*k == ' ' || *k == '\t')
-			k++;
-		e = k + strlen(k);
-		while (e > k && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		if (*k == '\0' || *k == '#')
-			continue;
-		if (strncmp(k, "export ", 7) == 0)
-			for (k += 7; *k == ' '; k++)
-				;
-		if ((eq = strchr(k, '=')) == NULL || !valid_key(k, (size_t)(eq - k))) {
-			fail(err, errlen, "--config: %s:%zu: expected KEY=VALUE",
-			    path, lineno);
-			goto out;
-		}
-		v = eq + 1;
-		vlen = strlen(v);
-		if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
-			v++;
-			vlen -= 2;
-		}
-		if ((grown = sl_reallocarray(env, n + 2, sizeof(*env))) == NULL)
-			goto oom;
-		env = grown;
-		/* "KEY=VALUE\0" and then the line number, for errors. */
-		if ((env[n] = sl_malloc((size_t)(eq - k) + 1 + vlen + 1 +
-		    sizeof(lineno))) == NULL)
-			goto oom;
-		memcpy(env[n], k, (size_t)(eq - k) + 1);
-		memcpy(env[n] + (eq - k) + 1, v, vlen);
-		env[n][(eq - k) + 1 + vlen] = '\0';
-		memcpy(env[n] + (eq - k) + 1 + vlen + 1, &lineno, sizeof(lineno));
-		env[++n] = NULL;
-	}
-	explicit_bzero(buf, len);
-	sl_free(buf);
-	if (sl_env_get(env, "STREAMLAG_JWT_SECRET") != NULL ||
-	    ((v0 = sl_env_get(env, "REDIS_URL")) != NULL && strchr(v0, '@')))
-		warn_if_exposed("--config", path, mode, S_IROTH | S_IWOTH);
-	return env;
-oom:
-	fail(err, errlen, "--config: out of memory");
-out:
-	explicit_bzero(buf, len);
-	sl_free(buf);
-	sl_env_free(env);
-	return NULL;
-}
-
-void
-sl_env_free(char **env)
-{
-	if (env == NULL)
-		return;
-	for (char **e = env; *e != NULL; e++) {
-		explicit_bzero(*e, strlen(*e));
-		sl_free(*e);
-	}
-	sl_free(env);
-}
-
-size_t
-sl_env_line(char **env, const char *name)
-{
-	const char	*v = sl_env_get(env, name);
-	size_t		 line;
-
-	if (v == NULL)
-		return 0;
-	memcpy(&line, v + strlen(v) + 1, sizeof(line));
-	return line;
-}
-
-size_t
-sl_env_entry_line(const char *entry)
-{
-	size_t line;
-
-	memcpy(&line, entry + strlen(entry) + 1, sizeof(line));
-	return line;
-}
-
-const char *
-sl_env_get(char **env, const char *name)
-{
-	const char	*found = NULL;
-	size_t		 n = strlen(name);
-
-	if (env == NULL)
-		return NULL;
-	for (char **e = env; *e != NULL; e++)
-		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-			found = *e + n + 1;	/* the last assignment wins */
-	return found;
-}

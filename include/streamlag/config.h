@@ -174,6 +174,9 @@ int	sl_listen_is_loopback(const char *spec);
 int	sl_parse_redis_url(const char *url, struct sl_redis_addr *out,
 	    char *err, size_t errlen);
 void	sl_redis_addr_free(struct sl_redis_addr *a);
+/* The URL for logs: the password replaced by "***"; NULL when out of
+ * memory (config_url.c). */
+char	*sl_redis_url_safe(const char *url);
 
 /*
  * KEY=VALUE file reader: blank lines and # comments skipped, optional
