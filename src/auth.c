@@ -27,10 +27,6 @@
 #define SL_BEARER	"Bearer"
 #define SL_BEARER_LEN	(sizeof(SL_BEARER) - 1)
 
-/* Upper bound of `streamlag token --ttl`: long-lived service tokens are
- * legitimate (Prometheus), a typo of a few extra digits is not. */
-#define SL_TOKEN_TTL_MAX (10L * 365 * 86400 + 3 * 86400)
-
 /* Spelled out rather than isalnum(): the locale must not widen the set. */
 static int
 sl_b64url_char(unsigned char c)

@@ -69,18 +69,28 @@ static const char usage_text[] =
 "STREAMLAG_JWT_SECRET, ...), from --config FILE (KEY=VALUE lines, which\n"
 "override the environment) and from flags.  See README.md.\n";
 
-/* Flags that set configuration variables, then --config FILE, then the
- * environment. */
+/* serve's flags: each sets one configuration variable, above the --config
+ * file and the environment (config.c checks the value like any other). */
+static const struct {
+	const char	*flag;
+	const char	*name;
+} serve_flags[] = {
+	{ "--listen", "STREAMLAG_LISTEN" },
+	{ "--workers", "STREAMLAG_WORKERS" },
+	{ "--max-requests", "STREAMLAG_MAX_REQUESTS" },
+	{ "--request-deadline-ms", "STREAMLAG_REQUEST_DEADLINE_MS" },
+	{ "--grace-ms", "STREAMLAG_GRACE_MS" },
+	{ "--first-byte-deadline-ms", "STREAMLAG_FIRST_BYTE_DEADLINE_MS" },
+	{ "--read-deadline-ms", "STREAMLAG_READ_DEADLINE_MS" },
+	{ "--idle-deadline-ms", "STREAMLAG_IDLE_DEADLINE_MS" },
+	{ "--user", "STREAMLAG_USER" },
+};
+
+#define NSERVE_FLAGS	(sizeof(serve_flags) / sizeof(serve_flags[0]))
+
+/* Flags, then --config FILE, then the environment. */
 struct layers {
-	const char	*listen;	/* --listen */
-	const char	*workers;	/* --workers */
-	const char	*max_requests;	/* --max-requests */
-	const char	*deadline_ms;	/* --request-deadline-ms */
-	const char	*grace_ms;	/* --grace-ms */
-	const char	*first_byte_ms;	/* --first-byte-deadline-ms */
-	const char	*read_ms;	/* --read-deadline-ms */
-	const char	*idle_ms;	/* --idle-deadline-ms */
-	const char	*user;		/* --user */
+	const char	*flags[NSERVE_FLAGS];	/* values of serve_flags */
 	const char	*config_path;	/* --config or STREAMLAG_CONFIG */
 	char		**file;		/* its KEY=VALUE lines */
 };
@@ -91,28 +101,9 @@ lookup(void *ctx, const char *name)
 	struct layers	*l = ctx;
 	const char	*v;
 
-	static const struct {
-		const char *name;
-		size_t off;
-	} flags[] = {
-		{ "STREAMLAG_LISTEN", offsetof(struct layers, listen) },
-		{ "STREAMLAG_WORKERS", offsetof(struct layers, workers) },
-		{ "STREAMLAG_MAX_REQUESTS", offsetof(struct layers, max_requests) },
-		{ "STREAMLAG_REQUEST_DEADLINE_MS",
-		    offsetof(struct layers, deadline_ms) },
-		{ "STREAMLAG_GRACE_MS", offsetof(struct layers, grace_ms) },
-		{ "STREAMLAG_FIRST_BYTE_DEADLINE_MS",
-		    offsetof(struct layers, first_byte_ms) },
-		{ "STREAMLAG_READ_DEADLINE_MS", offsetof(struct layers, read_ms) },
-		{ "STREAMLAG_IDLE_DEADLINE_MS", offsetof(struct layers, idle_ms) },
-		{ "STREAMLAG_USER", offsetof(struct layers, user) },
-	};
-
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		v = *(const char *const *)((const char *)l + flags[i].off);
-		if (v != NULL && strcmp(name, flags[i].name) == 0)
-			return v;
-	}
+	for (size_t i = 0; i < NSERVE_FLAGS; i++)
+		if (l->flags[i] != NULL && strcmp(name, serve_flags[i].name) == 0)
+			return l->flags[i];
 	if (l->file != NULL && (v = sl_env_get(l->file, name)) != NULL)
 		return v;
 	return getenv(name);
@@ -233,28 +224,6 @@ reload_config(void *arg, char *err, size_t errlen)
 	return cfg;
 }
 
-/* A serving option from flags, file or environment. */
-static int
-serve_number(struct layers *l, const char *name, long long min, long long max,
-    long long def, long long *out)
-{
-	const char *v = lookup(l, name);
-
-	*out = def;
-	if (v == NULL)
-		return 0;
-	if (sl_parse_ll(v, min, max, out) == -1) {
-		char err[512];
-
-		snprintf(err, sizeof(err), "%s: expected an integer from %lld to "
-		    "%lld, got \"%.64s\"", name, min, max, v);
-		where_in_file(l, err, sizeof(err));
-		fprintf(stderr, "streamlag: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
 /* The socket: inherited through systemd socket activation (LISTEN_FDS, fd 3)
  * or on fd 0 (spawn-fcgi, StandardInput=socket), else opened here. */
 static int
@@ -300,7 +269,6 @@ static int
 cmd_serve(struct sl_config *cfg, struct layers *l)
 {
 	struct sl_serve_opts	 o;
-	long long		 v;
 	char			 buf[300], safe[300];
 	int			 fd, owned, rc = EXIT_USAGE;
 
@@ -310,41 +278,13 @@ cmd_serve(struct sl_config *cfg, struct layers *l)
 		    "for RS*/ES*)\n");
 		goto fail;
 	}
-	memset(&o, 0, sizeof(o));
-	o.workers = cfg->workers;
-	if (o.workers == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		o.workers = n < 1 ? 1 : n > SL_MAX_WORKERS ? SL_MAX_WORKERS : (int)n;
-	}
-	if (serve_number(l, "STREAMLAG_MAX_REQUESTS", 0, 1000000000, 0, &v) == -1)
-		goto fail;
-	o.max_requests = (unsigned long)v;
-	if (serve_number(l, "STREAMLAG_REQUEST_DEADLINE_MS", 0, 3600000, 30000,
-	    &v) == -1)
-		goto fail;
-	o.deadline_ms = (int)v;
-	if (serve_number(l, "STREAMLAG_GRACE_MS", 0, 600000, 10000, &v) == -1)
-		goto fail;
-	o.grace_ms = (int)v;
-	if (serve_number(l, "STREAMLAG_FIRST_BYTE_DEADLINE_MS", 0, 3600000,
-	    SL_FIRST_BYTE_DEADLINE_MS, &v) == -1)
-		goto fail;
-	o.deadlines.first_byte_ms = (int)v;
-	if (serve_number(l, "STREAMLAG_READ_DEADLINE_MS", 0, 3600000,
-	    SL_READ_DEADLINE_MS, &v) == -1)
-		goto fail;
-	o.deadlines.read_ms = (int)v;
-	if (serve_number(l, "STREAMLAG_IDLE_DEADLINE_MS", 0, 3600000,
-	    SL_IDLE_DEADLINE_MS, &v) == -1)
-		goto fail;
-	o.deadlines.idle_ms = (int)v;
-
+	sl_serve_opts_from_config(cfg, &o);
 	rc = 1;
 	if ((fd = open_socket(cfg, l, &owned)) == -1)
 		goto fail;
-	if ((owned && sl_sockclean_arm(cfg->listen, lookup(l, "STREAMLAG_USER"),
-	    buf, sizeof(buf)) == -1) ||
-	    sl_privdrop(lookup(l, "STREAMLAG_USER"), buf, sizeof(buf)) == -1) {
+	if ((owned && sl_sockclean_arm(cfg->listen, cfg->user, buf,
+	    sizeof(buf)) == -1) ||
+	    sl_privdrop(cfg->user, buf, sizeof(buf)) == -1) {
 		fprintf(stderr, "streamlag: %s\n", buf);
 		if (owned)
 			sl_listen_cleanup(cfg->listen);
@@ -523,20 +463,159 @@ cmd_token(struct sl_config *cfg, const char *sub, long ttl, const char *scope)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
-{
-	struct sl_config *cfg;
-	struct layers	 layers;
-	const char	*cmd, *target = NULL, *sub = NULL, *scope = NULL, *v;
-	char		 err[512];
-	long long	 ttl = 3600;
-	int		 i, rc, missing = 0, serve, get, token, demo, check, top;
-	int		 json = 0;
-	enum get_format	 fmt = GET_JSON;
-	struct sl_top_opts topts = { 2000, 0 };
+enum command { CMD_SERVE, CMD_GET, CMD_TOKEN, CMD_DEMO, CMD_CHECK, CMD_TOP };
 
-	memset(&layers, 0, sizeof(layers));
+static const char *const command_names[] = {
+	"serve", "get", "token", "demo", "check", "top"
+};
+
+/* The command line, parsed: the configuration's layers and each command's
+ * own options. */
+struct args {
+	enum command	 cmd;
+	struct layers	 layers;
+	const char	*target;	/* get PATH */
+	enum get_format	 fmt;		/* get --format */
+	const char	*sub, *scope;	/* token */
+	long long	 ttl;		/* token --ttl */
+	int		 json;		/* check --json */
+	struct sl_top_opts topts;	/* top */
+};
+
+/* serve's flags: 1 when argv[*i] is one of them. */
+static int
+serve_flag(struct args *a, int argc, char **argv, int *i, int *missing)
+{
+	const char *v;
+
+	for (size_t k = 0; k < NSERVE_FLAGS; k++)
+		if ((v = flag_value(argc, argv, i, serve_flags[k].flag,
+		    missing)) != NULL) {
+			a->layers.flags[k] = v;
+			return 1;
+		}
+	return 0;
+}
+
+static int
+get_format(struct args *a, const char *v)
+{
+	if (strcmp(v, "json") == 0)
+		a->fmt = GET_JSON;
+	else if (strcmp(v, "table") == 0)
+		a->fmt = GET_TABLE;
+	else if (strcmp(v, "csv") == 0)
+		a->fmt = GET_CSV;
+	else
+		return usage_error("--format: expected json, table or csv, got "
+		    "\"%s\"", v);
+	return 0;
+}
+
+static int
+top_interval(struct args *a, const char *v)
+{
+	char	*end;
+	double	 sec;
+
+	errno = 0;
+	sec = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' ||
+	    !(sec * 1000 >= SL_TOP_INTERVAL_MIN_MS) ||
+	    !(sec * 1000 <= SL_TOP_INTERVAL_MAX_MS))
+		return usage_error("--interval: expected seconds from 0.1 to 3600, "
+		    "got \"%s\"", v);
+	a->topts.interval_ms = (int)(sec * 1000 + 0.5);
+	return 0;
+}
+
+/* The options of get, token, check and top that take a value: 1 when
+ * argv[*i] is one (then *rc is 0, or the exit status of a bad value). */
+static int
+command_flag(struct args *a, int argc, char **argv, int *i, int *missing,
+    int *rc)
+{
+	const char	*v;
+	enum command	 c = a->cmd;
+
+	*rc = 0;
+	if (c == CMD_TOKEN && (v = flag_value(argc, argv, i, "--sub", missing)))
+		a->sub = v;
+	else if (c == CMD_TOKEN && (v = flag_value(argc, argv, i, "--scope",
+	    missing)))
+		a->scope = v;
+	else if (c == CMD_TOKEN && (v = flag_value(argc, argv, i, "--ttl",
+	    missing))) {
+		if (sl_parse_ll(v, 1, SL_TOKEN_TTL_MAX, &a->ttl) == -1)
+			*rc = usage_error("--ttl: expected seconds from 1 to %ld, "
+			    "got \"%s\"", SL_TOKEN_TTL_MAX, v);
+	} else if (c == CMD_GET && (v = flag_value(argc, argv, i, "--format",
+	    missing)))
+		*rc = get_format(a, v);
+	else if ((c == CMD_CHECK || c == CMD_TOP) && (v = flag_value(argc, argv,
+	    i, "--target", missing))) {
+		/* Named targets come later; the one target is the
+		 * configuration itself. */
+		if (strcmp(v, "default") != 0)
+			*rc = usage_error("--target: no target \"%s\"; only "
+			    "\"default\" (the configuration) exists", v);
+	} else if (c == CMD_TOP && (v = flag_value(argc, argv, i, "--interval",
+	    missing)))
+		*rc = top_interval(a, v);
+	else
+		return 0;
+	return 1;
+}
+
+/* argv from argv[2] on.  -1 to go on, else the exit status. */
+static int
+parse_options(struct args *a, int argc, char **argv)
+{
+	const char	*v;
+	int		 i, rc, missing = 0;
+
+	for (i = 2; i < argc; i++) {
+		const char *o = argv[i];
+
+		if ((v = flag_value(argc, argv, &i, "--config", &missing)))
+			a->layers.config_path = v;
+		else if (a->cmd == CMD_SERVE && serve_flag(a, argc, argv, &i,
+		    &missing))
+			continue;
+		else if (command_flag(a, argc, argv, &i, &missing, &rc)) {
+			if (rc != 0)
+				return rc;
+		} else if (a->cmd == CMD_TOP && strcmp(o, "--once") == 0)
+			a->topts.once = 1;
+		else if (a->cmd == CMD_CHECK && strcmp(o, "--json") == 0)
+			a->json = 1;
+		else if (missing)
+			return usage_error("%s: missing value", o);
+		else if (strcmp(o, "--help") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (o[0] == '-' && o[1] != '\0')
+			return usage_error("unknown option %s", o);
+		else if (a->cmd == CMD_GET && a->target == NULL)
+			a->target = o;
+		else
+			return usage_error("unexpected argument \"%s\"", o);
+	}
+	return -1;
+}
+
+/* The command and its options.  -1 to go on, else the exit status. */
+static int
+parse_args(struct args *a, int argc, char **argv)
+{
+	const char	*cmd;
+	size_t		 k;
+	int		 rc;
+
+	memset(a, 0, sizeof(*a));
+	a->ttl = 3600;
+	a->fmt = GET_JSON;
+	a->topts.interval_ms = 2000;
 	if (argc < 2)
 		return usage_error("missing command");
 	cmd = argv[1];
@@ -548,144 +627,77 @@ main(int argc, char **argv)
 		printf("streamlag %s (commit %s)\n", sl_version, sl_commit);
 		return 0;
 	}
-	serve = strcmp(cmd, "serve") == 0;
-	get = strcmp(cmd, "get") == 0;
-	token = strcmp(cmd, "token") == 0;
-	demo = strcmp(cmd, "demo") == 0;
-	check = strcmp(cmd, "check") == 0;
-	top = strcmp(cmd, "top") == 0;
-	if (!serve && !get && !token && !demo && !check && !top)
+	for (k = 0; k < sizeof(command_names) / sizeof(command_names[0]); k++)
+		if (strcmp(cmd, command_names[k]) == 0)
+			break;
+	if (k == sizeof(command_names) / sizeof(command_names[0]))
 		return usage_error("unknown %s %s", cmd[0] == '-' ? "option" :
 		    "command", cmd);
-
-	for (i = 2; i < argc; i++) {
-		const char *a = argv[i];
-
-		if ((v = flag_value(argc, argv, &i, "--config", &missing)))
-			layers.config_path = v;
-		else if (serve && (v = flag_value(argc, argv, &i, "--listen",
-		    &missing)))
-			layers.listen = v;
-		else if (serve && (v = flag_value(argc, argv, &i, "--workers",
-		    &missing)))
-			layers.workers = v;
-		else if (serve && (v = flag_value(argc, argv, &i,
-		    "--max-requests", &missing)))
-			layers.max_requests = v;
-		else if (serve && (v = flag_value(argc, argv, &i,
-		    "--request-deadline-ms", &missing)))
-			layers.deadline_ms = v;
-		else if (serve && (v = flag_value(argc, argv, &i, "--grace-ms",
-		    &missing)))
-			layers.grace_ms = v;
-		else if (serve && (v = flag_value(argc, argv, &i,
-		    "--first-byte-deadline-ms", &missing)))
-			layers.first_byte_ms = v;
-		else if (serve && (v = flag_value(argc, argv, &i,
-		    "--read-deadline-ms", &missing)))
-			layers.read_ms = v;
-		else if (serve && (v = flag_value(argc, argv, &i,
-		    "--idle-deadline-ms", &missing)))
-			layers.idle_ms = v;
-		else if (serve && (v = flag_value(argc, argv, &i, "--user",
-		    &missing)))
-			layers.user = v;
-		else if (token && (v = flag_value(argc, argv, &i, "--sub",
-		    &missing)))
-			sub = v;
-		else if (token && (v = flag_value(argc, argv, &i, "--scope",
-		    &missing)))
-			scope = v;
-		else if (token && (v = flag_value(argc, argv, &i, "--ttl",
-		    &missing))) {
-			if (sl_parse_ll(v, 1, 10LL * 366 * 86400, &ttl) == -1)
-				return usage_error("--ttl: expected seconds from 1 "
-				    "to 316224000, got \"%s\"", v);
-		} else if (get && (v = flag_value(argc, argv, &i, "--format",
-		    &missing))) {
-			if (strcmp(v, "json") == 0)
-				fmt = GET_JSON;
-			else if (strcmp(v, "table") == 0)
-				fmt = GET_TABLE;
-			else if (strcmp(v, "csv") == 0)
-				fmt = GET_CSV;
-			else
-				return usage_error("--format: expected json, table "
-				    "or csv, got \"%s\"", v);
-		} else if ((check || top) && (v = flag_value(argc, argv, &i,
-		    "--target", &missing))) {
-			/* Named targets come later; the one target is the
-			 * configuration itself. */
-			if (strcmp(v, "default") != 0)
-				return usage_error("--target: no target \"%s\"; only "
-				    "\"default\" (the configuration) exists", v);
-		} else if (top && (v = flag_value(argc, argv, &i, "--interval",
-		    &missing))) {
-			char *end;
-			double sec;
-
-			errno = 0;
-			sec = strtod(v, &end);
-			if (errno != 0 || end == v || *end != '\0' ||
-			    !(sec * 1000 >= SL_TOP_INTERVAL_MIN_MS) ||
-			    !(sec * 1000 <= SL_TOP_INTERVAL_MAX_MS))
-				return usage_error("--interval: expected seconds from "
-				    "0.1 to 3600, got \"%s\"", v);
-			topts.interval_ms = (int)(sec * 1000 + 0.5);
-		} else if (top && strcmp(a, "--once") == 0)
-			topts.once = 1;
-		else if (check && strcmp(a, "--json") == 0)
-			json = 1;
-		else if (missing)
-			return usage_error("%s: missing value", a);
-		else if (strcmp(a, "--help") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		} else if (a[0] == '-' && a[1] != '\0')
-			return usage_error("unknown option %s", a);
-		else if (get && target == NULL)
-			target = a;
-		else
-			return usage_error("unexpected argument \"%s\"", a);
-	}
-	if (get && (target == NULL || target[0] != '/'))
+	a->cmd = (enum command)k;
+	if ((rc = parse_options(a, argc, argv)) != -1)
+		return rc;
+	if (a->cmd == CMD_GET && (a->target == NULL || a->target[0] != '/'))
 		return usage_error("get: expected PATH starting with /, e.g. "
 		    "/api/v1/events/consumer-lag");
-	if (layers.config_path == NULL)
-		layers.config_path = getenv("STREAMLAG_CONFIG");
+	if (a->layers.config_path == NULL)
+		a->layers.config_path = getenv("STREAMLAG_CONFIG");
+	return -1;
+}
 
+/* Runs the command with a loaded configuration, which it frees. */
+static int
+run(struct args *a, struct sl_config *cfg)
+{
+	int rc;
+
+	switch (a->cmd) {
+	case CMD_SERVE:
+		return cmd_serve(cfg, &a->layers);	/* frees cfg */
+	case CMD_GET:
+		sl_log_set_level(SL_LOG_ERROR);	/* stdout is the answer */
+		rc = cmd_get(cfg, a->target, a->fmt);
+		break;
+	case CMD_CHECK:
+		sl_log_set_level(SL_LOG_ERROR);	/* the steps say it all */
+		rc = cmd_check(cfg, &a->layers, NULL, a->json);
+		break;
+	case CMD_TOP:
+		rc = sl_top_run(cfg, &a->topts);
+		break;
+	case CMD_DEMO:
+		rc = sl_demo_run(cfg);
+		break;
+	default:
+		rc = cmd_token(cfg, a->sub, (long)a->ttl, a->scope);
+		break;
+	}
+	sl_config_free(cfg);
+	free(cfg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sl_config	*cfg;
+	struct args		 a;
+	char			 err[512];
+	int			 rc;
+
+	if ((rc = parse_args(&a, argc, argv)) != -1)
+		return rc;
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return 1;
-	if (load_config(cfg, &layers, err, sizeof(err)) == -1) {
+	if (load_config(cfg, &a.layers, err, sizeof(err)) == -1) {
 		free(cfg);
-		if (check) {	/* a finding like the others, not a usage error */
-			rc = cmd_check(NULL, &layers, err, json);
-			sl_env_free(layers.file);
-			return rc;
+		if (a.cmd == CMD_CHECK)	/* a finding like the others */
+			rc = cmd_check(NULL, &a.layers, err, a.json);
+		else {
+			fprintf(stderr, "streamlag: %s\n", err);
+			rc = EXIT_USAGE;
 		}
-		fprintf(stderr, "streamlag: %s\n", err);
-		sl_env_free(layers.file);
-		return EXIT_USAGE;
-	}
-	if (serve) {
-		rc = cmd_serve(cfg, &layers);	/* frees cfg */
-		cfg = NULL;
-	} else if (get) {
-		sl_log_set_level(SL_LOG_ERROR);	/* stdout is the answer */
-		rc = cmd_get(cfg, target, fmt);
-	} else if (check) {
-		sl_log_set_level(SL_LOG_ERROR);	/* the steps say it all */
-		rc = cmd_check(cfg, &layers, NULL, json);
-	} else if (top)
-		rc = sl_top_run(cfg, &topts);
-	else if (demo)
-		rc = sl_demo_run(cfg);
-	else
-		rc = cmd_token(cfg, sub, (long)ttl, scope);
-	if (cfg != NULL) {
-		sl_config_free(cfg);
-		free(cfg);
-	}
-	sl_env_free(layers.file);
+	} else
+		rc = run(&a, cfg);
+	sl_env_free(a.layers.file);
 	return rc;
 }

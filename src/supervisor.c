@@ -42,7 +42,7 @@ struct member {
 struct master {
 	int			 fd;
 	struct sl_config	*cfg;
-	const struct sl_serve_opts *o;
+	struct sl_serve_opts	 o;	/* from cfg; a reload replaces both */
 	struct sl_shared	*sh;
 	struct member		 m[SL_MAX_SLOTS];
 	int			 crash_streak;
@@ -98,8 +98,8 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ctx.counters = &ms->sh->counters;
 	ctx.lag_out = NULL;
 	wo.slot = &ms->sh->slots[slot];
-	wo.max_requests = ms->o->max_requests;
-	wo.deadlines = ms->o->deadlines;
+	wo.max_requests = ms->o.max_requests;
+	wo.deadlines = ms->o.deadlines;
 	rc = sl_worker_run(&ctx, ms->fd, &wo);
 	sl_redis_close(&redis);
 	ms->sh->slots[slot].pid = 0;
@@ -197,7 +197,7 @@ fill_up(struct master *ms)
 	if (ms->respawn_at != 0 && sl_monotonic_ms() < ms->respawn_at)
 		return;
 	ms->respawn_at = 0;
-	while (active_count(ms) < ms->o->workers)
+	while (active_count(ms) < ms->o.workers)
 		if (spawn(ms) == -1)
 			break;
 }
@@ -213,10 +213,10 @@ check_retired(struct master *ms)
 		struct member *mb = &ms->m[i];
 
 		if (mb->pid == 0 || !mb->retiring || mb->retired_ms == 0 ||
-		    mb->retire_killed || now - mb->retired_ms < ms->o->grace_ms)
+		    mb->retire_killed || now - mb->retired_ms < ms->o.grace_ms)
 			continue;
 		sl_log(SL_LOG_WARN, "retire_escalated", "pid=%ld slot=%d "
-		    "grace_ms=%d", (long)mb->pid, i, ms->o->grace_ms);
+		    "grace_ms=%d", (long)mb->pid, i, ms->o.grace_ms);
 		mb->retire_killed = 1;
 		kill(mb->pid, SIGKILL);
 	}
@@ -228,14 +228,14 @@ check_deadlines(struct master *ms)
 	int64_t now = sl_monotonic_ms();
 
 	check_retired(ms);
-	if (ms->o->deadline_ms <= 0)
+	if (ms->o.deadline_ms <= 0)
 		return;
 	for (int i = 0; i < SL_MAX_SLOTS; i++) {
 		struct member *mb = &ms->m[i];
 		int64_t since = ms->sh->slots[i].busy_since_ms;
 
 		if (mb->pid == 0 || mb->deadline_killed || since == 0 ||
-		    now - since <= ms->o->deadline_ms)
+		    now - since <= ms->o.deadline_ms)
 			continue;
 		sl_log(SL_LOG_WARN, "request_deadline", "pid=%ld slot=%d busy_ms=%lld",
 		    (long)mb->pid, i, (long long)(now - since));
@@ -252,17 +252,66 @@ signal_all(struct master *ms, int sig, int retiring_only)
 			kill(ms->m[i].pid, sig);
 }
 
+void
+sl_serve_opts_from_config(const struct sl_config *cfg, struct sl_serve_opts *o)
+{
+	long n;
+
+	memset(o, 0, sizeof(*o));
+	o->workers = cfg->workers;
+	if (o->workers == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		o->workers = n < 1 ? 1 : n > SL_MAX_WORKERS ? SL_MAX_WORKERS : (int)n;
+	}
+	o->max_requests = (unsigned long)cfg->max_requests;
+	o->deadline_ms = cfg->request_deadline_ms;
+	o->grace_ms = cfg->grace_ms;
+	o->deadlines.first_byte_ms = cfg->first_byte_deadline_ms;
+	o->deadlines.read_ms = cfg->read_deadline_ms;
+	o->deadlines.idle_ms = cfg->idle_deadline_ms;
+}
+
+/* One line per SIGHUP naming the changed settings a reload cannot apply
+ * (the listening socket, the user...); their running values stay. */
+static void
+log_restart_needed(struct sl_config *old, struct sl_config *ncfg)
+{
+	const char	*names[16];
+	char		 list[600];
+	size_t		 n, len = 0;
+
+	n = sl_config_restart_needed(old, ncfg, names, 16);
+	sl_config_keep_running(old, ncfg);
+	if (n == 0)
+		return;
+	list[0] = '\0';
+	for (size_t i = 0; i < n && i < 16; i++) {
+		int w = snprintf(list + len, sizeof(list) - len, "%s%s",
+		    i > 0 ? "," : "", names[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(list) - len)
+			break;
+		len += (size_t)w;
+	}
+	sl_log(SL_LOG_WARN, "reload_needs_restart", "settings=%s count=%zu "
+	    "msg=\"changed, needs a restart; the running values stay\"", list,
+	    n);
+}
+
 static void
 reload(struct master *ms, sl_reload_fn fn, void *arg)
 {
 	struct sl_config	*ncfg;
 	char			 err[512];
+	int			 before = ms->o.workers;
 
 	if (fn == NULL || (ncfg = fn(arg, err, sizeof(err))) == NULL) {
 		sl_log(SL_LOG_ERROR, "reload_failed", "error=%s",
 		    sl_log_str(fn == NULL ? "no reload" : err, err, sizeof(err)));
 		return;
 	}
+	log_restart_needed(ms->cfg, ncfg);
+	sl_serve_opts_from_config(ncfg, &ms->o);
 	/* New workers start on the new config before the old ones stop, so
 	 * the socket always has takers and no request fails. */
 	for (int i = 0; i < SL_MAX_SLOTS; i++)
@@ -277,7 +326,8 @@ reload(struct master *ms, sl_reload_fn fn, void *arg)
 	ms->respawn_at = 0;
 	fill_up(ms);
 	signal_all(ms, SIGTERM, 1);
-	sl_log(SL_LOG_INFO, "reloaded", "workers=%d", ms->o->workers);
+	sl_log(SL_LOG_INFO, "reloaded", "workers=%d workers_before=%d",
+	    ms->o.workers, before);
 }
 
 static int
@@ -294,7 +344,7 @@ any_alive(const struct master *ms)
 static void
 stop_all(struct master *ms, const sigset_t *set)
 {
-	int64_t		 deadline = sl_monotonic_ms() + ms->o->grace_ms;
+	int64_t		 deadline = sl_monotonic_ms() + ms->o.grace_ms;
 	siginfo_t	 si;
 	struct timespec	 ts;
 	int		 sig, killed = 0;
@@ -310,7 +360,7 @@ stop_all(struct master *ms, const sigset_t *set)
 			if (killed)
 				break;	/* unkillable: give up waiting */
 			sl_log(SL_LOG_WARN, "stop_escalated", "grace_ms=%d",
-			    ms->o->grace_ms);
+			    ms->o.grace_ms);
 			signal_all(ms, SIGKILL, 0);
 			killed = 1;
 			deadline = sl_monotonic_ms() + 1000;
@@ -343,7 +393,7 @@ sl_supervise(int listen_fd, struct sl_config *cfg,
 	}
 	ms->fd = listen_fd;
 	ms->cfg = cfg;
-	ms->o = o;
+	ms->o = *o;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);

@@ -9,6 +9,10 @@
 
 #define SL_TOKEN_MAX 8192	/* longer tokens are refused before they are decoded */
 #define SL_TOKEN_JSON_DEPTH_MAX 32	/* deeper header or claims are refused */
+/* Upper bound of `streamlag token --ttl`, in seconds: ten years of 365 days
+ * and 3 leap days.  Long-lived service tokens are legitimate (Prometheus), a
+ * typo of a few extra digits is not. */
+#define SL_TOKEN_TTL_MAX (10L * 365 * 86400 + 3 * 86400)	/* 315619200 */
 
 struct sl_config;
 

@@ -29,25 +29,43 @@ struct sl_redis_addr {
 /* A looked-up configuration value: NULL when unset. */
 typedef const char *(*sl_lookup_fn)(void *ctx, const char *name);
 
+/*
+ * The settings of one Redis target.  Today the configuration has one target,
+ * read from the plain names (REDIS_URL, STREAMLAG_STREAMS...); named targets
+ * will read the same table rows as STREAMLAG_TARGET_<NAME>_<SETTING>
+ * (sl_target_load).  The list is a macro so that struct sl_config holds the
+ * very same fields, both as cfg->redis and as the struct sl_target
+ * cfg->target, without renaming what the rest of streamlag reads.
+ */
+#define SL_TARGET_FIELDS						\
+	struct sl_redis_addr redis;					\
+	char	*redis_url_safe;	/* REDIS_URL, password masked */	\
+	char	*consumer_group;	/* EVENT_TRANSPORT_CONSUMER_GROUP */	\
+	char	**streams;		/* STREAMLAG_STREAMS, owned */	\
+	size_t	 nstreams;						\
+	char	*stream_pattern;	/* NULL = use streams */	\
+	int	 all_groups;		/* STREAMLAG_GROUPS=* */	\
+	long long lag_degraded;		/* STREAMLAG_LAG_DEGRADED */	\
+	long long lag_unhealthy;	/* STREAMLAG_LAG_UNHEALTHY */	\
+	long long stall_ms;		/* STREAMLAG_STALL_MS */	\
+	int	 redis_timeout_ms;	/* STREAMLAG_REDIS_TIMEOUT_MS */	\
+	long long lag_count_cap;	/* STREAMLAG_LAG_COUNT_CAP */	\
+	long long discovery_max;	/* STREAMLAG_DISCOVERY_MAX */	\
+	long long discovery_ttl_ms;	/* 0 = off */
+
+struct sl_target {
+	SL_TARGET_FIELDS
+};
+
 struct sl_config {
-	struct sl_redis_addr redis;
-	char	*redis_url_safe;	/* REDIS_URL with the password masked, for logs */
-	char	*consumer_group;	/* EVENT_TRANSPORT_CONSUMER_GROUP */
+	union {
+		struct { SL_TARGET_FIELDS };
+		struct sl_target target;	/* the same fields */
+	};
 	int	 use_redis_streams;	/* EVENT_TRANSPORT_USE_REDIS_STREAMS */
 	long long stream_max_len;	/* EVENT_TRANSPORT_STREAM_MAX_LEN, 0 = unset */
-	char	**streams;		/* STREAMLAG_STREAMS, owned */
-	size_t	 nstreams;
-	long long lag_degraded;		/* STREAMLAG_LAG_DEGRADED */
-	long long lag_unhealthy;	/* STREAMLAG_LAG_UNHEALTHY */
-	long long stall_ms;		/* STREAMLAG_STALL_MS */
-	int	 redis_timeout_ms;	/* STREAMLAG_REDIS_TIMEOUT_MS */
-	long long lag_count_cap;	/* STREAMLAG_LAG_COUNT_CAP */
-	char	*stream_pattern;	/* STREAMLAG_STREAM_PATTERN, NULL = use streams */
-	long long discovery_max;	/* STREAMLAG_DISCOVERY_MAX */
-	long long discovery_ttl_ms;	/* STREAMLAG_DISCOVERY_TTL_MS; 0 = off */
 	long long request_max_commands;	/* STREAMLAG_REQUEST_MAX_COMMANDS */
 	long long request_max_bytes;	/* STREAMLAG_REQUEST_MAX_BYTES */
-	int	 all_groups;		/* STREAMLAG_GROUPS=* */
 	int	 metrics_consumers;	/* STREAMLAG_METRICS_CONSUMERS */
 
 	/* JWT */
@@ -55,6 +73,8 @@ struct sl_config {
 	unsigned char *jwt_key;		/* secret (HS*) or PEM public key (RS*, ES*) */
 	size_t	 jwt_key_len;
 	struct evp_pkey_st *jwt_pkey;	/* RS*, ES*: jwt_key parsed and checked */
+	char	*jwt_secret_file;	/* STREAMLAG_JWT_SECRET_FILE (a path) */
+	char	*jwt_public_key_file;	/* STREAMLAG_JWT_PUBLIC_KEY_FILE (a path) */
 	char	*jwt_issuer;		/* NULL = not checked */
 	char	*jwt_audience;		/* NULL = not checked */
 	char	*jwt_scope;		/* NULL = not checked */
@@ -63,10 +83,54 @@ struct sl_config {
 	/* serving */
 	char	*listen;		/* STREAMLAG_LISTEN */
 	int	 workers;		/* STREAMLAG_WORKERS, 0 = number of cores */
+	long long max_requests;		/* STREAMLAG_MAX_REQUESTS, 0 = never */
+	int	 request_deadline_ms;	/* STREAMLAG_REQUEST_DEADLINE_MS */
+	int	 grace_ms;		/* STREAMLAG_GRACE_MS */
+	int	 first_byte_deadline_ms;/* STREAMLAG_FIRST_BYTE_DEADLINE_MS */
+	int	 read_deadline_ms;	/* STREAMLAG_READ_DEADLINE_MS */
+	int	 idle_deadline_ms;	/* STREAMLAG_IDLE_DEADLINE_MS */
+	char	*user;			/* STREAMLAG_USER, NULL = stay */
 	unsigned socket_mode;		/* STREAMLAG_SOCKET_MODE */
 	char	*socket_group;		/* STREAMLAG_SOCKET_GROUP, NULL = leave */
 	char	*allow_tcp;		/* STREAMLAG_ALLOW_TCP: IPv4 peers, comma-separated */
+
+	/* The text of every setting a reload cannot apply, indexed like the
+	 * table (NULL for the others): what sl_config_restart_needed compares.
+	 * A reload keeps the values in effect here (sl_config_keep_running). */
+	char	**running;
 };
+
+/*
+ * The settings table, in the spirit of nginx's ngx_command_t: every variable
+ * streamlag accepts is one row.  A row names the variable, the parser that
+ * checks it and stores it at `off` (in struct sl_config, or in struct
+ * sl_target for SL_SCOPE_TARGET rows), its default as text (parsed like a
+ * set value; NULL = unset), its limits (numbers: min..max; strings: max
+ * bytes when max > 0), its scope, and whether SIGHUP applies a change.
+ */
+enum sl_scope {
+	SL_SCOPE_PROCESS,	/* one value for the whole process */
+	SL_SCOPE_TARGET,	/* one value per Redis target (struct sl_target) */
+	SL_SCOPE_RUN		/* read by `make run` only, never by the binary */
+};
+
+struct sl_setting;
+typedef int (*sl_setting_fn)(const struct sl_setting *s, const char *name,
+    const char *v, void *base, char *err, size_t errlen);
+
+struct sl_setting {
+	const char	*name;
+	sl_setting_fn	 parse;		/* NULL for SL_SCOPE_RUN */
+	const char	*def;
+	long long	 min, max;
+	size_t		 off;
+	enum sl_scope	 scope;
+	int		 reload;	/* 1: SIGHUP applies a change */
+};
+
+/* The table (*n rows), and the row of a variable (NULL when unknown). */
+const struct sl_setting	*sl_settings(size_t *n);
+const struct sl_setting	*sl_setting_find(const char *name);
 
 /*
  * Load and validate.  `lookup` answers each variable name (environment, file,
@@ -77,9 +141,29 @@ int	sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 	    char *err, size_t errlen);
 void	sl_config_free(struct sl_config *cfg);
 
-/* 1 when `name` is a variable streamlag reads (for unknown-key checks in
+/*
+ * One target's settings read under `prefix`: the row STREAMLAG_STREAMS is
+ * read as prefix + "STREAMS", REDIS_URL as prefix + "REDIS_URL" (a leading
+ * "STREAMLAG_" is dropped), e.g. prefix "STREAMLAG_TARGET_ALPHA_".  Errors
+ * name the prefixed variable.  t is freed on error.
+ */
+int	sl_target_load(struct sl_target *t, const char *prefix,
+	    sl_lookup_fn lookup, void *ctx, char *err, size_t errlen);
+void	sl_target_free(struct sl_target *t);
+
+/* 1 when `name` is a variable streamlag accepts (for unknown-key checks in
  * --config files), else 0. */
 int	sl_config_known(const char *name);
+
+/*
+ * After a reload: the settings whose change needs a restart (up to max
+ * names into names[]); returns how many changed.  Then
+ * sl_config_keep_running() moves the values in effect from `old` into `new`,
+ * so that the next SIGHUP compares against them again.
+ */
+size_t	sl_config_restart_needed(const struct sl_config *old,
+	    const struct sl_config *new, const char **names, size_t max);
+void	sl_config_keep_running(struct sl_config *old, struct sl_config *new);
 
 /* Pure parsers, exposed for tests.  Each returns 0 or -1 with err set. */
 int	sl_parse_bool(const char *s, int *out);
@@ -90,6 +174,9 @@ int	sl_listen_is_loopback(const char *spec);
 int	sl_parse_redis_url(const char *url, struct sl_redis_addr *out,
 	    char *err, size_t errlen);
 void	sl_redis_addr_free(struct sl_redis_addr *a);
+/* The URL for logs: the password replaced by "***"; NULL when out of
+ * memory (config_url.c). */
+char	*sl_redis_url_safe(const char *url);
 
 /*
  * KEY=VALUE file reader: blank lines and # comments skipped, optional

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 # serve's options: TCP beyond loopback refused without STREAMLAG_ALLOW_TCP,
-# a TCP listener with an allow-list, --user (as root), and SIGTERM escalating
-# to SIGKILL after the grace period.
+# a TCP listener with an allow-list, --user (as root), SIGHUP resizing the
+# pool and naming what needs a restart, and SIGTERM escalating to SIGKILL
+# after the grace period.
 . "$(dirname "$0")/common.sh"
 
 PORT=$(sl_free_port)
@@ -74,6 +75,75 @@ reloaded() { [ "$(grep -c 'event=reloaded' "$STATE/streamlag.log")" -gt "$n" ] &
 sl_wait_for 10 "the reload" reloaded
 ok $? "SIGHUP re-read --config: the same lag is now degraded (threshold 50)"
 sl_stop_pid "$SL_SERVE_PID"
+
+# SIGHUP applies STREAMLAG_WORKERS from the file: 2, then 4, then 1 worker,
+# each of them answering; a changed listen address needs a restart and the
+# log names it.
+R="$STATE/resize.sock"
+E="$STATE/resize.env"
+RLOG="$STATE/resize.log"
+printf 'STREAMLAG_LISTEN=unix:%s\nSTREAMLAG_WORKERS=2\n' "$R" >"$E"
+"$SL_BIN" serve --config "$E" >>"$RLOG" 2>&1 &
+M=$!
+SL_PIDS+=("$M")
+sl_wait_for 10 "the socket" test -S "$R"
+kids() { pgrep -P "$M" | sort; }
+has_kids() { [ "$(kids | wc -l)" -eq "$1" ]; }
+# new_kids N OLD...: N workers, none of them one from before the reload (a
+# reload starts the new workers before the old ones have left).
+new_kids() {
+	local n=$1 p; shift
+	has_kids "$n" || return 1
+	for p in "$@"; do kids | grep -qx "$p" && return 1; done
+	return 0
+}
+hz() { env -i REQUEST_METHOD=GET DOCUMENT_URI=/healthz SCRIPT_NAME=/healthz QUERY_STRING= \
+	cgi-fcgi -bind -connect "$R" 2>/dev/null | tr -d '\r' | sed '1,/^$/d'; }
+# every_answers FROM_LINE: one request more, then 0 when every worker has
+# answered one (its pid on an event=request line) since that log line.
+every_answers() {
+	local p
+	[ "$(hz)" = '{"status":"ok"}' ] || return 1
+	for p in $(kids); do
+		tail -n +"$1" "$RLOG" | grep -q "pid=$p event=request " || return 1
+	done
+}
+reloads() { grep -c 'event=reloaded' "$RLOG"; }
+resize() {	# resize N: the file says N workers; SIGHUP; wait for N
+	local n old
+	n=$(reloads)
+	old=$(kids)
+	sed -i "s/^STREAMLAG_WORKERS=.*/STREAMLAG_WORKERS=$1/" "$E"
+	kill -HUP "$M"
+	sl_wait_for 10 "the reload" eval '[ "$(reloads)" -gt '"$n"' ]'
+	# shellcheck disable=SC2086
+	sl_wait_for 15 "$1 workers" new_kids "$1" $old
+}
+sl_wait_for 10 "2 workers" has_kids 2
+ok $? "serve --config: STREAMLAG_WORKERS=2 from the file, 2 workers"
+for n in 4 1; do
+	resize "$n"
+	ok $? "SIGHUP with STREAMLAG_WORKERS=$n: $n workers are children of the master"
+	from=$(( $(wc -l <"$RLOG") + 1 ))
+	sl_wait_for 10 "every worker to answer" every_answers "$from"
+	ok $? "each of the $n workers answers"
+done
+like "$(grep 'event=reloaded' "$RLOG" | tail -1)" 'workers=1 workers_before=4' "the reload logs the new size"
+ok "$(! grep -q 'event=reload_needs_restart' "$RLOG"; echo $?)" "no restart needed for STREAMLAG_WORKERS"
+R2="$STATE/resize2.sock"
+sed -i "s|^STREAMLAG_LISTEN=.*|STREAMLAG_LISTEN=unix:$R2|" "$E"
+kill -HUP "$M"
+sl_wait_for 10 "the restart notice" grep -q 'event=reload_needs_restart' "$RLOG"
+like "$(grep 'event=reload_needs_restart' "$RLOG")" \
+	'level=warn .*settings=STREAMLAG_LISTEN count=1 msg="changed, needs a restart; the running values stay"' \
+	"a changed listen address: the log names STREAMLAG_LISTEN as needing a restart"
+[ "$(hz)" = '{"status":"ok"}' ] && [ ! -e "$R2" ]
+ok $? "serving goes on at the old address"
+n=$(grep -c 'event=reload_needs_restart' "$RLOG")
+kill -HUP "$M"
+sl_wait_for 10 "a second notice" eval '[ "$(grep -c event=reload_needs_restart "$RLOG")" -gt '"$n"' ]'
+ok $? "one line per SIGHUP while the change waits for a restart"
+sl_stop_pid "$M"
 
 # SIGTERM with a request stuck longer than --grace-ms: SIGKILL, bounded.
 S="$STATE/grace.sock"

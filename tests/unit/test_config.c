@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "sl_test.h"
+#include "streamlag/alloc.h"
+#include "streamlag/auth.h"
 #include "streamlag/config.h"
 
 /* A lookup over a NULL-terminated list of "NAME=VALUE". */
@@ -687,6 +689,370 @@ env_files(void **state)
 	free(bad);
 }
 
+/* Loads name=value (with thresholds that let either be at any limit) and
+ * returns 0, or -1 with err set. */
+static int
+load_one(const char *name, const char *value, char *err, size_t errlen)
+{
+	static char line[SL_NAME_MAX + 256];
+	const char *kv[] = { line, "STREAMLAG_LAG_DEGRADED=1",
+	    "STREAMLAG_LAG_UNHEALTHY=1000000000000", NULL };
+	struct sl_config cfg;
+
+	snprintf(line, sizeof(line), "%s=%s", name, value);
+	if (load(&cfg, kv, err, errlen) == -1)
+		return -1;
+	sl_config_free(&cfg);
+	return 0;
+}
+
+static void
+one_ok(const char *name, const char *value)
+{
+	char err[512];
+
+	if (load_one(name, value, err, sizeof(err)) != 0)
+		fail_msg("%s=%s: %s", name, value, err);
+}
+
+static void
+one_fails(const char *name, const char *value, const char *want)
+{
+	char err[512];
+
+	if (load_one(name, value, err, sizeof(err)) == 0)
+		fail_msg("%s=%s: loaded", name, value);
+	if (strcmp(err, want) != 0)
+		fail_msg("%s=%s: \"%s\", expected \"%s\"", name, value, err, want);
+}
+
+/* Every numeric row of the table at min, max, min - 1 and max + 1; every
+ * bounded string at max bytes and max + 1.  The kind of a row is found by
+ * the error a non-number gets. */
+static void
+every_row_at_its_limits(void **state)
+{
+	const struct sl_setting *tab;
+	size_t n, numbers = 0, modes = 0, strings = 0;
+	char err[512], v[64], want[600];
+	int rc;
+
+	(void)state;
+	tab = sl_settings(&n);
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_setting *s = &tab[i];
+		char *big;
+
+		if (s->parse == NULL || strcmp(s->name, "STREAMLAG_STREAMS") == 0)
+			continue;
+		snprintf(want, sizeof(want), "%s: expected an integer from %lld "
+		    "to %lld, got \"x\"", s->name, s->min, s->max);
+		rc = load_one(s->name, "x", err, sizeof(err));
+		if (rc == -1 && strcmp(err, want) == 0) {
+			numbers++;
+			snprintf(v, sizeof(v), "%lld", s->min);
+			one_ok(s->name, v);
+			snprintf(v, sizeof(v), "%lld", s->max);
+			one_ok(s->name, v);
+			snprintf(v, sizeof(v), "%lld", s->min - 1);
+			snprintf(want, sizeof(want), "%s: expected an integer from "
+			    "%lld to %lld, got \"%s\"", s->name, s->min, s->max, v);
+			one_fails(s->name, v, want);
+			snprintf(v, sizeof(v), "%lld", s->max + 1);
+			snprintf(want, sizeof(want), "%s: expected an integer from "
+			    "%lld to %lld, got \"%s\"", s->name, s->min, s->max, v);
+			one_fails(s->name, v, want);
+			continue;
+		}
+		if (rc == -1 && strstr(err, ": expected an octal mode from ")) {
+			modes++;
+			snprintf(v, sizeof(v), "0%llo", (unsigned long long)s->max);
+			one_ok(s->name, v);
+			snprintf(v, sizeof(v), "%llo", (unsigned long long)s->min);
+			one_ok(s->name, v);
+			snprintf(v, sizeof(v), "0%llo", (unsigned long long)s->max + 1);
+			snprintf(want, sizeof(want), "%s: expected an octal mode from "
+			    "0 to 0777 (e.g. 0660), got \"%s\"", s->name, v);
+			one_fails(s->name, v, want);
+			continue;
+		}
+		if (rc == -1 || s->max <= 0)
+			continue;
+		strings++;
+		big = malloc((size_t)s->max + 2);
+		assert_non_null(big);
+		memset(big, 'a', (size_t)s->max + 1);
+		big[s->max] = '\0';
+		one_ok(s->name, big);
+		big[s->max] = 'a';
+		big[s->max + 1] = '\0';
+		snprintf(want, sizeof(want), "%s: expected at most %lld bytes",
+		    s->name, s->max);
+		one_fails(s->name, big, want);
+		free(big);
+	}
+	/* Not vacuous: the rows this test knows of today. */
+	assert_true(numbers >= 18);
+	assert_int_equal(modes, 1);
+	assert_int_equal(strings, 2);
+}
+
+static void
+streams_at_their_limits(void **state)
+{
+	size_t len = SL_MAX_STREAMS * 8 + 16;
+	char *list = malloc(len), *p = list, *name = malloc(SL_NAME_MAX + 2);
+	char err[512];
+	const char *kv[] = { list, NULL };
+	struct sl_config cfg;
+
+	(void)state;
+	assert_non_null(list);
+	assert_non_null(name);
+	p += sprintf(p, "STREAMLAG_STREAMS=");
+	for (int i = 0; i < SL_MAX_STREAMS; i++)
+		p += sprintf(p, "%ss%d", i > 0 ? "," : "", i);
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	assert_int_equal(cfg.nstreams, SL_MAX_STREAMS);
+	assert_string_equal(cfg.streams[SL_MAX_STREAMS - 1], "s9999");
+	sl_config_free(&cfg);
+	sprintf(p, ",s%d", SL_MAX_STREAMS);
+	load_fails(kv, "STREAMLAG_STREAMS: more than 10000 streams");
+	sprintf(p, ",s0");	/* a duplicate is not one more */
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	sl_config_free(&cfg);
+
+	memset(name, 'n', SL_NAME_MAX + 1);
+	name[SL_NAME_MAX] = '\0';
+	one_ok("STREAMLAG_STREAMS", name);
+	name[SL_NAME_MAX] = 'n';
+	name[SL_NAME_MAX + 1] = '\0';
+	one_fails("STREAMLAG_STREAMS", name, "STREAMLAG_STREAMS: a stream name "
+	    "is longer than 4096 bytes");
+	free(list);
+	free(name);
+}
+
+static void
+jwt_secret_at_its_limit(void **state)
+{
+	char key[SL_JWT_SECRET_MIN + 1];
+
+	(void)state;
+	memset(key, 'k', sizeof(key));
+	key[SL_JWT_SECRET_MIN] = '\0';
+	one_ok("STREAMLAG_JWT_SECRET", key);
+	key[SL_JWT_SECRET_MIN - 1] = '\0';
+	one_fails("STREAMLAG_JWT_SECRET", key, "STREAMLAG_JWT_SECRET: expected "
+	    "at least 32 bytes (got 31); make one with: openssl rand -hex 32");
+}
+
+static void
+token_ttl_at_its_limit(void **state)
+{
+	const char *kv[] = { "STREAMLAG_JWT_SECRET="
+	    "0123456789abcdef0123456789abcdef", NULL };
+	struct sl_config cfg;
+	char err[256], *tok;
+
+	(void)state;
+	assert_int_equal(SL_TOKEN_TTL_MAX, 315619200);	/* as documented */
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	tok = sl_token_mint(&cfg, "s", SL_TOKEN_TTL_MAX, NULL, 1700000000, err,
+	    sizeof(err));
+	assert_non_null(tok);
+	free(tok);
+	tok = sl_token_mint(&cfg, "s", 1, NULL, 1700000000, err, sizeof(err));
+	assert_non_null(tok);
+	free(tok);
+	assert_null(sl_token_mint(&cfg, "s", SL_TOKEN_TTL_MAX + 1, NULL,
+	    1700000000, err, sizeof(err)));
+	assert_string_equal(err, "token: --ttl must be 1 to 315619200 seconds");
+	assert_null(sl_token_mint(&cfg, "s", 0, NULL, 1700000000, err,
+	    sizeof(err)));
+	sl_config_free(&cfg);
+}
+
+/* The table is the one list of names: unique, known, and the ones only
+ * `make run` reads are accepted but not read. */
+static void
+table_is_the_list(void **state)
+{
+	const struct sl_setting *tab, *s;
+	const char *kv[] = { "STREAMLAG_HTTP_PORT=not a port",
+	    "STREAMLAG_RUN_DATA=whatever", NULL };
+	struct sl_config cfg;
+	char err[256];
+	size_t n;
+
+	(void)state;
+	tab = sl_settings(&n);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(sl_config_known(tab[i].name));
+		assert_ptr_equal(sl_setting_find(tab[i].name), &tab[i]);
+		for (size_t j = i + 1; j < n; j++)
+			assert_string_not_equal(tab[i].name, tab[j].name);
+		assert_true(tab[i].scope == SL_SCOPE_RUN || tab[i].parse != NULL ||
+		    strcmp(tab[i].name, "STREAMLAG_CONFIG") == 0);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		s = sl_setting_find(i == 0 ? "STREAMLAG_HTTP_PORT" :
+		    "STREAMLAG_RUN_DATA");
+		assert_non_null(s);
+		assert_int_equal(s->scope, SL_SCOPE_RUN);
+		assert_null(s->parse);
+	}
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	sl_config_free(&cfg);
+	assert_int_equal(sl_setting_find("REDIS_URL")->scope, SL_SCOPE_TARGET);
+	assert_int_equal(sl_setting_find("STREAMLAG_STREAMS")->scope,
+	    SL_SCOPE_TARGET);
+	assert_int_equal(sl_setting_find("STREAMLAG_WORKERS")->scope,
+	    SL_SCOPE_PROCESS);
+	assert_int_equal(sl_setting_find("STREAMLAG_WORKERS")->reload, 1);
+	assert_int_equal(sl_setting_find("STREAMLAG_LISTEN")->reload, 0);
+	assert_int_equal(sl_setting_find("STREAMLAG_USER")->reload, 0);
+	assert_false(sl_config_known("STREAMLAG_NOPE"));
+	assert_null(sl_setting_find("STREAMLAG_NOPE"));
+}
+
+/* The per-target rows, read under a target's prefix into a struct
+ * sl_target: what named targets (STREAMLAG_TARGET_<NAME>_*) will use. */
+static void
+target_under_a_prefix(void **state)
+{
+	const char *kv[] = { "STREAMLAG_TARGET_ALPHA_REDIS_URL=redis://:pw@alpha:7000/2",
+	    "STREAMLAG_TARGET_ALPHA_STREAMS=a, b,a",
+	    "STREAMLAG_TARGET_ALPHA_LAG_DEGRADED=5",
+	    "STREAMLAG_TARGET_ALPHA_GROUPS=*",
+	    "REDIS_URL=redis://other:1", "STREAMLAG_LAG_DEGRADED=7", NULL };
+	const char *badurl[] = { "STREAMLAG_TARGET_ALPHA_REDIS_URL=http://x", NULL };
+	const char *badms[] = { "STREAMLAG_TARGET_ALPHA_STALL_MS=0", NULL };
+	const char *order[] = { "STREAMLAG_TARGET_ALPHA_LAG_DEGRADED=50",
+	    "STREAMLAG_TARGET_ALPHA_LAG_UNHEALTHY=40", NULL };
+	struct sl_target t;
+	struct sl_config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
+	    table_lookup, (void *)kv, err, sizeof(err)), 0);
+	assert_string_equal(t.redis.host, "alpha");
+	assert_int_equal(t.redis.port, 7000);
+	assert_int_equal(t.redis.db, 2);
+	assert_string_equal(t.redis_url_safe, "redis://:***@alpha:7000/2");
+	assert_int_equal(t.nstreams, 2);
+	assert_string_equal(t.streams[1], "b");
+	assert_int_equal(t.lag_degraded, 5);
+	assert_int_equal(t.lag_unhealthy, 1000);	/* the row's default */
+	assert_int_equal(t.all_groups, 1);
+	assert_string_equal(t.consumer_group, "signalr-consumers");
+	sl_target_free(&t);
+	sl_target_free(&t);	/* twice is harmless */
+
+	/* The plain names are the configuration's own target, the same
+	 * fields under their old names. */
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	assert_ptr_equal(&cfg.target.redis, &cfg.redis);
+	assert_ptr_equal(&cfg.target.discovery_ttl_ms, &cfg.discovery_ttl_ms);
+	assert_string_equal(cfg.redis.host, "other");
+	assert_int_equal(cfg.lag_degraded, 7);
+	assert_int_equal(cfg.all_groups, 0);
+	sl_config_free(&cfg);
+
+	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
+	    table_lookup, (void *)badurl, err, sizeof(err)), -1);
+	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_REDIS_URL: expected "
+	    "redis://[user:password@]host[:port][/db] or unix:///path[?db=N]");
+	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
+	    table_lookup, (void *)badms, err, sizeof(err)), -1);
+	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_STALL_MS: expected an "
+	    "integer from 1 to 86400000, got \"0\"");
+	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
+	    table_lookup, (void *)order, err, sizeof(err)), -1);
+	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_LAG_DEGRADED: expected "
+	    "at most STREAMLAG_TARGET_ALPHA_LAG_UNHEALTHY (40), got 50");
+}
+
+/* What SIGHUP cannot apply: the changed rows with reload 0, compared with
+ * the values in effect, so every SIGHUP names them again. */
+static void
+restart_needed(void **state)
+{
+	const char *a[] = { "STREAMLAG_LISTEN=unix:/a", "STREAMLAG_WORKERS=2",
+	    NULL };
+	const char *b[] = { "STREAMLAG_LISTEN=unix:/b", "STREAMLAG_WORKERS=4",
+	    "STREAMLAG_SOCKET_MODE=0600", "STREAMLAG_LAG_DEGRADED=5", NULL };
+	const char *names[4];
+	struct sl_config old, cur, next;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&old, a, err, sizeof(err)), 0);
+	assert_int_equal(load(&cur, b, err, sizeof(err)), 0);
+	assert_int_equal(load(&next, b, err, sizeof(err)), 0);
+	assert_int_equal(sl_config_restart_needed(&old, &old, names, 4), 0);
+	assert_int_equal(sl_config_restart_needed(&old, &cur, names, 4), 2);
+	assert_string_equal(names[0], "STREAMLAG_LISTEN");
+	assert_string_equal(names[1], "STREAMLAG_SOCKET_MODE");
+	assert_int_equal(sl_config_restart_needed(&old, &cur, names, 1), 2);
+	sl_config_keep_running(&old, &cur);
+	/* cur now carries the values in effect: the next SIGHUP with the
+	 * same file names them again. */
+	assert_int_equal(sl_config_restart_needed(&cur, &next, names, 4), 2);
+	assert_string_equal(names[0], "STREAMLAG_LISTEN");
+	sl_config_free(&old);
+	sl_config_free(&cur);
+	sl_config_free(&next);
+}
+
+/* Every allocation of a load may fail: the load then fails with "out of
+ * memory" and frees what it holds (ASan and valgrind check the rest). */
+static void
+allocation_failures(void **state)
+{
+	char *f = temp_file("0123456789abcdef0123456789abcdef\n");
+	char *envf = temp_file("REDIS_URL=redis://a\n# c\nSTREAMLAG_STREAMS=x\n");
+	char line[300], err[512];
+	const char *kv[] = { "REDIS_URL=redis://u:p%40w@h:7/1",
+	    "STREAMLAG_STREAMS=a,b,c,d,e,f,g,h,i,j", "STREAMLAG_STREAM_PATTERN=x*",
+	    "STREAMLAG_JWT_ISSUER=i", "STREAMLAG_USER=nobody", line, NULL };
+	struct sl_config cfg;
+	char **env;
+	long k;
+	int rc;
+
+	(void)state;
+	snprintf(line, sizeof(line), "STREAMLAG_JWT_SECRET_FILE=%s", f);
+	for (k = 0; ; k++) {
+		sl_alloc_fail_after(k);
+		rc = load(&cfg, kv, err, sizeof(err));
+		sl_alloc_reset();
+		if (rc == 0)
+			break;
+		if (strstr(err, "out of memory") == NULL)
+			fail_msg("allocation %ld: \"%s\"", k, err);
+	}
+	assert_true(k > 20);
+	assert_int_equal(cfg.nstreams, 10);
+	sl_config_free(&cfg);
+	for (k = 0; ; k++) {
+		sl_alloc_fail_after(k);
+		env = sl_env_file_read(envf, err, sizeof(err));
+		sl_alloc_reset();
+		if (env != NULL)
+			break;
+		if (strstr(err, "out of memory") == NULL)
+			fail_msg("allocation %ld: \"%s\"", k, err);
+	}
+	assert_string_equal(sl_env_get(env, "STREAMLAG_STREAMS"), "x");
+	sl_env_free(env);
+	unlink(f);
+	unlink(envf);
+	free(f);
+	free(envf);
+}
+
 int
 main(void)
 {
@@ -708,6 +1074,14 @@ main(void)
 		cmocka_unit_test(env_file_nul),
 		cmocka_unit_test(exposed_config_warned),
 		cmocka_unit_test(redis_url_last_at),
+		cmocka_unit_test(every_row_at_its_limits),
+		cmocka_unit_test(streams_at_their_limits),
+		cmocka_unit_test(jwt_secret_at_its_limit),
+		cmocka_unit_test(token_ttl_at_its_limit),
+		cmocka_unit_test(table_is_the_list),
+		cmocka_unit_test(target_under_a_prefix),
+		cmocka_unit_test(restart_needed),
+		cmocka_unit_test(allocation_failures),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

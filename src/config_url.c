@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: ISC */
+/* REDIS_URL: redis:// and unix:// URLs, as redis-py reads them, into a
+ * struct sl_redis_addr, and the URL with its password masked for logs. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamlag/alloc.h"
+#include "streamlag/config.h"
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Percent-decodes a URL userinfo part into *out: 0, -1 on a bad escape,
+ * -2 when out of memory. */
+static int
+pct_decode(const char *s, size_t len, char **out)
+{
+	char	*o = sl_malloc(len + 1);
+	size_t	 k = 0;
+
+	if ((*out = o) == NULL)
+		return -2;
+	for (size_t i = 0; i < len; i++) {
+		char hex[3], *end;
+		long v;
+
+		if (s[i] != '%') {
+			o[k++] = s[i];
+			continue;
+		}
+		if (i + 2 >= len)
+			goto bad;
+		hex[0] = s[i + 1];
+		hex[1] = s[i + 2];
+		hex[2] = '\0';
+		v = strtol(hex, &end, 16);
+		if (*end != '\0' || !isxdigit((unsigned char)hex[0]) || v == 0)
+			goto bad;
+		o[k++] = (char)v;
+		i += 2;
+	}
+	o[k] = '\0';
+	return 0;
+bad:
+	sl_free(o);
+	*out = NULL;
+	return -1;
+}
+
+void
+sl_redis_addr_free(struct sl_redis_addr *a)
+{
+	sl_free(a->host);
+	sl_free(a->path);
+	sl_free(a->user);
+	if (a->password != NULL) {
+		explicit_bzero(a->password, strlen(a->password));
+		sl_free(a->password);
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+#define URL_FORMS "redis://[user:password@]host[:port][/db] or unix:///path[?db=N]"
+#define URL_DB_RANGE "from 0 to 100000"
+
+/* "?db=N" (the only query accepted); 0 or -1. */
+static int
+parse_db_query(const char *q, int *db)
+{
+	long long v;
+
+	if (strncmp(q, "db=", 3) != 0 || sl_parse_ll(q + 3, 0, 100000, &v) == -1)
+		return -1;
+	*db = (int)v;
+	return 0;
+}
+
+/* unix:///path[?db=N]; p is past "unix://". */
+static int
+url_unix(const char *p, struct sl_redis_addr *a, char *err, size_t errlen)
+{
+	const char *q;
+
+	if (*p != '/')
+		return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
+	q = strchr(p, '?');
+	if ((a->path = sl_strndup(p, q ? (size_t)(q - p) : strlen(p))) == NULL)
+		return fail(err, errlen, "REDIS_URL: out of memory");
+	if (q != NULL && parse_db_query(q + 1, &a->db) == -1)
+		return fail(err, errlen, "REDIS_URL: expected ?db=N with N "
+		    URL_DB_RANGE);
+	a->kind = SL_REDIS_UNIX;
+	return 0;
+}
+
+/* [user:]password@ before the host, up to `slash`; *pp moves past it.  The
+ * last '@', as redis-py (urllib) splits: a password may hold an unescaped
+ * '@', a host never does. */
+static int
+url_userinfo(const char **pp, const char *slash, struct sl_redis_addr *a,
+    char *err, size_t errlen)
+{
+	const char	*p = *pp, *at, *c;
+	int		 rc = 0;
+
+	if ((at = memrchr(p, '@', (size_t)(slash - p))) == NULL)
+		return 0;
+	if ((c = memchr(p, ':', (size_t)(at - p))) != NULL) {
+		if (c > p)
+			rc = pct_decode(p, (size_t)(c - p), &a->user);
+		if (rc == 0 && at > c + 1)
+			rc = pct_decode(c + 1, (size_t)(at - c - 1), &a->password);
+	} else if (at > p)	/* redis://password@host */
+		rc = pct_decode(p, (size_t)(at - p), &a->password);
+	if (rc == -2)
+		return fail(err, errlen, "REDIS_URL: out of memory");
+	if (rc == -1)
+		return fail(err, errlen, "REDIS_URL: bad %%-escape in user or "
+		    "password");
+	*pp = at + 1;
+	return 0;
+}
+
+/* host, [v6] or either with :port, in [p, slash). */
+static int
+url_host(const char *p, const char *slash, struct sl_redis_addr *a,
+    char *err, size_t errlen)
+{
+	const char	*colon, *rb;
+	char		 port[8];
+	long long	 v;
+	size_t		 n;
+
+	if (*p == '[') {
+		if ((rb = memchr(p, ']', (size_t)(slash - p))) == NULL)
+			goto bad;
+		if ((a->host = sl_strndup(p + 1, (size_t)(rb - p - 1))) == NULL)
+			goto oom;
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (colon == NULL && rb + 1 != slash)
+			goto bad;
+	} else {
+		colon = memchr(p, ':', (size_t)(slash - p));
+		if ((a->host = sl_strndup(p, (size_t)((colon != NULL ? colon :
+		    slash) - p))) == NULL)
+			goto oom;
+	}
+	if (a->host[0] == '\0')
+		goto bad;
+	if (colon == NULL)
+		return 0;
+	if ((n = (size_t)(slash - colon - 1)) == 0 || n >= sizeof(port))
+		goto bad_port;
+	memcpy(port, colon + 1, n);
+	port[n] = '\0';
+	if (sl_parse_ll(port, 1, 65535, &v) == -1)
+		goto bad_port;
+	a->port = (int)v;
+	return 0;
+bad_port:
+	return fail(err, errlen, "REDIS_URL: expected a port from 1 to 65535");
+bad:
+	return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
+oom:
+	return fail(err, errlen, "REDIS_URL: out of memory");
+}
+
+/* [/db][?db=N] from `slash` on. */
+static int
+url_db(const char *slash, struct sl_redis_addr *a, char *err, size_t errlen)
+{
+	long long v;
+
+	if (*slash == '/') {
+		const char *dbs = slash + 1;
+		size_t n = strcspn(dbs, "?");
+		char db[16];
+
+		if (n > 0) {
+			if (n >= sizeof(db))
+				goto bad_db;
+			memcpy(db, dbs, n);
+			db[n] = '\0';
+			if (sl_parse_ll(db, 0, 100000, &v) == -1)
+				goto bad_db;
+			a->db = (int)v;
+		}
+		slash = dbs + n;
+	}
+	if (*slash == '?' && parse_db_query(slash + 1, &a->db) == -1)
+		goto bad_db;
+	return 0;
+bad_db:
+	return fail(err, errlen, "REDIS_URL: expected a database number "
+	    URL_DB_RANGE);
+}
+
+int
+sl_parse_redis_url(const char *url, struct sl_redis_addr *a, char *err,
+    size_t errlen)
+{
+	const char	*p, *slash;
+	int		 rc;
+
+	memset(a, 0, sizeof(*a));
+	if (strncmp(url, "rediss://", 9) == 0)
+		return fail(err, errlen, "REDIS_URL: rediss:// (TLS) is not "
+		    "supported; use redis:// or unix:// (or a local TLS proxy)");
+	if (strncmp(url, "unix://", 7) == 0)
+		rc = url_unix(url + 7, a, err, errlen);
+	else if (strncmp(url, "redis://", 8) == 0) {
+		p = url + 8;
+		a->kind = SL_REDIS_TCP;
+		a->port = 6379;
+		slash = p + strcspn(p, "/?");
+		if ((rc = url_userinfo(&p, slash, a, err, errlen)) == 0 &&
+		    (rc = url_host(p, slash, a, err, errlen)) == 0)
+			rc = url_db(slash, a, err, errlen);
+	} else
+		return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
+	if (rc == -1)
+		sl_redis_addr_free(a);
+	return rc;
+}
+
+char *
+sl_redis_url_safe(const char *url)
+{
+	const char	*p = strstr(url, "://"), *at, *c, *end, *keep;
+	char		*out;
+	size_t		 head, tail;
+
+	if (p == NULL)
+		return sl_strdup(url);
+	p += 3;
+	end = p + strcspn(p, "/?");
+	if ((at = memrchr(p, '@', (size_t)(end - p))) == NULL)
+		return sl_strdup(url);
+	c = memchr(p, ':', (size_t)(at - p));
+	keep = c != NULL ? c + 1 : p;	/* user: stays, the password goes */
+	head = (size_t)(keep - url);
+	tail = strlen(at);
+	if ((out = sl_malloc(head + 3 + tail + 1)) == NULL)
+		return NULL;
+	memcpy(out, url, head);
+	memcpy(out + head, "***", 3);
+	memcpy(out + head + 3, at, tail + 1);
+	return out;
+}
