@@ -4,6 +4,7 @@
 # and a relay that drips a fourth one's replies one byte every 500 ms:
 # pipelines to every node at once, a paused node holding only its own
 # replies, the request deadline, back-off and reconnect per node.
+# SL_EXEC_WRAP runs the program under a wrapper (valgrind ...).
 . "$(dirname "$0")/common.sh"
 
 bin=$(dirname "$SL_BIN")/tests/it_exec
@@ -21,4 +22,4 @@ SL_PIDS+=("$!")
 sl_wait_for 10 "the drip relay" grep -q ready "$STATE/relay.out" || exit 1
 
 SL_EXEC_PORTS="${ports[*]:0:3}" SL_EXEC_DRIP=$DRIP \
-	SL_EXEC_USER=$SL_REDIS_USER SL_EXEC_PASS=$SL_REDIS_PASS "$bin"
+	SL_EXEC_USER=$SL_REDIS_USER SL_EXEC_PASS=$SL_REDIS_PASS ${SL_EXEC_WRAP:-} "$bin"
