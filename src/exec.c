@@ -93,6 +93,8 @@ sl_exec_node(struct sl_exec *x, const char *host, int port, const char *path,
 		sl_free(n);
 		return SL_ENOMEM;
 	}
+	n->wrap = x->wrap;
+	n->wrap_arg = x->wrap_arg;
 	x->nodes[x->nnodes] = n;
 	*idx = x->nnodes++;
 	return SL_OK;

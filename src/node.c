@@ -224,7 +224,9 @@ sl_node_start(struct sl_node *n, long long now)
 		io = sl_transport_connect_tcp(&n->t, n->host, n->port, NULL);
 	if (io == SL_IO_ERR)
 		return sl_node_fail(n, SL_EREDIS, "%s", n->t.err.str);
-	n->state = io == SL_IO_OK ? SL_NODE_HANDSHAKE : SL_NODE_CONNECTING;
+	/* Even a connect done at once goes through CONNECTING: one place
+	 * checks it and puts the secure layer on. */
+	n->state = SL_NODE_CONNECTING;
 	n->rwant = n->wwant = SL_IO_OK;
 	n->setupoff = 0;
 	n->setupleft = n->nsetup;
@@ -453,6 +455,9 @@ establish(struct sl_node *n)
 		if (sl_transport_connected(&n->t) != SL_IO_OK)
 			return sl_node_fail(n, SL_EREDIS, "%s", n->t.err.str);
 		n->state = SL_NODE_HANDSHAKE;
+		if (n->wrap != NULL && n->wrap(&n->t, n->host,
+		    n->wrap_arg) != SL_IO_OK)
+			return sl_node_fail(n, SL_EREDIS, "%s", n->t.err.str);
 	}
 	if (n->state == SL_NODE_HANDSHAKE) {
 		io = n->t.ops->handshake(&n->t);

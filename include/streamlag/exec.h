@@ -30,6 +30,8 @@ struct sl_exec {
 	size_t		 nnodes, cap;
 	struct sl_node_auth auth;	/* for every node; borrowed strings */
 	int		 timeout_ms;	/* connect, and each reply */
+	sl_node_wrap_fn	 wrap;		/* for every new node; NULL: plain */
+	void		*wrap_arg;
 	struct pollfd	*pfds;		/* owned scratch, one per node */
 	size_t		*pnode;		/* the node of each pfd */
 };

@@ -47,6 +47,13 @@ struct sl_node_entry {
 	size_t		 idx;	/* command index, or SL_NODE_ASKING */
 };
 
+/* Puts a secure layer on a connected socket (TLS: t->ops and t->impl
+ * become its own; the handshake runs next through t->ops->handshake).
+ * SL_IO_OK, or SL_IO_ERR with t->err set.  host is the node's (for SNI
+ * and the certificate check); NULL for a unix socket. */
+typedef enum sl_io (*sl_node_wrap_fn)(struct sl_transport *t,
+	    const char *host, void *arg);
+
 /* Called with each reply to a queued command as it is parsed; the callee
  * owns r. */
 typedef void	(*sl_node_deliver_fn)(void *ctx, size_t idx, redisReply *r);
@@ -57,6 +64,8 @@ struct sl_node {
 	char		*path;		/* owned unix socket path, or NULL */
 	char		 name[SL_NODE_NAME_MAX];  /* "h:p", "[v6]:p", "unix:/p" */
 	int		 timeout_ms;	/* connect, and each reply */
+	sl_node_wrap_fn	 wrap;		/* NULL: plain */
+	void		*wrap_arg;
 	struct sl_transport t;
 	enum sl_node_state state;
 	enum sl_io	 rwant, wwant;	/* what the last read, write waits for */

@@ -347,6 +347,53 @@ test_requeue(struct sl_exec *x)
 	sl_request_free(&q);
 }
 
+static int wraps;
+
+/* What a TLS transport plugs in: here it counts, or refuses. */
+static enum sl_io
+wrap(struct sl_transport *t, const char *host, void *arg)
+{
+	wraps++;
+	if (arg != NULL) {
+		sl_seterr(&t->err, SL_EREDIS, "%s: %s", host, (const char *)arg);
+		return SL_IO_ERR;
+	}
+	return SL_IO_OK;
+}
+
+static void
+test_wrap(void)
+{
+	struct sl_exec	 x;
+	struct sl_request q;
+	const struct sl_error *why;
+	enum sl_err	 rc;
+
+	sl_exec_init(&x, &auth, 2000);
+	x.wrap = wrap;
+	sl_request_init(&q, &x, sl_mono_ms() + 5000);
+	add(&q, node(&x, port[0]), 1, time_argv);
+	rc = sl_exec(&q, NULL);
+	ok(rc == SL_OK && is_time(q.cmds[0].reply) && wraps == 1,
+	    "the wrap hook runs once per new connection, before AUTH");
+	sl_request_free(&q);
+	sl_exec_free(&x);
+
+	sl_exec_init(&x, &auth, 2000);
+	x.wrap = wrap;
+	x.wrap_arg = (void *)"handshake refused";
+	sl_request_init(&q, &x, sl_mono_ms() + 5000);
+	add(&q, node(&x, port[0]), 1, time_argv);
+	rc = sl_exec(&q, NULL);
+	why = sl_request_error(&q, 0);
+	ok(rc == SL_OK && q.cmds[0].state == SL_CMD_FAILED && why != NULL &&
+	    strcmp(why->str, "127.0.0.1: handshake refused") == 0,
+	    "a refusing wrap fails the node in its words: %s",
+	    why != NULL ? why->str : "(none)");
+	sl_request_free(&q);
+	sl_exec_free(&x);
+}
+
 int
 main(void)
 {
@@ -368,6 +415,7 @@ main(void)
 	test_reconnect(&x);
 	test_requeue(&x);
 	sl_exec_free(&x);
+	test_wrap();
 	test_deadline();
 	test_backoff();
 	printf("1..%d\n", count);
