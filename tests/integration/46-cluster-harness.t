@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # The cluster harness (start_cluster in common.sh): 3 masters with 1 replica
 # each on free ports, all 16384 slots covered, as root and as an ordinary
-# user; and which cluster commands streamlag's least-privilege ACL user can
+# user; the slot map, key routing and MOVED of c/it_cluster.c on it; and which cluster commands streamlag's least-privilege ACL user can
 # be granted (CLUSTER SLOTS and CLUSTER SHARDS are both subcommands that
 # ACL SETUSER accepts on Redis 7.0 and Valkey 8).
 . "$(dirname "$0")/common.sh"
@@ -56,6 +56,28 @@ is "$("$CLUSTER_CLI" -p "$same" EXISTS '{user1000}.following' '{user1000}.follow
 	"that master holds both"
 is "$("$CLUSTER_CLI" -p "$(owner 'events:chat')" XLEN events:chat)" 1 \
 	"events:chat is on the master its slot names"
+
+# The slot map, routing and MOVED against this cluster (c/it_cluster.c):
+# streams on every master, hash-tagged names included.
+keys=()
+for i in $(seq 1 30); do keys+=("events:$i"); done
+keys+=('{user1000}.following' '{user1000}.followers' 'foo{bar}{zap}')
+for k in "${keys[@]}"; do "$CLUSTER_CLI" -c -p "$m0" XADD "$k" '*' f v >/dev/null; done
+it=$(dirname "$SL_BIN")/tests/it_cluster
+if [ -x "$it" ]; then
+	while IFS= read -r line; do
+		case $line in
+		ok\ *) ok 0 "${line#ok [0-9]* - }" ;;
+		not\ ok*) ok 1 "${line#not ok [0-9]* - }" ;;
+		1..*|"exit 0") ;;
+		exit\ *|Bail*) ok 1 "it_cluster: $line" ;;
+		*) echo "# $line" ;;
+		esac
+	done < <(SL_SEEDS=$CLUSTER_SEEDS SL_EXEC_USER=$SL_REDIS_USER SL_EXEC_PASS=$SL_REDIS_PASS \
+		${SL_EXEC_WRAP:-} "$it" "${keys[@]}" 2>&1; echo "exit $?")
+else
+	ok 0 "# SKIP $it is not built (make integration builds it)"
+fi
 
 # The least-privilege user: CLUSTER SLOTS and ASKING granted, nothing else
 # of CLUSTER; CLUSTER SHARDS can be granted alone as well.
