@@ -266,6 +266,8 @@ prepare(struct sl_request *q, long long now, long long *wait)
 		}
 		if (left < *wait)
 			*wait = left;
+		if (n->more)
+			*wait = 0;	/* bytes read, not yet seen by poll */
 		x->pfds[k].fd = n->t.fd;
 		x->pfds[k].events = sl_node_events(n);
 		x->pfds[k].revents = 0;
@@ -320,10 +322,10 @@ sl_exec(struct sl_request *q, struct sl_error *e)
 		    wait < 0 ? 0 : (int)wait);
 		if (rc == -1 && errno != EINTR)
 			return sl_seterr(e, SL_ESYS, NULL);
-		for (size_t i = 0; rc > 0 && i < k; i++) {
+		for (size_t i = 0; i < k; i++) {
 			struct sl_node *n = x->nodes[x->pnode[i]];
 
-			if (x->pfds[i].revents != 0 &&
+			if ((x->pfds[i].revents != 0 || n->more) &&
 			    sl_node_io(n, deliver, q) != SL_OK)
 				drop(q, n);
 		}

@@ -113,6 +113,7 @@ sl_node_close(struct sl_node *n)
 		redisReaderFree(n->reader);
 	n->reader = NULL;
 	n->state = SL_NODE_DOWN;
+	n->more = 0;
 	n->olen = n->ooff = n->setupoff = 0;
 	n->setupleft = 0;
 	/* What was sent and not answered goes again on the next connection. */
@@ -426,8 +427,13 @@ drain(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
 	enum sl_err	 rc;
 	size_t		 k;
 
-	for (int i = 0; i < SL_NODE_READS && n->state == SL_NODE_READY &&
+	n->more = 0;
+	for (int i = 0; n->state == SL_NODE_READY &&
 	    (n->setupleft > 0 || n->rpos < n->qn); i++) {
+		if (i == SL_NODE_READS) {
+			n->more = 1;	/* the other nodes' turn first */
+			return SL_OK;
+		}
 		io = n->t.ops->read(&n->t, buf, sizeof(buf), &k);
 		if (io == SL_IO_WANT_READ || io == SL_IO_WANT_WRITE) {
 			n->rwant = io;

@@ -69,6 +69,10 @@ struct sl_node {
 	struct sl_transport t;
 	enum sl_node_state state;
 	enum sl_io	 rwant, wwant;	/* what the last read, write waits for */
+	int		 more;		/* reads stopped at SL_NODE_READS with
+					   bytes perhaps left where poll cannot
+					   see them (TLS buffers): read again
+					   before sleeping */
 	redisReader	*reader;	/* NULL when DOWN */
 	struct sl_reply_meter meter;	/* reply bytes, over all connections */
 	char		*setup;		/* AUTH, SELECT in RESP; owned */

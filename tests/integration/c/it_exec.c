@@ -80,6 +80,7 @@ admin(int p, int argc, const char **argv)
 }
 
 static const char *time_argv[] = { "TIME" };
+static const char *info_argv[] = { "INFO", "server" };
 
 /* Sleeps until the monotonic time t (ms). */
 static void
@@ -122,6 +123,22 @@ test_all_nodes(struct sl_exec *x)
 	    x->nodes[n[2]]->connects == 1, "one connection per node");
 	ok(x->nodes[n[0]]->meter.bytes > 0, "reply bytes counted (%llu)",
 	    x->nodes[n[0]]->meter.bytes);
+	sl_request_free(&q);
+
+	/* Replies far larger than SL_NODE_READS reads of SL_NODE_RBUF: a
+	 * node yields to the others and is read again before any sleep. */
+	sl_request_init(&q, x, sl_mono_ms() + 10000);
+	for (int k = 0; k < 400; k++)
+		for (int i = 0; i < 3; i++)
+			add(&q, n[i], 2, info_argv);
+	rc = sl_exec(&q, NULL);
+	good = 0;
+	for (size_t i = 0; i < q.n; i++)
+		good += q.cmds[i].state == SL_CMD_DONE && q.cmds[i].reply->type ==
+		    REDIS_REPLY_STRING && strstr(q.cmds[i].reply->str,
+		    "redis_version:") != NULL;
+	ok(rc == SL_OK && good == 1200, "1200 INFO server (%llu reply bytes "
+	    "from node A) all answered", x->nodes[n[0]]->meter.bytes);
 	sl_request_free(&q);
 }
 
