@@ -140,3 +140,13 @@ sl_reply_install(redisContext *c, struct sl_reply_meter *m)
 	c->reader->fn = &fns;
 	c->reader->privdata = m;
 }
+
+redisReader *
+sl_reply_reader(struct sl_reply_meter *m)
+{
+	redisReader *rd = redisReaderCreateWithFunctions(&fns);
+
+	if (rd != NULL)
+		rd->privdata = m;
+	return rd;
+}

@@ -18,6 +18,9 @@ struct sl_reply_meter {
 
 /* Makes c's reader build replies with these functions, counting into m. */
 void	sl_reply_install(redisContext *c, struct sl_reply_meter *m);
+/* A reader (for sockets of streamlag's own) that builds replies with the
+ * same functions, counting into m.  NULL on ENOMEM; redisReaderFree. */
+redisReader *sl_reply_reader(struct sl_reply_meter *m);
 uint64_t sl_reply_hash(const char *p, size_t len);
 
 #endif

@@ -39,4 +39,27 @@ struct sl_transport {
 	struct sl_error	 err;		/* why the last call gave SL_IO_ERR */
 };
 
+/*
+ * The plain transports (transport.c).  A connect starts a non-blocking
+ * connect(2): SL_IO_OK when it completed at once, SL_IO_WANT_WRITE while in
+ * progress (poll for POLLOUT, then sl_transport_connected), SL_IO_ERR with
+ * the system's words in t->err (and in err when not NULL).  Then
+ * ops->handshake, read and write.  A TLS transport starts the same way and
+ * puts its own ops (and impl) on t once the socket is connected.
+ */
+extern const struct sl_transport_ops sl_transport_plain;
+
+void	 sl_transport_init(struct sl_transport *t);
+/* host is a name or a numeric address (IPv6 without brackets); a name is
+ * resolved with getaddrinfo(3), which may block. */
+enum sl_io sl_transport_connect_tcp(struct sl_transport *t, const char *host,
+	    int port, struct sl_error *err);
+enum sl_io sl_transport_connect_unix(struct sl_transport *t, const char *path,
+	    struct sl_error *err);
+/* After POLLOUT on a connect in progress: SL_IO_OK, or SL_IO_ERR with the
+ * connect's own error ("Connection refused") in t->err. */
+enum sl_io sl_transport_connected(struct sl_transport *t);
+/* ops->close when t has ops, else close(fd); safe to call twice. */
+void	 sl_transport_close(struct sl_transport *t);
+
 #endif

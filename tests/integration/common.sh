@@ -93,3 +93,100 @@ serve_behind_nginx() {
 	MASTER=$SL_SERVE_PID
 	sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
 }
+
+# The client of the server the tests run: redis-cli, or valkey-cli next to
+# valkey-server for SL_REDIS_SERVER=valkey.
+sl_redis_cli() {
+	case ${SL_REDIS_SERVER:-redis} in
+	valkey) echo "$(dirname "$(sl_redis_server)")/valkey-cli" ;;
+	*) command -v redis-cli ;;
+	esac
+}
+
+# A port P on 127.0.0.1 with P + 10000 (a cluster node's bus port) free too.
+cluster_free_port() {
+	perl -MIO::Socket::INET -e '
+		for (1 .. 200) {
+			my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+			    LocalPort => 0, ReuseAddr => 1) or die "no free port: $!\n";
+			my $p = $s->sockport;
+			next if $p + 10000 > 65535;
+			my $b = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+			    LocalPort => $p + 10000, ReuseAddr => 1) or next;
+			print "$p\n";
+			exit 0;
+		}
+		die "no free port pair\n";'
+}
+
+# What cluster mode adds to streamlag's ACL user on every node.
+SL_CLUSTER_ACL="+cluster|slots +asking"
+
+cluster_state_ok() {
+	"$CLUSTER_CLI" -p "$1" CLUSTER INFO 2>/dev/null | grep -q '^cluster_state:ok'
+}
+
+# Every node says cluster_state:ok, knows every other node, lists REPLICAS
+# replicas with every slot range in CLUSTER SLOTS, and every replica has its
+# master's data (master_link_status:up).
+cluster_settled() {
+	local replicas=$1 p nodes
+	for p in "${CLUSTER_PORTS[@]}"; do
+		cluster_state_ok "$p" || return 1
+		nodes=$("$CLUSTER_CLI" -p "$p" CLUSTER NODES 2>/dev/null) || return 1
+		[ "$(grep -vc 'handshake\|noaddr\|fail' <<<"$nodes")" -eq "${#CLUSTER_PORTS[@]}" ] || return 1
+		"$CLUSTER_CLI" -2 --json -p "$p" CLUSTER SLOTS 2>/dev/null |
+			jq -e --argjson r "$replicas" 'length > 0 and all(length == 3 + $r)' >/dev/null || return 1
+		if "$CLUSTER_CLI" -p "$p" ROLE 2>/dev/null | head -1 | grep -q slave; then
+			"$CLUSTER_CLI" -p "$p" INFO replication | grep -q '^master_link_status:up' || return 1
+		fi
+	done
+}
+
+# start_cluster NMASTERS NREPLICAS: a Redis Cluster of NMASTERS masters with
+# NREPLICAS replicas each on free loopback ports, in $STATE/cluster/PORT/,
+# without persistence, cluster-require-full-coverage no and a 2 s node
+# timeout, streamlag's ACL user (with SL_CLUSTER_ACL) on every node.  Waits
+# until every node says cluster_state:ok and knows every other.  Sets
+# CLUSTER_PORTS (every node), CLUSTER_MASTERS (the masters' ports, sorted),
+# CLUSTER_CLI and CLUSTER_SEEDS ("127.0.0.1:p1,..."),
+# exported; REDIS_URL names every master.  Stopped with the rest at exit.
+start_cluster() {
+	local masters=$1 replicas=$2 total i p dir server addrs=() seeds=()
+	total=$((masters * (1 + replicas)))
+	server=$(sl_redis_server) && [ -x "$server" ] || sl_die "no server binary for SL_REDIS_SERVER=${SL_REDIS_SERVER:-redis}"
+	CLUSTER_CLI=$(sl_redis_cli)
+	CLUSTER_PORTS=()
+	for ((i = 0; i < total; i++)); do
+		p=$(cluster_free_port) || exit 1
+		dir=$STATE/cluster/$p
+		mkdir -p "$dir"
+		# shellcheck disable=SC2086
+		"$server" --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' \
+			--appendonly no --daemonize no --logfile "$dir/redis.log" \
+			--cluster-enabled yes --cluster-config-file nodes.conf \
+			--cluster-require-full-coverage no --cluster-node-timeout 2000 \
+			--user "$SL_REDIS_USER" $SL_REDIS_ACL $SL_CLUSTER_ACL \
+			>/dev/null 2>&1 &
+		SL_PIDS+=("$!")
+		sl_wait_ready "$!" 10 "cluster node on port $p" \
+			"$CLUSTER_CLI" -p "$p" PING || { sl_show_log "$dir/redis.log"; return 1; }
+		CLUSTER_PORTS+=("$p")
+		addrs+=("127.0.0.1:$p")
+	done
+	"$CLUSTER_CLI" --cluster create "${addrs[@]}" --cluster-replicas "$replicas" \
+		--cluster-yes >"$STATE/cluster/create.log" 2>&1 ||
+		{ sl_show_log "$STATE/cluster/create.log"; return 1; }
+	sl_wait_for 30 "cluster_state:ok on every node" \
+		cluster_settled "$replicas" ||
+		{ sl_show_log "$STATE/cluster/create.log"; return 1; }
+	# The masters as the cluster says (redis-cli chose them).
+	mapfile -t CLUSTER_MASTERS < <("$CLUSTER_CLI" -p "${CLUSTER_PORTS[0]}" CLUSTER NODES |
+		awk '$3 ~ /master/ { split($2, a, "[:@]"); print a[2] }' | sort -n)
+	[ "${#CLUSTER_MASTERS[@]}" -eq "$masters" ] ||
+		{ echo "start_cluster: ${#CLUSTER_MASTERS[@]} masters, expected $masters" >&2; return 1; }
+	for p in "${CLUSTER_MASTERS[@]}"; do seeds+=("127.0.0.1:$p"); done
+	CLUSTER_SEEDS=$(IFS=,; echo "${seeds[*]}")
+	REDIS_URL="redis://$SL_REDIS_USER:$SL_REDIS_PASS@$CLUSTER_SEEDS/0"
+	export CLUSTER_CLI CLUSTER_SEEDS REDIS_URL
+}
