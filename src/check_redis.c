@@ -568,30 +568,31 @@ streams_and_commands(struct run *rn)
 	char				**disc = NULL, **streams = cfg->streams;
 	char				 cause[600];
 	size_t				 n = cfg->nstreams, ndisc = 0;
-	int				 truncated = 0, rc;
+	int				 truncated = 0;
+	enum sl_err			 rc;
 
 	memset(&rep, 0, sizeof(rep));
 	sl_redis_init(&r, &cfg->redis, cfg->redis_timeout_ms);
 	if (cfg->stream_pattern != NULL) {
 		rc = sl_discover(&r, cfg->stream_pattern, cfg->discovery_max,
 		    &disc, &ndisc, &truncated, NULL);
-		if (rc != 0) {
+		if (rc != SL_OK) {
 			sl_redis_cause(&r, cause, sizeof(cause));
 			step_commands(rn, NULL, 0, NULL);
 			sl_checks_addf(rn->out, "stream", "streams", SL_CHECK_FAIL, NULL,
 			    "discovery by STREAMLAG_STREAM_PATTERN failed: %s",
-			    rc == -2 ? "out of memory" : cause);
+			    rc == SL_ENOMEM ? "out of memory" : cause);
 			goto out;
 		}
 		streams = disc;
 		n = ndisc;
 	}
 	rc = sl_collect_streams(&r, streams, n, &rep, NULL);
-	step_commands(rn, streams, n, rc == 0 ? &rep : NULL);
-	if (rc != 0) {
+	step_commands(rn, streams, n, rc == SL_OK ? &rep : NULL);
+	if (rc != SL_OK) {
 		sl_redis_cause(&r, cause, sizeof(cause));
 		sl_checks_addf(rn->out, "stream", "streams", SL_CHECK_FAIL, NULL, "%s",
-		    rc == -2 ? "out of memory" : cause);
+		    rc == SL_ENOMEM ? "out of memory" : cause);
 		goto out;
 	}
 	step_streams(rn, &rep);

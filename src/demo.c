@@ -133,7 +133,7 @@ sl_demo_run(const struct sl_config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sl_redis_init(&r, &cfg->redis, cfg->redis_timeout_ms);
-	if (sl_redis_ensure(&r) == -1) {
+	if (sl_redis_ensure(&r) != SL_OK) {
 		sl_log(SL_LOG_ERROR, "demo_redis", "error=\"%s\"", r.errstr);
 		return 1;
 	}

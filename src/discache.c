@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "streamlag/alloc.h"
 #include "streamlag/discache.h"
 
 static uint64_t
@@ -36,32 +37,32 @@ sl_discache_load(struct sl_discache *c, const char *pattern, long long max,
 	trunc = c->truncated;
 	if (used > SL_DISCACHE_BYTES)
 		return 0;
-	if ((buf = malloc(used + 1)) == NULL ||
-	    (n > 0 && (names = calloc(n, sizeof(*names))) == NULL)) {
-		free(buf);
+	if ((buf = sl_malloc(used + 1)) == NULL ||
+	    (n > 0 && (names = sl_calloc(n, sizeof(*names))) == NULL)) {
+		sl_free(buf);
 		return -2;
 	}
 	memcpy(buf, c->names, used);
 	buf[used] = '\0';
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) != s1) {
-		free(buf);		/* written meanwhile: not this copy */
-		free(names);
+		sl_free(buf);		/* written meanwhile: not this copy */
+		sl_free(names);
 		return 0;
 	}
 	for (i = 0, off = 0; i < n; i++) {
 		size_t len = off < used ? strlen(buf + off) : 0;
 
-		if (off >= used || (names[i] = strdup(buf + off)) == NULL) {
+		if (off >= used || (names[i] = sl_strdup(buf + off)) == NULL) {
 			while (i > 0)
-				free(names[--i]);
-			free(names);
-			free(buf);
+				sl_free(names[--i]);
+			sl_free(names);
+			sl_free(buf);
 			return off >= used ? 0 : -2;
 		}
 		off += len + 1;
 	}
-	free(buf);
+	sl_free(buf);
 	*out = names;
 	*nout = n;
 	*truncated = trunc;

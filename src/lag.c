@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Lag and health rules.  Pure: replies and structs in, structs out.
+/* Lag and health rules.  Pure: facts and structs in, structs out (facts.c
+ * reads the facts out of Redis's replies).
  *
  * Redis's own `lag` is trusted only as far as it can be: it is nil after an
  * XDEL past the group, after XGROUP SETID, or for a group created at an
@@ -7,36 +8,14 @@
  * entries the group never read.  streamlag reports the entries actually left
  * to deliver, counted after the group's last-delivered-id when needed (at
  * most STREAMLAG_LAG_COUNT_CAP), and the difference as trimmed_unread. */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "streamlag/alloc.h"
 #include "streamlag/lag.h"
-#include "streamlag/xinfo.h"
 
 #define DEFAULT_COUNT_CAP	10000
-#define TEN_YEARS_MS		(10LL * 366 * 24 * 3600 * 1000)
-#define ONE_DAY_MS		(24LL * 3600 * 1000)
-#define TIME_MAX_S		253402300799LL	/* 9999-12-31T23:59:59Z */
-
-static const char *const status_names[] = {
-	[SL_STATUS_HEALTHY] = "healthy",
-	[SL_STATUS_DEGRADED] = "degraded",
-	[SL_STATUS_UNHEALTHY] = "unhealthy",
-	[SL_STATUS_STALLED] = "stalled",
-	[SL_STATUS_NO_GROUP] = "no_group",
-	[SL_STATUS_ERROR] = "error",
-};
-
-const char *
-sl_status_name(enum sl_status s)
-{
-	if ((size_t)s >= sizeof(status_names) / sizeof(status_names[0]))
-		return "error";
-	return status_names[s];
-}
 
 /* The seed's thresholds: healthy < degraded <= lag < unhealthy <= lag. */
 enum sl_status
@@ -147,63 +126,6 @@ sl_server_name(const struct sl_server *s)
 	}
 }
 
-int
-sl_id_cmp(const char *a, const char *b)
-{
-	unsigned long long am, as, bm, bs;
-	char *end;
-
-	am = strtoull(a, &end, 10);
-	if (end == a || *end != '-')
-		return -2;
-	as = strtoull(end + 1, &end, 10);
-	if (*end != '\0')
-		return -2;
-	bm = strtoull(b, &end, 10);
-	if (end == b || *end != '-')
-		return -2;
-	bs = strtoull(end + 1, &end, 10);
-	if (*end != '\0')
-		return -2;
-	if (am != bm)
-		return am < bm ? -1 : 1;
-	if (as != bs)
-		return as < bs ? -1 : 1;
-	return 0;
-}
-
-/* An error reply as the seed shows it: redis-py drops the generic "ERR "
- * prefix ("no such key") and keeps the others ("WRONGTYPE ..."). */
-static int
-set_error_reply(struct sl_lag_entry *e, const redisReply *r)
-{
-	const char	*s = r->str;
-	size_t		 len = r->len;
-
-	if (len >= 4 && memcmp(s, "ERR ", 4) == 0) {
-		s += 4;
-		len -= 4;
-	}
-	free(e->error);
-	if ((e->error = strndup(s, len)) == NULL)
-		return -1;
-	return 0;
-}
-
-static int
-set_error(struct sl_lag_entry *e, const char *msg)
-{
-	free(e->error);
-	return (e->error = strdup(msg)) == NULL ? -1 : 0;
-}
-
-static int
-is_nogroup(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_ERROR && r->len >= 8 &&
-	    memcmp(r->str, "NOGROUP ", 8) == 0;
-}
-
 static void
 entry_failed(struct sl_lag_entry *e)
 {
@@ -217,8 +139,47 @@ entry_failed(struct sl_lag_entry *e)
 	e->status = SL_STATUS_ERROR;
 }
 
-static void
-entry_no_group(struct sl_lag_entry *e)
+/* Ids in order: a malformed id is never before or after another, so the
+ * rules that need an order fall back to the cautious branch. */
+static int
+id_before(const char *a, const char *b)
+{
+	int c;
+
+	return sl_id_cmp(a, b, &c) == SL_OK && c < 0;
+}
+
+static int
+id_at_or_before(const char *a, const char *b)
+{
+	int c;
+
+	return sl_id_cmp(a, b, &c) == SL_OK && c <= 0;
+}
+
+static int
+is_id(const char *id)
+{
+	unsigned long long ms, seq;
+
+	return sl_id_parse(id, &ms, &seq) == SL_OK;
+}
+
+enum sl_err
+sl_lag_entry_fail(struct sl_lag_entry *e, const char *why, size_t len)
+{
+	char *copy = sl_strndup(why, len);
+
+	entry_failed(e);
+	if (copy == NULL)
+		return SL_ENOMEM;
+	sl_free(e->error);
+	e->error = copy;
+	return SL_OK;
+}
+
+void
+sl_lag_entry_no_group(struct sl_lag_entry *e)
 {
 	e->has_group = 0;
 	e->lag = 0;	/* the seed's answer for a missing group */
@@ -263,80 +224,48 @@ classify(struct sl_lag_entry *e, const struct sl_thresholds *t)
 }
 
 int
-sl_lag_entry_fill(struct sl_lag_entry *e, const char *group, size_t group_len,
-    const redisReply *groups, const redisReply *consumers,
-    const struct sl_thresholds *t)
+sl_lag_entry_take_group(struct sl_lag_entry *e, struct sl_group *gs,
+    size_t ng, const char *group, size_t group_len)
 {
-	struct sl_group	*gs = NULL;
-	size_t		 ng = 0, i;
-	char		 err[256];
-	int		 rc = 0;
-
-	if (groups == NULL || consumers == NULL) {
-		rc = set_error(e, "no reply from Redis");
-		entry_failed(e);
-		return rc;
-	}
-	if (groups->type == REDIS_REPLY_ERROR) {
-		rc = set_error_reply(e, groups);
-		entry_failed(e);
-		return rc;
-	}
-	if (sl_xinfo_groups(groups, &gs, &ng, err, sizeof(err)) == -1) {
-		rc = set_error(e, err);
-		entry_failed(e);
-		return rc;
-	}
-	for (i = 0; i < ng; i++)
+	for (size_t i = 0; i < ng; i++)
 		if (gs[i].name.len == group_len &&
-		    memcmp(gs[i].name.p, group, group_len) == 0)
-			break;
-	if (i == ng || is_nogroup(consumers)) {
-		entry_no_group(e);
-		goto out;
-	}
-	e->has_group = 1;
-	e->group = gs[i];
-	memset(&gs[i].name, 0, sizeof(gs[i].name));	/* moved into e */
+		    memcmp(gs[i].name.p, group, group_len) == 0) {
+			e->has_group = 1;
+			e->group = gs[i];
+			/* moved into e */
+			memset(&gs[i].name, 0, sizeof(gs[i].name));
+			return 1;
+		}
+	return 0;
+}
 
-	if (consumers->type == REDIS_REPLY_ERROR) {
-		rc = set_error_reply(e, consumers);
-		entry_failed(e);
-		goto out;
-	}
-	if (sl_xinfo_consumers(consumers, &e->consumers, &e->nconsumers, err,
-	    sizeof(err)) == -1) {
-		rc = set_error(e, err);
-		entry_failed(e);
-		goto out;
-	}
-	/* Provisional until sl_lag_entry_finish: Redis's figure, when any. */
+void
+sl_lag_entry_start(struct sl_lag_entry *e, const struct sl_thresholds *t)
+{
+	/* Provisional until sl_lag_resolve: Redis's figure, when any. */
 	e->lag = e->group.lag_state == SL_LAG_KNOWN ? e->group.lag : -1;
 	e->lag_exact = e->group.lag_state == SL_LAG_KNOWN;
 	if (e->lag == 0)
 		e->has_time_lag = 1;	/* time_lag_ms 0 */
 	classify(e, t);
-out:
-	sl_groups_free(gs, ng);
-	return rc;
 }
 
-int
+enum sl_err
 sl_lag_entry_from_group(struct sl_lag_entry *e, const char *stream,
     size_t stream_len, const struct sl_group *g)
 {
 	memset(e, 0, sizeof(*e));
-	if (sl_bytes_set(&e->stream, stream, stream_len) == -1)
-		return -1;
+	if (sl_bytes_set(&e->stream, stream, stream_len) != SL_OK)
+		return SL_ENOMEM;
 	e->has_group = 1;
 	e->group = *g;
 	memset(&e->group.name, 0, sizeof(e->group.name));
-	if (sl_bytes_set(&e->group.name, g->name.p, g->name.len) == -1)
-		return -1;
+	if (sl_bytes_set(&e->group.name, g->name.p, g->name.len) != SL_OK)
+		return SL_ENOMEM;
 	e->lag = g->lag_state == SL_LAG_KNOWN ? g->lag : -1;
 	e->lag_exact = g->lag_state == SL_LAG_KNOWN;
 	e->status = SL_STATUS_HEALTHY;
-	return 0;
+	return SL_OK;
 }
 
 unsigned
@@ -373,108 +302,6 @@ sl_sat_add(long long a, long long b)
 	return r;
 }
 
-/* now - the ms part of id, when the id looks like a timestamp. */
-static int
-age_of(const char *id, size_t len, long long now_ms, long long *out)
-{
-	char		 buf[SL_ID_MAX];
-	long long	 ms;
-
-	if (now_ms < 0 || len == 0 || len >= sizeof(buf))
-		return 0;
-	memcpy(buf, id, len);
-	buf[len] = '\0';
-	ms = sl_id_ms(buf);
-	if (ms < 0 || ms < now_ms - TEN_YEARS_MS || ms > now_ms + ONE_DAY_MS)
-		return 0;
-	*out = now_ms > ms ? now_ms - ms : 0;
-	return 1;
-}
-
-/* The id of element i of an XRANGE reply ([[id, [f, v, ...]], ...]). */
-static const redisReply *
-range_id(const redisReply *r, size_t i)
-{
-	const redisReply *e;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || i >= r->elements)
-		return NULL;
-	e = r->element[i];
-	if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 ||
-	    e->element[0]->type != REDIS_REPLY_STRING)
-		return NULL;
-	return e->element[0];
-}
-
-int
-sl_lag_entry_fail(struct sl_lag_entry *e, const redisReply *r, const char *msg)
-{
-	int rc = r != NULL && r->type == REDIS_REPLY_ERROR ?
-	    set_error_reply(e, r) : set_error(e, msg);
-
-	entry_failed(e);
-	return rc;
-}
-
-int
-sl_lag_entry_consumers(struct sl_lag_entry *e, const redisReply *r)
-{
-	char	 err[256];
-
-	if (e->error != NULL || !e->has_group || r == NULL)
-		return 0;
-	if (is_nogroup(r)) {		/* destroyed meanwhile */
-		entry_no_group(e);
-		return 0;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		if (set_error_reply(e, r) == -1)
-			return -1;
-		entry_failed(e);
-		return 0;
-	}
-	if (sl_xinfo_consumers(r, &e->consumers, &e->nconsumers, err,
-	    sizeof(err)) == -1) {
-		if (set_error(e, err) == -1)
-			return -1;
-		entry_failed(e);
-	}
-	return 0;
-}
-
-/* XPENDING s g - + 1: [[id, consumer, idle, deliveries]]. */
-void
-sl_lag_entry_pending(struct sl_lag_entry *e, const redisReply *r,
-    long long now_ms)
-{
-	const redisReply *first;
-
-	e->has_oldest_pending = 0;
-	if ((first = range_id(r, 0)) != NULL)
-		e->has_oldest_pending = age_of(first->str, first->len, now_ms,
-		    &e->oldest_pending_ms);
-}
-
-int
-sl_lag_facts_next(struct sl_lag_facts *f, const redisReply *r)
-{
-	const redisReply *id;
-
-	f->next = -1;
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-		return -1;
-	if (r->elements == 0) {
-		f->next = 0;
-		return 0;
-	}
-	if ((id = range_id(r, 0)) == NULL || id->len >= sizeof(f->next_id))
-		return -1;
-	memcpy(f->next_id, id->str, id->len);
-	f->next_id[id->len] = '\0';
-	f->next = 1;
-	return 0;
-}
-
 static int
 exact(struct sl_lag_entry *e, long long lag, long long trimmed)
 {
@@ -501,7 +328,7 @@ bounded(struct sl_lag_entry *e, long long lo, long long hi, int rc)
 static int
 md_at_or_before(const char *md, const char *id)
 {
-	return md[0] == '\0' || strcmp(md, "0-0") == 0 || sl_id_cmp(md, id) <= 0;
+	return md[0] == '\0' || strcmp(md, "0-0") == 0 || id_at_or_before(md, id);
 }
 
 /*
@@ -518,7 +345,7 @@ intact(const struct sl_lagcount *st, const struct sl_stream_info *si)
 	if (si->has_entries_added && st->removed >= 0 &&
 	    si->entries_added - si->length == st->removed)
 		return 1;
-	return sl_id_cmp(si->first_entry_id, st->from) <= 0 &&
+	return id_at_or_before(si->first_entry_id, st->from) &&
 	    md_at_or_before(st->md, st->from);
 }
 
@@ -551,60 +378,27 @@ forget(struct sl_lagcount *st)
 	st->mode = SL_LC_NONE;
 }
 
-int
-sl_lag_resolve(struct sl_lag_entry *e, const struct sl_lag_facts *f,
-    struct sl_lagcount *st)
+/*
+ * What an earlier request learnt (st), when it still holds for the group
+ * at last within the bounds [lo, hi]: 1 with the entry exact.  Else 0, st
+ * kept when a count in progress can go on, forgotten otherwise.
+ */
+static int
+from_memory(struct sl_lag_entry *e, struct sl_lagcount *st,
+    const struct sl_stream_info *si, const char *last, long long rl,
+    long long lo, long long hi)
 {
-	const struct sl_group	*g = &e->group;
-	const struct sl_stream_info *si = f->si;
-	const char	*last = g->last_delivered_id[0] ? g->last_delivered_id : "0-0";
-	int		 known = g->lag_state == SL_LAG_KNOWN && g->lag >= 0;
-	long long	 rl = g->lag, n, removed = -1, lo, hi, v;
-
-	if (e->error != NULL || !e->has_group)
-		return 1;
-	if (known && rl == 0)
-		return exact(e, 0, 0);
-	/* Nothing after the group: Redis's surplus was trimmed unread. */
-	if (f->next == 0)
-		return exact(e, 0, known ? rl : 0);
-	if (known && f->trusted)
-		return exact(e, rl, 0);
-	if (si == NULL)		/* XINFO STREAM failed: bounds only */
-		return bounded(e, f->next == 1, known ? rl : -1, 1);
-	n = si->length;
-	if (n == 0)
-		return exact(e, 0, known ? rl : 0);
-	/* Behind the first entry: every entry is left (Redis's own rule). */
-	if (si->first_entry_id[0] == '\0' ||
-	    sl_id_cmp(last, si->first_entry_id) < 0)
-		return exact(e, n, known && rl > n ? rl - n : 0);
-	if (si->has_entries_added && si->entries_added >= n)
-		removed = si->entries_added - n;
-	/* Nothing ever removed: Redis's figure cannot hold trimmed entries. */
-	if (known && removed == 0)
-		return exact(e, rl, 0);
-	/* Bounds: at least the first undelivered entry, and at most Redis's
-	 * figure less every entry ever removed; at most the length less the
-	 * first entry (delivered: it is at or before the group). */
-	lo = f->next == 1;
-	if (known && removed > 0 && rl - removed > lo)
-		lo = rl - removed;
-	hi = n - 1;
-	if (known && rl < hi)
-		hi = rl;
-	if (lo == hi)
-		return exact(e, hi, known ? rl - hi : 0);
+	int		 known = rl >= 0;
+	long long	 v;
 
 	switch (st->mode) {
 	case SL_LC_DELTA:
 		/* The trim error stays while nothing after the group went. */
-		if (known && intact(st, si) && sl_id_cmp(last, st->from) >= 0 &&
+		if (known && intact(st, si) && id_at_or_before(st->from, last) &&
 		    (v = rl - st->delta) >= lo && v <= hi) {
 			snprintf(st->from, sizeof(st->from), "%s", last);
 			return exact(e, v, st->delta);
 		}
-		forget(st);
 		break;
 	case SL_LC_TOTAL:
 		/* A count of (from, end]; every entry added since is after. */
@@ -621,56 +415,107 @@ sl_lag_resolve(struct sl_lag_entry *e, const struct sl_lag_facts *f,
 			if (v >= lo && v <= hi)
 				return exact(e, v, 0);
 		}
-		forget(st);
 		break;
 	case SL_LC_COUNTING:
 		if (st->rl_known == known && intact(st, si) &&
-		    (known ? sl_id_cmp(last, st->from) >= 0 :
+		    (known ? id_at_or_before(st->from, last) :
 		    strcmp(last, st->from) == 0))
-			break;
-		forget(st);
+			return 0;
 		break;
 	default:
-		forget(st);
 		break;
 	}
+	forget(st);
+	return 0;
+}
+
+/* Exact without a count, from the facts alone: 1 with the entry set;
+ * else 0 with the bounds [*lo, *hi] the facts give. */
+static int
+from_facts(struct sl_lag_entry *e, const struct sl_lag_facts *f,
+    const char *last, long long rl, long long *lo, long long *hi)
+{
+	const struct sl_stream_info *si = f->si;
+	int		 known = rl >= 0;
+	long long	 n = si->length, removed = -1;
+
+	if (n == 0)
+		return exact(e, 0, known ? rl : 0);
+	/* Behind the first entry: every entry is left (Redis's own rule).
+	 * A malformed id is not "behind": it goes on to the bounds. */
+	if (si->first_entry_id[0] == '\0' || id_before(last, si->first_entry_id))
+		return exact(e, n, known && rl > n ? rl - n : 0);
+	if (si->has_entries_added && si->entries_added >= n)
+		removed = si->entries_added - n;
+	/* Nothing ever removed: Redis's figure cannot hold trimmed entries. */
+	if (known && removed == 0)
+		return exact(e, rl, 0);
+	/* Bounds: at least the first undelivered entry, and at most Redis's
+	 * figure less every entry ever removed; at most the length less the
+	 * first entry (delivered: it is at or before the group). */
+	*lo = f->next == 1;
+	if (known && removed > 0 && rl - removed > *lo)
+		*lo = rl - removed;
+	*hi = n - 1;
+	if (known && rl < *hi)
+		*hi = rl;
+	if (*lo == *hi)
+		return exact(e, *hi, known ? rl - *hi : 0);
+	return 0;
+}
+
+int
+sl_lag_resolve(struct sl_lag_entry *e, const struct sl_lag_facts *f,
+    struct sl_lagcount *st)
+{
+	const struct sl_group	*g = &e->group;
+	const char	*last = g->last_delivered_id[0] ? g->last_delivered_id : "0-0";
+	int		 known = g->lag_state == SL_LAG_KNOWN && g->lag >= 0;
+	long long	 rl = known ? g->lag : -1, lo, hi;
+
+	if (e->error != NULL || !e->has_group)
+		return 1;
+	if (known && rl == 0)
+		return exact(e, 0, 0);
+	/* Nothing after the group: Redis's surplus was trimmed unread. */
+	if (f->next == 0)
+		return exact(e, 0, known ? rl : 0);
+	if (known && f->trusted)
+		return exact(e, rl, 0);
+	if (f->si == NULL)	/* XINFO STREAM failed: bounds only */
+		return bounded(e, f->next == 1, rl, 1);
+	if (from_facts(e, f, last, rl, &lo, &hi) ||
+	    from_memory(e, st, f->si, last, rl, lo, hi))
+		return 1;
 	if (st->mode == SL_LC_NONE)
-		count_start(st, last, si, known, rl);
+		count_start(st, last, f->si, known, rl);
 	/* Entries counted after the group's own last-delivered-id are left. */
 	if (strcmp(last, st->from) == 0 && st->counted > lo)
 		lo = st->counted < hi ? st->counted : hi;
 	return bounded(e, lo, hi, 0);
 }
 
-int
-sl_lag_count_step(struct sl_lagcount *st, const redisReply *r, long long step)
+void
+sl_lag_count_step(struct sl_lagcount *st, size_t k, const char *last,
+    long long step)
 {
-	const redisReply *id;
-	size_t		 k;
-
 	if (st->mode != SL_LC_COUNTING)
-		return 0;
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-		forget(st);
-		return -1;
-	}
-	k = r->elements;
+		return;
 	if (k > 0) {
-		if ((id = range_id(r, k - 1)) == NULL ||
-		    id->len >= sizeof(st->cursor)) {
-			forget(st);
-			return -1;
+		if (last == NULL || !is_id(last) ||
+		    strlen(last) >= sizeof(st->cursor)) {
+			forget(st);	/* not an id: count again */
+			return;
 		}
-		memcpy(st->cursor, id->str, id->len);
-		st->cursor[id->len] = '\0';
+		snprintf(st->cursor, sizeof(st->cursor), "%s", last);
 	}
 	st->counted = sl_sat_add(st->counted, (long long)k);
-	if ((long long)k == step && sl_id_cmp(st->cursor, st->end) < 0)
-		return 0;		/* more to count next time */
+	if ((long long)k == step && id_before(st->cursor, st->end))
+		return;			/* more to count next time */
 	if (st->rl_known) {
 		if (st->counted > st->rl) {	/* not one snapshot: again */
 			forget(st);
-			return 0;
+			return;
 		}
 		st->delta = st->rl - st->counted;
 		st->mode = SL_LC_DELTA;
@@ -678,12 +523,11 @@ sl_lag_count_step(struct sl_lagcount *st, const redisReply *r, long long step)
 		st->total = st->counted;
 		st->mode = SL_LC_TOTAL;
 	}
-	return 0;
 }
 
 void
 sl_lag_entry_done(struct sl_lag_entry *e, const struct sl_lag_facts *f,
-    long long now_ms, const struct sl_thresholds *t)
+    const struct sl_thresholds *t)
 {
 	if (e->error != NULL || !e->has_group) {
 		classify(e, t);
@@ -694,38 +538,14 @@ sl_lag_entry_done(struct sl_lag_entry *e, const struct sl_lag_facts *f,
 	if (e->lag == 0 && e->lag_exact) {
 		e->time_lag_ms = 0;
 		e->has_time_lag = 1;
-	} else if (f != NULL && f->next == 1)
-		e->has_time_lag = age_of(f->next_id, strlen(f->next_id), now_ms,
-		    &e->time_lag_ms);
+	} else if (f != NULL && f->next == 1 && f->has_next_age) {
+		e->time_lag_ms = f->next_age_ms;
+		e->has_time_lag = 1;
+	}
 	e->has_trim_risk = t->max_len > 0;
 	e->trim_risk = t->max_len > 0 &&
 	    (__int128)e->lag * 5 > (__int128)t->max_len * 4;
 	classify(e, t);
-}
-
-/* Redis's clock from a TIME reply, in ms; -1 when malformed. */
-long long
-sl_time_ms(const redisReply *r)
-{
-	long long	 v[2];
-	char		*end;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-		return -1;
-	for (int i = 0; i < 2; i++) {
-		if (r->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-		errno = 0;
-		v[i] = strtoll(r->element[i]->str, &end, 10);
-		if (errno != 0 || end == r->element[i]->str || *end != '\0' ||
-		    v[i] < 0)
-			return -1;
-	}
-	/* Seconds up to the year 9999 and microseconds below one second:
-	 * anything else is not a clock, and would overflow in ms. */
-	if (v[0] > TIME_MAX_S || v[1] >= 1000000)
-		return -1;
-	return v[0] * 1000 + v[1] / 1000;
 }
 
 void

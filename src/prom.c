@@ -11,7 +11,7 @@
 #include "streamlag/jsonw.h"	/* sl_utf8_sanitize */
 #include "streamlag/lag.h"
 #include "streamlag/prom.h"
-#include "streamlag/xinfo.h"
+#include "streamlag/model.h"
 
 struct buf {
 	char	*p;

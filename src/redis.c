@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "streamlag/alloc.h"
 #include "streamlag/log.h"
 #include "streamlag/redis.h"
 #include "streamlag/reply.h"
@@ -110,8 +111,8 @@ sl_redis_close(struct sl_redis *r)
 	r->c = NULL;
 }
 
-/* Runs one setup command (AUTH, SELECT); 0 or -1. */
-static int
+/* Runs one setup command (AUTH, SELECT); SL_OK or SL_EREDIS. */
+static enum sl_err
 setup_command(struct sl_redis *r, const char *what, int argc, const char **argv)
 {
 	redisReply	*reply;
@@ -122,7 +123,7 @@ setup_command(struct sl_redis *r, const char *what, int argc, const char **argv)
 	err_no = errno;
 	if (reply == NULL) {
 		fail(r, what, err_no);
-		return -1;
+		return SL_EREDIS;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		/* Redis's own words: they never echo the password. */
@@ -134,13 +135,13 @@ setup_command(struct sl_redis *r, const char *what, int argc, const char **argv)
 		log_error(r, 0);
 		freeReplyObject(reply);
 		sl_redis_close(r);
-		return -1;
+		return SL_EREDIS;
 	}
 	freeReplyObject(reply);
-	return 0;
+	return SL_OK;
 }
 
-int
+enum sl_err
 sl_redis_ensure(struct sl_redis *r)
 {
 	const struct sl_redis_addr *a = r->addr;
@@ -149,11 +150,11 @@ sl_redis_ensure(struct sl_redis *r)
 	int		 err_no;
 
 	if (r->c != NULL)
-		return 0;
+		return SL_OK;
 	if (now_before(&r->retry_after)) {
 		snprintf(r->errstr, sizeof(r->errstr), "timed out less than "
 		    "%d ms ago; failing fast until then", SL_REDIS_BACKOFF_MS);
-		return -1;
+		return SL_EREDIS;
 	}
 	errno = 0;
 	if (a->kind == SL_REDIS_UNIX)
@@ -163,11 +164,11 @@ sl_redis_ensure(struct sl_redis *r)
 	err_no = errno;
 	if (r->c == NULL || r->c->err) {
 		fail(r, "connect", err_no);
-		return -1;
+		return SL_EREDIS;
 	}
 	if (redisSetTimeout(r->c, tv) != REDIS_OK) {
 		fail(r, "set timeout", errno);
-		return -1;
+		return SL_EREDIS;
 	}
 	if (a->kind == SL_REDIS_TCP)
 		(void)redisEnableKeepAlive(r->c);
@@ -176,25 +177,25 @@ sl_redis_ensure(struct sl_redis *r)
 	if (a->password != NULL) {
 		const char *argv[3] = { "AUTH", a->user, a->password };
 		if (a->user != NULL) {
-			if (setup_command(r, "AUTH", 3, argv) == -1)
-				return -1;
+			if (setup_command(r, "AUTH", 3, argv) != SL_OK)
+				return SL_EREDIS;
 		} else {
 			argv[1] = a->password;
-			if (setup_command(r, "AUTH", 2, argv) == -1)
-				return -1;
+			if (setup_command(r, "AUTH", 2, argv) != SL_OK)
+				return SL_EREDIS;
 		}
 	}
 	if (a->db != 0) {
 		const char *argv[2] = { "SELECT", db };
 		snprintf(db, sizeof(db), "%d", a->db);
-		if (setup_command(r, "SELECT", 2, argv) == -1)
-			return -1;
+		if (setup_command(r, "SELECT", 2, argv) != SL_OK)
+			return SL_EREDIS;
 	}
 	r->server_known = 0;	/* INFO server again: it may be another */
 	r->connects++;
 	sl_count(r->counters, r->counters ? &r->counters->redis_connects : NULL);
 	sl_log(SL_LOG_INFO, "redis_connected", "connects=%lu", r->connects);
-	return 0;
+	return SL_OK;
 }
 
 /* Writes n in decimal at p; returns the number of digits. */
@@ -224,7 +225,7 @@ resp_format(int argc, const char **argv, const size_t *argvlen, size_t *outlen)
 
 	for (int i = 0; i < argc; i++)
 		total += 1 + 20 + 2 + argvlen[i] + 2;
-	if ((cmd = malloc(total)) == NULL)
+	if ((cmd = sl_malloc(total)) == NULL)
 		return NULL;
 	cmd[o++] = '*';
 	o += put_uint(cmd + o, (size_t)argc);
@@ -251,7 +252,7 @@ sl_pipeline_init(struct sl_pipeline *p, struct sl_redis *r)
 	p->r = r;
 }
 
-int
+enum sl_err
 sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
     const size_t *argvlen)
 {
@@ -260,28 +261,29 @@ sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 
 	if (p->n == p->cap) {
 		size_t	 cap = p->cap ? p->cap * 2 : 16;
-		char	**cmds = realloc(p->cmds, cap * sizeof(*cmds));
+		char	**cmds = sl_reallocarray(p->cmds, cap, sizeof(*cmds));
 		size_t	*lens;
 		redisReply **replies;
 
 		if (cmds == NULL)
-			return -1;
+			return SL_ENOMEM;
 		p->cmds = cmds;
-		if ((lens = realloc(p->cmdlens, cap * sizeof(*lens))) == NULL)
-			return -1;
+		if ((lens = sl_reallocarray(p->cmdlens, cap, sizeof(*lens))) == NULL)
+			return SL_ENOMEM;
 		p->cmdlens = lens;
-		if ((replies = realloc(p->replies, cap * sizeof(*replies))) == NULL)
-			return -1;
+		if ((replies = sl_reallocarray(p->replies, cap,
+		    sizeof(*replies))) == NULL)
+			return SL_ENOMEM;
 		p->replies = replies;
 		p->cap = cap;
 	}
 	if ((cmd = resp_format(argc, argv, argvlen, &len)) == NULL)
-		return -1;
+		return SL_ENOMEM;
 	p->cmds[p->n] = cmd;
 	p->cmdlens[p->n] = len;
 	p->replies[p->n] = NULL;
 	p->n++;
-	return 0;
+	return SL_OK;
 }
 
 static int
@@ -309,17 +311,17 @@ append_batch(struct sl_pipeline *p, size_t *queued)
  * once more on a new connection.  Safe because streamlag only reads.  A
  * timeout is never retried: it starts the back-off instead.
  */
-int
+enum sl_err
 sl_pipeline_exec(struct sl_pipeline *p)
 {
 	struct sl_redis *r = p->r;
 	size_t		 start = p->sent, queued, i;
-	int		 retried = 0, reused, err_no, timeout;
+	int		 retried = 0, reused, err_no, timeout, oom;
 
 again:
 	reused = r->c != NULL;
-	if (sl_redis_ensure(r) == -1)
-		return -1;
+	if (sl_redis_ensure(r) != SL_OK)
+		return SL_EREDIS;
 	queued = p->sent;
 	if (queued < p->n && append_batch(p, &queued) == -1)
 		goto io_error;
@@ -344,21 +346,25 @@ again:
 		}
 		p->sent = batch_end;
 	}
-	return 0;
+	return SL_OK;
 read_error:
+	/* The reader's own allocation failed: not Redis's fault. */
+	oom = r->c->err == REDIS_ERR_OOM;
 	timeout = fail(r, "pipeline", err_no);
 	for (size_t k = p->sent; k < i; k++) {
 		freeReplyObject(p->replies[k]);
 		p->replies[k] = NULL;
 	}
+	if (oom)
+		return SL_ENOMEM;
 	if (reused && !retried && !timeout && i == start) {
 		retried = 1;	/* the connection was stale */
 		goto again;
 	}
-	return -1;
+	return SL_EREDIS;
 io_error:
 	fail(r, "pipeline", errno);
-	return -1;
+	return SL_EREDIS;
 }
 
 void
@@ -375,13 +381,13 @@ void
 sl_pipeline_free(struct sl_pipeline *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
-		free(p->cmds[i]);
+		sl_free(p->cmds[i]);
 		if (p->replies[i] != NULL)
 			freeReplyObject(p->replies[i]);
 	}
-	free(p->cmds);
-	free(p->cmdlens);
-	free(p->replies);
+	sl_free(p->cmds);
+	sl_free(p->cmdlens);
+	sl_free(p->replies);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -10,12 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "streamlag/alloc.h"
 #include "streamlag/reply.h"
 
 static redisReply *
 new_reply(int type)
 {
-	redisReply *r = calloc(1, sizeof(*r));
+	redisReply *r = sl_calloc(1, sizeof(*r));
 
 	if (r != NULL)
 		r->type = type;
@@ -69,9 +70,9 @@ create_string(const redisReadTask *task, char *str, size_t len)
 	count(task, len + 16);
 	if (task->parent != NULL && len > SL_REPLY_NAME_MAX)
 		keep = SL_REPLY_NAME_KEEP;
-	if ((r->str = malloc(keep == len ? len + 1 : SL_REPLY_NAME_KEEP +
+	if ((r->str = sl_malloc(keep == len ? len + 1 : SL_REPLY_NAME_KEEP +
 	    sizeof(SL_REPLY_NAME_MARK) + 16)) == NULL) {
-		free(r);
+		sl_free(r);
 		return NULL;
 	}
 	memcpy(r->str, str, keep);
@@ -99,8 +100,8 @@ create_array(const redisReadTask *task, int elements)
 		return NULL;
 	count(task, 16);
 	if (elements > 0 &&
-	    (r->element = calloc((size_t)elements, sizeof(redisReply *))) == NULL) {
-		free(r);
+	    (r->element = sl_calloc((size_t)elements, sizeof(redisReply *))) == NULL) {
+		sl_free(r);
 		return NULL;
 	}
 	r->elements = elements > 0 ? (size_t)elements : 0;

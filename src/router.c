@@ -65,11 +65,42 @@ static const char AUTH_INVALID[] =
 static const char AUTH_SCOPE[] =
     "Bearer realm=\"streamlag\", error=\"insufficient_scope\"";
 
+/* The one place where an error of the layers below becomes a status:
+ * Redis unreachable is 503, anything else the request cannot survive (out
+ * of memory) is 500. */
+static int
+sl_err_status(enum sl_err e)
+{
+	switch (e) {
+	case SL_OK:
+		return 200;
+	case SL_EREDIS:
+	case SL_ETIMEOUT:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+/* The error body of a failed request, in the seed's words for Redis. */
+static void
+fail_request(struct sl_response *resp, enum sl_err e)
+{
+	int status = sl_err_status(e);
+
+	if (status == 503)
+		sl_http_error(resp, status, "redis_unavailable",
+		    SL_MSG_REDIS_DOWN);
+	else
+		sl_http_error(resp, status, "internal", e == SL_ENOMEM ?
+		    "Out of memory" : sl_err_name(e));
+}
+
 static void
 set_json(struct sl_response *resp, int status, char *body)
 {
 	if (body == NULL) {
-		sl_http_error(resp, 500, "internal", "Out of memory");
+		fail_request(resp, SL_ENOMEM);
 		return;
 	}
 	sl_response_free(resp);
@@ -129,20 +160,22 @@ report_done(struct sl_ctx *ctx, struct sl_lag_report *rep)
 	sl_lag_report_free(rep);
 }
 
-/* 0, -1 when Redis is unreachable (report->error set), -2 out of memory. */
-static int
+/* SL_OK, SL_EREDIS when Redis is unreachable (report->error set), or
+ * SL_ENOMEM. */
+static enum sl_err
 collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 {
 	struct sl_thresholds	 t;
 	struct sl_lag_query	 q = { sel->group, sel->all_groups,
 	    thresholds(ctx, &t), 0 };
-	int			 rc;
+	enum sl_err		 rc;
 
 	if (sel->redis_down) {
 		memset(rep, 0, sizeof(*rep));
 		rep->group = sel->all_groups ? NULL : sel->group;
 		rep->all_groups = sel->all_groups;
-		return (rep->error = strdup(SL_MSG_REDIS_DOWN)) == NULL ? -2 : -1;
+		return (rep->error = strdup(SL_MSG_REDIS_DOWN)) == NULL ?
+		    SL_ENOMEM : SL_EREDIS;
 	}
 	rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, rep, NULL);
 	rep->truncated = sel->truncated;
@@ -153,14 +186,14 @@ static void
 h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	struct sl_lag_report	 rep;
-	int			 rc = collect(ctx, sel, &rep);
+	enum sl_err		 rc = collect(ctx, sel, &rep);
 
-	if (rc == -2) {
-		sl_http_error(resp, 500, "internal", "Out of memory");
+	if (rc == SL_ENOMEM) {
+		fail_request(resp, rc);
 		return;
 	}
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
-	set_json(resp, rc == -1 ? 503 : 200, sl_render_lag(&rep));
+	set_json(resp, sl_err_status(rc), sl_render_lag(&rep));
 	report_done(ctx, &rep);
 }
 
@@ -170,13 +203,13 @@ h_health(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	struct sl_lag_report	 rep;
 	struct sl_health	 h;
 	struct sl_render_opts	 o;
-	int			 rc = collect(ctx, sel, &rep);
+	enum sl_err		 rc = collect(ctx, sel, &rep);
 
-	if (rc == -2) {
-		sl_http_error(resp, 500, "internal", "Out of memory");
+	if (rc == SL_ENOMEM) {
+		fail_request(resp, rc);
 		return;
 	}
-	if (rc == -1) {
+	if (rc != SL_OK) {
 		set_json(resp, 503, sl_render_health_down(SL_MSG_REDIS_DOWN));
 	} else {
 		sl_health_of(&rep, &h);
@@ -200,21 +233,21 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	struct sl_lag_report		 rep;
 	struct sl_prom_opts		 o;
 	int64_t				 t0 = sl_monotonic_us();
-	int				 rc = -1;
+	enum sl_err			 rc = SL_EREDIS;
 	char				*body;
 
 	memset(&rep, 0, sizeof(rep));
 	if (!sel->redis_down)
 		rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, &rep,
 		    NULL);
-	if (rc == -2) {
-		sl_http_error(resp, 500, "internal", "Out of memory");
+	if (rc == SL_ENOMEM) {
+		fail_request(resp, rc);
 		return;
 	}
-	if (rc == -1)
+	if (rc != SL_OK)
 		sl_lag_report_free(&rep);	/* nothing to say about streams */
 	memset(&o, 0, sizeof(o));
-	o.redis_up = rc == 0;
+	o.redis_up = rc == SL_OK;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
@@ -224,7 +257,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	body = sl_render_prom(&rep, &o);
 	sl_lag_report_free(&rep);
 	if (body == NULL) {
-		sl_http_error(resp, 500, "internal", "Out of memory");
+		fail_request(resp, SL_ENOMEM);
 		return;
 	}
 	sl_response_free(resp);
@@ -256,23 +289,22 @@ static void
 h_streams(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	struct sl_streams_report rep;
-	int			 rc = -1;
+	enum sl_err		 rc = SL_EREDIS;
 
 	memset(&rep, 0, sizeof(rep));
 	if (!sel->redis_down)
 		rc = sl_collect_streams(ctx->redis, sel->streams, sel->n, &rep,
 		    NULL);
-	if (rc == -1)
-		sl_http_error(resp, 503, "redis_unavailable", SL_MSG_REDIS_DOWN);
-	else if (rc == -2)
-		sl_http_error(resp, 500, "internal", "Out of memory");
+	if (rc != SL_OK)
+		fail_request(resp, rc);
 	else
 		set_json(resp, 200, sl_render_streams(&rep));
 	sl_streams_report_free(&rep);
 }
 
-/* ?stream=a,b: a subset of the monitored streams, in the order asked. */
-static int
+/* ?stream=a,b: a subset of the monitored streams, in the order asked.
+ * SL_OK, SL_EINPUT (err set), or SL_ENOMEM. */
+static enum sl_err
 select_streams(char **all, size_t nall, const struct sl_query_param *q,
     char ***out, size_t *nout, char *err, size_t errlen)
 {
@@ -280,10 +312,8 @@ select_streams(char **all, size_t nall, const struct sl_query_param *q,
 	size_t		 n = 0;
 	const char	*p = q->value, *end = q->value + q->value_len;
 
-	if ((chosen = calloc(nall > 0 ? nall : 1, sizeof(*chosen))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if ((chosen = calloc(nall > 0 ? nall : 1, sizeof(*chosen))) == NULL)
+		return SL_ENOMEM;
 	for (;;) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		size_t len = (size_t)((comma ? comma : end) - p), i, j;
@@ -295,7 +325,7 @@ select_streams(char **all, size_t nall, const struct sl_query_param *q,
 			snprintf(err, errlen, "stream: \"%.*s\" is not a monitored "
 			    "stream", (int)(len > 64 ? 64 : len), p);
 			free(chosen);
-			return -1;
+			return SL_EINPUT;
 		}
 		for (j = 0; j < n && chosen[j] != all[i]; j++)
 			;
@@ -307,7 +337,7 @@ select_streams(char **all, size_t nall, const struct sl_query_param *q,
 	}
 	*out = chosen;
 	*nout = n;
-	return 0;
+	return SL_OK;
 }
 
 static int
@@ -326,6 +356,7 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	size_t			 nq = 0, ndisc = 0;
 	char			**disc = NULL, **chosen = NULL;
 	char			 err[160], msg[200];
+	enum sl_err		 rc;
 
 	memset(&sel, 0, sizeof(sel));
 	sel.streams = cfg->streams;
@@ -372,19 +403,23 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	}
 	/* Discovery: the monitored streams are those matching the pattern. */
 	if (cfg->stream_pattern != NULL && rt->params != 0) {
-		int rc = sl_discover(ctx->redis, cfg->stream_pattern,
+		rc = sl_discover(ctx->redis, cfg->stream_pattern,
 		    cfg->discovery_max, &disc, &ndisc, &sel.truncated, NULL);
-		if (rc == -2) {
-			sl_http_error(resp, 500, "internal", "Out of memory");
+		if (rc == SL_ENOMEM) {
+			fail_request(resp, rc);
 			goto out;
 		}
-		sel.redis_down = rc == -1;
+		sel.redis_down = rc != SL_OK;
 		sel.streams = disc;
 		sel.n = ndisc;
 	}
 	if (stream_q != NULL && !sel.redis_down) {
-		if (select_streams(sel.streams, sel.n, stream_q, &chosen, &sel.n,
-		    err, sizeof(err)) == -1) {
+		if ((rc = select_streams(sel.streams, sel.n, stream_q, &chosen,
+		    &sel.n, err, sizeof(err))) == SL_ENOMEM) {
+			fail_request(resp, rc);
+			goto out;
+		}
+		if (rc != SL_OK) {
 			sl_http_error(resp, 400, "bad_query", err);
 			goto out;
 		}

@@ -18,9 +18,6 @@ struct sl_collect_stats {
 	unsigned commands;
 };
 
-/* Each returns 0 with the report filled; -1 when Redis is unreachable
- * (report->error set; for lag, each entry still lists its stream); -2 when
- * out of memory.  The report is freed by its sl_*_report_free. */
 struct sl_lag_query {
 	const char	*group;		/* the group; ignored with all_groups */
 	int		 all_groups;	/* every group of each stream */
@@ -28,23 +25,117 @@ struct sl_lag_query {
 	int		 with_streams;	/* XINFO STREAM of each stream too (/metrics) */
 };
 
-/* One round trip for the XINFO batch, plus at most one follow-up batch for
- * the groups whose lag must be counted or dated, or that have pending
- * entries (see sl_lag_followup). */
-int	sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
-	    const struct sl_lag_query *q, struct sl_lag_report *report,
-	    struct sl_collect_stats *stats);
+/*
+ * Each collector returns SL_OK with the report filled; SL_EREDIS when
+ * Redis is unreachable (report->error set; for lag, each entry still lists
+ * its stream; the words of Redis or of the system in r->errstr); SL_ENOMEM
+ * when out of memory (no report).  A stream Redis refused or answered
+ * with a malformed reply is that stream's error, not the request's.  The
+ * report is freed by its sl_*_report_free.
+ *
+ * Consumer lag: one round trip for the XINFO batch, plus at most one
+ * follow-up batch for the groups whose lag must be counted or dated, or
+ * that have pending entries (see sl_lag_followup), and one batch of count
+ * steps.
+ */
+enum sl_err sl_collect_lag(struct sl_redis *r, char *const *streams,
+	    size_t nstreams, const struct sl_lag_query *q,
+	    struct sl_lag_report *report, struct sl_collect_stats *stats);
 
 /* SCAN ... MATCH pattern TYPE stream: the matching streams, sorted, at most
- * max (truncated set when more exist).  0, -1 when Redis failed, -2 when out
- * of memory.  Free with sl_names_free. */
-int	sl_discover(struct sl_redis *r, const char *pattern, long long max,
-	    char ***out, size_t *n, int *truncated,
+ * max (truncated set when more exist).  SL_OK, SL_EREDIS when Redis failed
+ * or answered what is not a SCAN reply, SL_ENOMEM.  Free with
+ * sl_names_free. */
+enum sl_err sl_discover(struct sl_redis *r, const char *pattern,
+	    long long max, char ***out, size_t *n, int *truncated,
 	    struct sl_collect_stats *stats);
 void	sl_names_free(char **names, size_t n);
 
-int	sl_collect_streams(struct sl_redis *r, char *const *streams,
+enum sl_err sl_collect_streams(struct sl_redis *r, char *const *streams,
 	    size_t nstreams, struct sl_streams_report *report,
 	    struct sl_collect_stats *stats);
+
+/*
+ * The consumer-lag request in steps, over a plan: each batch's commands
+ * are built first, each with its slot (what it asks, for which stream and
+ * entry, and the key it reads); then its replies are consumed one by one,
+ * in any number of round trips, by whatever sends them.  sl_collect_lag
+ * sends them over the process's connection; a unit test answers them
+ * itself; a cluster executor would route them by the slot's key.
+ *
+ *	sl_lag_run_init(&run, ...);
+ *	while (sl_lag_run_build(&run, &p) == SL_OK && !run.done)
+ *		for each command i of the batch (from run.plan.first):
+ *			sl_lag_run_reply(&run, i, reply);	(takes reply)
+ *	sl_lag_run_finish(&run);  sl_lag_run_free(&run);
+ */
+enum sl_ask {
+	SL_ASK_INFO,		/* INFO server, once per connection */
+	SL_ASK_TIME,		/* TIME */
+	SL_ASK_STREAM,		/* XINFO STREAM s, for the report (/metrics) */
+	SL_ASK_GROUPS,		/* XINFO GROUPS s */
+	SL_ASK_CONSUMERS,	/* XINFO CONSUMERS s g */
+	SL_ASK_NEXT,		/* XRANGE s (last-delivered + COUNT 1 */
+	SL_ASK_FACTS,		/* XINFO STREAM s, shared by its groups */
+	SL_ASK_PENDING,		/* XPENDING s g - + 1 */
+	SL_ASK_COUNT		/* XRANGE s (cursor end COUNT step */
+};
+
+struct sl_plan_slot {
+	enum sl_ask	 ask;
+	size_t		 stream;	/* index in the request's streams */
+	size_t		 entry;		/* report entry; SIZE_MAX in batch 1 */
+	size_t		 aux;		/* SL_ASK_FACTS: the stream's facts;
+					 * SL_ASK_COUNT: the count */
+	const char	*key;		/* the key read; NULL for INFO, TIME */
+	size_t		 keylen;
+};
+
+struct sl_plan {
+	struct sl_plan_slot	*slot;
+	size_t		 n, cap;
+	size_t		 first;		/* pipeline index of slot[0] */
+};
+
+struct sl_followup;
+struct sl_sfacts;
+struct sl_counting;
+
+struct sl_lag_run {
+	struct sl_redis		*r;
+	const struct sl_lag_query *q;
+	char *const		*streams;
+	size_t			 nstreams;	/* those the budget covers */
+	size_t			 glen;
+	struct sl_lag_report	*report;
+	size_t			 cap;		/* entries allocated */
+	int			 batch;		/* the last one built */
+	int			 done;		/* no batch left */
+	enum sl_err		 err;		/* the first failure of a reply */
+	struct sl_plan		 plan;
+	redisReply		*held;		/* GROUPS, until its CONSUMERS */
+	long long		 now_ms;
+	unsigned long long	 bytes0;	/* reply bytes before the request */
+	int			 trusted;	/* sl_server_lag_trusted */
+	struct sl_followup	*fu;		/* per entry, from batch 2 */
+	struct sl_sfacts	*sf;		/* per stream of batch 2 */
+	size_t			 nsf;
+	struct sl_counting	*cnt;		/* count steps of batch 3 */
+	size_t			 ncount, capcount;
+	struct sl_lagcache	*cache;
+	long long		 step;
+};
+
+enum sl_err sl_lag_run_init(struct sl_lag_run *run, struct sl_redis *r,
+	    char *const *streams, size_t nstreams, const struct sl_lag_query *q,
+	    struct sl_lag_report *report);
+/* The next batch's commands into p and run->plan (run->plan.n may be 0);
+ * run->done when none is left. */
+enum sl_err sl_lag_run_build(struct sl_lag_run *run, struct sl_pipeline *p);
+/* Reply idx of the pipeline (an on_reply callback: arg is the run). */
+void	sl_lag_run_reply(void *arg, size_t idx, redisReply *reply);
+/* Time lag, status and totals once every batch is answered. */
+enum sl_err sl_lag_run_finish(struct sl_lag_run *run);
+void	sl_lag_run_free(struct sl_lag_run *run);
 
 #endif

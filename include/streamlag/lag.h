@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* Lag and health rules: pure functions over the model. */
+/* Lag and health rules: pure functions over the model and the facts that
+ * facts.c reads out of Redis's replies.  No reply, no socket here. */
 #ifndef STREAMLAG_LAG_H
 #define STREAMLAG_LAG_H
 
-#include <hiredis/hiredis.h>
-
+#include "streamlag/err.h"
 #include "streamlag/lagcache.h"
 #include "streamlag/model.h"
 
@@ -20,22 +20,26 @@ struct sl_thresholds {
 };
 
 enum sl_status sl_status_for_lag(long long lag, const struct sl_thresholds *t);
-const char *sl_status_name(enum sl_status s);
 
 /*
- * Fill one consumer-lag entry from the replies to XINFO GROUPS <stream> and
- * XINFO CONSUMERS <stream> <group>, with the seed's semantics: NOGROUP gives
- * lag 0 and no consumers; a missing stream or any other failure gives lag -1
- * and an error; a lag Redis does not know is an error too (never 0).
- * Returns 0, or -1 when out of memory.
+ * One consumer-lag entry, with the seed's semantics: NOGROUP gives lag 0
+ * and no consumers (sl_lag_entry_no_group); a missing stream or any other
+ * failure gives lag -1 and an error (sl_lag_entry_fail, with the words of
+ * Redis or of the parser, len bytes of why); otherwise the group is taken
+ * out of its stream's groups (sl_lag_entry_take_group: 1 when found) and,
+ * with its consumers in e, sl_lag_entry_start sets Redis's figure as the
+ * provisional lag.  A lag Redis does not know is never 0.
  */
-int	sl_lag_entry_fill(struct sl_lag_entry *e, const char *group,
-	    size_t group_len, const redisReply *groups,
-	    const redisReply *consumers, const struct sl_thresholds *t);
+enum sl_err sl_lag_entry_fail(struct sl_lag_entry *e, const char *why,
+	    size_t len);
+void	sl_lag_entry_no_group(struct sl_lag_entry *e);
+int	sl_lag_entry_take_group(struct sl_lag_entry *e, struct sl_group *gs,
+	    size_t ng, const char *group, size_t group_len);
+void	sl_lag_entry_start(struct sl_lag_entry *e, const struct sl_thresholds *t);
 
-/* The entry of a group found in an XINFO GROUPS reply, before its
- * consumers are known (?group=*): copies the group, leaves the rest. */
-int	sl_lag_entry_from_group(struct sl_lag_entry *e, const char *stream,
+/* The entry of a group of a stream before its consumers are known
+ * (?group=*): copies the group, leaves the rest. */
+enum sl_err sl_lag_entry_from_group(struct sl_lag_entry *e, const char *stream,
 	    size_t stream_len, const struct sl_group *g);
 
 /* The server behind the connection, from INFO server: Valkey reports
@@ -67,29 +71,16 @@ const char *sl_server_name(const struct sl_server *s);
 unsigned sl_lag_followup(const struct sl_lag_entry *e, int all_groups,
 	    int trusted);
 
-/* Marks the entry failed: the error reply's text, else msg.  0, or -1
- * when out of memory. */
-int	sl_lag_entry_fail(struct sl_lag_entry *e, const redisReply *r,
-	    const char *msg);
-
-/* Completes an entry from the follow-up replies: consumers (?group=*), and
- * the oldest pending entry's age.  0, or -1 when out of memory. */
-int	sl_lag_entry_consumers(struct sl_lag_entry *e, const redisReply *r);
-void	sl_lag_entry_pending(struct sl_lag_entry *e, const redisReply *r,
-	    long long now_ms);
-
-/* What the follow-up said about one group. */
+/* What the follow-up said about one group (facts.c fills it). */
 struct sl_lag_facts {
 	const struct sl_stream_info *si; /* XINFO STREAM; NULL when not known */
 	int		 next;		/* first undelivered entry: -1 unknown,
 					 * 0 none, 1 next_id */
 	char		 next_id[SL_ID_MAX];
 	int		 trusted;	/* sl_server_lag_trusted */
+	int		 has_next_age;	/* next_id looks like a timestamp */
+	long long	 next_age_ms;	/* Redis's clock - its ms part, >= 0 */
 };
-
-/* The first undelivered entry from an XRANGE ... COUNT 1 reply; 0, or -1
- * when the reply is not one (f->next stays -1). */
-int	sl_lag_facts_next(struct sl_lag_facts *f, const redisReply *r);
 
 /*
  * The entry's lag from the facts and the group's remembered state st (see
@@ -100,26 +91,20 @@ int	sl_lag_facts_next(struct sl_lag_facts *f, const redisReply *r);
  */
 int	sl_lag_resolve(struct sl_lag_entry *e, const struct sl_lag_facts *f,
 	    struct sl_lagcount *st);
-/* One count step's XRANGE reply; 0, or -1 when it is not an array (st reset). */
-int	sl_lag_count_step(struct sl_lagcount *st, const redisReply *r,
+/* One count step read k entries, the last of them last (NULL when k is 0;
+ * a malformed last resets st: the count starts again). */
+void	sl_lag_count_step(struct sl_lagcount *st, size_t k, const char *last,
 	    long long step);
 
 /* Time lag, trim risk and status, once the lag is settled. */
 void	sl_lag_entry_done(struct sl_lag_entry *e, const struct sl_lag_facts *f,
-	    long long now_ms, const struct sl_thresholds *t);
+	    const struct sl_thresholds *t);
 
 /* Entries one count step reads for one group: STREAMLAG_LAG_COUNT_CAP. */
 long long sl_lag_count_cap(const struct sl_thresholds *t);
 
 /* a + b, saturating at LLONG_MAX / LLONG_MIN. */
 long long sl_sat_add(long long a, long long b);
-
-/* Redis's clock from a TIME reply, in ms; -1 when malformed or out of
- * range (seconds past the year 9999, microseconds of a second or more). */
-long long sl_time_ms(const redisReply *r);
-
-/* Compares two stream ids "ms-seq"; -2 when either is malformed. */
-int	sl_id_cmp(const char *a, const char *b);
 
 /* total_lag and stream_count over the entries answered without error. */
 void	sl_lag_report_totals(struct sl_lag_report *r);

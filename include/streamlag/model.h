@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "streamlag/err.h"
+
 /* The error of an entry the request's budget left out, and how many
  * streams left out an answer names at most (it counts them all). */
 #define SL_MSG_BUDGET		"request budget exceeded"
@@ -134,10 +136,32 @@ struct sl_health {
 	enum sl_status	status;		/* healthy, degraded or unhealthy */
 };
 
-int	sl_bytes_set(struct sl_bytes *b, const char *p, size_t len);
+/* Copies len bytes of p (p may point into b's old value).  SL_OK or
+ * SL_ENOMEM (b unchanged). */
+enum sl_err sl_bytes_set(struct sl_bytes *b, const char *p, size_t len);
 void	sl_bytes_free(struct sl_bytes *b);
+void	sl_groups_free(struct sl_group *g, size_t n);
+void	sl_consumers_free(struct sl_consumer *c, size_t n);
 void	sl_lag_entry_free(struct sl_lag_entry *e);
+void	sl_stream_entry_free(struct sl_stream_entry *e);
 void	sl_lag_report_free(struct sl_lag_report *r);
 void	sl_streams_report_free(struct sl_streams_report *r);
+
+/* "healthy", "degraded", ...; "error" for anything else. */
+const char *sl_status_name(enum sl_status s);
+
+/*
+ * Stream ids "ms-seq", both parts decimal without sign and at most
+ * 2^64 - 1.  sl_id_parse: SL_OK, or SL_EPROTO when id is not one.
+ * sl_id_cmp sets *cmp to -1, 0 or 1 and returns SL_OK, or returns
+ * SL_EPROTO (and leaves *cmp alone) when either id is malformed: a
+ * malformed id is never "smaller" or "larger" than another.
+ */
+enum sl_err sl_id_parse(const char *id, unsigned long long *ms,
+	    unsigned long long *seq);
+enum sl_err sl_id_cmp(const char *a, const char *b, int *cmp);
+/* Milliseconds part of a stream id; -1 when it is not an id or the part
+ * does not fit in a long long. */
+long long sl_id_ms(const char *id);
 
 #endif

@@ -10,6 +10,7 @@
 #include <hiredis/hiredis.h>
 
 #include "streamlag/config.h"
+#include "streamlag/err.h"
 #include "streamlag/lag.h"
 #include "streamlag/discache.h"
 #include "streamlag/lagcache.h"
@@ -41,8 +42,10 @@ struct sl_redis {
 
 void	sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
 	    int timeout_ms);
-/* Connect when not connected.  0, or -1 with r->errstr set. */
-int	sl_redis_ensure(struct sl_redis *r);
+/* Connect when not connected.  SL_OK, or SL_EREDIS with r->errstr and
+ * r->errwhat set and the failure logged (event=redis_error with the
+ * address and the words of Redis or of the system). */
+enum sl_err sl_redis_ensure(struct sl_redis *r);
 void	sl_redis_close(struct sl_redis *r);
 /* "127.0.0.1:6379", "[::1]:6379" or "unix:/path": where, never who. */
 const char *sl_redis_where(const struct sl_redis_addr *a, char *buf,
@@ -72,11 +75,13 @@ struct sl_pipeline {
 };
 
 void	sl_pipeline_init(struct sl_pipeline *p, struct sl_redis *r);
-int	sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
+/* SL_OK or SL_ENOMEM. */
+enum sl_err sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 	    const size_t *argvlen);
-/* Sends every command not yet sent.  0, or -1 when the connection failed
- * (r->errstr set, the connection closed). */
-int	sl_pipeline_exec(struct sl_pipeline *p);
+/* Sends every command not yet sent.  SL_OK; SL_EREDIS when the connection
+ * failed (r->errstr set, the connection closed); SL_ENOMEM when hiredis's
+ * reader ran out of memory. */
+enum sl_err sl_pipeline_exec(struct sl_pipeline *p);
 /* Frees the replies [from, to) once read: their memory serves the next
  * batch instead of growing the heap. */
 void	sl_pipeline_release(struct sl_pipeline *p, size_t from, size_t to);

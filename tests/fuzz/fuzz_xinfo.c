@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: ISC */
-/* libFuzzer: RESP bytes, read by hiredis's own reader, into the XINFO
- * parsers, the lag rules and the renderers. */
+/* libFuzzer: RESP bytes, read by hiredis's own reader, into the reply
+ * parsers (facts.c), the lag rules and the renderers. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
 
+#include "streamlag/facts.h"
 #include "streamlag/lag.h"
 #include "streamlag/render.h"
-#include "streamlag/xinfo.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sl_lag_entry	 e;
 	struct sl_lag_report	 rep;
 	struct sl_stream_info	 si;
-	char			 err[256], *out;
+	char			*out;
 	int			 n = 0;
 
 	if (rd == NULL)
@@ -32,20 +32,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n >= 2) {
 		memset(&e, 0, sizeof(e));
 		sl_bytes_set(&e.stream, "s", 1);
-		if (sl_lag_entry_fill(&e, "g", 1, reply[0], reply[1], &t) == 0) {
-			struct sl_lag_facts f = { NULL, -1, "", 0 };
+		if (sl_facts_lag_entry(&e, "g", 1, reply[0], reply[1], &t) ==
+		    SL_OK) {
+			struct sl_lag_facts f = { NULL, -1, "", 0, 0, 0 };
 			struct sl_stream_info fsi;
 			struct sl_lagcount st = { .key = 1 };
 
 			(void)sl_lag_followup(&e, 0, 0);
-			(void)sl_lag_facts_next(&f, n > 2 ? reply[2] : NULL);
-			if (n > 3 && sl_xinfo_stream(reply[3], &fsi, err,
-			    sizeof(err)) == 0)
+			(void)sl_facts_next(n > 2 ? reply[2] : NULL,
+			    1800000000000LL, &f);
+			if (n > 3 && sl_facts_stream(reply[3], &fsi, NULL) == SL_OK)
 				f.si = &fsi;
-			if (sl_lag_resolve(&e, &f, &st) == 0 && n > 2 &&
-			    sl_lag_count_step(&st, reply[2], 3) == 0)
+			if (sl_lag_resolve(&e, &f, &st) == 0 && n > 2) {
+				sl_facts_count_step(&st, reply[2], 3);
 				(void)sl_lag_resolve(&e, &f, &st);
-			sl_lag_entry_done(&e, &f, 1800000000000LL, &t);
+			}
+			sl_lag_entry_done(&e, &f, &t);
 		}
 		memset(&rep, 0, sizeof(rep));
 		rep.group = "g";
@@ -56,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sl_lag_entry_free(&e);
 	}
 	if (n >= 1)
-		(void)sl_xinfo_stream(reply[0], &si, err, sizeof(err));
+		(void)sl_facts_stream(reply[0], &si, NULL);
 	for (int i = 0; i < n; i++)
 		freeReplyObject(reply[i]);
 	redisReaderFree(rd);

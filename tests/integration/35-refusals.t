@@ -87,6 +87,45 @@ redis-cli -p "$PORT" ACL SETUSER atuser on '>p@h' '~*' '+@all' >/dev/null
 got=$(REDIS_URL="redis://atuser:p@h@127.0.0.1:$PORT/0" "$SL_BIN" get /api/v1/events/consumer-lag | jq -c '[.total_lag, .stream_count]')
 is "$got" "[168,3]" "REDIS_URL=redis://atuser:p@h@127.0.0.1:PORT/0 logs in as atuser with password p@h"
 
+# Redis refusing the connection, in its own words and with the address
+# (never the password): `get` keeps its body and exit code and names the
+# cause on stderr; `serve` logs it (event=redis_error) when a request
+# meets it.  One worker per case, spoken to straight over its socket.
+TOKEN=$("$SL_BIN" token --ttl 600)
+DOWN_BODY='1:{"status":"unhealthy","redis_connected":false,"error":"Cannot connect to Redis","code":"redis_unavailable"}'
+CLOSED=$(sl_free_port)
+fcgi_health() {	# fcgi_health SOCK: GET /api/v1/events/health, no nginx
+	env -i PATH="$PATH" DOCUMENT_URI=/api/v1/events/health \
+		REQUEST_METHOD=GET QUERY_STRING= HTTP_AUTHORIZATION="Bearer $TOKEN" \
+		cgi-fcgi -bind -connect "$1" >/dev/null 2>&1
+}
+redis_refusal() {	# redis_refusal N DESC URL WHAT WORDS
+	local n=$1 desc=$2 url=$3 what=$4 words=$5 where sock log line out rc
+	where=${url##*@}
+	where=${where%/*}
+	out=$(REDIS_URL="$url" "$SL_BIN" get /api/v1/events/health 2>"$STATE/refusal.err"); rc=$?
+	is "$rc:$out" "$DOWN_BODY" "$desc: get keeps the unhealthy body and exit 1"
+	is "$(cat "$STATE/refusal.err")" "streamlag: redis $where: $words" \
+		"$desc: get says why on stderr"
+	mkdir -p "$STATE/r$n"
+	sock="$STATE/r$n/streamlag.sock"
+	log=$(sl_log_dir "$STATE/r$n")/streamlag.log
+	line="what=$what timeout=0 backoff_ms=0 redis=\"$where\" error=\"$words\""
+	REDIS_URL="$url" sl_start_serve "$sock" --workers 1 || exit 1
+	fcgi_health "$sock"
+	sl_wait_for 10 "$desc in the log" grep -qF "event=redis_error $line" "$log"
+	ok $? "$desc: serve logs event=redis_error $line"
+	ok "$(grep -q "$SL_REDIS_PASS\|wrong-pass" "$log" "$STATE/refusal.err"; [ $? -eq 1 ]; echo $?)" \
+		"$desc: no password in the log or on stderr"
+	sl_stop_pid "$SL_SERVE_PID" 10
+}
+redis_refusal 1 "a wrong password" "redis://$SL_REDIS_USER:wrong-pass@127.0.0.1:$PORT/0" AUTH \
+	"WRONGPASS invalid username-password pair or user is disabled."
+redis_refusal 2 "a database past the last" "redis://$SL_REDIS_USER:$SL_REDIS_PASS@127.0.0.1:$PORT/99" SELECT \
+	"ERR DB index is out of range"
+redis_refusal 3 "nothing listening" "redis://$SL_REDIS_USER:$SL_REDIS_PASS@127.0.0.1:$CLOSED/0" connect \
+	"Connection refused"
+
 # --- Serving --------------------------------------------------------------
 unset STREAMLAG_JWT_SECRET
 chmod 0640 "$STATE/secret"

@@ -6,8 +6,8 @@
 #include <stdio.h>
 
 #include "sl_test.h"
+#include "streamlag/facts.h"
 #include "streamlag/lag.h"
-#include "streamlag/xinfo.h"
 
 #define G "signalr-consumers"
 #define NOW 1800000000000LL	/* Redis's clock in the tests, ms */
@@ -54,8 +54,8 @@ fill(struct sl_lag_entry *e, redisReply *groups, redisReply *consumers,
     const struct sl_thresholds *t)
 {
 	memset(e, 0, sizeof(*e));
-	assert_int_equal(sl_lag_entry_fill(e, G, strlen(G), groups, consumers,
-	    t), 0);
+	assert_int_equal(sl_facts_lag_entry(e, G, strlen(G), groups, consumers,
+	    t), SL_OK);
 	freeReplyObject(groups);
 	freeReplyObject(consumers);
 }
@@ -88,23 +88,23 @@ settle(struct sl_lag_entry *e, redisReply *next, redisReply *stream,
     redisReply *pending, redisReply *count, struct sl_lagcount *st,
     const struct sl_thresholds *t)
 {
-	struct sl_lag_facts	 f = { NULL, -1, "", 0 };
+	struct sl_lag_facts	 f = { NULL, -1, "", 0, 0, 0 };
 	struct sl_stream_info	 si;
-	char			 err[128];
 	int			 rc;
 
 	if (next != NULL)
-		assert_int_equal(sl_lag_facts_next(&f, next), 0);
-	if (stream != NULL && sl_xinfo_stream(stream, &si, err, sizeof(err)) == 0)
+		assert_int_equal(sl_facts_next(next, NOW, &f), SL_OK);
+	if (stream != NULL && sl_facts_stream(stream, &si, NULL) == SL_OK)
 		f.si = &si;
 	rc = sl_lag_resolve(e, &f, st);
 	if (rc == 0 && count != NULL) {
-		assert_int_equal(sl_lag_count_step(st, count, sl_lag_count_cap(t)), 0);
+		sl_facts_count_step(st, count, sl_lag_count_cap(t));
 		sl_lag_resolve(e, &f, st);
 	}
 	if (pending != NULL)
-		sl_lag_entry_pending(e, pending, NOW);
-	sl_lag_entry_done(e, &f, NOW, t);
+		e->has_oldest_pending = sl_facts_oldest_pending(pending, NOW,
+		    &e->oldest_pending_ms);
+	sl_lag_entry_done(e, &f, t);
 	if (next != NULL)
 		freeReplyObject(next);
 	if (stream != NULL)
@@ -317,6 +317,32 @@ behind_first_entry_is_length(void **state)
 	sl_lag_entry_free(&e);
 }
 
+/* A malformed last-delivered-id is not "behind the first entry": before,
+ * sl_id_cmp's -2 read as "smaller", and the whole stream (50) came out as
+ * an exact lag.  Now the order is unknown: only the bounds stand. */
+static void
+malformed_id_is_not_behind(void **state)
+{
+	struct sl_lag_entry e;
+	struct sl_lagcount st = { .key = 1 };
+
+	(void)state;
+	fill(&e, groups_reply(G, 0, "junk", t_nil()),
+	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(settle(&e, range_reply(1, NOW - 10), stream_reply(50,
+	    "1799999999951-0", "1800000000000-0", 50, "0-0"), NULL, NULL, &st,
+	    &T), 0);
+	assert_null(e.error);
+	assert_int_equal(e.lag_exact, 0);
+	assert_int_equal(e.lag, 1);
+	assert_int_equal(e.lag_max, 49);
+	/* A count step whose last id is malformed starts the count again. */
+	assert_int_equal(st.mode, SL_LC_COUNTING);
+	sl_lag_count_step(&st, 1, "junk", 5);
+	assert_int_equal(st.mode, SL_LC_NONE);
+	sl_lag_entry_free(&e);
+}
+
 /* A count larger than one step: bounds, then exact a request later. */
 static void
 count_in_steps(void **state)
@@ -447,7 +473,7 @@ bounds_meet(void **state)
 	fill(&e, groups_reply(G, 0, "70-0", t_int(30)),
 	    t_arr(1, consumer("c", 0, 1)), &T);
 	{
-		struct sl_lag_facts f = { NULL, 1, "71-0", 1 };
+		struct sl_lag_facts f = { NULL, 1, "71-0", 1, 0, 0 };
 		assert_int_equal(sl_lag_resolve(&e, &f, &st), 1);
 	}
 	assert_int_equal(e.lag, 30);
@@ -516,25 +542,25 @@ overflow_and_time(void **state)
 	assert_int_equal(sl_sat_add(2, 3), 5);
 
 	tr = t_arr(2, t_str("1800000000"), t_str("123456"));
-	assert_true(sl_time_ms(tr) == 1800000000123LL);
+	assert_true(sl_facts_time_ms(tr) == 1800000000123LL);
 	freeReplyObject(tr);
 	tr = t_arr(2, t_str("9223372036854775807"), t_str("0"));
-	assert_int_equal(sl_time_ms(tr), -1);
+	assert_int_equal(sl_facts_time_ms(tr), -1);
 	freeReplyObject(tr);
 	tr = t_arr(2, t_str("99999999999999999999"), t_str("0"));
-	assert_int_equal(sl_time_ms(tr), -1);
+	assert_int_equal(sl_facts_time_ms(tr), -1);
 	freeReplyObject(tr);
 	tr = t_arr(2, t_str("253402300799"), t_str("999999"));
-	assert_true(sl_time_ms(tr) == 253402300799999LL);
+	assert_true(sl_facts_time_ms(tr) == 253402300799999LL);
 	freeReplyObject(tr);
 	tr = t_arr(2, t_str("253402300800"), t_str("0"));
-	assert_int_equal(sl_time_ms(tr), -1);
+	assert_int_equal(sl_facts_time_ms(tr), -1);
 	freeReplyObject(tr);
 	tr = t_arr(2, t_str("1800000000"), t_str("1000000"));
-	assert_int_equal(sl_time_ms(tr), -1);
+	assert_int_equal(sl_facts_time_ms(tr), -1);
 	freeReplyObject(tr);
 	tr = t_arr(2, t_str("-1"), t_str("0"));
-	assert_int_equal(sl_time_ms(tr), -1);
+	assert_int_equal(sl_facts_time_ms(tr), -1);
 	freeReplyObject(tr);
 }
 
@@ -620,15 +646,24 @@ trim_risk(void **state)
 	sl_lag_entry_free(&e);
 }
 
+/* sl_id_cmp's order, or -2 when it says an id is malformed. */
+static int
+idcmp(const char *a, const char *b)
+{
+	int c = 99;
+
+	return sl_id_cmp(a, b, &c) == SL_OK ? c : -2;
+}
+
 static void
 ids_and_thresholds(void **state)
 {
 	(void)state;
-	assert_int_equal(sl_id_cmp("1-0", "1-1"), -1);
-	assert_int_equal(sl_id_cmp("2-0", "10-0"), -1);
-	assert_int_equal(sl_id_cmp("10-5", "10-5"), 0);
-	assert_int_equal(sl_id_cmp("11-0", "10-9"), 1);
-	assert_int_equal(sl_id_cmp("x", "1-0"), -2);
+	assert_int_equal(idcmp("1-0", "1-1"), -1);
+	assert_int_equal(idcmp("2-0", "10-0"), -1);
+	assert_int_equal(idcmp("10-5", "10-5"), 0);
+	assert_int_equal(idcmp("11-0", "10-9"), 1);
+	assert_int_equal(idcmp("x", "1-0"), -2);
 	assert_int_equal(sl_status_for_lag(99, &T), SL_STATUS_HEALTHY);
 	assert_int_equal(sl_status_for_lag(100, &T), SL_STATUS_DEGRADED);
 	assert_int_equal(sl_status_for_lag(999, &T), SL_STATUS_DEGRADED);
@@ -709,6 +744,7 @@ main(void)
 		cmocka_unit_test(server_refusals_are_stream_errors),
 		cmocka_unit_test(nil_lag_is_counted),
 		cmocka_unit_test(behind_first_entry_is_length),
+		cmocka_unit_test(malformed_id_is_not_behind),
 		cmocka_unit_test(count_in_steps),
 		cmocka_unit_test(bounds_meet),
 		cmocka_unit_test(servers),

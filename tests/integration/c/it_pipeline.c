@@ -35,7 +35,7 @@ main(int argc, char **argv)
 	struct sl_redis		 r;
 	struct sl_lag_report	 rep;
 	struct sl_collect_stats	 st;
-	struct sl_thresholds	 t = { 100, 1000, 60000, 10000, 0 };
+	struct sl_thresholds	 t = { 100, 1000, 60000, 10000, 0, 0, 0 };
 	struct sl_lag_query	 q = { NULL, 0, &t, 0 };
 	char			 err[512], **many;
 	size_t			 nmany = 1500, i;
