@@ -109,11 +109,13 @@ serve_on_socket() {
 	MASTER=$SL_SERVE_PID
 }
 
-# nginx_in_front: nginx (nginx/dev.conf.in) in front of SOCK; sets HTTP
-# (nginx's port).
+# nginx_in_front [ssl]: nginx (nginx/dev.conf.in) in front of SOCK; sets
+# HTTP (nginx's port).  With ssl it speaks TLS, with a self-signed
+# certificate for 127.0.0.1 in STATE (tls.crt).
 nginx_in_front() {
 	HTTP=$(sl_free_port)
-	sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+	[ "${1:-}" != ssl ] || sl_self_signed "$STATE"
+	sl_start_nginx "$STATE" "$HTTP" "$SOCK" "${1:-}" || exit 1
 }
 
 # serve_behind_nginx [SERVE ARGS...]: both of the above; sets SOCK, MASTER
