@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "sl_test.h"
+#include "streamlag/alloc.h"
 #include "streamlag/prom.h"
 
 static void
@@ -139,12 +140,78 @@ redis_down(void **state)
 	free(t);
 }
 
+/* Every allocation fails in turn (label values made valid UTF-8, the
+ * buffer): NULL each time, then the whole exposition. */
+static void
+out_of_memory(void **state)
+{
+	struct sl_lag_report r = report();
+	struct sl_counters c;
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd" };
+	char *want, *t;
+	long n;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	want = sl_render_prom(&r, &o);
+	assert_non_null(want);
+	for (n = 0; ; n++) {
+		sl_alloc_fail_after(n);
+		t = sl_render_prom(&r, &o);
+		sl_alloc_reset();
+		if (t != NULL)
+			break;
+	}
+	assert_true(n >= 2);	/* the buffer and the hostile name */
+	assert_string_equal(t, want);
+	free(t);
+	free(want);
+	sl_lag_report_free(&r);
+}
+
+static int
+count_sink(void *arg, const char *p, size_t n)
+{
+	size_t *total = arg;
+
+	(void)p;
+	*total += n;
+	return 0;
+}
+
+/* Streamed past a small threshold: the same number of bytes; the buffer
+ * never grows past its first allocation. */
+static void
+streamed(void **state)
+{
+	struct sl_lag_report r = report();
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, NULL, "0.1.0", "0123abcd" };
+	struct sl_out out;
+	size_t total = 0;
+	char *want;
+
+	(void)state;
+	want = sl_render_prom(&r, &o);
+	assert_non_null(want);
+	sl_out_init(&out);
+	sl_out_set_sink(&out, count_sink, &total, 512);
+	assert_int_equal(sl_render_prom_out(&r, &o, &out), SL_OK);
+	assert_int_equal(sl_out_flush(&out), SL_OK);
+	assert_int_equal(out.cap, SL_OUT_FIRST);
+	sl_out_free(&out);
+	assert_int_equal(total, strlen(want));
+	free(want);
+	sl_lag_report_free(&r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(families_and_escaping),
 		cmocka_unit_test(redis_down),
+		cmocka_unit_test(out_of_memory),
+		cmocka_unit_test(streamed),
 	};
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
 }
