@@ -199,8 +199,10 @@ m_oldest_pending(struct sl_out *b, const struct sl_lag_entry *e, const char *nam
     const struct sl_lag_report *r)
 {
 	(void)r;
+	if (!e->has_oldest_pending)	/* none pending, or unknown: as JSON's null */
+		return;
 	GROUP_LABELS(b, name, e);
-	value_ms(b, e->has_oldest_pending ? e->oldest_pending_ms : 0);
+	value_ms(b, e->oldest_pending_ms);
 }
 
 static void
@@ -412,7 +414,8 @@ group_families(struct sl_out *b, const struct sl_lag_report *r,
 	groups_family(b, r, "streamlag_group_pending", "gauge",
 	    "Entries delivered to the group and not yet acknowledged.", m_pending);
 	groups_family(b, r, "streamlag_group_oldest_pending_seconds", "gauge",
-	    "Age of the oldest pending entry (0 when none).", m_oldest_pending);
+	    "Age of the oldest pending entry (absent when none or unknown).",
+	    m_oldest_pending);
 	groups_family(b, r, "streamlag_group_consumers", "gauge",
 	    "Consumers in the group.", m_consumers);
 	groups_family(b, r, "streamlag_group_trimmed_unread", "gauge",

@@ -98,6 +98,9 @@ families_and_escaping(void **state)
 	LINE(t, "streamlag_group_status{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",status=\"stalled\"} 1");
 	LINE(t, "streamlag_group_status{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",status=\"healthy\"} 0");
 	LINE(t, "streamlag_consumer_idle_seconds{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",consumer=\"c1\"} 61.000");
+	/* Oldest pending unknown (JSON's null): no sample, never a 0. */
+	assert_null(strstr(t, "streamlag_group_oldest_pending_seconds{"));
+	LINE(t, "# TYPE streamlag_group_oldest_pending_seconds gauge");
 	/* The stream that failed has no lag sample at all, never a 0. */
 	assert_null(strstr(t, "streamlag_group_lag{stream=\"gone\""));
 	assert_null(strstr(t, "event_consumer_lag{stream=\"gone\""));
@@ -115,6 +118,12 @@ families_and_escaping(void **state)
 	LINE(t, "streamlag_redis_up 1");
 	LINE(t, "streamlag_collect_duration_seconds 0.250000");
 	LINE(t, "streamlag_build_info{version=\"0.1.0\",commit=\"0123abcd\\\"x\"} 1");
+	free(t);
+	/* Known: the age in seconds. */
+	r.entries[0].has_oldest_pending = 1;
+	r.entries[0].oldest_pending_ms = 90250;
+	t = sl_render_prom(&r, &o);
+	LINE(t, "streamlag_group_oldest_pending_seconds{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\"} 90.250");
 	free(t);
 	/* Without per-consumer series. */
 	o.consumers = 0;
