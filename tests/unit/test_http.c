@@ -254,7 +254,7 @@ route(struct sl_response *resp, const char *method, const char *path,
 	static char *streams[] = { "events:chat" };
 	struct sl_config cfg;
 	struct sl_redis redis;
-	struct sl_ctx ctx = { &cfg, &redis, NULL, NULL };
+	struct sl_ctx ctx = { &cfg, &redis, NULL, NULL, NULL };
 	struct sl_request req = { method, path, query, auth, 1800000000, 0 };
 
 	memset(&cfg, 0, sizeof(cfg));
