@@ -97,6 +97,7 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ctx.redis = &redis;
 	ctx.counters = &ms->sh->counters;
 	ctx.lag_out = NULL;
+	ctx.stream = NULL;	/* set by the worker per request */
 	wo.slot = &ms->sh->slots[slot];
 	wo.max_requests = ms->o.max_requests;
 	wo.deadlines = ms->o.deadlines;
