@@ -47,7 +47,7 @@ sl_wait_for 10 "lag 0 for the replica" lag_zero
 ok $? "the replica listed, up, with offset lag 0 once it has caught up"
 
 # The sentinel credentials, not the URL's (which are Redis's).
-out=$(SU= SP= t -n)
+out=$(SU='' SP='' t -n)
 is "$(head -3 <<<"$out")" "refused 127.0.0.1:$S1: SENTINEL get-master-addr-by-name: NOAUTH Authentication required.
 refused 127.0.0.1:$S2: SENTINEL get-master-addr-by-name: NOAUTH Authentication required.
 refused 127.0.0.1:$S3: SENTINEL get-master-addr-by-name: NOAUTH Authentication required." \
@@ -58,7 +58,7 @@ like "$(sed -n 4p <<<"$out")" \
 like "$(SP=wrong t -n | head -1)" \
 	"^refused 127.0.0.1:$S1: AUTH: WRONGPASS invalid username-password pair" \
 	"a wrong sentinel password: AUTH refused, said so"
-is "$(SU= SP=$SL_SENTINEL_ADMIN_PASS t -n | head -1)" "master 127.0.0.1:$M" \
+is "$(SU='' SP=$SL_SENTINEL_ADMIN_PASS t -n | head -1)" "master 127.0.0.1:$M" \
 	"a password alone logs in as the sentinels' default user"
 like "$(REDISCLI_AUTH=$SL_SENTINEL_PASS redis-cli --user "$SL_SENTINEL_USER" -p "$S1" SENTINEL FAILOVER mymaster)" \
 	"^NOPERM" "the sentinel ACL user may not fail over"

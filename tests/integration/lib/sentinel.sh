@@ -69,7 +69,8 @@ _sl_node_conf() {
 # file; its pid is added to SL_PIDS.
 _sl_start_node() {
 	local dir=$1 port=$2 master=${3:-} server conf pid
-	server=$(sl_redis_server) && [ -x "$server" ] ||
+	server=$(sl_redis_server) || return 1
+	[ -x "$server" ] ||
 		sl_die "no server binary for SL_REDIS_SERVER=${SL_REDIS_SERVER:-redis}"
 	conf=$dir/redis-$port.conf
 	(umask 077 && _sl_node_conf "$conf" "$port" "$master")
@@ -162,6 +163,7 @@ sl_sentinel_setup() {
 			sl_sentinel_knows "$p" "$SL_MASTER_PORT" "$SL_REPLICA_PORT" "$n" ||
 			return 1
 	done
+	# shellcheck disable=SC2034  # the sourcing test's
 	SL_SENTINEL_URL="redis-sentinel://$SL_REDIS_USER:$SL_REDIS_PASS@$hosts/$SL_SENTINEL_MASTER_NAME/0"
 }
 
