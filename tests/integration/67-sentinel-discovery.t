@@ -67,7 +67,7 @@ like "$(REDISCLI_AUTH=$SL_SENTINEL_PASS redis-cli --user "$SL_SENTINEL_USER" -p 
 
 # A failover: once the sentinels agree, the old replica is found and is
 # master by its own ROLE.
-is "$(sl_sentinel_failover)" "OK" "SENTINEL FAILOVER accepted"
+is "$(sl_sentinel_failover "$S1")" "OK" "SENTINEL FAILOVER accepted"
 sl_wait_sentinels_agree "$R" 30
 ok $? "the three sentinels agree on the old replica within 30 s"
 is "$(t -n)" "master 127.0.0.1:$R
