@@ -4,7 +4,8 @@
  * SENTINEL get-master-addr-by-name, SENTINEL replicas, ROLE and INFO
  * replication as plain structs (sentinel_reply.c), and discovery over a
  * caller's command callback (sentinel_discover.c), so that the same logic
- * runs over the executor, a blocking test program or a fake.
+ * runs over the executor (sentinel_exec.c), a blocking test program or a
+ * fake.
  *
  * Ownership: every struct here owns its strings (sl_malloc'd) and is freed
  * by its _free function, which also zeroes it (a second call is harmless).
@@ -198,5 +199,27 @@ enum sl_err	sl_sentinel_replicas(const struct sl_sentinel_url *u,
 		    sl_sentinel_cmd_fn fn, void *ctx,
 		    struct sl_replica_list *l, struct sl_error *e);
 void		sl_replica_list_free(struct sl_replica_list *l);
+
+/*
+ * The command callback over the executor (exec.h, sentinel_exec.c): the
+ * sentinels on one executor (made with the sentinel credentials), the
+ * master and replicas on another (Redis's), one deadline for the whole
+ * discovery, so that a failover gives a fast error and never a hang.  A
+ * node's failure comes back with its own error text.  Pass a struct
+ * sl_sentinel_exec as ctx.
+ */
+struct sl_exec;
+
+#define SL_SENTINEL_ARGV_MAX	8	/* arguments of one command */
+
+struct sl_sentinel_exec {
+	struct sl_exec	*sentinels;	/* borrowed */
+	struct sl_exec	*nodes;		/* borrowed */
+	long long	 deadline;	/* sl_mono_ms() time */
+};
+
+enum sl_err	sl_sentinel_exec_cmd(void *ctx, const struct sl_hostport *addr,
+		    int to_sentinel, int argc, const char **argv,
+		    redisReply **reply, struct sl_error *e);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "sl_test.h"
 #include "streamlag/alloc.h"
+#include "streamlag/exec.h"
 #include "streamlag/sentinel.h"
 
 /* One reply parsed from RESP bytes. */
@@ -802,6 +803,34 @@ replicas_oom(void **state)
 	sl_sentinel_url_free(&u);
 }
 
+/* The executor's callback refuses before any connection: a deadline that
+ * has passed, no arguments, too many. */
+static void
+exec_cmd_refusals(void **state)
+{
+	struct sl_exec		 x;
+	struct sl_sentinel_exec	 sx = { &x, &x, 0 };
+	struct sl_hostport	 h = { (char *)"127.0.0.1", 1 };
+	const char		*argv[SL_SENTINEL_ARGV_MAX + 1] = { "ROLE" };
+	redisReply		*r = (redisReply *)&h;
+	struct sl_error		 e;
+
+	(void)state;
+	sl_exec_init(&x, NULL, 1000);
+	assert_int_equal(sl_sentinel_exec_cmd(&sx, &h, 0, 1, argv, &r, &e),
+	    SL_ETIMEOUT);
+	assert_string_equal(e.str, "the discovery's deadline passed");
+	assert_null(r);
+	sx.deadline = sl_mono_ms() + 60000;
+	assert_int_equal(sl_sentinel_exec_cmd(&sx, &h, 1, 0, argv, &r, &e),
+	    SL_EINPUT);
+	assert_int_equal(sl_sentinel_exec_cmd(&sx, &h, 1,
+	    SL_SENTINEL_ARGV_MAX + 1, argv, &r, &e), SL_EINPUT);
+	assert_string_equal(e.str, "no address, or not 1 to 8 arguments");
+	assert_int_equal(x.nnodes, 0);
+	sl_exec_free(&x);
+}
+
 int
 main(void)
 {
@@ -819,6 +848,7 @@ main(void)
 		cmocka_unit_test(discover_oom),
 		cmocka_unit_test(replicas_lag),
 		cmocka_unit_test(replicas_oom),
+		cmocka_unit_test(exec_cmd_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
