@@ -10,7 +10,9 @@
  *	refused HOST:PORT: WHY		each sentinel asked before it
  *	replica HOST:PORT up lag N	or: replica HOST:PORT down: WHY
  * (exit 0); when no sentinel gave a master, the refused lines and
- * "ERR: why" (exit 1).  With -n, no replica list. */
+ * "ERR: why" (exit 1).  With -n, no replica list.  With -x, the commands
+ * go through the non-blocking executor instead (sl_sentinel_exec_cmd), two
+ * executors, the sentinels' and the nodes', with one 10 s deadline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +21,24 @@
 #include <hiredis/hiredis.h>
 
 #include "streamlag/alloc.h"
+#include "streamlag/exec.h"
+#include "streamlag/log.h"
 #include "streamlag/sentinel.h"
 
 #define TIMEOUT_MS	2000
+#define DEADLINE_MS	10000
 
+/* The command callback and its context, as chosen by -x. */
+static sl_sentinel_cmd_fn	 cmd_fn;
+static void			*cmd_ctx;
+
+/* An error reply, or hiredis's reason when there was no reply. */
 static enum sl_err
-reply_err(redisReply *r, const char *what, struct sl_error *e)
+reply_err(redisContext *c, redisReply *r, const char *what,
+    struct sl_error *e)
 {
 	enum sl_err rc = sl_seterr(e, SL_EREDIS, "%s: %s", what,
-	    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
+	    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
 
 	if (r != NULL)
 		freeReplyObject(r);
@@ -47,14 +58,14 @@ handshake(redisContext *c, const char *user, const char *pass, int db,
 		    redisCommand(c, "AUTH %s %s", user, pass) :
 		    redisCommand(c, "AUTH %s", pass);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
-			return reply_err(r, "AUTH", e);
+			return reply_err(c, r, "AUTH", e);
 		freeReplyObject(r);
 	}
 	if (db > 0) {
 		snprintf(dbs, sizeof(dbs), "%d", db);
 		r = redisCommand(c, "SELECT %s", dbs);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
-			return reply_err(r, "SELECT", e);
+			return reply_err(c, r, "SELECT", e);
 		freeReplyObject(r);
 	}
 	return SL_OK;
@@ -107,8 +118,8 @@ print_replicas(struct sl_sentinel_url *u, struct sl_discovery *d)
 	struct sl_error		 e;
 	char			 hp[300];
 
-	if (sl_sentinel_replicas(u, d->answered, &d->master, run_cmd, u, &l,
-	    &e) != SL_OK) {
+	if (sl_sentinel_replicas(u, d->answered, &d->master, cmd_fn, cmd_ctx,
+	    &l, &e) != SL_OK) {
 		printf("replicas ERR: %s\n", e.str);
 		return;
 	}
@@ -122,16 +133,54 @@ print_replicas(struct sl_sentinel_url *u, struct sl_discovery *d)
 	sl_replica_list_free(&l);
 }
 
+/* Discovery, then its report; the exit status. */
+static int
+report(struct sl_sentinel_url *u, int replicas)
+{
+	struct sl_discovery	 d;
+	struct sl_error		 e;
+	char			 hp[300];
+
+	if (sl_sentinel_discover(u, 0, cmd_fn, cmd_ctx, &d, &e) == SL_OK) {
+		printf("master %s\n", sl_hostport_fmt(&d.master, hp,
+		    sizeof(hp)));
+		printf("answered %s\n", sl_hostport_fmt(
+		    &u->sentinels[d.answered], hp, sizeof(hp)));
+	}
+	for (size_t i = 0; i < d.nfailed; i++)
+		printf("refused %s: %s\n", sl_hostport_fmt(
+		    &u->sentinels[d.failed[i].sentinel], hp, sizeof(hp)),
+		    d.failed[i].why);
+	if (d.master.host == NULL) {
+		printf("ERR: %s\n", e.str);
+		sl_discovery_free(&d);
+		return 1;
+	}
+	if (replicas)
+		print_replicas(u, &d);
+	sl_discovery_free(&d);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sl_sentinel_url	 u;
-	struct sl_discovery	 d;
 	struct sl_error		 e;
+	struct sl_exec		 xs, xn;
+	struct sl_node_auth	 as, an;
+	struct sl_sentinel_exec	 sx;
 	const char		*url = getenv("REDIS_URL");
-	char			 hp[300];
-	int			 replicas = !(argc > 1 && strcmp(argv[1], "-n") == 0);
+	int			 c, replicas = 1, executor = 0, rc;
 
+	while ((c = getopt(argc, argv, "nx")) != -1)
+		if (c == 'n')
+			replicas = 0;
+		else if (c == 'x')
+			executor = 1;
+		else
+			return 2;
+	sl_log_set_level(SL_LOG_WARN);
 	if (url == NULL || sl_sentinel_url_parse(url, &u, &e) != SL_OK) {
 		printf("ERR: %s\n", url == NULL ? "REDIS_URL is not set" : e.str);
 		return 1;
@@ -142,25 +191,24 @@ main(int argc, char **argv)
 		printf("ERR: out of memory\n");
 		return 1;
 	}
-	if (sl_sentinel_discover(&u, 0, run_cmd, &u, &d, &e) == SL_OK) {
-		printf("master %s\n", sl_hostport_fmt(&d.master, hp,
-		    sizeof(hp)));
-		printf("answered %s\n", sl_hostport_fmt(&u.sentinels[d.answered],
-		    hp, sizeof(hp)));
+	cmd_fn = run_cmd;
+	cmd_ctx = &u;
+	if (executor) {
+		as = (struct sl_node_auth){ u.sentinel_user, u.sentinel_password,
+		    0 };
+		an = (struct sl_node_auth){ u.user, u.password, u.db };
+		sl_exec_init(&xs, &as, TIMEOUT_MS);
+		sl_exec_init(&xn, &an, TIMEOUT_MS);
+		sx = (struct sl_sentinel_exec){ &xs, &xn,
+		    sl_mono_ms() + DEADLINE_MS };
+		cmd_fn = sl_sentinel_exec_cmd;
+		cmd_ctx = &sx;
 	}
-	for (size_t i = 0; i < d.nfailed; i++)
-		printf("refused %s: %s\n", sl_hostport_fmt(
-		    &u.sentinels[d.failed[i].sentinel], hp, sizeof(hp)),
-		    d.failed[i].why);
-	if (d.master.host == NULL) {
-		printf("ERR: %s\n", e.str);
-		sl_discovery_free(&d);
-		sl_sentinel_url_free(&u);
-		return 1;
+	rc = report(&u, replicas);
+	if (executor) {
+		sl_exec_free(&xs);
+		sl_exec_free(&xn);
 	}
-	if (replicas)
-		print_replicas(&u, &d);
-	sl_discovery_free(&d);
 	sl_sentinel_url_free(&u);
-	return 0;
+	return rc;
 }
