@@ -167,6 +167,9 @@ parse_host(const char *p, size_t len, struct sl_hostport *h,
 	    65535)) == -1)
 		return sl_seterr(e, SL_EINPUT, "REDIS_URL: expected a sentinel "
 		    "port from 1 to 65535 in \"%.*s\"", (int)len, p);
+	for (const char *c = hb; c < he; c++)
+		if (iscntrl((unsigned char)*c) || *c == ' ')
+			goto bad;
 	if ((h->host = sl_strndup(hb, (size_t)(he - hb))) == NULL)
 		return sl_seterr(e, SL_ENOMEM, NULL);
 	h->port = (int)port;

@@ -133,6 +133,10 @@ url_errors(void **state)
 	    "host[:port] or [IPv6][:port], got \"[::1]x\"");
 	url_bad("redis-sentinel://[]:1/m", "REDIS_URL: expected a sentinel as "
 	    "host[:port] or [IPv6][:port], got \"[]:1\"");
+	url_bad("redis-sentinel://a b:1/m", "REDIS_URL: expected a sentinel as "
+	    "host[:port] or [IPv6][:port], got \"a b:1\"");
+	url_bad("redis-sentinel://[::1\t]/m", "REDIS_URL: expected a sentinel as "
+	    "host[:port] or [IPv6][:port], got \"[::1\t]\"");
 	url_bad("redis-sentinel://h/m/x", "REDIS_URL: expected a database "
 	    "number from 0 to 100000 after the master name");
 	url_bad("redis-sentinel://h/m/100001", "REDIS_URL: expected a database "
