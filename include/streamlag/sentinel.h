@@ -160,8 +160,10 @@ struct sl_discovery {
  * address.  A sentinel that cannot be reached, errs, does not know the
  * name or names an address whose ROLE is not master (or cannot be asked)
  * is recorded in d->failed and the next one is asked.  SL_OK with d
- * filled; SL_EREDIS when none gave a confirmed master (e lists each
- * sentinel's reason); SL_ENOMEM.
+ * filled; SL_EREDIS when none gave a confirmed master (e lists the
+ * reasons as far as SL_ERRSTR_MAX allows, d->failed has each one whole);
+ * SL_EINPUT for a URL without sentinels; SL_ENOMEM (d then holds
+ * nothing).  Call sl_discovery_free(d) after any outcome.
  */
 enum sl_err	sl_sentinel_discover(const struct sl_sentinel_url *u,
 		    size_t first, sl_sentinel_cmd_fn fn, void *ctx,
