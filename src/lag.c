@@ -429,6 +429,23 @@ from_memory(struct sl_lag_entry *e, struct sl_lagcount *st,
 	return 0;
 }
 
+/*
+ * What was learnt no longer describes the group once it moved back (XGROUP
+ * SETID) or once Redis stopped knowing its lag or its entries-read: Redis then estimates
+ * entries-read again, so a trim error kept from before would be taken off
+ * a figure that no longer holds it.  Checked first, whichever rule answers.
+ */
+static void
+stale(struct sl_lagcount *st, const struct sl_group *g, const char *last,
+    int known)
+{
+	if (st->mode == SL_LC_NONE)
+		return;
+	if (id_before(last, st->from) || (st->mode == SL_LC_DELTA &&
+	    (!known || !g->has_entries_read)))
+		forget(st);
+}
+
 /* Exact without a count, from the facts alone: 1 with the entry set;
  * else 0 with the bounds [*lo, *hi] the facts give. */
 static int
@@ -475,8 +492,14 @@ sl_lag_resolve(struct sl_lag_entry *e, const struct sl_lag_facts *f,
 
 	if (e->error != NULL || !e->has_group)
 		return 1;
+	stale(st, g, last, known);
 	if (known && rl == 0)
 		return exact(e, 0, 0);
+	/* A lag beside a nil entries-read is Redis's own estimate, given only
+	 * where it is exact (the group at the stream's first or last entry,
+	 * or before the first with nothing deleted ahead). */
+	if (known && !g->has_entries_read)
+		return exact(e, rl, 0);
 	/* Nothing after the group: Redis's surplus was trimmed unread. */
 	if (f->next == 0)
 		return exact(e, 0, known ? rl : 0);

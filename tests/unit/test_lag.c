@@ -24,6 +24,17 @@ groups_reply(const char *name, long long pending, const char *last,
 	    t_int(pending), t_str("lag"), lag));
 }
 
+/* As groups_reply, with entries-read given (t_nil() after XGROUP SETID). */
+static redisReply *
+groups_reply_er(const char *name, long long pending, const char *last,
+    redisReply *entries_read, redisReply *lag)
+{
+	return t_arr(1, t_arr(12, t_str("name"), t_str(name), t_str("consumers"),
+	    t_int(2), t_str("pending"), t_int(pending),
+	    t_str("last-delivered-id"), t_str(last), t_str("entries-read"),
+	    entries_read, t_str("lag"), lag));
+}
+
 static redisReply *
 consumer(const char *name, long long pending, long long idle)
 {
@@ -451,6 +462,58 @@ trimmed_unread(void **state)
 	sl_lag_entry_free(&e);
 }
 
+/* The trim error of trimmed_unread (40, counted at 60-0) is forgotten once
+ * the group is seen behind where it was counted (XGROUP SETID back), and
+ * once Redis's entries-read is nil (SETID: Redis's lag is then its own
+ * exact estimate): it is never taken off a figure that no longer holds it. */
+static void
+trim_error_forgotten(void **state)
+{
+	struct sl_lag_entry e;
+	struct sl_lagcount st = { .key = 1 };
+
+	(void)state;
+	fill(&e, groups_reply(G, 20, "60-0", t_int(80)),
+	    t_arr(1, consumer("c", 20, 1)), &T);
+	assert_int_equal(settle(&e, range_reply(1, 61), stream_reply(50, "51-0",
+	    "100-0", 100, "0-0"), NULL, range_reply(40, 61), &st, &T), 0);
+	assert_int_equal(st.mode, SL_LC_DELTA);
+	sl_lag_entry_free(&e);
+
+	/* XGROUP SETID to the id the group was at, now the stream's first
+	 * entry (MINID 63): entries-read nil, and Redis's lag is its own
+	 * estimate, exact (42).  A kept error of 2 there would have answered
+	 * 40. */
+	st.mode = SL_LC_DELTA;
+	st.delta = 2;
+	st.removed = 62;
+	snprintf(st.from, sizeof(st.from), "63-0");
+	snprintf(st.md, sizeof(st.md), "0-0");
+	fill(&e, groups_reply_er(G, 0, "63-0", t_nil(), t_int(42)),
+	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(settle(&e, range_reply(1, 64), stream_reply(43, "63-0",
+	    "105-0", 105, "0-0"), NULL, NULL, &st, &T), 1);
+	assert_int_equal(e.lag, 42);
+	assert_int_equal(e.lag_exact, 1);
+	assert_int_equal(e.trimmed_unread, 0);
+	assert_int_not_equal(st.mode, SL_LC_DELTA);
+	sl_lag_entry_free(&e);
+
+	/* Counted again to the error 40, then moved back (SETID 55-0): the
+	 * state is forgotten, and a new count starts from 55-0. */
+	st.mode = SL_LC_DELTA;
+	st.delta = 40;
+	snprintf(st.from, sizeof(st.from), "63-0");
+	fill(&e, groups_reply(G, 0, "55-0", t_int(50)),
+	    t_arr(1, consumer("c", 0, 1)), &T);
+	(void)settle(&e, range_reply(1, 56), stream_reply(55, "51-0",
+	    "105-0", 105, "0-0"), NULL, NULL, &st, &T);
+	assert_int_not_equal(st.mode, SL_LC_DELTA);
+	assert_string_equal(st.from, "55-0");
+	assert_false(e.lag_exact && e.lag == 50 - 40);
+	sl_lag_entry_free(&e);
+}
+
 /* Bounds without a count: Redis's figure less every entry ever removed is
  * a floor; when floor and ceiling meet, the lag is exact. */
 static void
@@ -750,6 +813,7 @@ main(void)
 		cmocka_unit_test(servers),
 		cmocka_unit_test(overflow_and_time),
 		cmocka_unit_test(trimmed_unread),
+		cmocka_unit_test(trim_error_forgotten),
 		cmocka_unit_test(absent_lag_redis6_is_counted),
 		cmocka_unit_test(stalls),
 		cmocka_unit_test(trim_risk),
