@@ -16,6 +16,7 @@ struct sl_prom_opts {
 	const struct sl_counters *counters;	/* may be NULL */
 	const char	*version;
 	const char	*commit;
+	int		 target_only;	/* ?target=: no counters, no build info */
 };
 
 /* The exposition of the report (all groups, with stream info) into out,
