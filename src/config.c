@@ -789,6 +789,7 @@ sl_config_free(struct sl_config *cfg)
 {
 	sl_target_free(&cfg->target);
 	sl_config_targets_free(cfg);
+	sl_free(cfg->targets_spec);
 	sl_free(cfg->jwt_alg);
 	sl_jws_key_free(cfg->jwt_pkey);
 	if (cfg->jwt_key != NULL) {
