@@ -276,20 +276,13 @@ sl_header_ok(json_t *hdr, const char *pinned, const char **why)
 	return 0;
 }
 
-enum sl_auth_result
-sl_auth_check(const struct sl_config *cfg, const char *authorization,
-    time_t now, const char **why)
+/* The token of "Bearer <token>": SL_AUTH_OK with *tokp set, or
+ * SL_AUTH_MISSING / SL_AUTH_INVALID with *why set. */
+static enum sl_auth_result
+sl_bearer_token(const char *authorization, const char **tokp,
+    const char **why)
 {
-	enum sl_auth_result	 rc = SL_AUTH_INVALID;
-	const char		*tok, *reason = NULL, *dot1, *dot2;
-	json_t			*hdr = NULL, *claims = NULL;
-	unsigned char		*sig = NULL;
-	size_t			 siglen = 0;
-	double			 exp = 0, nbf = 0;
-	int			 has, hs;
-
-	if (why == NULL)
-		why = &reason;
+	const char *tok;
 
 	*why = "missing";
 	if (authorization == NULL ||
@@ -310,18 +303,90 @@ sl_auth_check(const struct sl_config *cfg, const char *authorization,
 		*why = "malformed";
 		return SL_AUTH_INVALID;
 	}
+	*tokp = tok;
+	return SL_AUTH_OK;
+}
 
-	/* No key, or a pinned "none": refuse everything. */
-	hs = cfg != NULL && cfg->jwt_alg != NULL &&
-	    sl_alg_is_hmac(jwt_str_alg(cfg->jwt_alg));
+/* A signing algorithm is pinned and its key is loaded.  Without one (or
+ * with a pinned "none") every token is refused. */
+static int
+sl_key_configured(const struct sl_config *cfg)
+{
+	int hs;
+
 	if (cfg == NULL || cfg->jwt_alg == NULL ||
-	    !sl_alg_signs(jwt_str_alg(cfg->jwt_alg)) ||
-	    (hs && (cfg->jwt_key == NULL || cfg->jwt_key_len == 0)) ||
-	    (!hs && cfg->jwt_pkey == NULL)) {
+	    !sl_alg_signs(jwt_str_alg(cfg->jwt_alg)))
+		return 0;
+	hs = sl_alg_is_hmac(jwt_str_alg(cfg->jwt_alg));
+	if (hs)
+		return cfg->jwt_key != NULL && cfg->jwt_key_len != 0;
+	return cfg->jwt_pkey != NULL;
+}
+
+/* The claims of a token whose signature verified: exp, nbf, iss, aud,
+ * then scope.  SL_AUTH_OK, or the refusal with *why set. */
+static enum sl_auth_result
+sl_claims_check(json_t *claims, const struct sl_config *cfg,
+    time_t now, const char **why)
+{
+	double	exp = 0, nbf = 0;
+	int	has;
+
+	if ((has = sl_numeric_claim(claims, "exp", &exp)) != 1) {
+		*why = has == 0 ? "missing exp" : "exp not a number";
+		return SL_AUTH_INVALID;
+	}
+	if ((double)now > exp + cfg->jwt_leeway_s) {
+		*why = "expired";
+		return SL_AUTH_INVALID;
+	}
+	if ((has = sl_numeric_claim(claims, "nbf", &nbf)) == -1) {
+		*why = "nbf not a number";
+		return SL_AUTH_INVALID;
+	}
+	if (has == 1 && (double)now + cfg->jwt_leeway_s < nbf) {
+		*why = "not yet valid";
+		return SL_AUTH_INVALID;
+	}
+	if (cfg->jwt_issuer != NULL &&
+	    !sl_string_is(sl_member(claims, "iss"), cfg->jwt_issuer)) {
+		*why = "wrong issuer";
+		return SL_AUTH_INVALID;
+	}
+	if (cfg->jwt_audience != NULL &&
+	    !sl_audience_ok(claims, cfg->jwt_audience)) {
+		*why = "wrong audience";
+		return SL_AUTH_INVALID;
+	}
+	/* Last, so that 403 is only ever said to an otherwise valid token. */
+	if (cfg->jwt_scope != NULL && !sl_scope_ok(claims, cfg->jwt_scope)) {
+		*why = "missing scope";
+		return SL_AUTH_SCOPE;
+	}
+	*why = "ok";
+	return SL_AUTH_OK;
+}
+
+enum sl_auth_result
+sl_auth_check(const struct sl_config *cfg, const char *authorization,
+    time_t now, const char **why)
+{
+	enum sl_auth_result	 rc;
+	const char		*tok = NULL, *reason = NULL, *dot1, *dot2;
+	json_t			*hdr = NULL, *claims = NULL;
+	unsigned char		*sig = NULL;
+	size_t			 siglen = 0;
+
+	if (why == NULL)
+		why = &reason;
+	if ((rc = sl_bearer_token(authorization, &tok, why)) != SL_AUTH_OK)
+		return rc;
+	if (!sl_key_configured(cfg)) {
 		*why = "no key configured";
 		return SL_AUTH_INVALID;
 	}
 
+	rc = SL_AUTH_INVALID;
 	dot1 = strchr(tok, '.');
 	dot2 = strchr(dot1 + 1, '.');
 	if ((hdr = sl_json_segment(tok, (size_t)(dot1 - tok), 0, why)) == NULL ||
@@ -337,41 +402,7 @@ sl_auth_check(const struct sl_config *cfg, const char *authorization,
 	if ((claims = sl_json_segment(dot1 + 1, (size_t)(dot2 - dot1 - 1), 1,
 	    why)) == NULL)
 		goto out;
-
-	if ((has = sl_numeric_claim(claims, "exp", &exp)) != 1) {
-		*why = has == 0 ? "missing exp" : "exp not a number";
-		goto out;
-	}
-	if ((double)now > exp + cfg->jwt_leeway_s) {
-		*why = "expired";
-		goto out;
-	}
-	if ((has = sl_numeric_claim(claims, "nbf", &nbf)) == -1) {
-		*why = "nbf not a number";
-		goto out;
-	}
-	if (has == 1 && (double)now + cfg->jwt_leeway_s < nbf) {
-		*why = "not yet valid";
-		goto out;
-	}
-	if (cfg->jwt_issuer != NULL &&
-	    !sl_string_is(sl_member(claims, "iss"), cfg->jwt_issuer)) {
-		*why = "wrong issuer";
-		goto out;
-	}
-	if (cfg->jwt_audience != NULL &&
-	    !sl_audience_ok(claims, cfg->jwt_audience)) {
-		*why = "wrong audience";
-		goto out;
-	}
-	/* Last, so that 403 is only ever said to an otherwise valid token. */
-	if (cfg->jwt_scope != NULL && !sl_scope_ok(claims, cfg->jwt_scope)) {
-		*why = "missing scope";
-		rc = SL_AUTH_SCOPE;
-		goto out;
-	}
-	*why = "ok";
-	rc = SL_AUTH_OK;
+	rc = sl_claims_check(claims, cfg, now, why);
 out:
 	json_decref(claims);
 	json_decref(hdr);

@@ -99,16 +99,72 @@ parent(const char *path, char *out, size_t len)
 	snprintf(out, len, "%s", dirname(tmp));
 }
 
+/* What is at the socket's path now, in words, into state: "free", a live
+ * socket or a stale one.  -1 (a failed check added) when something other
+ * than a socket is there. */
+static int
+socket_state(const char *path, char *state, size_t len,
+    struct sl_checks *out)
+{
+	struct stat		 st;
+	struct sockaddr_un	 sun;
+	int			 fd, live = 0;
+
+	if (lstat(path, &st) == -1) {
+		snprintf(state, len, "free");
+		return 0;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		sl_checks_addf(out, "listen", "listen socket", SL_CHECK_FAIL,
+		    "remove it or choose another STREAMLAG_LISTEN",
+		    "%s exists and is not a socket", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1) {
+		live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		close(fd);
+	}
+	snprintf(state, len, live ? "in use: a server answers there "
+	    "(streamlag serve running?)" : "a stale socket (serve replaces it)");
+	return 0;
+}
+
+/* Every directory from dir up to the root lets nginx's user (uid and its
+ * groups) through; -1 (a failed check added) at the first that does not. */
+static int
+nginx_walk(const char *path, const char *dir, const char *state, uid_t uid,
+    const gid_t *gids, int ngids, struct sl_checks *out)
+{
+	struct stat	 st;
+	char		 walk[PATH_MAX];
+
+	snprintf(walk, sizeof(walk), "%s", dir);
+	for (;;) {
+		if (stat(walk, &st) == 0 && !may(uid, gids, ngids, &st, 1)) {
+			sl_checks_addf(out, "listen", "listen socket", SL_CHECK_FAIL,
+			    "let nginx's user through (chmod o+x, or the group)",
+			    "%s: %s, but %s cannot enter %s (mode %04o)", path,
+			    state, NGINX_USER, walk, (unsigned)st.st_mode & 07777);
+			return -1;
+		}
+		if (strcmp(walk, "/") == 0 || strcmp(walk, ".") == 0)
+			return 0;
+		parent(walk, walk, sizeof(walk));
+	}
+}
+
 void
 sl_check_listen(const struct sl_config *cfg, struct sl_checks *out)
 {
 	const char		*spec = cfg->listen, *path;
 	struct stat		 st;
 	struct passwd		*pw;
-	struct sockaddr_un	 sun;
-	char			 dir[PATH_MAX], walk[PATH_MAX], state[200];
+	char			 dir[PATH_MAX], state[200];
 	gid_t			 gids[64];
-	int			 ngids = 64, fd, live = 0;
+	int			 ngids = 64;
 
 	if (spec == NULL) {
 		sl_checks_add(out, "listen", "listen socket", SL_CHECK_SKIP,
@@ -137,25 +193,8 @@ sl_check_listen(const struct sl_config *cfg, struct sl_checks *out)
 		    strerror(errno));
 		return;
 	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			sl_checks_addf(out, "listen", "listen socket", SL_CHECK_FAIL,
-			    "remove it or choose another STREAMLAG_LISTEN",
-			    "%s exists and is not a socket", path);
-			return;
-		}
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1) {
-			live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
-			close(fd);
-		}
-		snprintf(state, sizeof(state), live ? "in use: a server answers "
-		    "there (streamlag serve running?)" : "a stale socket (serve "
-		    "replaces it)");
-	} else
-		snprintf(state, sizeof(state), "free");
+	if (socket_state(path, state, sizeof(state), out) == -1)
+		return;
 
 	/* nginx's workers: every directory on the way must let them through,
 	 * and the socket's mode and group let them connect. */
@@ -167,19 +206,8 @@ sl_check_listen(const struct sl_config *cfg, struct sl_checks *out)
 	}
 	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) == -1)
 		ngids = 0;
-	snprintf(walk, sizeof(walk), "%s", dir);
-	for (;;) {
-		if (stat(walk, &st) == 0 && !may(pw->pw_uid, gids, ngids, &st, 1)) {
-			sl_checks_addf(out, "listen", "listen socket", SL_CHECK_FAIL,
-			    "let nginx's user through (chmod o+x, or the group)",
-			    "%s: %s, but %s cannot enter %s (mode %04o)", path,
-			    state, NGINX_USER, walk, (unsigned)st.st_mode & 07777);
-			return;
-		}
-		if (strcmp(walk, "/") == 0 || strcmp(walk, ".") == 0)
-			break;
-		parent(walk, walk, sizeof(walk));
-	}
+	if (nginx_walk(path, dir, state, pw->pw_uid, gids, ngids, out) == -1)
+		return;
 	st.st_mode = S_IFSOCK | (cfg->socket_mode & 07777);
 	st.st_uid = geteuid();
 	st.st_gid = getegid();

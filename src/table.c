@@ -387,7 +387,7 @@ sl_table_rows(const struct sl_lag_report *r, const struct sl_table_view *v,
     const struct sl_lag_entry ***rows, size_t *n)
 {
 	const struct sl_lag_entry **out;
-	struct sort_ctx		 sc = { r, v };
+	struct sort_ctx		 sc = { .r = r, .v = v };
 	size_t			 k = 0;
 
 	*rows = NULL;
@@ -462,24 +462,16 @@ header(struct sbuf *b, const struct sl_lag_report *r,
 	}
 }
 
-char *
-sl_render_table(const struct sl_lag_report *r, const struct sl_table_view *v,
-    const char *note)
+/* The width of each column: its name or its widest shown cell; then, when
+ * the whole is wider than the view, the names give way, the stream keeping
+ * the larger part. */
+static void
+column_widths(const struct sl_lag_report *r, const struct sl_table_view *v,
+    const struct sl_lag_entry **rows, size_t shown, int w[SL_NCOLS])
 {
-	const struct sl_lag_entry **rows = NULL;
-	struct sbuf	 b = { NULL, 0, 0, 0 };
-	size_t		 n = 0, shown;
-	int		 w[SL_NCOLS], c, fixed = 0;
-	char		 cell[1024];
+	char	cell[1024];
+	int	c, fixed = 0;
 
-	header(&b, r, v, note);
-	if (sl_table_rows(r, v, &rows, &n) == -1) {
-		free(b.p);
-		return NULL;
-	}
-	shown = n;
-	if (v->height > 0 && n + 1 > (size_t)v->height)
-		shown = v->height > 2 ? (size_t)v->height - 2 : 0;
 	for (c = 0; c < SL_NCOLS; c++)
 		w[c] = text_width(col_names[c]);
 	for (size_t i = 0; i < shown; i++)
@@ -491,7 +483,6 @@ sl_render_table(const struct sl_lag_report *r, const struct sl_table_view *v,
 			if (tw > w[c])
 				w[c] = tw;
 		}
-	/* Too wide: the names give way, the stream keeping the larger part. */
 	for (c = SL_COL_LAG; c < SL_NCOLS; c++)
 		fixed += w[c] + GAP;
 	if (v->width > 0 && fixed + w[SL_COL_STREAM] + w[SL_COL_GROUP] + GAP >
@@ -507,55 +498,87 @@ sl_render_table(const struct sl_lag_report *r, const struct sl_table_view *v,
 			gw = room - w[SL_COL_STREAM];
 		w[SL_COL_GROUP] = gw;
 	}
+}
 
-	/* Heading. */
+/* The column names, in reverse video with colour. */
+static void
+heading(struct sbuf *b, const struct sl_table_view *v, const int w[SL_NCOLS])
+{
 	if (v->color)
-		sb_str(&b, "\033[7m");
-	for (c = 0; c < SL_NCOLS; c++) {
+		sb_str(b, "\033[7m");
+	for (int c = 0; c < SL_NCOLS; c++) {
 		const char *name = col_names[c];
 
 		if (c > 0)
-			sb_spaces(&b, GAP);
+			sb_spaces(b, GAP);
 		if (numeric((enum sl_col)c))
-			sb_spaces(&b, w[c] - text_width(name));
-		sb_str(&b, name);
+			sb_spaces(b, w[c] - text_width(name));
+		sb_str(b, name);
 		if (!numeric((enum sl_col)c) && c != SL_COL_STATUS)
-			sb_spaces(&b, w[c] - text_width(name));
+			sb_spaces(b, w[c] - text_width(name));
 	}
 	if (v->color)
-		sb_str(&b, COLOR_OFF);
-	sb_str(&b, "\n");
+		sb_str(b, COLOR_OFF);
+	sb_str(b, "\n");
+}
 
-	for (size_t i = 0; i < shown; i++) {
-		const struct sl_lag_entry *e = rows[i];
-		int used = 0;
+/* One row: numbers to the right, names cut to their width, the status
+ * running to the edge of the view. */
+static void
+row(struct sbuf *b, const struct sl_lag_report *r,
+    const struct sl_table_view *v, const struct sl_lag_entry *e,
+    const int w[SL_NCOLS])
+{
+	char	cell[1024];
+	int	used = 0;
 
-		for (c = 0; c < SL_NCOLS; c++) {
-			const char *s = sl_table_cell(r, e, (enum sl_col)c, cell,
-			    sizeof(cell));
-			int colored = v->color && (c == SL_COL_LAG ||
-			    c == SL_COL_STATUS);
+	for (int c = 0; c < SL_NCOLS; c++) {
+		const char *s = sl_table_cell(r, e, (enum sl_col)c, cell,
+		    sizeof(cell));
+		int colored = v->color && (c == SL_COL_LAG ||
+		    c == SL_COL_STATUS);
 
-			if (c > 0) {
-				sb_spaces(&b, GAP);
-				used += GAP;
-			}
-			if (colored)
-				sb_str(&b, status_color[e->status]);
-			if (numeric((enum sl_col)c)) {
-				sb_spaces(&b, w[c] - text_width(s));
-				sb_str(&b, s);
-			} else if (c == SL_COL_STATUS)
-				sb_fit(&b, s, v->width > 0 ? v->width - used :
-				    1 << 20, 0);
-			else
-				sb_fit(&b, s, w[c], 1);
-			if (colored)
-				sb_str(&b, COLOR_OFF);
-			used += w[c];
+		if (c > 0) {
+			sb_spaces(b, GAP);
+			used += GAP;
 		}
-		sb_str(&b, "\n");
+		if (colored)
+			sb_str(b, status_color[e->status]);
+		if (numeric((enum sl_col)c)) {
+			sb_spaces(b, w[c] - text_width(s));
+			sb_str(b, s);
+		} else if (c == SL_COL_STATUS)
+			sb_fit(b, s, v->width > 0 ? v->width - used : 1 << 20, 0);
+		else
+			sb_fit(b, s, w[c], 1);
+		if (colored)
+			sb_str(b, COLOR_OFF);
+		used += w[c];
 	}
+	sb_str(b, "\n");
+}
+
+char *
+sl_render_table(const struct sl_lag_report *r, const struct sl_table_view *v,
+    const char *note)
+{
+	const struct sl_lag_entry **rows = NULL;
+	struct sbuf	 b = { .p = NULL };
+	size_t		 n = 0, shown;
+	int		 w[SL_NCOLS];
+
+	header(&b, r, v, note);
+	if (sl_table_rows(r, v, &rows, &n) == -1) {
+		free(b.p);
+		return NULL;
+	}
+	shown = n;
+	if (v->height > 0 && n + 1 > (size_t)v->height)
+		shown = v->height > 2 ? (size_t)v->height - 2 : 0;
+	column_widths(r, v, rows, shown, w);
+	heading(&b, v, w);
+	for (size_t i = 0; i < shown; i++)
+		row(&b, r, v, rows[i], w);
 	if (shown < n)
 		sb_fmt(&b, "… %zu more (/ filters)\n", n - shown);
 	else if (n == 0)
@@ -593,7 +616,7 @@ csv_field(struct sbuf *b, const char *p, size_t len)
 char *
 sl_render_csv(const struct sl_lag_report *r)
 {
-	struct sbuf		 b = { NULL, 0, 0, 0 };
+	struct sbuf		 b = { .p = NULL };
 	struct sl_bytes		 tmp;
 	const struct sl_bytes	*g;
 

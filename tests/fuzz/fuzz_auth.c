@@ -7,6 +7,9 @@
 #include "streamlag/auth.h"
 #include "streamlag/config.h"
 
+/* libFuzzer calls these; declared here since it ships no header. */
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,11 +18,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			*s;
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.jwt_alg = "HS256";
+	cfg.jwt_alg = (char *)"HS256";
 	cfg.jwt_key = (unsigned char *)key;
 	cfg.jwt_key_len = sizeof(key) - 1;
-	cfg.jwt_issuer = "iss";
-	cfg.jwt_audience = "aud";
+	cfg.jwt_issuer = (char *)"iss";
+	cfg.jwt_audience = (char *)"aud";
 	cfg.jwt_leeway_s = 30;
 	if ((s = malloc(size + 8)) == NULL)
 		return 0;

@@ -72,6 +72,10 @@ lookup(void *arg, const char *name)
 	return NULL;
 }
 
+/* libFuzzer calls these; declared here since it ships no header. */
+int	LLVMFuzzerInitialize(int *, char ***);
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -6,6 +6,9 @@
 
 #include "streamlag/http.h"
 
+/* libFuzzer calls these; declared here since it ships no header. */
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

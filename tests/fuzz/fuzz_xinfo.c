@@ -11,6 +11,9 @@
 #include "streamlag/lag.h"
 #include "streamlag/render.h"
 
+/* libFuzzer calls these; declared here since it ships no header. */
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

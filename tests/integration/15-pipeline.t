@@ -6,7 +6,5 @@
 
 bin=$(dirname "$SL_BIN")/tests/it_pipeline
 [ -x "$bin" ] || { echo "1..0 # SKIP $bin is not built (make integration builds it)"; exit 0; }
-PORT=$(sl_free_port)
-sl_start_redis "$STATE" "$PORT" || exit 1
-sl_seed_example "$PORT"
-REDIS_URL=$(sl_redis_url "$PORT") "$bin"
+seeded_redis
+"$bin"

@@ -4,17 +4,14 @@
 # first 5 seconds events:chat's lag has grown, reading after reading.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-sl_start_redis "$STATE" "$PORT" || exit 1
+seeded_redis --empty
 # The demo writes, so it connects as Redis's default user; streamlag get
 # reads as the least-privilege one.
 REDIS_URL="redis://127.0.0.1:$PORT/0" "$SL_BIN" demo >"$STATE/demo.log" 2>&1 &
 DEMO=$!
 SL_PIDS+=("$DEMO")
-export REDIS_URL
-REDIS_URL=$(sl_redis_url "$PORT")
-sl_wait_ready "$DEMO" 10 "the demo's group on events:chat" \
-	sh -c "redis-cli -p $PORT XINFO GROUPS events:chat | grep -q signalr-consumers" || exit 1
+demo_group() { R XINFO GROUPS events:chat | grep -q signalr-consumers; }
+sl_wait_ready "$DEMO" 10 "the demo's group on events:chat" demo_group || exit 1
 t0=$(sl_now_ms)
 lags=()
 # A reading every ~0.5 s for the first 5 s after the demo's groups exist.

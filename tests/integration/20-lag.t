@@ -4,11 +4,7 @@
 # redis-server holding the seed's example and the states around it.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-sl_start_redis "$STATE" "$PORT" || exit 1
-export REDIS_URL=$(sl_redis_url "$PORT")
-R() { redis-cli -p "$PORT" "$@"; }
-sl_seed_example "$PORT"
+seeded_redis
 
 get() { "$SL_BIN" get "$@"; }
 # Values that move with the clock are checked apart.

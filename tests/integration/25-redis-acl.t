@@ -4,17 +4,14 @@
 # and SELECT from REDIS_URL, read-only keys, only the commands it sends.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-sl_start_redis "$STATE" "$PORT" || exit 1
-R() { redis-cli -p "$PORT" "$@"; }
+# The seed's example in database 0, then two of its streams moved to
+# database 2: only what is in database 2 may be read.
+seeded_redis
+R MOVE events:ticket 2 >/dev/null
+R MOVE events:remote 2 >/dev/null
 PASS='p@ss w:rd/%'	# needs percent-encoding in the URL
 R ACL SETUSER streamlag on ">$PASS" resetkeys '%R~*' resetchannels -@all \
 	'+xinfo|groups' '+xinfo|consumers' '+xinfo|stream' +xrange +xpending +scan +time +select >/dev/null
-# The seed's example in database 0, then two of its streams moved to
-# database 2: only what is in database 2 may be read.
-sl_seed_example "$PORT"
-R MOVE events:ticket 2 >/dev/null
-R MOVE events:remote 2 >/dev/null
 
 enc=$(perl -MURI::Escape -e 'print uri_escape($ARGV[0])' "$PASS" 2>/dev/null ||
 	perl -e '($s = shift) =~ s/([^A-Za-z0-9._~-])/sprintf("%%%02X", ord $1)/ge; print $s' "$PASS")
@@ -35,8 +32,7 @@ export REDIS_URL="redis://streamlag:wrong-secret@127.0.0.1:$PORT/2"
 out=$("$SL_BIN" get /api/v1/events/health 2>"$STATE/get.err"); rc=$?
 is "$rc:$out" '1:{"status":"unhealthy","redis_connected":false,"error":"Cannot connect to Redis","code":"redis_unavailable"}' \
 	"wrong password: the unhealthy body"
-sock="$STATE/streamlag.sock"
-sl_start_serve "$sock" --workers 1 || exit 1
+serve_on_socket --workers 1
 "$SL_BIN" get /api/v1/events/health >/dev/null 2>&1
 ok "$(grep -rq 'wrong-secret\|p@ss' "$STATE"/*.log "$STATE/get.err"; [ $? -eq 1 ]; echo $?)" \
 	"no password in any log"

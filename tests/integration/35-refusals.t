@@ -83,7 +83,7 @@ err=$(env -u STREAMLAG_JWT_SECRET STREAMLAG_JWT_SECRET_FILE="$STATE/secret" "$SL
 is "$rc:$err" "0:" "a group-readable secret file (0640): no warning"
 
 # A password holding '@', unescaped: split at the last '@' as redis-py does.
-redis-cli -p "$PORT" ACL SETUSER atuser on '>p@h' '~*' '+@all' >/dev/null
+R ACL SETUSER atuser on '>p@h' '~*' '+@all' >/dev/null
 got=$(REDIS_URL="redis://atuser:p@h@127.0.0.1:$PORT/0" "$SL_BIN" get /api/v1/events/consumer-lag | jq -c '[.total_lag, .stream_count]')
 is "$got" "[168,3]" "REDIS_URL=redis://atuser:p@h@127.0.0.1:PORT/0 logs in as atuser with password p@h"
 

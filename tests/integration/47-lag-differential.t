@@ -8,10 +8,7 @@
 
 seed=${SL_DIFF_SEED:-$(( $(date +%s) % 100000 ))}
 steps=${SL_DIFF_STEPS:-1500}
-PORT=$(sl_free_port)
-sl_start_redis "$STATE" "$PORT" || exit 1
-export REDIS_URL
-REDIS_URL=$(sl_redis_url "$PORT")
+seeded_redis --empty
 export STREAMLAG_LAG_COUNT_CAP=25 STREAMLAG_STREAMS=diff:s0,diff:s1,diff:s2
 serve_behind_nginx --workers 2
 token=$("$SL_BIN" token --ttl 3600)

@@ -6,11 +6,7 @@
 # behind nginx, so what one request learns serves the next.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-sl_start_redis "$STATE" "$PORT" || exit 1
-export REDIS_URL
-REDIS_URL=$(sl_redis_url "$PORT")
-R() { redis-cli -p "$PORT" "$@"; }
+seeded_redis --empty
 export STREAMLAG_STREAMS=cost:a,cost:b,cost:c
 kb=$(head -c 1024 /dev/zero | tr '\0' 'x')
 # fill NAME N: N entries of 1 KB with ids 1-0 .. N-0.

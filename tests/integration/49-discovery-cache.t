@@ -5,11 +5,7 @@
 # whichever worker answers; after it the new set is seen.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-sl_start_redis "$STATE" "$PORT" || exit 1
-export REDIS_URL
-REDIS_URL=$(sl_redis_url "$PORT")
-R() { redis-cli -p "$PORT" "$@"; }
+seeded_redis --empty
 for i in 1 2 3; do R XADD "dc:s$i" 1-0 f v >/dev/null; done
 export STREAMLAG_STREAM_PATTERN='dc:*' STREAMLAG_DISCOVERY_TTL_MS=8000
 serve_behind_nginx --workers 2

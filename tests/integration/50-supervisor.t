@@ -6,19 +6,12 @@
 # throttling, and the socket inherited on fd 0 or through LISTEN_FDS.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-HTTP=$(sl_free_port)
-SOCK="$STATE/streamlag.sock"
+seeded_redis
 LOG="$STATE/streamlag.log"
-sl_start_redis "$STATE" "$PORT" || exit 1
-sl_seed_example "$PORT"
-export REDIS_URL=$(sl_redis_url "$PORT")
 printf '%s\n' "first-secret-0123456789abcdef0123456789" >"$STATE/jwt.secret"
 unset STREAMLAG_JWT_SECRET
 export STREAMLAG_JWT_SECRET_FILE="$STATE/jwt.secret" STREAMLAG_REDIS_TIMEOUT_MS=5000
-sl_start_serve "$SOCK" --workers 3 --request-deadline-ms 2500 || exit 1
-MASTER=$SL_SERVE_PID
-sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+serve_behind_nginx --workers 3 --request-deadline-ms 2500
 URL="http://127.0.0.1:$HTTP/api/v1/events/consumer-lag"
 TOKEN=$("$SL_BIN" token --ttl 600)
 
@@ -88,10 +81,10 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "
 printf '%s\n' "second-secret-0123456789abcdef0123456789" >"$STATE/jwt.secret"
 
 # Deadline: a request stuck past --request-deadline-ms is killed by the master.
-redis-cli -p "$PORT" CLIENT PAUSE 4000 WRITE >/dev/null	# lets XINFO run
-redis-cli -p "$PORT" CLIENT PAUSE 4000 ALL >/dev/null
+R CLIENT PAUSE 4000 WRITE >/dev/null	# lets XINFO run
+R CLIENT PAUSE 4000 ALL >/dev/null
 st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL")
-redis-cli -p "$PORT" CLIENT UNPAUSE >/dev/null
+R CLIENT UNPAUSE >/dev/null
 is "$st" 502 "stuck request: the worker is killed at the deadline (nginx: 502)"
 like "$(grep 'event=request_deadline' "$LOG" | tail -1)" 'busy_ms=2[5-9][0-9][0-9]' "the deadline kill is logged"
 sl_wait_for 5 "the replacement" has_workers 3
@@ -109,7 +102,7 @@ sl_wait_for 15 "recovery" has_workers 3
 ok $? "all workers back after the throttle"
 
 # SIGTERM with a request in flight: it completes, then a bounded exit.
-redis-cli -p "$PORT" CLIENT PAUSE 1500 ALL >/dev/null
+R CLIENT PAUSE 1500 ALL >/dev/null
 curl -s -o "$STATE/inflight" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL" >"$STATE/inflight.code" &
 CURL=$!
 # nginx holds one connection to the socket per request in flight.
@@ -125,8 +118,7 @@ ok "$( [ ! -e "$SOCK" ]; echo $?)" "SIGTERM: the socket file is removed"
 ok "$(pgrep -f "serve --listen unix:$SOCK" >/dev/null; [ $? -eq 1 ]; echo $?)" "no worker left behind"
 
 # --max-requests: workers are recycled, requests keep succeeding.
-sl_start_serve "$SOCK" --workers 2 --max-requests 5 || exit 1
-MASTER=$SL_SERVE_PID
+serve_on_socket --workers 2 --max-requests 5
 fails=0
 for i in $(seq 30); do
 	[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL")" = 200 ] ||

@@ -6,10 +6,7 @@
 # after the grace period.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-sl_start_redis "$STATE" "$PORT" || exit 1
-sl_seed_example "$PORT"
-export REDIS_URL=$(sl_redis_url "$PORT")
+seeded_redis
 
 err=$("$SL_BIN" serve --listen 0.0.0.0:9 2>&1 >/dev/null); rc=$?
 is "$rc:$err" "2:streamlag: STREAMLAG_LISTEN: 0.0.0.0:9 is not a loopback address (127.0.0.0/8 or [::1]; names are not resolved); set STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect" \
@@ -149,7 +146,7 @@ sl_stop_pid "$M"
 S="$STATE/grace.sock"
 STREAMLAG_REDIS_TIMEOUT_MS=10000 sl_start_serve "$S" --workers 1 --grace-ms 500 || exit 1
 M=$SL_SERVE_PID
-redis-cli -p "$PORT" CLIENT PAUSE 5000 ALL >/dev/null
+R CLIENT PAUSE 5000 ALL >/dev/null
 TOKEN=$("$SL_BIN" token --ttl 600)
 env -i REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/events/health SCRIPT_NAME=/api/v1/events/health \
 	QUERY_STRING= HTTP_AUTHORIZATION="Bearer $TOKEN" cgi-fcgi -bind -connect "$S" >/dev/null 2>&1 &

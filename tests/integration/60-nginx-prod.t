@@ -5,16 +5,12 @@
 # limit, and the auth offload with the micro-cache, end to end.
 . "$(dirname "$0")/common.sh"
 
-PORT=$(sl_free_port)
-SOCK="$STATE/streamlag.sock"
-sl_start_redis "$STATE" "$PORT" || exit 1
-sl_seed_example "$PORT"
-export REDIS_URL=$(sl_redis_url "$PORT")
+seeded_redis
 # The seed's consumers never read again: after STREAMLAG_STALL_MS (60 s by
 # default) every group is stalled and health answers 503; a busy machine
 # can take that long to get through this script.
 export STREAMLAG_STALL_MS=3600000
-sl_start_serve "$SOCK" --workers 2 || exit 1
+serve_on_socket --workers 2
 sl_self_signed "$STATE"
 TOKEN=$("$SL_BIN" token --ttl 600)
 

@@ -17,7 +17,7 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/metrics")" 401 "/metrics nee
 is "$(scrape)" 200 "/metrics with a token"
 like "$(tr -d '\r' <"$STATE/h.txt" | grep -i '^content-type:')" 'text/plain; version=0.0.4; charset=utf-8' "exposition format 0.0.4"
 is "$(metric 'event_consumer_lag{stream="events:chat",consumer_group="signalr-consumers"}')" 123 "seed gauge event_consumer_lag"
-is "$(metric 'event_queue_depth{stream="events:ticket"}')" "$(redis-cli -p "$PORT" XLEN events:ticket)" "seed gauge event_queue_depth is XLEN"
+is "$(metric 'event_queue_depth{stream="events:ticket"}')" "$(R XLEN events:ticket)" "seed gauge event_queue_depth is XLEN"
 is "$(metric 'streamlag_group_pending{stream="events:chat",group="signalr-consumers"}')" 77 "pending"
 is "$(metric 'streamlag_consumer_pending{stream="events:chat",group="signalr-consumers",consumer="instance-2"}')" 27 "per-consumer pending"
 is "$(metric 'streamlag_redis_up')" 1 "streamlag_redis_up 1"

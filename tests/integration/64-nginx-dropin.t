@@ -13,8 +13,7 @@ seeded_redis
 # can take that long to get through this script.
 export STREAMLAG_STALL_MS=3600000
 export STREAMLAG_JWT_SCOPE=lag:read
-SOCK="$STATE/streamlag.sock"
-sl_start_serve "$SOCK" --workers 2 || exit 1
+serve_on_socket --workers 2
 TOKEN=$("$SL_BIN" token --sub dropin-test --ttl 600)
 NOSCOPE=$(jwt '{"alg":"HS256","typ":"JWT"}' "{\"sub\":\"t\",\"exp\":$(( $(date +%s) + 600 ))}" "$STREAMLAG_JWT_SECRET")
 
@@ -160,7 +159,7 @@ is "$(grep '^429 ' "$STATE/burst.codes" | while read -r _ f; do cat "$f"; echo; 
 
 # The dashboard, signed in under /streamlag/, in headless Chromium.
 if [ -x /usr/bin/chromium ] && command -v node >/dev/null && [ -d "$SL_ROOT/node_modules/playwright-core" ]; then
-	lag() { echo $(( $(redis-cli -p "$PORT" XLEN "$1") - $(redis-cli -p "$PORT" XPENDING "$1" signalr-consumers | head -1) )); }
+	lag() { echo $(( $(R XLEN "$1") - $(R XPENDING "$1" signalr-consumers | head -1) )); }
 	export DROPIN_URL="$U/streamlag/" DROPIN_TOKEN=$TOKEN
 	DROPIN_EXPECT=$(jq -cn --arg c "$(lag events:chat)" --arg t "$(lag events:ticket)" --arg r "$(lag events:remote)" \
 		'{"events:chat":$c, "events:ticket":$t, "events:remote":$r}')

@@ -51,7 +51,6 @@ like "$names" 'streamlag_group_lag_exact' "the names of the kit found ($(wc -w <
 #   kit:missing  monitored, not there (stream_up 0);
 #   a hostile name: a quote, a backslash, a newline, UTF-8, an invalid byte.
 seeded_redis
-R() { redis-cli -p "$PORT" "$@"; }
 xadd() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 * f $i"; done | R >/dev/null; }
 xadd kit:trim 30
 R XGROUP CREATE kit:trim g 0 >/dev/null

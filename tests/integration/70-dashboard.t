@@ -31,7 +31,6 @@ CSP=$(sed -n 's/^add_header Content-Security-Policy "\(.*\)" always;$/\1/p' \
 [ -n "$CSP" ] || { echo "Bail out! no Content-Security-Policy in nginx/snippets/security-headers.conf"; exit 1; }
 
 seeded_redis
-R() { redis-cli -p "$PORT" "$@"; }
 # 1000 more streams, load:0001 to load:1000: 1 + i % 7 entries each, one of
 # them delivered to a worker, so lag i % 7 and one pending.
 R EVAL "for i = 1, 1000 do

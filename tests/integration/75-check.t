@@ -6,7 +6,6 @@
 . "$(dirname "$0")/common.sh"
 
 seeded_redis
-R() { redis-cli -p "$PORT" "$@"; }
 export STREAMLAG_LISTEN="unix:$STATE/streamlag.sock"
 REDIS_VERSION=$(R INFO server | tr -d '\r' | sed -n 's/^redis_version://p')
 
@@ -133,7 +132,7 @@ is "$(wc -l <"$STATE/err"):$(sed -n 10p "$STATE/err"):$(tail -1 "$STATE/err")" \
 # An ACL user without XPENDING: the command, Redis's words and the rule.
 R ACL SETUSER nopending on '>np-pass' resetkeys '%R~*' resetchannels -@all '+xinfo|groups' \
 	'+xinfo|consumers' '+xinfo|stream' +xrange +scan +time +select +info >/dev/null
-want=$(redis-cli -p "$PORT" --user nopending --pass np-pass --no-auth-warning \
+want=$(R --user nopending --pass np-pass --no-auth-warning \
 	XPENDING events:chat signalr-consumers - + 1 | tr -d '\r')
 check REDIS_URL="redis://nopending:np-pass@127.0.0.1:$PORT/0"
 is "$RC" 1 "ACL without XPENDING: exit 1"
@@ -150,7 +149,7 @@ is "$(jq -c '.streams["events:chat"] | [.lag, .status, .error]' "$STATE/out")" \
 # Without XINFO CONSUMERS, every row fails: get names the cause per stream.
 R ACL SETUSER noconsumers on '>nc-pass' resetkeys '%R~*' resetchannels -@all '+xinfo|groups' \
 	'+xinfo|stream' +xrange +xpending +scan +time +select +info >/dev/null
-want=$(redis-cli -p "$PORT" --user noconsumers --pass nc-pass --no-auth-warning \
+want=$(R --user noconsumers --pass nc-pass --no-auth-warning \
 	XINFO CONSUMERS events:chat signalr-consumers | tr -d '\r')
 REDIS_URL="redis://noconsumers:nc-pass@127.0.0.1:$PORT/0" STREAMLAG_STREAMS=events:chat \
 	"$SL_BIN" get /api/v1/events/consumer-lag >/dev/null 2>"$STATE/err"

@@ -7,7 +7,6 @@
 . "$(dirname "$0")/common.sh"
 
 seeded_redis
-R() { redis-cli -p "$PORT" "$@"; }
 unset NO_COLOR
 
 TS="$STATE/tmux.sock"

@@ -57,8 +57,7 @@ ok "$( (( $(sl_now_ms) - t0 < STREAMLAG_REDIS_TIMEOUT_MS + 10000 )); echo $?)" \
 is "$(worker_pids "$MASTER")" "$W1" "killed mid-pipeline: the worker is the same"
 
 # Back with the same data: answers are right again without a restart.
-sl_start_redis "$STATE" "$PORT" || exit 1
-sl_seed_example "$PORT"
+seeded_redis --same-port
 lag_is() {	# lag_is "LAGS": the next 200 answer's lags (503s are retried)
 	local st
 	read -r st _ < <(req consumer-lag)
@@ -68,7 +67,7 @@ sl_wait_for 5 "a right answer after the restart" lag_is "[123,45,0] 168"
 ok $? "Redis back: the next answers are right ($(lags))"
 
 # --- Redis paused longer than the timeout --------------------------------------
-redis-cli -p "$PORT" CLIENT PAUSE 3000 ALL >/dev/null
+R CLIENT PAUSE 3000 ALL >/dev/null
 t0=$(sl_now_ms)
 read -r st ms < <(req consumer-lag)
 is "$st:$(jq -r .code "$STATE/body")" "503:redis_unavailable" "paused past the timeout: 503"
@@ -81,7 +80,7 @@ ok $? "paused: right again once the pause is over ($(( $(sl_now_ms) - t0 )) ms a
 # Every answer after the restart that is a 200 must describe the new data:
 # a stale 168 (the old data) is a failure, a 503 while reconnecting is not.
 sl_stop_redis "$PORT"
-sl_start_redis "$STATE" "$PORT" || exit 1
+seeded_redis --empty --same-port
 g=signalr-consumers
 declare -A added=([events:chat]=40 [events:ticket]=70 [events:remote]=25)
 declare -A read_=([events:chat]=10 [events:ticket]=0 [events:remote]=25)
@@ -92,7 +91,7 @@ declare -A read_=([events:chat]=10 [events:ticket]=0 [events:remote]=25)
 		(( read_[$s] > 0 )) &&
 			echo "XREADGROUP GROUP $g c1 COUNT ${read_[$s]} STREAMS $s >"
 	done
-} | redis-cli -p "$PORT" >/dev/null
+} | R >/dev/null
 want="[$((40 - 10)),$((70 - 0)),$((25 - 25))] $((30 + 70 + 0))"
 stale=0 right=0
 for i in $(seq 40); do
@@ -109,7 +108,7 @@ ok "$( (( right >= 5 )); echo $?)" "restarted with different data: the new lags 
 
 # --- NOPERM ------------------------------------------------------------------
 # ACL changes apply to open connections at once.
-redis-cli -p "$PORT" ACL SETUSER "$SL_REDIS_USER" '-xinfo|consumers' >/dev/null
+R ACL SETUSER "$SL_REDIS_USER" '-xinfo|consumers' >/dev/null
 read -r st _ < <(req consumer-lag)
 is "$st:$(errors)" "200:NOPERM this user has no permissions to run the 'xinfo|consumers' command" \
 	"NOPERM: each stream carries Redis's refusal"
@@ -118,21 +117,21 @@ is "$(jq -c '[.total_lag, .stream_count, ([.streams[].status] | unique)]' "$STAT
 read -r st _ < <(req health)
 is "$st:$(jq -c '[.status, .redis_connected, .streams.unhealthy]' "$STATE/body")" \
 	'503:["unhealthy",true,3]' "NOPERM: health 503, unhealthy, Redis connected"
-redis-cli -p "$PORT" ACL SETUSER "$SL_REDIS_USER" '+xinfo|consumers' >/dev/null
+R ACL SETUSER "$SL_REDIS_USER" '+xinfo|consumers' >/dev/null
 read -r st _ < <(req consumer-lag)
 is "$st $(lags)" "200 $want" "NOPERM lifted: right again"
 
 # --- BUSY: a script that does not end ----------------------------------------
-redis-cli -p "$PORT" CONFIG SET busy-reply-threshold 100 >/dev/null
-redis-cli -p "$PORT" EVAL 'while true do end' 0 >/dev/null 2>&1 &
+R CONFIG SET busy-reply-threshold 100 >/dev/null
+R EVAL 'while true do end' 0 >/dev/null 2>&1 &
 SCRIPT=$!
-busy() { redis-cli -p "$PORT" PING 2>&1 | grep -q '^BUSY'; }
+busy() { R PING 2>&1 | grep -q '^BUSY'; }
 sl_wait_for 10 "Redis BUSY" busy
 read -r st _ < <(req consumer-lag)
 like "$st:$(errors)" '^200:BUSY Redis is busy running a script' "BUSY: each stream carries Redis's BUSY"
 read -r st _ < <(req health)
 is "$st:$(jq -r .status "$STATE/body")" "503:unhealthy" "BUSY: health 503"
-redis-cli -p "$PORT" SCRIPT KILL >/dev/null
+R SCRIPT KILL >/dev/null
 wait "$SCRIPT" 2>/dev/null
 sl_wait_for 5 "right after SCRIPT KILL" lag_is "$want"
 ok $? "BUSY over: right again"
@@ -140,11 +139,11 @@ ok $? "BUSY over: right again"
 # --- LOADING: a restart that loads a dataset slowly ----------------------------
 # 20 000 filler keys saved with the streams; key-load-delay (µs per key)
 # stretches the load over about 2 s, and Redis answers LOADING meanwhile.
-redis-cli -p "$PORT" CONFIG SET busy-reply-threshold 5000 >/dev/null
+R CONFIG SET busy-reply-threshold 5000 >/dev/null
 for ((i = 0; i < 20000; i++)); do printf 'SET filler:%d x\r\n' "$i"; done |
-	redis-cli -p "$PORT" --pipe >/dev/null
-redis-cli -p "$PORT" SAVE >/dev/null
-redis-cli -p "$PORT" SHUTDOWN NOSAVE >/dev/null 2>&1
+	R --pipe >/dev/null
+R SAVE >/dev/null
+R SHUTDOWN NOSAVE >/dev/null 2>&1
 wait "$SL_REDIS_PID" 2>/dev/null
 sl_wait_for 10 "Redis stopped" sl_port_closed "$PORT"
 # shellcheck disable=SC2086
@@ -154,7 +153,7 @@ redis-server --port "$PORT" --bind 127.0.0.1 --dir "$STATE" --save '' \
 	--user "$SL_REDIS_USER" $SL_REDIS_ACL >/dev/null 2>&1 &
 SL_REDIS_PID=$!
 SL_PIDS+=("$SL_REDIS_PID")
-loading() { redis-cli -p "$PORT" INFO persistence 2>/dev/null | grep -q '^loading:1'; }
+loading() { R INFO persistence 2>/dev/null | grep -q '^loading:1'; }
 sl_wait_for 10 "Redis loading" loading
 read -r st _ < <(req consumer-lag)
 loading_now=$(loading && echo yes)
@@ -177,8 +176,7 @@ is "$?" 1 "no secret in the log"
 # --- nginx reloaded 10 times under load ----------------------------------------
 # A new serve with three workers on the same socket, behind the same nginx.
 sl_stop_pid "$FIRST_MASTER"
-sl_start_serve "$SOCK" --workers 3 || exit 1
-MASTER=$SL_SERVE_PID
+serve_on_socket --workers 3
 URL="$BASE/consumer-lag"
 has_workers() { [ "$(pgrep -c -P "$MASTER")" -eq "$1" ]; }
 sl_wait_for 10 "three workers" has_workers 3
@@ -271,8 +269,7 @@ sock_refuses
 ok $? "master SIGKILLed: no orphan accepts on the socket"
 # The left socket file is there before the new serve replaces it: poll for
 # an answer through it rather than for the file.
-sl_start_serve "$SOCK" --workers 2 || exit 1
-MASTER=$SL_SERVE_PID
+serve_on_socket --workers 2
 serving() { [ "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL" | jq .total_lag 2>/dev/null)" = 100 ]; }
 sl_wait_for 10 "the new serve to answer" serving
 ok $? "a new serve takes over the left socket path"

@@ -26,10 +26,9 @@ export STREAMLAG_JWT_SECRET_FILE=$STATE/jwt.secret
 # default) every group is stalled and health answers 503; a busy machine
 # can take that long to get through this script.
 export STREAMLAG_STALL_MS=3600000
-SOCK="$STATE/streamlag.sock"; HTTPS=$(sl_free_port)
-sl_start_serve "$SOCK" --workers 2 || exit 1
-sl_self_signed "$STATE"
-sl_start_nginx "$STATE" "$HTTPS" "$SOCK" ssl || exit 1
+serve_on_socket --workers 2
+nginx_in_front ssl
+HTTPS=$HTTP
 
 # The administrative Redis, from a configuration file.
 ADMIN=$(sl_free_port)

@@ -74,24 +74,55 @@ tap_before_plan() {
 	is "$hits" "" "no sanitizer report in the server logs"
 }
 
-# seeded_redis: a redis-server holding the seed's example; sets PORT and
-# exports REDIS_URL (streamlag's least-privilege user).
+# R ARGS...: redis-cli against the test's redis-server (PORT), as the
+# default user (streamlag itself connects as the ACL user of REDIS_URL).
+R() { redis-cli -p "$PORT" "$@"; }
+
+# seeded_redis [--empty] [--same-port]: a redis-server holding the seed's
+# example (none with --empty); sets PORT and exports REDIS_URL (streamlag's
+# least-privilege user).  --same-port starts it again on PORT, after
+# sl_stop_redis, as a restarted server would be.
 seeded_redis() {
-	PORT=$(sl_free_port)
+	local seed=1 same=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--empty) seed=0 ;;
+		--same-port) same=1 ;;
+		*) echo "seeded_redis: unknown option $1" >&2; exit 1 ;;
+		esac
+		shift
+	done
+	if [ "$same" -eq 0 ] || [ -z "${PORT:-}" ]; then
+		PORT=$(sl_free_port)
+	fi
 	sl_start_redis "$STATE" "$PORT" || exit 1
-	sl_seed_example "$PORT"
+	[ "$seed" -eq 0 ] || sl_seed_example "$PORT"
 	export REDIS_URL
 	REDIS_URL=$(sl_redis_url "$PORT")
 }
 
-# serve_behind_nginx [SERVE ARGS...]: streamlag serve on a unix socket and
-# nginx in front of it; sets SOCK, MASTER and HTTP (nginx's port).
-serve_behind_nginx() {
+# serve_on_socket [SERVE ARGS...]: streamlag serve on STATE's unix socket
+# (again, after the last one stopped); sets SOCK and MASTER.
+serve_on_socket() {
 	SOCK="$STATE/streamlag.sock"
-	HTTP=$(sl_free_port)
 	sl_start_serve "$SOCK" "$@" || exit 1
 	MASTER=$SL_SERVE_PID
-	sl_start_nginx "$STATE" "$HTTP" "$SOCK" || exit 1
+}
+
+# nginx_in_front [ssl]: nginx (nginx/dev.conf.in) in front of SOCK; sets
+# HTTP (nginx's port).  With ssl it speaks TLS, with a self-signed
+# certificate for 127.0.0.1 in STATE (tls.crt).
+nginx_in_front() {
+	HTTP=$(sl_free_port)
+	[ "${1:-}" != ssl ] || sl_self_signed "$STATE"
+	sl_start_nginx "$STATE" "$HTTP" "$SOCK" "${1:-}" || exit 1
+}
+
+# serve_behind_nginx [SERVE ARGS...]: both of the above; sets SOCK, MASTER
+# and HTTP.
+serve_behind_nginx() {
+	serve_on_socket "$@"
+	nginx_in_front
 }
 
 # The client of the server the tests run: redis-cli, or valkey-cli next to

@@ -466,7 +466,7 @@ issuer(void **state)
 	long long		 exp = NOW + 3600;
 
 	(void)state;
-	c.jwt_issuer = "https://auth.example.org";
+	c.jwt_issuer = (char *)"https://auth.example.org";
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"iss\":\"https://auth.example.org\"}",
 	    exp), SL_AUTH_OK, "ok");
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"iss\":\"https://evil.example.org\"}",
@@ -492,7 +492,7 @@ audience(void **state)
 	long long		 exp = NOW + 3600;
 
 	(void)state;
-	c.jwt_audience = "streamlag";
+	c.jwt_audience = (char *)"streamlag";
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"aud\":\"streamlag\"}", exp),
 	    SL_AUTH_OK, "ok");
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"aud\":\"grafana\"}", exp),
@@ -520,7 +520,7 @@ scope(void **state)
 	long long		 exp = NOW + 3600;
 
 	(void)state;
-	c.jwt_scope = "lag:read";
+	c.jwt_scope = (char *)"lag:read";
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"scope\":\"lag:read\"}", exp),
 	    SL_AUTH_OK, "ok");
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"scope\":\"metrics lag:read\"}", exp),
@@ -546,7 +546,7 @@ scope(void **state)
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"scp\":\"lag:read\"}", exp),
 	    SL_AUTH_SCOPE, "missing scope");
 	/* 403 only for tokens otherwise valid: everything else wins. */
-	c.jwt_audience = "streamlag";
+	c.jwt_audience = (char *)"streamlag";
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"aud\":\"x\"}", exp), SL_AUTH_INVALID,
 	    "wrong audience");
 	EXPECT(&c, t_hs("{\"exp\":%lld,\"aud\":\"streamlag\"}", NOW - 3600),
@@ -1102,9 +1102,9 @@ mint_claims(void **state)
 	free(tok);
 
 	/* Configured iss, aud and scope; and the result passes the check. */
-	c.jwt_issuer = "https://auth.example.org";
-	c.jwt_audience = "streamlag";
-	c.jwt_scope = "lag:read";
+	c.jwt_issuer = (char *)"https://auth.example.org";
+	c.jwt_audience = (char *)"streamlag";
+	c.jwt_scope = (char *)"lag:read";
 	tok = sl_token_mint(&c, "prometheus", 120, NULL, (time_t)NOW, err,
 	    sizeof(err));
 	assert_non_null(tok);

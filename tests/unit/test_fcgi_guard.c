@@ -300,11 +300,13 @@ refused_records(void **state)
 		unsigned	 id;
 		int		 after_params;
 	} cases[] = {
-		{ "stdin_before_params", 5, 1, 0 },
-		{ "params_after_end", 4, 1, 1 },
-		{ "unexpected_record", 8, 1, 1 },
-		{ "unexpected_record", 6, 1, 0 },
-		{ "bad_begin_request", 1, 0, 0 },
+		{ .why = "stdin_before_params", .type = 5, .id = 1 },
+		{ .why = "params_after_end", .type = 4, .id = 1,
+		    .after_params = 1 },
+		{ .why = "unexpected_record", .type = 8, .id = 1,
+		    .after_params = 1 },
+		{ .why = "unexpected_record", .type = 6, .id = 1 },
+		{ .why = "bad_begin_request", .type = 1, .id = 0 },
 	};
 	struct sl_fcgi_guard	*g;
 	size_t			 used;

@@ -251,19 +251,21 @@ static void
 route(struct sl_response *resp, const char *method, const char *path,
     const char *query, const char *auth)
 {
-	static char *streams[] = { "events:chat" };
+	static char chat[] = "events:chat", group[] = "g";
+	static char *streams[] = { chat };
 	struct sl_config cfg;
 	struct sl_redis redis;
-	struct sl_ctx ctx = { &cfg, &redis, NULL, NULL };
-	struct sl_request req = { method, path, query, auth, 1800000000, 0 };
+	struct sl_ctx ctx = { .cfg = &cfg, .redis = &redis };
+	struct sl_request req = { .method = method, .path = path,
+	    .query = query, .authorization = auth, .now = 1800000000 };
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.jwt_alg = "HS256";
+	cfg.jwt_alg = (char *)"HS256";
 	cfg.jwt_key = (unsigned char *)KEY;
 	cfg.jwt_key_len = strlen(KEY);
 	cfg.streams = streams;
 	cfg.nstreams = 1;
-	cfg.consumer_group = "g";
+	cfg.consumer_group = group;
 	/* No Redis is reached by any request below. */
 	memset(&redis, 0, sizeof(redis));
 	sl_route(&ctx, &req, resp);
@@ -311,7 +313,7 @@ router_without_redis(void **state)
 
 	/* With a valid token, a bad query is refused before Redis is asked. */
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.jwt_alg = "HS256";
+	cfg.jwt_alg = (char *)"HS256";
 	cfg.jwt_key = (unsigned char *)KEY;
 	cfg.jwt_key_len = strlen(KEY);
 	tok = sl_token_mint(&cfg, "t", 60, NULL, 1800000000, err, sizeof(err));

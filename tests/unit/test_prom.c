@@ -75,7 +75,9 @@ families_and_escaping(void **state)
 {
 	struct sl_lag_report r = report();
 	struct sl_counters c;
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd\"x" };
+	struct sl_prom_opts o = { .redis_up = 1, .consumers = 1,
+	    .collect_seconds = 0.25, .counters = &c, .version = "0.1.0",
+	    .commit = "0123abcd\"x" };
 	char *t;
 
 	(void)state;
@@ -127,7 +129,8 @@ static void
 redis_down(void **state)
 {
 	struct sl_lag_report r;
-	struct sl_prom_opts o = { 0, 0, 1, 0.001, NULL, "0.1.0", "0123abcd" };
+	struct sl_prom_opts o = { .consumers = 1, .collect_seconds = 0.001,
+	    .version = "0.1.0", .commit = "0123abcd" };
 	char *t;
 
 	(void)state;

@@ -390,10 +390,10 @@ lag_colliding_names(void **state)
 	/* Four names, one key: the first keeps it, the others get a
 	 * suffix, skipping one that a real stream already holds. */
 	static const struct { const char *name; const char *key; } want[] = {
-		{ "x\xFE", "x" R },
-		{ "x" R R "#2", "x" R R "#2" },
-		{ "x\xFF", "x" R R "#3" },
-		{ "x\x80", "x" R R "#4" },
+		{ .name = "x\xFE", .key = "x" R },
+		{ .name = "x" R R "#2", .key = "x" R R "#2" },
+		{ .name = "x\xFF", .key = "x" R R "#3" },
+		{ .name = "x\x80", .key = "x" R R "#4" },
 	};
 
 	(void)state;
@@ -423,8 +423,10 @@ lag_colliding_names(void **state)
 static void
 health(void **state)
 {
-	struct sl_health	 h = { 2, 1, 0, 0, 0, 123, 168, SL_STATUS_DEGRADED };
-	struct sl_render_opts	 o = { 1, "signalr-consumers" };
+	struct sl_health	 h = { .healthy = 2, .degraded = 1,
+	    .max_lag = 123, .total_lag = 168, .status = SL_STATUS_DEGRADED };
+	struct sl_render_opts	 o = { .transport_redis_streams = 1,
+	    .consumer_group = "signalr-consumers" };
 	char			*s;
 
 	(void)state;
@@ -548,7 +550,7 @@ streams_body(void **state)
 static void
 model_ownership(void **state)
 {
-	struct sl_bytes		b = { NULL, 0 };
+	struct sl_bytes		b = { .p = NULL, .len = 0 };
 	struct sl_lag_entry	e;
 	struct sl_lag_report	r;
 	struct sl_streams_report sr;

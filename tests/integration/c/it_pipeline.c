@@ -35,8 +35,9 @@ main(int argc, char **argv)
 	struct sl_redis		 r;
 	struct sl_lag_report	 rep;
 	struct sl_collect_stats	 st;
-	struct sl_thresholds	 t = { 100, 1000, 60000, 10000, 0, 0, 0 };
-	struct sl_lag_query	 q = { NULL, 0, &t, 0 };
+	struct sl_thresholds	 t = { .degraded = 100, .unhealthy = 1000,
+	    .stall_ms = 60000, .count_cap = 10000 };
+	struct sl_lag_query	 q = { .t = &t };
 	char			 err[512], **many;
 	size_t			 nmany = 1500, i;
 	char			 line[160];
