@@ -26,7 +26,9 @@ struct hist_slot {
 	uint32_t		pad;
 	volatile uint64_t	head;		/* samples written, ever */
 	volatile int64_t	last_ms;	/* t_ms of the newest sample */
-} __attribute__((aligned(32)));
+	volatile uint32_t	pel_seq;	/* 0: none yet; odd: being written */
+	struct sl_pel_report	pel;		/* the latest pending-list answers */
+} __attribute__((aligned(64)));
 
 struct sl_history {
 	uint64_t		magic;
@@ -157,6 +159,7 @@ hand_over(struct hist_slot *s, uint64_t key)
 	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&s->head, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->pel_seq, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->key, key, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
 }
@@ -256,4 +259,44 @@ sl_history_read(struct sl_history *h, const char *stream, size_t slen,
 		drop = n;
 	memmove(out, out + drop, (n - drop) * sizeof(*out));
 	return (ssize_t)(n - drop);
+}
+
+int
+sl_history_set_pel(struct sl_history *h, const char *stream, size_t slen,
+    const char *group, size_t glen, const struct sl_pel_report *p)
+{
+	uint64_t	  key = sl_lagcache_key(stream, slen, group, glen);
+	struct hist_slot *s = find(h, key, 0, 0);
+
+	if (s == NULL)
+		return 0;
+	__atomic_store_n(&s->pel_seq, s->pel_seq | 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	s->pel = *p;
+	__atomic_store_n(&s->pel_seq, (s->pel_seq | 1) + 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
+int
+sl_history_get_pel(struct sl_history *h, const char *stream, size_t slen,
+    const char *group, size_t glen, struct sl_pel_report *out)
+{
+	uint64_t	  key = sl_lagcache_key(stream, slen, group, glen);
+	struct hist_slot *s = find(h, key, 0, 0);
+
+	/* A few tries: the sampler writes a slot's answers once a round. */
+	for (int i = 0; s != NULL && i < 4; i++) {
+		uint32_t q = __atomic_load_n(&s->pel_seq, __ATOMIC_ACQUIRE);
+
+		if (q == 0)
+			return 0;
+		if (q % 2 != 0)
+			continue;
+		*out = s->pel;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->pel_seq, __ATOMIC_ACQUIRE) == q &&
+		    __atomic_load_n(&s->key, __ATOMIC_ACQUIRE) == key)
+			return 1;
+	}
+	return 0;
 }

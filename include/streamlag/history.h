@@ -27,6 +27,7 @@
 
 #include "streamlag/err.h"
 #include "streamlag/insight.h"
+#include "streamlag/pel.h"
 
 #define SL_HISTORY_BYTES_MAX	(16ULL << 30)	/* refused above 16 GiB */
 
@@ -58,6 +59,16 @@ void		sl_history_set_round(struct sl_history *h, uint64_t untracked,
 uint64_t	sl_history_untracked(const struct sl_history *h);
 uint64_t	sl_history_tracked(const struct sl_history *h);
 long long	sl_history_last_round_ms(const struct sl_history *h);
+
+/* The sampler: the group's latest pending-list answers (1 when the group
+ * is tracked).  Readers: a copy of them, 1; 0 when there is none yet or
+ * the sampler was writing them. */
+int		sl_history_set_pel(struct sl_history *h, const char *stream,
+		    size_t slen, const char *group, size_t glen,
+		    const struct sl_pel_report *p);
+int		sl_history_get_pel(struct sl_history *h, const char *stream,
+		    size_t slen, const char *group, size_t glen,
+		    struct sl_pel_report *out);
 
 /* Readers: the group's samples with t_ms >= since_ms, oldest first, at
  * most max of them (the newest max), into out.  The count, or -1 when the

@@ -94,6 +94,25 @@ group_limit(void **state)
 	assert_int_equal(out[0].t_ms, 3000);
 	assert_int_equal(rd(h, "s", "g0", 0, out, 4), -1);
 	assert_int_equal(rd(h, "s", "g3", 0, out, 4), 2);
+	{
+		struct sl_pel_report p, q;
+
+		memset(&p, 0, sizeof(p));
+		p.poison = 3;
+		strcpy(p.poison_ids[0], "1-0");
+		assert_int_equal(sl_history_get_pel(h, "s", 1, "g4", 2, &q), 0);
+		assert_int_equal(sl_history_set_pel(h, "s", 1, "g4", 2, &p), 1);
+		assert_int_equal(sl_history_set_pel(h, "s", 1, "g9", 2, &p), 0);
+		assert_int_equal(sl_history_get_pel(h, "s", 1, "g4", 2, &q), 1);
+		assert_int_equal(q.poison, 3);
+		assert_string_equal(q.poison_ids[0], "1-0");
+		/* A slot handed over forgets the answers of its last group. */
+		assert_int_equal(add(h, "s", "g1", 5000, 0), 1);
+		assert_int_equal(add(h, "s", "g2", 5000, 0), 1);
+		assert_int_equal(add(h, "s", "g3", 5000, 0), 1);
+		assert_int_equal(add(h, "s", "g5", 5000, 4000), 1);
+		assert_int_equal(sl_history_get_pel(h, "s", 1, "g4", 2, &q), 0);
+	}
 	sl_history_set_round(h, 1, 4, 3000);
 	assert_int_equal(sl_history_untracked(h), 1);
 	assert_int_equal(sl_history_tracked(h), 4);
@@ -114,7 +133,7 @@ sizes(void **state)
 	assert_int_equal(sl_history_samples(10, 60000), 3);
 	assert_int_equal(sl_history_samples(3600, 0), 3);
 	assert_true(defaults >= 1000ULL * 721 * 56);
-	assert_true(defaults < 1000ULL * 721 * 56 + 1000 * 64 + 4096);
+	assert_true(defaults < 1000ULL * 721 * 56 + 1000 * 1024 + 4096);
 	assert_int_equal(sl_history_bytes(0, 720), 0);
 	assert_int_equal(sl_history_bytes(1000, 0), 0);
 	/* 16 GiB of samples is the limit; a little more is refused. */
