@@ -379,6 +379,7 @@ cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 	ctx.redis = &redis;
 	ctx.counters = NULL;
 	ctx.lag_out = &rep;
+	ctx.history = NULL;	/* the serve master's only */
 	sl_route(&ctx, &req, &resp);
 	has_report = rep.n > 0 || rep.error != NULL || resp.status == 200;
 	has_report = has_report && (sl_route_id(path) == SL_ROUTE_CONSUMER_LAG ||

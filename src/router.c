@@ -7,6 +7,7 @@
 
 #include "streamlag/auth.h"
 #include "streamlag/collect.h"
+#include "streamlag/history_api.h"
 #include "streamlag/lag.h"
 #include "streamlag/log.h"
 #include "streamlag/prom.h"
@@ -20,6 +21,7 @@
 #define Q_DISCOVER	0x4	/* no parameters, but the monitored streams */
 #define Q_IGNORE	0x8	/* the query is not read: load balancers add
 				 * cache-busting ones to liveness probes */
+#define Q_OWN		0x10	/* the handler reads the query (sel.query) */
 
 /* What a request asks about: the streams (configured, discovered, or
  * chosen with ?stream=) and the group (or every group). */
@@ -30,6 +32,7 @@ struct sel {
 	int		 all_groups;
 	int		 truncated;	/* discovery hit STREAMLAG_DISCOVERY_MAX */
 	int		 redis_down;	/* discovery failed: answer 503 */
+	const char	*query;		/* Q_OWN routes */
 };
 
 struct route {
@@ -48,6 +51,7 @@ static void h_health(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_verify(struct sl_ctx *, const struct sel *, struct sl_response *);
 
 static void h_metrics(struct sl_ctx *, const struct sel *, struct sl_response *);
+static void h_history(struct sl_ctx *, const struct sel *, struct sl_response *);
 
 static const struct route routes[] = {
 	{ "/metrics",			  h_metrics, 1, Q_DISCOVER },
@@ -56,6 +60,7 @@ static const struct route routes[] = {
 	{ "/api/v1/events/consumer-lag", h_lag,     1, Q_STREAM | Q_GROUP },
 	{ "/api/v1/events/streams",	  h_streams, 1, Q_STREAM },
 	{ "/api/v1/events/health",	  h_health,  1, Q_STREAM | Q_GROUP },
+	{ "/api/v1/events/history",	  h_history, 1, Q_OWN },
 };
 
 static const char ALLOW[] = "GET, HEAD";
@@ -180,6 +185,27 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, rep, NULL);
 	rep->truncated = sel->truncated;
 	return rc;
+}
+
+/* The history of one group: read from shared memory, no Redis. */
+static void
+h_history(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
+{
+	struct sl_history_query	 q;
+	struct sl_query_param	*p = NULL;
+	struct sl_error		 why;
+	size_t			 np = 0;
+	enum sl_err		 rc;
+
+	rc = sl_history_query_parse(sel->query, ctx->cfg, &q, &p, &np, &why);
+	if (rc == SL_EINPUT)
+		sl_http_error(resp, 400, "bad_query", why.str);
+	else if (rc != SL_OK)
+		fail_request(resp, rc);
+	else
+		set_json(resp, 200, sl_history_render(ctx->history, ctx->cfg,
+		    &q));
+	sl_query_free(p, np);
 }
 
 static void
@@ -478,5 +504,8 @@ sl_route(struct sl_ctx *ctx, const struct sl_request *req,
 			return;
 		}
 	}
-	dispatch(ctx, rt, req, resp);
+	if (rt->params & Q_OWN)
+		rt->handler(ctx, &(struct sel){ .query = req->query }, resp);
+	else
+		dispatch(ctx, rt, req, resp);
 }

@@ -367,16 +367,16 @@ sleep_until(int64_t at_ms)
  * first of them; one when Redis stops or starts answering. */
 static void
 log_round(const struct sl_sampler_round *o, enum sl_err rc,
-    uint64_t *last_untracked, enum sl_err *last_rc)
+    uint64_t *last_untracked, int *last_rc)
 {
 	char	 buf[600];
 
-	if (rc != *last_rc)
+	if ((int)rc != *last_rc)
 		sl_log(rc == SL_OK ? SL_LOG_INFO : SL_LOG_WARN, "sampler_round",
 		    "result=%s groups=%llu tracked=%llu", rc == SL_OK ? "ok" :
 		    sl_err_name(rc), (unsigned long long)o->groups,
 		    (unsigned long long)o->tracked);
-	*last_rc = rc;
+	*last_rc = (int)rc;
 	if (rc != SL_OK || o->untracked == *last_untracked)
 		return;
 	*last_untracked = o->untracked;
@@ -397,7 +397,8 @@ sl_sampler_run(const struct sl_config *cfg, struct sl_history *h,
 	struct sl_redis		 redis;
 	struct sl_sampler_round	 o;
 	uint64_t		 last_untracked = 0;
-	enum sl_err		 rc, last_rc = SL_OK;
+	enum sl_err		 rc;
+	int			 last_rc = -1;	/* the first round is logged */
 	int64_t			 next;
 
 	sl_redis_init(&redis, &cfg->redis, cfg->redis_timeout_ms);

@@ -5,6 +5,7 @@
 #define STREAMLAG_ROUTER_H
 
 #include "streamlag/config.h"
+#include "streamlag/history.h"
 #include "streamlag/http.h"
 #include "streamlag/model.h"
 #include "streamlag/redis.h"
@@ -17,6 +18,7 @@ struct sl_ctx {
 	/* When set, consumer-lag and health hand their report here (the
 	 * caller frees it) besides rendering it: `get --format`, `top`. */
 	struct sl_lag_report	*lag_out;
+	struct sl_history	*history;	/* the sampler's; NULL when off */
 };
 
 /* The route a path belongs to, for the request metrics. */
