@@ -267,3 +267,82 @@ out:
 	json_object_put(root);
 	return out;
 }
+
+void
+sl_history_insight_jw(struct sl_jw *w, const struct sl_group_insight *gi)
+{
+	const struct sl_insight	   *in = &gi->in;
+	const struct sl_pel_report *p = &gi->pel;
+	const char		   *t = sl_trend_name(in->trend);
+	const char		   *v = sl_verdict_name(in->verdict);
+
+	sl_jw_kfixed3(w, "produce_rate", in->has_produce_rate, in->produce_rate);
+	sl_jw_kfixed3(w, "consume_rate", in->has_consume_rate, in->consume_rate);
+	sl_jw_kfixed3(w, "eta_s", in->has_eta, in->eta_s);
+	sl_jw_kbool(w, "catching_up", in->catching_up);
+	sl_jw_key(w, "trend");
+	t != NULL ? sl_jw_str(w, t) : sl_jw_null(w);
+	sl_jw_key(w, "verdict");
+	v != NULL ? sl_jw_str(w, v) : sl_jw_null(w);
+	sl_jw_key(w, "pel");
+	if (!gi->has_pel) {
+		sl_jw_null(w);
+		return;
+	}
+	sl_jw_obj(w);
+	sl_jw_kint(w, "scanned", p->scanned);
+	sl_jw_kbool(w, "truncated", p->truncated);
+	sl_jw_kopt(w, "max_deliveries", p->max_deliveries >= 0,
+	    p->max_deliveries);
+	sl_jw_kint(w, "poison_entries", p->poison);
+	sl_jw_key(w, "poison_ids");
+	sl_jw_arr(w);
+	for (size_t i = 0; i < p->npoison_ids; i++)
+		sl_jw_str(w, p->poison_ids[i]);
+	sl_jw_arr_end(w);
+	sl_jw_kint(w, "claimable_entries", p->claimable);
+	sl_jw_kint(w, "unowned_entries", p->unowned);
+	sl_jw_kopt(w, "dangling_entries", p->dangling >= 0, p->dangling);
+	sl_jw_kopt(w, "dead_consumers", p->dead_consumers >= 0,
+	    p->dead_consumers);
+	sl_jw_obj_end(w);
+}
+
+enum sl_err
+sl_history_insight_attach(struct sl_history *h, const struct sl_config *cfg,
+    struct sl_lag_report *rep, struct sl_group_insight **out)
+{
+	struct sl_group_insight *gi;
+
+	*out = NULL;
+	if (h == NULL || rep->n == 0)
+		return SL_OK;
+	if ((gi = sl_calloc(rep->n, sizeof(*gi))) == NULL)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < rep->n; i++) {
+		struct sl_lag_entry *e = &rep->entries[i];
+
+		if (e->error != NULL || !e->has_group)
+			continue;
+		if (sl_history_insight(h, cfg, e->stream.p, e->stream.len,
+		    e->group.name.p, e->group.name.len, cfg->rate_window_s,
+		    &gi[i]) != SL_OK) {
+			sl_history_insight_detach(rep, gi);
+			return SL_ENOMEM;
+		}
+		e->insight = &gi[i];
+	}
+	*out = gi;
+	return SL_OK;
+}
+
+void
+sl_history_insight_detach(struct sl_lag_report *rep,
+    struct sl_group_insight *gi)
+{
+	if (gi == NULL)
+		return;
+	for (size_t i = 0; i < rep->n; i++)
+		rep->entries[i].insight = NULL;
+	sl_free(gi);
+}

@@ -12,6 +12,7 @@
 
 #include "streamlag/jsonw.h"
 #include "streamlag/lag.h"
+#include "streamlag/history_api.h"
 #include "streamlag/render.h"
 
 static const char replacement[] = "\xEF\xBF\xBD";	/* U+FFFD */
@@ -236,6 +237,8 @@ lag_entry(struct sl_jw *w, const struct sl_lag_entry *e, const char *group)
 		entry_no_group(w, group);
 	else
 		entry_group(w, e);
+	if (e->error == NULL && e->has_group && e->insight != NULL)
+		sl_history_insight_jw(w, e->insight);
 	sl_jw_obj_end(w);
 }
 

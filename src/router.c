@@ -212,14 +212,19 @@ static void
 h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	struct sl_lag_report	 rep;
+	struct sl_group_insight	*gi = NULL;
 	enum sl_err		 rc = collect(ctx, sel, &rep);
 
-	if (rc == SL_ENOMEM) {
-		fail_request(resp, rc);
+	if (rc == SL_ENOMEM || (rc == SL_OK && sl_history_insight_attach(
+	    ctx->history, ctx->cfg, &rep, &gi) != SL_OK)) {
+		if (rc == SL_OK)
+			sl_lag_report_free(&rep);
+		fail_request(resp, SL_ENOMEM);
 		return;
 	}
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
 	set_json(resp, sl_err_status(rc), sl_render_lag(&rep));
+	sl_history_insight_detach(&rep, gi);
 	report_done(ctx, &rep);
 }
 
@@ -261,6 +266,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	int64_t				 t0 = sl_monotonic_us();
 	enum sl_err			 rc = SL_EREDIS;
 	char				*body;
+	struct sl_group_insight		*gi = NULL;
 
 	memset(&rep, 0, sizeof(rep));
 	if (!sel->redis_down)
@@ -272,7 +278,16 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	}
 	if (rc != SL_OK)
 		sl_lag_report_free(&rep);	/* nothing to say about streams */
+	else if (sl_history_insight_attach(ctx->history, ctx->cfg, &rep,
+	    &gi) != SL_OK) {
+		sl_lag_report_free(&rep);
+		fail_request(resp, SL_ENOMEM);
+		return;
+	}
 	memset(&o, 0, sizeof(o));
+	o.history = ctx->history != NULL;
+	o.untracked = ctx->history != NULL ?
+	    sl_history_untracked(ctx->history) : 0;
 	o.redis_up = rc == SL_OK;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
@@ -281,6 +296,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	o.version = sl_version;
 	o.commit = sl_commit;
 	body = sl_render_prom(&rep, &o);
+	sl_history_insight_detach(&rep, gi);
 	sl_lag_report_free(&rep);
 	if (body == NULL) {
 		fail_request(resp, SL_ENOMEM);

@@ -16,6 +16,8 @@
 #include "streamlag/history.h"
 #include "streamlag/http.h"
 #include "streamlag/insight.h"
+#include "streamlag/jsonw.h"
+#include "streamlag/model.h"
 #include "streamlag/pel.h"
 
 #define SL_HISTORY_ANSWER_MAX	10000	/* samples in one /history answer */
@@ -55,5 +57,18 @@ enum sl_err	sl_history_insight(struct sl_history *h,
 		    const struct sl_config *cfg, const char *stream, size_t slen,
 		    const char *group, size_t glen, long long window_s,
 		    struct sl_group_insight *out);
+
+/* The group's fields in consumer-lag: produce_rate, consume_rate, eta_s,
+ * catching_up, trend, verdict, pel (docs/api.md). */
+void		sl_history_insight_jw(struct sl_jw *w,
+		    const struct sl_group_insight *gi);
+/* Every answered group of rep gets its insight (e->insight) from h (NULL:
+ * none, *out NULL); detach before the report outlives *out.  SL_OK or
+ * SL_ENOMEM (nothing attached). */
+enum sl_err	sl_history_insight_attach(struct sl_history *h,
+		    const struct sl_config *cfg, struct sl_lag_report *rep,
+		    struct sl_group_insight **out);
+void		sl_history_insight_detach(struct sl_lag_report *rep,
+		    struct sl_group_insight *gi);
 
 #endif

@@ -14,6 +14,8 @@ struct sl_prom_opts {
 	const struct sl_counters *counters;	/* may be NULL */
 	const char	*version;
 	const char	*commit;
+	int		 history;	/* the sampler is on: insight families */
+	unsigned long long untracked;	/* groups the history could not keep */
 };
 
 /* A malloc'd exposition of the report (all groups, with stream info), or
