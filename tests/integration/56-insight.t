@@ -37,20 +37,11 @@ TOKEN=$("$SL_BIN" token --sub insight --ttl 600)
 get() { curl -s -H "Authorization: Bearer $TOKEN" "$BASE$1"; }
 hist() { get "/api/v1/events/history?stream=$1&group=$2${3:-}"; }
 
-# The traffic: every 100 ms, 2 entries added and (while $STATE/consume
-# holds a count) that many read.  Its own shape is measured, not assumed.
+# The traffic (lib/traffic.pl): every 100 ms on a fixed schedule, 2 entries
+# added and, while $STATE/consume holds a count, that many read: about
+# 20/s and 40/s.  Its shape is measured below, not assumed.
 echo 4 >"$STATE/consume"
-traffic() {
-	while [ -f "$STATE/consume" ]; do
-		c=$(cat "$STATE/consume" 2>/dev/null)
-		{
-			echo "XADD ins:a * k v"; echo "XADD ins:a * k v"
-			[ "${c:-0}" -gt 0 ] && echo "XREADGROUP GROUP g c COUNT $c STREAMS ins:a >"
-		} | R >/dev/null
-		sleep 0.1
-	done
-}
-traffic &
+perl "$SL_ROOT/tests/integration/lib/traffic.pl" "$PORT" ins:a g "$STATE/consume" &
 TRAFFIC=$!
 SL_PIDS+=("$TRAFFIC")
 
@@ -92,6 +83,22 @@ sl_wait_for 10 "1-1..1-3 idle past STREAMLAG_CLAIM_IDLE_MS" claimable3
 sl_wait_for 10 "c1 and c2 quiet past STREAMLAG_DEAD_CONSUMER_MS" dead2
 is "$(pel '.pel | [.max_deliveries, .poison_entries, .poison_ids, .claimable_entries, .dead_consumers, .dangling_entries, .truncated]')" \
 	'[12,1,["1-1"],3,2,0,false]' "poison (XCLAIM x11), claimable, dead consumers; nothing dangling"
+# The dashboard: charts filled from the server's history on first load, and
+# the pending-list panel with the poison entry (when node and playwright are
+# there: tests/integration/70-dashboard.t installs them).
+if command -v node >/dev/null && [ -d "$SL_ROOT/node_modules/playwright-core" ]; then
+	(cd "$SL_ROOT" && HIST_URL=$BASE HIST_TOKEN=$TOKEN node tests/e2e/history.test.mjs) >"$STATE/e2e.out" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok 0 "${line#ok - }" ;;
+		"not ok - "*) ok 1 "${line#not ok - }" ;;
+		*) echo "# ${line#\# }" ;;
+		esac
+	done <"$STATE/e2e.out"
+	is "$rc" 0 "the browser test exits 0"
+fi
+
 # Trimmed before they were acknowledged: 1-1 and 1-2 are older than the
 # stream's first entry now.
 R XTRIM ins:p MAXLEN 2 >/dev/null
