@@ -163,7 +163,7 @@ FUZZ_LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 fuzz:
 	@command -v clang >/dev/null || tests/deps.sh clang libclang-rt-14-dev
 	@mkdir -p build/fuzz
-	@set -e; for f in query auth xinfo fcgi; do \
+	@set -e; for f in query auth xinfo fcgi sentinel; do \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
 			-Iinclude -DSL_VERSION='"$(VERSION)"' $$($(PKG_CONFIG) --cflags $(DEPS)) \
 			-o build/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $(FUZZ_LIB_SRC) \

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "streamlag/alloc.h"
 #include "streamlag/jsonw.h"
 
 static const char replacement[] = "\xEF\xBF\xBD";	/* U+FFFD */
@@ -62,7 +63,7 @@ sl_utf8_sanitize(const char *s, size_t len, int nul_ok, size_t *outlen)
 	size_t			 i = 0, o = 0, n, skip;
 
 	/* Worst case every byte becomes three. */
-	if (len > (SIZE_MAX - 1) / 3 || (out = malloc(len * 3 + 1)) == NULL)
+	if (len > (SIZE_MAX - 1) / 3 || (out = sl_malloc(len * 3 + 1)) == NULL)
 		return NULL;
 	while (i < len) {
 		n = utf8_seq(p + i, len - i, &skip);
@@ -85,48 +86,16 @@ sl_utf8_sanitize(const char *s, size_t len, int nul_ok, size_t *outlen)
 }
 
 
-/* Room for n more bytes (and a NUL); 0 when out of memory. */
-static int
-reserve_ok(struct sl_jw *w, size_t n)
-{
-	size_t	 cap;
-	char	*b;
-
-	if (w->err)
-		return 0;
-	if (w->len + n + 1 <= w->cap)
-		return 1;
-	cap = w->cap ? w->cap : 4096;
-	while (cap < w->len + n + 1) {
-		if (cap > SIZE_MAX / 2) {
-			w->err = 1;
-			return 0;
-		}
-		cap *= 2;
-	}
-	if ((b = realloc(w->buf, cap)) == NULL) {
-		w->err = 1;
-		return 0;
-	}
-	w->buf = b;
-	w->cap = cap;
-	return 1;
-}
-
 static void
 put(struct sl_jw *w, const char *p, size_t n)
 {
-	if (reserve_ok(w, n)) {
-		memcpy(w->buf + w->len, p, n);
-		w->len += n;
-	}
+	sl_out_put(w->out, p, n);
 }
 
 static void
 putc1(struct sl_jw *w, char c)
 {
-	if (reserve_ok(w, 1))
-		w->buf[w->len++] = c;
+	sl_out_putc(w->out, c);
 }
 
 /* Before a value or a key at the current level: the comma. */
@@ -189,12 +158,9 @@ put_string(struct sl_jw *w, const char *p, size_t len, int nul_ok)
 			break;
 	}
 	if (i == len) {
-		if (reserve_ok(w, len + 2)) {
-			w->buf[w->len++] = '"';
-			memcpy(w->buf + w->len, p, len);
-			w->len += len;
-			w->buf[w->len++] = '"';
-		}
+		putc1(w, '"');
+		put(w, p, len);
+		putc1(w, '"');
 		return;
 	}
 	putc1(w, '"');
@@ -204,42 +170,56 @@ put_string(struct sl_jw *w, const char *p, size_t len, int nul_ok)
 	if (i == len)
 		put_escaped(w, p, len);
 	else if ((clean = sl_utf8_sanitize(p, len, nul_ok, &n)) == NULL)
-		w->err = 1;
+		sl_jw_nomem(w);
 	else {
 		put_escaped(w, clean, n);
-		free(clean);
+		sl_free(clean);
 	}
 	putc1(w, '"');
 }
 
 void
-sl_jw_init(struct sl_jw *w)
+sl_jw_init_out(struct sl_jw *w, struct sl_out *out)
 {
 	memset(w, 0, sizeof(*w));
+	w->out = out;
 	w->first[0] = 1;
+}
+
+void
+sl_jw_init(struct sl_jw *w)
+{
+	sl_jw_init_out(w, &w->own);
+}
+
+void
+sl_jw_nomem(struct sl_jw *w)
+{
+	sl_out_fail(w->out, SL_ENOMEM);
+}
+
+enum sl_err
+sl_jw_end(const struct sl_jw *w)
+{
+	if (w->out->err != SL_OK)
+		return w->out->err;
+	return w->misuse || w->depth != 0 ? SL_EINPUT : SL_OK;
 }
 
 void
 sl_jw_free(struct sl_jw *w)
 {
-	free(w->buf);
+	sl_out_free(&w->own);
 	memset(w, 0, sizeof(*w));
 }
 
 char *
 sl_jw_finish(struct sl_jw *w, size_t *len)
 {
-	char *out;
+	char *out = NULL;
 
-	if (w->err || w->depth != 0 || !reserve_ok(w, 0)) {
-		sl_jw_free(w);
-		return NULL;
-	}
-	w->buf[w->len] = '\0';
-	out = w->buf;
-	if (len != NULL)
-		*len = w->len;
-	w->buf = NULL;
+	if (w->out == &w->own && sl_jw_end(w) == SL_OK)
+		out = sl_out_finish(&w->own, len);
 	sl_jw_free(w);
 	return out;
 }
@@ -250,7 +230,7 @@ open_level(struct sl_jw *w, char c)
 	sep(w);
 	putc1(w, c);
 	if (w->depth + 1 >= SL_JW_DEPTH) {
-		w->err = 1;
+		w->misuse = 1;
 		return;
 	}
 	w->first[++w->depth] = 1;
@@ -260,7 +240,7 @@ static void
 close_level(struct sl_jw *w, char c)
 {
 	if (w->depth == 0) {
-		w->err = 1;
+		w->misuse = 1;
 		return;
 	}
 	w->depth--;
@@ -304,21 +284,8 @@ sl_jw_str(struct sl_jw *w, const char *s)
 void
 sl_jw_int(struct sl_jw *w, long long v)
 {
-	char			 tmp[24];
-	size_t			 k = 0;
-	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
-	    (unsigned long long)v;
-
 	sep(w);
-	do {
-		tmp[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	if (v < 0)
-		tmp[k++] = '-';
-	if (reserve_ok(w, k))
-		while (k > 0)
-			w->buf[w->len++] = tmp[--k];
+	sl_out_int(w->out, v);
 }
 
 void
@@ -383,8 +350,6 @@ sl_jw_kfixed3(struct sl_jw *w, const char *key, int present, double v)
 	}
 	sep(w);
 	k = snprintf(tmp, sizeof(tmp), "%.3f", v);
-	if (k > 0 && (size_t)k < sizeof(tmp) && reserve_ok(w, (size_t)k)) {
-		memcpy(w->buf + w->len, tmp, (size_t)k);
-		w->len += (size_t)k;
-	}
+	if (k > 0 && (size_t)k < sizeof(tmp))
+		sl_out_put(w->out, tmp, (size_t)k);
 }

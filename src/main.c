@@ -361,6 +361,7 @@ cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 	struct sl_response	 resp;
 	struct sl_lag_report	 rep;
 	struct sl_table_view	 view;
+	enum sl_route_id	 id;
 	char			*path, *text = NULL, cause[600];
 	int			 rc, has_report;
 
@@ -379,11 +380,12 @@ cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 	ctx.redis = &redis;
 	ctx.counters = NULL;
 	ctx.lag_out = &rep;
+	ctx.stream = NULL;	/* bodies whole, in resp.body */
 	ctx.history = NULL;	/* the serve master's only */
-	sl_route(&ctx, &req, &resp);
+	id = sl_route(&ctx, &req, &resp);
 	has_report = rep.n > 0 || rep.error != NULL || resp.status == 200;
-	has_report = has_report && (sl_route_id(path) == SL_ROUTE_CONSUMER_LAG ||
-	    sl_route_id(path) == SL_ROUTE_HEALTH);
+	has_report = has_report && (id == SL_ROUTE_CONSUMER_LAG ||
+	    id == SL_ROUTE_HEALTH);
 	if (fmt != GET_JSON && has_report) {
 		memset(&view, 0, sizeof(view));
 		view.sort = SL_COL_LAG;

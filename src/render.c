@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "streamlag/alloc.h"
 #include "streamlag/jsonw.h"
 #include "streamlag/lag.h"
 #include "streamlag/history_api.h"
@@ -59,7 +60,7 @@ keyset_add(struct keyset *ks, const char *key)
 
 	if (ks->n * 2 >= ks->cap) {
 		size_t ncap = ks->cap ? ks->cap * 2 : 64;
-		char **ns = calloc(ncap, sizeof(*ns));
+		char **ns = sl_calloc(ncap, sizeof(*ns));
 		if (ns == NULL)
 			return -1;
 		for (size_t k = 0; k < ks->cap; k++)
@@ -69,7 +70,7 @@ keyset_add(struct keyset *ks, const char *key)
 					;
 				ns[i] = ks->slots[k];
 			}
-		free(ks->slots);
+		sl_free(ks->slots);
 		ks->slots = ns;
 		ks->cap = ncap;
 	}
@@ -77,7 +78,7 @@ keyset_add(struct keyset *ks, const char *key)
 	    i = (i + 1) & (ks->cap - 1))
 		if (strcmp(ks->slots[i], key) == 0)
 			return 0;
-	if ((ks->slots[i] = strdup(key)) == NULL)
+	if ((ks->slots[i] = sl_strdup(key)) == NULL)
 		return -1;
 	ks->n++;
 	return 1;
@@ -87,8 +88,8 @@ static void
 keyset_free(struct keyset *ks)
 {
 	for (size_t i = 0; i < ks->cap; i++)
-		free(ks->slots[i]);
-	free(ks->slots);
+		sl_free(ks->slots[i]);
+	sl_free(ks->slots);
 	memset(ks, 0, sizeof(*ks));
 }
 
@@ -105,14 +106,14 @@ named_key(struct sl_jw *w, struct keyset *ks, const struct sl_bytes *name)
 		return;
 	}
 	if ((key = sl_utf8_sanitize(p, len, 0, &klen)) == NULL) {
-		w->err = 1;
+		sl_jw_nomem(w);
 		return;
 	}
 	if ((rc = keyset_add(ks, key)) == 0) {
 		size_t altlen = klen + sizeof(replacement) + 24;
-		if ((alt = malloc(altlen)) == NULL) {
-			free(key);
-			w->err = 1;
+		if ((alt = sl_malloc(altlen)) == NULL) {
+			sl_free(key);
+			sl_jw_nomem(w);
 			return;
 		}
 		for (unsigned long k = 2; ; k++) {
@@ -120,14 +121,14 @@ named_key(struct sl_jw *w, struct keyset *ks, const struct sl_bytes *name)
 			if ((rc = keyset_add(ks, alt)) != 0)
 				break;
 		}
-		free(key);
+		sl_free(key);
 		key = alt;
 	}
 	if (rc == -1)
-		w->err = 1;
+		sl_jw_nomem(w);
 	else
 		sl_jw_key(w, key);
-	free(key);
+	sl_free(key);
 }
 
 /* The set is needed when any of the names will change as a key. */
@@ -327,8 +328,33 @@ stream_of_groups(struct sl_jw *w, const struct sl_lag_entry *es, size_t n)
 	sl_jw_obj_end(w);
 }
 
-char *
-sl_render_lag(const struct sl_lag_report *r)
+/* What the budget left out: counted, and the first ones named. */
+static void
+not_covered(struct sl_jw *w, const struct sl_lag_report *r)
+{
+	size_t i, j;
+
+	sl_jw_kbool(w, "partial", 1);
+	sl_jw_kstr(w, "code", "budget_exceeded");
+	sl_jw_kint(w, "not_covered_count", (long long)r->not_covered);
+	sl_jw_key(w, "not_covered");
+	sl_jw_arr(w);
+	for (i = 0; i < r->nuncovered && i < SL_NOT_COVERED_LISTED; i++)
+		sl_jw_str(w, r->uncovered[i]);
+	for (j = 0; j < r->n && i < SL_NOT_COVERED_LISTED; j++)
+		if (r->entries[j].error != NULL && strcmp(r->entries[j].error,
+		    SL_MSG_BUDGET) == 0 && (j == 0 ||
+		    !same_stream(&r->entries[j - 1], &r->entries[j]) ||
+		    r->entries[j - 1].error == NULL)) {
+			sl_jw_str_bytes(w, r->entries[j].stream.p,
+			    r->entries[j].stream.len);
+			i++;
+		}
+	sl_jw_arr_end(w);
+}
+
+enum sl_err
+sl_render_lag_out(const struct sl_lag_report *r, struct sl_out *out)
 {
 	struct sl_jw	 w;
 	struct keyset	 ks;
@@ -336,13 +362,14 @@ sl_render_lag(const struct sl_lag_report *r)
 	    r->group != NULL ? r->group : "";
 	size_t		 i, j;
 
-	sl_jw_init(&w);
+	sl_jw_init_out(&w, out);
 	sl_jw_obj(&w);
 	sl_jw_key(&w, "streams");
 	sl_jw_obj(&w);
 	keyset_for(&ks, r->n > 0 ? &r->entries[0].stream : NULL, r->n,
 	    sizeof(r->entries[0]));
-	for (i = 0; i < r->n; i = j) {
+	/* A failed write (the client went away) ends the loop. */
+	for (i = 0; i < r->n && out->err == SL_OK; i = j) {
 		for (j = i + 1; r->all_groups && j < r->n &&
 		    same_stream(&r->entries[i], &r->entries[j]); j++)
 			;
@@ -359,34 +386,30 @@ sl_render_lag(const struct sl_lag_report *r)
 	sl_jw_kstr(&w, "consumer_group", group);
 	if (r->truncated)
 		sl_jw_kbool(&w, "truncated", 1);
-	if (r->partial && r->error == NULL) {
-		/* Never silent: what the budget left out, counted and named. */
-		sl_jw_kbool(&w, "partial", 1);
-		sl_jw_kstr(&w, "code", "budget_exceeded");
-		sl_jw_kint(&w, "not_covered_count", (long long)r->not_covered);
-		sl_jw_key(&w, "not_covered");
-		sl_jw_arr(&w);
-		for (i = 0; i < r->nuncovered && i < SL_NOT_COVERED_LISTED; i++)
-			sl_jw_str(&w, r->uncovered[i]);
-		for (j = 0; j < r->n && i < SL_NOT_COVERED_LISTED; j++)
-			if (r->entries[j].error != NULL && strcmp(r->entries[j].error,
-			    SL_MSG_BUDGET) == 0 && (j == 0 ||
-			    !same_stream(&r->entries[j - 1], &r->entries[j]) ||
-			    r->entries[j - 1].error == NULL)) {
-				sl_jw_str_bytes(&w, r->entries[j].stream.p,
-				    r->entries[j].stream.len);
-				i++;
-			}
-		sl_jw_arr_end(&w);
-	}
+	/* Never silent: what the budget left out. */
+	if (r->partial && r->error == NULL)
+		not_covered(&w, r);
 	/* The seed's shape stays parseable; error and code say why it is
 	 * empty. */
 	if (r->error != NULL) {
 		sl_jw_kstr(&w, "error", r->error);
-		sl_jw_kstr(&w, "code", "redis_unavailable");
+		sl_jw_kstr(&w, "code", SL_CODE_REDIS_DOWN);
 	}
 	sl_jw_obj_end(&w);
-	return sl_jw_finish(&w, NULL);
+	return sl_jw_end(&w);
+}
+
+char *
+sl_render_lag(const struct sl_lag_report *r)
+{
+	struct sl_out out;
+
+	sl_out_init(&out);
+	if (sl_render_lag_out(r, &out) != SL_OK) {
+		sl_out_free(&out);
+		return NULL;
+	}
+	return sl_out_finish(&out, NULL);
 }
 
 /* A stream id, or null when Redis gave none. */
@@ -488,7 +511,7 @@ sl_render_health_down(const char *message)
 	sl_jw_kstr(&w, "status", sl_status_name(SL_STATUS_UNHEALTHY));
 	sl_jw_kbool(&w, "redis_connected", 0);
 	sl_jw_kstr(&w, "error", message);
-	sl_jw_kstr(&w, "code", "redis_unavailable");
+	sl_jw_kstr(&w, "code", SL_CODE_REDIS_DOWN);
 	sl_jw_obj_end(&w);
 	return sl_jw_finish(&w, NULL);
 }

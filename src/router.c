@@ -35,35 +35,54 @@ struct sel {
 	const char	*query;		/* Q_OWN routes */
 };
 
+/* Methods a route takes. */
+#define M_GET		0x1
+#define M_HEAD		0x2
+
+typedef void (*handler_fn)(struct sl_ctx *, const struct sel *,
+    struct sl_response *);
+
+/* The one route table: a path is matched here and nowhere else (the
+ * request counters take the id sl_route returns). */
 struct route {
-	const char	*path;
-	void		(*handler)(struct sl_ctx *, const struct sel *,
-			    struct sl_response *);
-	int		 needs_auth;
-	unsigned	 params;
+	const char		*path;
+	enum sl_route_id	 id;
+	unsigned		 methods;
+	handler_fn		 handler;
+	int			 needs_auth;
+	unsigned		 params;
 };
 
 static void h_healthz(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_lag(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_streams(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_health(struct sl_ctx *, const struct sel *, struct sl_response *);
-
 static void h_verify(struct sl_ctx *, const struct sel *, struct sl_response *);
-
 static void h_metrics(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_history(struct sl_ctx *, const struct sel *, struct sl_response *);
 
 static const struct route routes[] = {
-	{ "/metrics",			  h_metrics, 1, Q_DISCOVER },
-	{ "/healthz",			  h_healthz, 0, Q_IGNORE },
-	{ "/auth/verify",		  h_verify,  1, 0 },
-	{ "/api/v1/events/consumer-lag", h_lag,     1, Q_STREAM | Q_GROUP },
-	{ "/api/v1/events/streams",	  h_streams, 1, Q_STREAM },
-	{ "/api/v1/events/health",	  h_health,  1, Q_STREAM | Q_GROUP },
-	{ "/api/v1/events/history",	  h_history, 1, Q_OWN },
+	{ "/metrics", SL_ROUTE_METRICS, M_GET | M_HEAD,
+	    h_metrics, 1, Q_DISCOVER },
+	{ "/healthz", SL_ROUTE_HEALTHZ, M_GET | M_HEAD,
+	    h_healthz, 0, Q_IGNORE },
+	{ "/auth/verify", SL_ROUTE_AUTH_VERIFY, M_GET | M_HEAD,
+	    h_verify, 1, 0 },
+	{ "/api/v1/events/consumer-lag", SL_ROUTE_CONSUMER_LAG, M_GET | M_HEAD,
+	    h_lag, 1, Q_STREAM | Q_GROUP },
+	{ "/api/v1/events/streams", SL_ROUTE_STREAMS, M_GET | M_HEAD,
+	    h_streams, 1, Q_STREAM },
+	{ "/api/v1/events/health", SL_ROUTE_HEALTH, M_GET | M_HEAD,
+	    h_health, 1, Q_STREAM | Q_GROUP },
+	{ "/api/v1/events/history", SL_ROUTE_OTHER, M_GET | M_HEAD,
+	    h_history, 1, Q_OWN },
 };
 
-static const char ALLOW[] = "GET, HEAD";
+static const struct { const char *name; unsigned bit; } method_names[] = {
+	{ "GET", M_GET },
+	{ "HEAD", M_HEAD },
+};
+
 static const char AUTH_MISSING[] = "Bearer realm=\"streamlag\"";
 static const char AUTH_INVALID[] =
     "Bearer realm=\"streamlag\", error=\"invalid_token\"";
@@ -94,12 +113,14 @@ fail_request(struct sl_response *resp, enum sl_err e)
 	int status = sl_err_status(e);
 
 	if (status == 503)
-		sl_http_error(resp, status, "redis_unavailable",
+		sl_http_error(resp, status, SL_CODE_REDIS_DOWN,
 		    SL_MSG_REDIS_DOWN);
 	else
 		sl_http_error(resp, status, "internal", e == SL_ENOMEM ?
 		    "Out of memory" : sl_err_name(e));
 }
+static const char CT_JSON[] = "application/json";
+static const char CT_PROM[] = "text/plain; version=0.0.4; charset=utf-8";
 
 static void
 set_json(struct sl_response *resp, int status, char *body)
@@ -110,10 +131,68 @@ set_json(struct sl_response *resp, int status, char *body)
 	}
 	sl_response_free(resp);
 	resp->status = status;
-	resp->content_type = "application/json";
+	resp->content_type = CT_JSON;
 	resp->no_store = 1;
 	resp->body = body;
 	resp->body_len = strlen(body);
+}
+
+typedef enum sl_err (*render_fn)(const void *arg, struct sl_out *out);
+
+/* A body that can be large: streamed through ctx->stream when the caller
+ * gave one, else whole in resp->body.  Called once the report is collected:
+ * status is final before the first byte goes out. */
+static void
+set_rendered(struct sl_ctx *ctx, struct sl_response *resp, int status,
+    const char *type, render_fn render, const void *arg)
+{
+	struct sl_stream	*st = ctx->stream;
+	struct sl_out		 out;
+	size_t			 len;
+
+	sl_response_free(resp);
+	resp->status = status;
+	resp->content_type = type;
+	resp->no_store = type == CT_JSON;
+	sl_out_init(&out);
+	if (st == NULL) {
+		if (render(arg, &out) != SL_OK ||
+		    (resp->body = sl_out_finish(&out, &len)) == NULL) {
+			sl_out_free(&out);
+			fail_request(resp, SL_ENOMEM);
+			return;
+		}
+		resp->body_len = len;
+		return;
+	}
+	st->started = 1;
+	if (st->head(st->arg, resp) == -1) {
+		st->err = SL_ESYS;
+		return;
+	}
+	sl_out_set_sink(&out, st->body, st->arg, st->flush_at);
+	if ((st->err = render(arg, &out)) == SL_OK)
+		st->err = sl_out_flush(&out);
+	sl_out_free(&out);
+}
+
+static enum sl_err
+render_lag(const void *arg, struct sl_out *out)
+{
+	return sl_render_lag_out(arg, out);
+}
+
+struct prom_args {
+	const struct sl_lag_report	*rep;
+	const struct sl_prom_opts	*o;
+};
+
+static enum sl_err
+render_prom(const void *arg, struct sl_out *out)
+{
+	const struct prom_args *a = arg;
+
+	return sl_render_prom_out(a->rep, a->o, out);
 }
 
 static const struct sl_thresholds *
@@ -142,7 +221,7 @@ h_verify(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	(void)ctx; (void)sel;
 	resp->status = 204;
-	resp->content_type = "application/json";
+	resp->content_type = CT_JSON;
 	resp->no_store = 1;
 }
 
@@ -223,7 +302,7 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 		return;
 	}
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
-	set_json(resp, sl_err_status(rc), sl_render_lag(&rep));
+	set_rendered(ctx, resp, sl_err_status(rc), CT_JSON, render_lag, &rep);
 	sl_history_insight_detach(&rep, gi);
 	report_done(ctx, &rep);
 }
@@ -264,8 +343,8 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	struct sl_lag_report		 rep;
 	struct sl_prom_opts		 o;
 	int64_t				 t0 = sl_monotonic_us();
+	struct prom_args		 args = { &rep, &o };
 	enum sl_err			 rc = SL_EREDIS;
-	char				*body;
 	struct sl_group_insight		*gi = NULL;
 
 	memset(&rep, 0, sizeof(rep));
@@ -295,36 +374,9 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	o.counters = ctx->counters != NULL ? ctx->counters : &local;
 	o.version = sl_version;
 	o.commit = sl_commit;
-	body = sl_render_prom(&rep, &o);
+	set_rendered(ctx, resp, 200, CT_PROM, render_prom, &args);
 	sl_history_insight_detach(&rep, gi);
 	sl_lag_report_free(&rep);
-	if (body == NULL) {
-		fail_request(resp, SL_ENOMEM);
-		return;
-	}
-	sl_response_free(resp);
-	resp->status = 200;
-	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	resp->body = body;
-	resp->body_len = strlen(body);
-}
-
-enum sl_route_id
-sl_route_id(const char *path)
-{
-	static const struct { const char *path; enum sl_route_id id; } ids[] = {
-		{ "/api/v1/events/consumer-lag", SL_ROUTE_CONSUMER_LAG },
-		{ "/api/v1/events/streams", SL_ROUTE_STREAMS },
-		{ "/api/v1/events/health", SL_ROUTE_HEALTH },
-		{ "/metrics", SL_ROUTE_METRICS },
-		{ "/healthz", SL_ROUTE_HEALTHZ },
-		{ "/auth/verify", SL_ROUTE_AUTH_VERIFY },
-	};
-
-	for (size_t i = 0; path != NULL && i < sizeof(ids) / sizeof(ids[0]); i++)
-		if (strcmp(path, ids[i].path) == 0)
-			return ids[i].id;
-	return SL_ROUTE_OTHER;
 }
 
 static void
@@ -474,54 +526,94 @@ out:
 	sl_query_free(q, nq);
 }
 
-void
+static const struct route *
+route_of(const char *path)
+{
+	for (size_t i = 0; path != NULL && i < sizeof(routes) / sizeof(routes[0]);
+	    i++)
+		if (strcmp(path, routes[i].path) == 0)
+			return &routes[i];
+	return NULL;
+}
+
+enum sl_route_id
+sl_route_id(const char *path)
+{
+	const struct route *rt = route_of(path);
+
+	return rt != NULL ? rt->id : SL_ROUTE_OTHER;
+}
+
+static unsigned
+method_bit(const char *method)
+{
+	for (size_t i = 0; method != NULL &&
+	    i < sizeof(method_names) / sizeof(method_names[0]); i++)
+		if (strcmp(method, method_names[i].name) == 0)
+			return method_names[i].bit;
+	return 0;
+}
+
+/* The Allow header of a route (a static string: every route takes GET and
+ * HEAD today). */
+static const char *
+allow_of(const struct route *rt)
+{
+	return rt->methods == (M_GET | M_HEAD) ? "GET, HEAD" : "GET";
+}
+
+/* 0 when the request may go on; else resp is the refusal. */
+static int
+authorize(struct sl_ctx *ctx, const struct sl_request *req,
+    struct sl_response *resp)
+{
+	const char *why = NULL;
+
+	switch (sl_auth_check(ctx->cfg, req->authorization, req->now, &why)) {
+	case SL_AUTH_OK:
+		return 0;
+	case SL_AUTH_MISSING:
+		sl_http_error(resp, 401, "unauthorized", "Missing bearer token");
+		resp->www_authenticate = AUTH_MISSING;
+		break;
+	case SL_AUTH_INVALID:
+		sl_log(SL_LOG_INFO, "auth_refused", "reason=\"%s\"",
+		    why != NULL ? why : "invalid");
+		sl_http_error(resp, 401, "invalid_token",
+		    "Invalid or expired token");
+		resp->www_authenticate = AUTH_INVALID;
+		break;
+	case SL_AUTH_SCOPE:
+		sl_http_error(resp, 403, "insufficient_scope",
+		    "Token lacks the required scope");
+		resp->www_authenticate = AUTH_SCOPE;
+		break;
+	}
+	return -1;
+}
+
+enum sl_route_id
 sl_route(struct sl_ctx *ctx, const struct sl_request *req,
     struct sl_response *resp)
 {
-	const struct route	*rt = NULL;
-	const char		*why = NULL;
+	const struct route *rt = route_of(req->path);
 
 	memset(resp, 0, sizeof(*resp));
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (req->path != NULL && strcmp(req->path, routes[i].path) == 0)
-			rt = &routes[i];
 	if (rt == NULL) {
 		sl_http_error(resp, 404, "not_found", "No such endpoint");
-		return;
+		return SL_ROUTE_OTHER;
 	}
-	if (req->method == NULL || (strcmp(req->method, "GET") != 0 &&
-	    strcmp(req->method, "HEAD") != 0)) {
+	if ((method_bit(req->method) & rt->methods) == 0) {
 		sl_http_error(resp, 405, "method_not_allowed",
 		    "Method not allowed; use GET");
-		resp->allow = ALLOW;
-		return;
+		resp->allow = allow_of(rt);
+		return rt->id;
 	}
-	if (rt->needs_auth && !req->skip_auth) {
-		switch (sl_auth_check(ctx->cfg, req->authorization, req->now,
-		    &why)) {
-		case SL_AUTH_OK:
-			break;
-		case SL_AUTH_MISSING:
-			sl_http_error(resp, 401, "unauthorized",
-			    "Missing bearer token");
-			resp->www_authenticate = AUTH_MISSING;
-			return;
-		case SL_AUTH_INVALID:
-			sl_log(SL_LOG_INFO, "auth_refused", "reason=\"%s\"",
-			    why != NULL ? why : "invalid");
-			sl_http_error(resp, 401, "invalid_token",
-			    "Invalid or expired token");
-			resp->www_authenticate = AUTH_INVALID;
-			return;
-		case SL_AUTH_SCOPE:
-			sl_http_error(resp, 403, "insufficient_scope",
-			    "Token lacks the required scope");
-			resp->www_authenticate = AUTH_SCOPE;
-			return;
-		}
-	}
+	if (rt->needs_auth && !req->skip_auth && authorize(ctx, req, resp) == -1)
+		return rt->id;
 	if (rt->params & Q_OWN)
 		rt->handler(ctx, &(struct sel){ .query = req->query }, resp);
 	else
 		dispatch(ctx, rt, req, resp);
+	return rt->id;
 }

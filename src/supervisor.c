@@ -102,6 +102,7 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ctx.redis = &redis;
 	ctx.counters = &ms->sh->counters;
 	ctx.lag_out = NULL;
+	ctx.stream = NULL;	/* set by the worker per request */
 	ctx.history = ms->hist;
 	wo.slot = &ms->sh->slots[slot];
 	wo.max_requests = ms->o.max_requests;

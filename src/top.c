@@ -401,6 +401,7 @@ sl_top_run(const struct sl_config *cfg, const struct sl_top_opts *o)
 	t->ctx.counters = NULL;
 	t->ctx.history = NULL;
 	t->ctx.lag_out = NULL;
+	t->ctx.stream = NULL;
 	/* The screen is the output: log lines would tear it. */
 	sl_log_set_level(SL_LOG_ERROR);
 	rc = o->once ? run_once(t) : run_live(t);

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -125,9 +126,10 @@ header(char *buf, size_t cap, size_t *len, const char *name, const char *value)
 }
 
 /* The CGI response head is formatted here: libfcgi's FCGX_FPrintF has a
- * printf of its own that does not know %zu and silently stops there. */
+ * printf of its own that does not know %zu and silently stops there.  A
+ * streamed body has no Content-Length (with_length 0). */
 static void
-write_response(FCGX_Request *fr, const struct sl_response *resp, int head)
+write_head(FCGX_Request *fr, const struct sl_response *resp, int with_length)
 {
 	char	 hdr[1024], num[64];
 	size_t	 len = 0;
@@ -137,8 +139,10 @@ write_response(FCGX_Request *fr, const struct sl_response *resp, int head)
 	header(hdr, sizeof(hdr), &len, "Status", num);
 	header(hdr, sizeof(hdr), &len, "Content-Type", resp->content_type ?
 	    resp->content_type : "application/json");
-	snprintf(num, sizeof(num), "%lu", (unsigned long)resp->body_len);
-	header(hdr, sizeof(hdr), &len, "Content-Length", num);
+	if (with_length) {
+		snprintf(num, sizeof(num), "%lu", (unsigned long)resp->body_len);
+		header(hdr, sizeof(hdr), &len, "Content-Length", num);
+	}
 	header(hdr, sizeof(hdr), &len, "X-Content-Type-Options", "nosniff");
 	if (resp->no_store)
 		header(hdr, sizeof(hdr), &len, "Cache-Control", "no-store");
@@ -149,8 +153,41 @@ write_response(FCGX_Request *fr, const struct sl_response *resp, int head)
 		    resp->www_authenticate);
 	FCGX_PutStr(hdr, (int)len, fr->out);
 	FCGX_PutS("\r\n", fr->out);
+}
+
+static void
+write_response(FCGX_Request *fr, const struct sl_response *resp, int head)
+{
+	write_head(fr, resp, 1);
 	if (!head && resp->body != NULL)
 		FCGX_PutStr(resp->body, (int)resp->body_len, fr->out);
+}
+
+/* sl_stream's ends on libfcgi's output stream: -1 once it has failed (the
+ * client went away). */
+static int
+stream_head(void *arg, const struct sl_response *resp)
+{
+	FCGX_Request *fr = arg;
+
+	write_head(fr, resp, 0);
+	return FCGX_GetError(fr->out) != 0 ? -1 : 0;
+}
+
+static int
+stream_body(void *arg, const char *p, size_t n)
+{
+	FCGX_Request	*fr = arg;
+	int		 k;
+
+	while (n > 0) {
+		k = n > INT_MAX ? INT_MAX : (int)n;
+		if (FCGX_PutStr(p, k, fr->out) != k)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
 }
 
 /* The request path: nginx's normalised $document_uri when passed, else the
@@ -174,13 +211,20 @@ request_path(FCGX_ParamArray envp, char *buf, size_t len)
 	return buf;
 }
 
-static void
+/* Answers the request of fr.  Large bodies are streamed to the client as
+ * they are rendered (not for HEAD, whose Content-Length needs the whole
+ * body).  Returns 0, or -1 when a streamed body was cut short: the
+ * connection must then be aborted, so the client sees the answer cut. */
+static int
 handle(struct sl_ctx *ctx, FCGX_Request *fr)
 {
 	struct sl_request	 req;
 	struct sl_response	 resp;
+	struct sl_stream	 st;
 	struct timespec		 t0;
+	enum sl_route_id	 id;
 	char			 pathbuf[SL_PATH_MAX + 1], logpath[160];
+	int			 head;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&req, 0, sizeof(req));
@@ -191,28 +235,39 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 	req.now = time(NULL);
 	if (req.path != NULL && strlen(req.path) > SL_PATH_MAX)
 		req.path = "";	/* no route is that long: 404 */
-	sl_route(ctx, &req, &resp);
-	sl_count_request(ctx->counters, sl_route_id(req.path), resp.status,
+	head = req.method != NULL && strcmp(req.method, "HEAD") == 0;
+	memset(&st, 0, sizeof(st));
+	st.head = stream_head;
+	st.body = stream_body;
+	st.arg = fr;
+	ctx->stream = head ? NULL : &st;
+	id = sl_route(ctx, &req, &resp);
+	ctx->stream = NULL;
+	sl_count_request(ctx->counters, id, resp.status,
 	    (int64_t)(elapsed_ms(&t0) * 1000));
-	write_response(fr, &resp, req.method != NULL &&
-	    strcmp(req.method, "HEAD") == 0);
-	sl_log(SL_LOG_INFO, "request", "method=%s path=%s status=%d dur_ms=%.2f",
+	if (!st.started)
+		write_response(fr, &resp, head);
+	sl_log(st.err == SL_OK ? SL_LOG_INFO : SL_LOG_WARN, "request",
+	    "method=%s path=%s status=%d dur_ms=%.2f%s",
 	    req.method != NULL ? req.method : "-",
 	    sl_log_str(req.path, logpath, sizeof(logpath)), resp.status,
-	    elapsed_ms(&t0));
+	    elapsed_ms(&t0), st.err == SL_OK ? "" : " body=cut");
 	sl_response_free(&resp);
+	return st.err == SL_OK ? 0 : -1;
 }
 
-static void
+static int
 run_request(struct sl_worker *w)
 {
-	struct sl_slot *slot = w->o.slot;
+	struct sl_slot	*slot = w->o.slot;
+	int		 rc;
 
 	if (slot != NULL)
 		slot->busy_since_ms = sl_monotonic_ms();
-	handle(w->ctx, &w->fr);
+	rc = handle(w->ctx, &w->fr);
 	if (slot != NULL)
 		slot->busy_since_ms = 0;
+	return rc;
 }
 
 /* libfcgi's end of a request: its output records are flushed to ipcFd.
@@ -263,6 +318,7 @@ answer(struct sl_worker *w, int fd)
 {
 	size_t	 n = sl_fcgi_handoff(w->g, w->handoff);
 	ssize_t	 wr;
+	int	 cut;
 
 	if (w->pipe[0] == -1 && open_pipe(w) == -1) {
 		sl_log(SL_LOG_ERROR, "handoff_failed", "what=pipe errno=%d",
@@ -284,14 +340,35 @@ answer(struct sl_worker *w, int fd)
 		return -1;
 	}
 	w->fr.ipcFd = fd;
-	run_request(w);
+	/* A body cut short must not end like a whole one: no END_REQUEST,
+	 * the connection is dropped (nginx then cuts the client's answer). */
+	cut = run_request(w) == -1;
+	if (cut)
+		(void)shutdown(fd, SHUT_RDWR);
 	if (finish_request(w) == -1)
 		return -2;
 	w->fr.ipcFd = -1;
+	if (cut) {
+		close(fd);
+		return -2;
+	}
 	return 0;
 }
 
 static const char *const phase_names[] = { "first_byte", "read", "idle" };
+
+/* Room for a whole record after the partial one left in the buffer. */
+static void
+compact(struct sl_worker *w)
+{
+	if (w->off == w->len)
+		w->off = w->len = 0;
+	else if (w->off > 0 && CONN_BUF - w->len < SL_FCGI_RECORD_MAX) {
+		memmove(w->buf, w->buf + w->off, w->len - w->off);
+		w->len -= w->off;
+		w->off = 0;
+	}
+}
 
 unsigned long
 sl_worker_serve_conn(struct sl_worker *w, int fd)
@@ -346,13 +423,7 @@ sl_worker_serve_conn(struct sl_worker *w, int fd)
 			continue;
 		}
 		/* SL_FCGI_MORE: a partial record at most is left. */
-		if (w->off == w->len)
-			w->off = w->len = 0;
-		else if (w->off > 0 && CONN_BUF - w->len < SL_FCGI_RECORD_MAX) {
-			memmove(w->buf, w->buf + w->off, w->len - w->off);
-			w->len -= w->off;
-			w->off = 0;
-		}
+		compact(w);
 		r = recv(fd, w->buf + w->len, CONN_BUF - w->len, MSG_DONTWAIT);
 		if (r > 0) {
 			w->len += (size_t)r;
@@ -395,7 +466,8 @@ sl_worker_serve_conn(struct sl_worker *w, int fd)
 		w->fr.keepConnection = 1;
 		if (FCGX_Accept_r(&w->fr) < 0)
 			return n;	/* libfcgi closed fd */
-		run_request(w);
+		if (run_request(w) == -1)
+			(void)shutdown(fd, SHUT_RDWR);
 		n++;
 		if (finish_request(w) == -1)
 			return n;

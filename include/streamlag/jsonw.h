@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* A streaming JSON writer: RFC 8259 output into one growing buffer, with
+/* A streaming JSON writer: RFC 8259 output into an sl_out (out.h), with
  * the escaping json-c uses (\" \\ \b \f \n \r \t, other controls as \u00xx,
  * "/" left alone) and every string turned into valid UTF-8 (U+FFFD for each
  * maximal invalid subpart).  json-c builds a tree of small heap objects;
@@ -10,17 +10,28 @@
 
 #include <stddef.h>
 
+#include "streamlag/err.h"
+#include "streamlag/out.h"
+
 #define SL_JW_DEPTH 16
 
 struct sl_jw {
-	char		*buf;
-	size_t		 len, cap;
-	int		 err;		/* out of memory or misuse */
+	struct sl_out	*out;		/* where the text goes */
+	struct sl_out	 own;		/* out, after sl_jw_init */
+	int		 misuse;	/* too deep, or unbalanced */
 	int		 depth;
 	unsigned char	 first[SL_JW_DEPTH];	/* nothing written yet at this level */
 };
 
+/* Into a buffer of the writer's own, for sl_jw_finish. */
 void	sl_jw_init(struct sl_jw *w);
+/* Into out, which the caller owns (and may have given a sink). */
+void	sl_jw_init_out(struct sl_jw *w, struct sl_out *out);
+/* SL_OK once the document is whole; the error of out (SL_ENOMEM, SL_ESYS
+ * from a sink), or SL_EINPUT when the writer was misused. */
+enum sl_err sl_jw_end(const struct sl_jw *w);
+/* Out of memory outside the writer (a name being made into a key). */
+void	sl_jw_nomem(struct sl_jw *w);
 /* The text (owned by the caller), or NULL when anything failed. */
 char	*sl_jw_finish(struct sl_jw *w, size_t *len);
 void	sl_jw_free(struct sl_jw *w);
@@ -48,7 +59,7 @@ void	sl_jw_kopt(struct sl_jw *w, const char *key, int present, long long v);
 void	sl_jw_kfixed3(struct sl_jw *w, const char *key, int present, double v);
 
 /* Bytes into valid UTF-8 (invalid sequences → U+FFFD, NUL → U+FFFD when
- * `nul_ok` is 0).  Returns a malloc'd string and its length in *outlen. */
+ * `nul_ok` is 0).  Returns an sl_malloc'd string and its length in *outlen. */
 char	*sl_utf8_sanitize(const char *p, size_t len, int nul_ok, size_t *outlen);
 
 #endif

@@ -10,6 +10,9 @@
 
 /* The error of an entry the request's budget left out, and how many
  * streams left out an answer names at most (it counts them all). */
+/* The stable code of every answer given while Redis is unreachable. */
+#define SL_CODE_REDIS_DOWN	"redis_unavailable"
+
 #define SL_MSG_BUDGET		"request budget exceeded"
 #define SL_NOT_COVERED_LISTED	100
 

@@ -3,7 +3,9 @@
 #ifndef STREAMLAG_PROM_H
 #define STREAMLAG_PROM_H
 
+#include "streamlag/err.h"
 #include "streamlag/model.h"
+#include "streamlag/out.h"
 #include "streamlag/shared.h"
 
 struct sl_prom_opts {
@@ -18,8 +20,12 @@ struct sl_prom_opts {
 	unsigned long long untracked;	/* groups the history could not keep */
 };
 
-/* A malloc'd exposition of the report (all groups, with stream info), or
- * NULL when out of memory. */
+/* The exposition of the report (all groups, with stream info) into out,
+ * which may have a sink: SL_OK, or out's error (SL_ENOMEM, SL_ESYS when the
+ * sink failed; what was written is then not a whole exposition). */
+enum sl_err sl_render_prom_out(const struct sl_lag_report *r,
+	    const struct sl_prom_opts *o, struct sl_out *out);
+/* The same, whole, sl_malloc'd; NULL when out of memory. */
 char	*sl_render_prom(const struct sl_lag_report *r,
 	    const struct sl_prom_opts *o);
 

@@ -6,14 +6,21 @@
 
 #include <stddef.h>
 
+#include "streamlag/err.h"
 #include "streamlag/model.h"
+#include "streamlag/out.h"
 
 struct sl_render_opts {
 	int		 transport_redis_streams;	/* health transport_mode */
 	const char	*consumer_group;
 };
 
-/* Each returns a malloc'd NUL-terminated string, or NULL when out of memory. */
+/* The consumer-lag answer into out, which may have a sink: SL_OK, or out's
+ * error (SL_ENOMEM; SL_ESYS when the sink failed). */
+enum sl_err sl_render_lag_out(const struct sl_lag_report *r,
+	    struct sl_out *out);
+/* Each returns an sl_malloc'd NUL-terminated string, or NULL when out of
+ * memory. */
 char	*sl_render_lag(const struct sl_lag_report *r);
 char	*sl_render_streams(const struct sl_streams_report *r);
 char	*sl_render_health(const struct sl_health *h,

@@ -26,6 +26,19 @@ if command -v promtool >/dev/null; then
 	ok $? "promtool check metrics on the live scrape"
 fi
 
+# "Unknown" means the same in both renderers: the JSON's null oldest-pending
+# age is an absent sample, never a 0 (a group with nothing pending has none).
+redis-cli -p "$PORT" XGROUP CREATE events:remote quiet '$' >/dev/null
+json=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/events/consumer-lag?stream=events:remote&group=quiet")
+scrape >/dev/null
+is "$(metric 'streamlag_group_pending{stream="events:remote",group="quiet"}')" 0 "a group with nothing pending"
+is "$(grep -c '^streamlag_group_oldest_pending_seconds{stream="events:remote",group="quiet"}' "$STATE/m.txt")" 0 \
+	"has no oldest-pending sample (it was 0)"
+is "$(jq -c '.streams["events:remote"].oldest_pending_ms' <<<"$json")" null "and null in the JSON"
+age=$(metric 'streamlag_group_oldest_pending_seconds{stream="events:chat",group="signalr-consumers"}')
+ok "$(awk -v a="$age" 'BEGIN { exit !(a != "" && a >= 0 && a < 600) }'; echo $?)" \
+	"77 pending on events:chat: the oldest is $age s old"
+
 # Requests counted across both workers: exactly the ones made here.
 before=$(metric 'streamlag_http_requests_total{route="consumer_lag",code="200"}')
 before=${before:-0}

@@ -2,8 +2,18 @@
 # SPDX-License-Identifier: ISC
 # make bench: the figures of docs/performance.md, measured on this machine.
 # A benchmark, not a test: it prints numbers and asserts nothing.
+#
+# BENCH picks the sections: "base" (the figures below), "scale"
+# (bench_scale.sh: 10 000 and 100 000 discovered streams, peak memory), or
+# unset, both.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+
+case ${BENCH:-all} in
+scale) exec "$(dirname "$0")/bench_scale.sh" ;;
+base|all) ;;
+*) sl_die "BENCH: expected base, scale or unset, got $BENCH" ;;
+esac
 
 N=${BENCH_STREAMS:-10000}
 STATE=$(sl_state_dir)
@@ -161,4 +171,10 @@ if command -v wrk >/dev/null && command -v nginx >/dev/null && command -v spawn-
 	live=$!
 	versus "under live traffic (producers and consumers running)"
 	kill "$live" 2>/dev/null; wait "$live" 2>/dev/null || true
+fi
+
+if [ "${BENCH:-all}" = all ]; then
+	sl_teardown
+	echo
+	"$(dirname "$0")/bench_scale.sh"
 fi

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "sl_test.h"
+#include "streamlag/alloc.h"
 #include "streamlag/prom.h"
 
 static void
@@ -99,6 +100,9 @@ families_and_escaping(void **state)
 	LINE(t, "streamlag_group_status{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",status=\"stalled\"} 1");
 	LINE(t, "streamlag_group_status{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",status=\"healthy\"} 0");
 	LINE(t, "streamlag_consumer_idle_seconds{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\",consumer=\"c1\"} 61.000");
+	/* Oldest pending unknown (JSON's null): no sample, never a 0. */
+	assert_null(strstr(t, "streamlag_group_oldest_pending_seconds{"));
+	LINE(t, "# TYPE streamlag_group_oldest_pending_seconds gauge");
 	/* The stream that failed has no lag sample at all, never a 0. */
 	assert_null(strstr(t, "streamlag_group_lag{stream=\"gone\""));
 	assert_null(strstr(t, "event_consumer_lag{stream=\"gone\""));
@@ -116,6 +120,12 @@ families_and_escaping(void **state)
 	LINE(t, "streamlag_redis_up 1");
 	LINE(t, "streamlag_collect_duration_seconds 0.250000");
 	LINE(t, "streamlag_build_info{version=\"0.1.0\",commit=\"0123abcd\\\"x\"} 1");
+	free(t);
+	/* Known: the age in seconds. */
+	r.entries[0].has_oldest_pending = 1;
+	r.entries[0].oldest_pending_ms = 90250;
+	t = sl_render_prom(&r, &o);
+	LINE(t, "streamlag_group_oldest_pending_seconds{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",group=\"g\"} 90.250");
 	free(t);
 	/* Without per-consumer series. */
 	o.consumers = 0;
@@ -142,12 +152,78 @@ redis_down(void **state)
 	free(t);
 }
 
+/* Every allocation fails in turn (label values made valid UTF-8, the
+ * buffer): NULL each time, then the whole exposition. */
+static void
+out_of_memory(void **state)
+{
+	struct sl_lag_report r = report();
+	struct sl_counters c;
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd", 0, 0 };
+	char *want, *t;
+	long n;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	want = sl_render_prom(&r, &o);
+	assert_non_null(want);
+	for (n = 0; ; n++) {
+		sl_alloc_fail_after(n);
+		t = sl_render_prom(&r, &o);
+		sl_alloc_reset();
+		if (t != NULL)
+			break;
+	}
+	assert_true(n >= 2);	/* the buffer and the hostile name */
+	assert_string_equal(t, want);
+	free(t);
+	free(want);
+	sl_lag_report_free(&r);
+}
+
+static int
+count_sink(void *arg, const char *p, size_t n)
+{
+	size_t *total = arg;
+
+	(void)p;
+	*total += n;
+	return 0;
+}
+
+/* Streamed past a small threshold: the same number of bytes; the buffer
+ * never grows past its first allocation. */
+static void
+streamed(void **state)
+{
+	struct sl_lag_report r = report();
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, NULL, "0.1.0", "0123abcd", 0, 0 };
+	struct sl_out out;
+	size_t total = 0;
+	char *want;
+
+	(void)state;
+	want = sl_render_prom(&r, &o);
+	assert_non_null(want);
+	sl_out_init(&out);
+	sl_out_set_sink(&out, count_sink, &total, 512);
+	assert_int_equal(sl_render_prom_out(&r, &o, &out), SL_OK);
+	assert_int_equal(sl_out_flush(&out), SL_OK);
+	assert_int_equal(out.cap, SL_OUT_FIRST);
+	sl_out_free(&out);
+	assert_int_equal(total, strlen(want));
+	free(want);
+	sl_lag_report_free(&r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(families_and_escaping),
 		cmocka_unit_test(redis_down),
+		cmocka_unit_test(out_of_memory),
+		cmocka_unit_test(streamed),
 	};
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "sl_test.h"
+#include "streamlag/alloc.h"
 #include "streamlag/render.h"
 
 #define R "\xEF\xBF\xBD"	/* U+FFFD as UTF-8 */
@@ -642,6 +643,99 @@ lag_all_groups(void **state)
 	sl_lag_report_free(&r);
 }
 
+/* Every allocation of the renderer fails in turn (names made into keys,
+ * colliding keys, the buffer): NULL each time, the whole answer once
+ * they all succeed.  ASan and valgrind see no leak on the way. */
+static void
+lag_out_of_memory(void **state)
+{
+	struct sl_lag_report	 r;
+	char			*want, *s;
+	long			 n;
+
+	(void)state;
+	report_init(&r, "g", 4);
+	group_entry(&r.entries[0], "x\xFE", 1, NULL, 0, 0, SL_STATUS_HEALTHY);
+	group_entry(&r.entries[1], "x\xFF", 2, NULL, 0, 0, SL_STATUS_HEALTHY);
+	group_entry(&r.entries[2], "y\x80", 3, NULL, 0, 0, SL_STATUS_HEALTHY);
+	group_entry(&r.entries[3], "plain", 4, NULL, 0, 0, SL_STATUS_HEALTHY);
+	want = sl_render_lag(&r);
+	assert_non_null(want);
+	for (n = 0; ; n++) {
+		sl_alloc_fail_after(n);
+		s = sl_render_lag(&r);
+		sl_alloc_reset();
+		if (s != NULL)
+			break;
+	}
+	assert_true(n >= 5);	/* the buffer, keys, a set, a suffix */
+	assert_string_equal(s, want);
+	free(s);
+	free(want);
+	sl_lag_report_free(&r);
+}
+
+struct chunks {
+	char	*text;
+	size_t	 len;
+	int	 calls, fail_on;
+};
+
+static int
+chunk_sink(void *arg, const char *p, size_t n)
+{
+	struct chunks *c = arg;
+
+	if (++c->calls == c->fail_on)
+		return -1;
+	c->text = realloc(c->text, c->len + n + 1);
+	assert_non_null(c->text);
+	memcpy(c->text + c->len, p, n);
+	c->len += n;
+	c->text[c->len] = '\0';
+	return 0;
+}
+
+/* Through a sink, in pieces of the threshold: the same bytes as whole;
+ * a sink that fails ends the rendering with SL_ESYS. */
+static void
+lag_streamed(void **state)
+{
+	struct sl_lag_report	 r;
+	struct sl_out		 out;
+	struct chunks		 c;
+	char			*want, name[32];
+
+	(void)state;
+	report_init(&r, "g", 300);
+	for (size_t i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "stream:%zu", i);
+		group_entry(&r.entries[i], name, (long long)i, NULL, 0, 0,
+		    SL_STATUS_HEALTHY);
+	}
+	want = sl_render_lag(&r);
+	assert_non_null(want);
+	memset(&c, 0, sizeof(c));
+	sl_out_init(&out);
+	sl_out_set_sink(&out, chunk_sink, &c, 1024);
+	assert_int_equal(sl_render_lag_out(&r, &out), SL_OK);
+	assert_int_equal(sl_out_flush(&out), SL_OK);
+	sl_out_free(&out);
+	assert_true(c.calls > 20);
+	assert_string_equal(c.text, want);
+	free(c.text);
+	memset(&c, 0, sizeof(c));
+	c.fail_on = 3;
+	sl_out_init(&out);
+	sl_out_set_sink(&out, chunk_sink, &c, 1024);
+	assert_int_equal(sl_render_lag_out(&r, &out), SL_ESYS);
+	assert_int_equal(c.calls, 3);
+	sl_out_free(&out);
+	free(c.text);
+	free(want);
+	sl_lag_report_free(&r);
+}
+
 int
 main(void)
 {
@@ -661,6 +755,8 @@ main(void)
 		cmocka_unit_test(streams_body),
 		cmocka_unit_test(model_ownership),
 		cmocka_unit_test(lag_all_groups),
+		cmocka_unit_test(lag_out_of_memory),
+		cmocka_unit_test(lag_streamed),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }

@@ -1,13 +1,20 @@
 #!/usr/bin/perl
-# Differential test of consumer-lag against brute force: seeded random
-# histories of XADD, XREADGROUP, XACK, XTRIM (MAXLEN and MINID, exact and
-# ~), XDEL, XGROUP SETID and CREATE (without ENTRIESREAD), each step
-# followed by one request to `streamlag serve` (through nginx) and, for
-# every group, a check against what Redis holds:
-#   pending         == XPENDING's count
-#   lag_exact true:    lag == entries after last-delivered-id (full XRANGE)
-#   lag_exact false:   lag <= truth <= lag_max
-#   trimmed_unread  == Redis's lag - truth when exact and Redis has a lag
+# SPDX-License-Identifier: ISC
+# Differential test of consumer-lag: seeded random histories of XADD,
+# XREADGROUP, XACK, XTRIM (MAXLEN and MINID, exact and ~), XDEL, XGROUP
+# SETID and CREATE (without ENTRIESREAD), each step followed by one request
+# to `streamlag serve` (through nginx) and, for every group, checks against
+# the test's own model of the history (lib/StreamModel.pm: every id it
+# added, which are left, each group's last-delivered-id, the entries
+# removed before the group read them) and against what Redis holds:
+#   the model        == XRANGE (ids), XINFO GROUPS (last-delivered-id, lag),
+#                       and Redis's lag - truth == its count of entries
+#                       removed before delivery
+#   pending          == XPENDING's count
+#   lag_exact true:     lag == entries after last-delivered-id
+#                       trimmed_unread == the model's entries removed
+#                       before delivery (0 where Redis gives no lag)
+#   lag_exact false:    lag <= truth <= lag_max, trimmed_unread == 0
 # Every CHECK_EVERY steps the history pauses: every group must be exact
 # within the requests its longest count needs (XLEN / STEP, one step per
 # request) plus 2.  Prints TAP; the seed of a failure is printed.
@@ -15,13 +22,17 @@
 # usage: differential.pl REDIS_PORT HTTP_PORT TOKEN SEED STEPS COUNT_STEP
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::Bin;
 use IO::Socket::INET;
 use HTTP::Tiny;
 use JSON::PP;
+use StreamModel qw(id_cmp);
 
 my ($rport, $hport, $token, $seed, $steps, $cstep) = @ARGV;
 my $CHECK_EVERY = 50;
 my @STREAMS = map { "diff:s$_" } 0 .. 2;
+my %model = map { $_ => StreamModel->new } @STREAMS;
 srand($seed);
 
 my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$rport")
@@ -72,13 +83,6 @@ sub ok {
 	return $cond;
 }
 
-sub id_cmp {
-	my ($a, $b) = @_;
-	my ($am, $as) = split /-/, $a;
-	my ($bm, $bs) = split /-/, $b;
-	return $am <=> $bm || $as <=> $bs;
-}
-
 sub groups_of {
 	my ($s) = @_;
 	my $r = cmd('XINFO', 'GROUPS', $s);
@@ -93,32 +97,59 @@ sub ids_of {
 	return [ map { $_->[0] } @$r ];
 }
 
+# Explicit ids, one millisecond apart, in the past: a history (and so
+# where the server's nodes split, which decides what a trim with ~ removes)
+# is the same on every run of its seed, however busy the machine.
 my $payload = 'x' x 64;
 my $seq = 0;
+my $base_ms = int(time) * 1000 - 1_000_000;
+my @model_errors;
 
-# One random step of history.
+# Removal by HOW ('trim' or 'xdel'): the model learns which entries the
+# command removed from the ids left (a trim with ~ removes whole nodes, which
+# only the server knows), and checks the count the server replied.
+sub removed {
+	my ($s, $how, $reply) = @_;
+	my $m = $model{$s};
+	my %left = map { $_ => 1 } @{ ids_of($s) };
+	my @gone = grep { !$left{$_} } @{ $m->ids };
+	push @model_errors, "$s: $how removed " . scalar(@gone)
+	    . ", the server said $reply" if !ref $reply && $reply != @gone;
+	$m->remove($how, @gone);
+}
+
+# One random step of history, applied to Redis and to the model.
 sub step {
 	my $s = $STREAMS[int rand @STREAMS];
-	my $ids = ids_of($s);
-	my $groups = groups_of($s);
+	my $m = $model{$s};
+	my @ids = @{ $m->ids };
+	my @groups = $m->group_names;
 	my $r = rand;
 	my $desc;
-	if ($r < 0.30 || !@$ids) {
+	if ($r < 0.30 || !@ids) {
 		my $k = 1 + int rand 4;
-		cmd('XADD', $s, '*', 'f', $payload . $seq++) for 1 .. $k;
+		for (1 .. $k) {
+			$m->add(cmd('XADD', $s, ($base_ms + $seq) . '-0', 'f', $payload . $seq));
+			$seq++;
+		}
 		$desc = "XADD $s x$k";
-		if (!@$groups) {
+		if (!@groups) {
 			cmd('XGROUP', 'CREATE', $s, 'g0', '0');
+			$m->set_group('g0', '0');
 			$desc .= "; XGROUP CREATE $s g0 0";
 		}
-	} elsif ($r < 0.52 && @$groups) {
-		my $g = $groups->[int rand @$groups]{name};
+	} elsif ($r < 0.52 && @groups) {
+		my $g = $groups[int rand @groups];
 		my $k = 1 + int rand 8;
-		cmd('XREADGROUP', 'GROUP', $g, 'c' . int(rand 2), 'COUNT', $k,
+		my $got = cmd('XREADGROUP', 'GROUP', $g, 'c' . int(rand 2), 'COUNT', $k,
 		    'STREAMS', $s, '>');
+		my $want = join ' ', @{ $m->deliver($g, $k) };
+		$got = join ' ', map { $_->[0] } @{ ref $got eq 'ARRAY' ? $got->[0][1] : [] };
+		push @model_errors, "$s $g: delivered [$got], the model expected [$want]"
+		    if $got ne $want;
 		$desc = "XREADGROUP $g COUNT $k $s";
-	} elsif ($r < 0.62 && @$groups) {
-		my $g = $groups->[int rand @$groups]{name};
+	} elsif ($r < 0.62 && @groups) {
+		my $g = $groups[int rand @groups];
 		my $p = cmd('XPENDING', $s, $g, '-', '+', 5);
 		my @acks = map { $_->[0] } grep { rand() < 0.7 } @{ ref $p eq 'ARRAY' ? $p : [] };
 		cmd('XACK', $s, $g, @acks) if @acks;
@@ -126,34 +157,110 @@ sub step {
 	} elsif ($r < 0.72) {
 		my $approx = rand() < 0.5;
 		if (rand() < 0.5) {
-			my $len = int rand(@$ids + 1);
-			cmd('XTRIM', $s, 'MAXLEN', ($approx ? ('~') : ()), $len);
+			my $len = int rand(@ids + 1);
+			removed($s, 'trim', cmd('XTRIM', $s, 'MAXLEN', ($approx ? ('~') : ()), $len));
 			$desc = "XTRIM $s MAXLEN " . ($approx ? '~ ' : '') . $len;
 		} else {
-			my $id = $ids->[int rand @$ids];
-			cmd('XTRIM', $s, 'MINID', ($approx ? ('~') : ()), $id);
+			my $id = $ids[int rand @ids];
+			removed($s, 'trim', cmd('XTRIM', $s, 'MINID', ($approx ? ('~') : ()), $id));
 			$desc = "XTRIM $s MINID " . ($approx ? '~ ' : '') . $id;
 		}
 	} elsif ($r < 0.80) {
-		my $id = $ids->[int rand @$ids];
-		cmd('XDEL', $s, $id);
+		my $id = $ids[int rand @ids];
+		removed($s, 'xdel', cmd('XDEL', $s, $id));
 		$desc = "XDEL $s $id";
-	} elsif ($r < 0.88 && @$groups) {
-		my $g = $groups->[int rand @$groups]{name};
-		my $to = rand() < 0.2 ? '$' : rand() < 0.2 ? '0' : $ids->[int rand @$ids];
+	} elsif ($r < 0.88 && @groups) {
+		my $g = $groups[int rand @groups];
+		my $to = rand() < 0.2 ? '$' : rand() < 0.2 ? '0' : $ids[int rand @ids];
 		cmd('XGROUP', 'SETID', $s, $g, $to);
+		$m->set_group($g, $to);
 		$desc = "XGROUP SETID $s $g $to";
-	} elsif ($r < 0.94 && @$groups < 4) {
-		my $g = 'g' . scalar(@$groups);
-		my $at = rand() < 0.3 ? '0' : $ids->[int rand @$ids];
+	} elsif ($r < 0.94 && @groups < 4) {
+		my $g = 'g' . scalar(@groups);
+		my $at = rand() < 0.3 ? '0' : $ids[int rand @ids];
 		cmd('XGROUP', 'CREATE', $s, $g, $at);
+		$m->set_group($g, $at);
 		$desc = "XGROUP CREATE $s $g $at";
 	} else {
 		# Keep streams to a few hundred entries.
-		cmd('XTRIM', $s, 'MAXLEN', '~', 200);
+		removed($s, 'trim', cmd('XTRIM', $s, 'MAXLEN', '~', 200));
 		$desc = "XTRIM $s MAXLEN ~ 200";
 	}
 	return $desc;
+}
+
+sub show { return defined $_[0] ? $_[0] : 'nil' }
+
+# The model against the server: ids, groups, last-delivered-ids, lags.
+# Returns the server's groups of the stream.
+sub check_model {
+	my ($s, $label) = @_;
+	my $m = $model{$s};
+	my $groups = groups_of($s);
+	my @why = splice @model_errors;
+	push @why, "ids differ from XRANGE"
+	    if join(' ', @{ ids_of($s) }) ne join(' ', @{ $m->ids });
+	push @why, "groups " . join(',', map { $_->{name} } @$groups) . " != "
+	    . join(',', sort $m->group_names)
+	    if join(',', sort map { $_->{name} } @$groups) ne join(',', sort $m->group_names);
+	for my $g (@$groups) {
+		my $mg = $m->group($g->{name}) or next;
+		my ($lag, $tu) = $m->expect($g->{name});
+		my $truth = $m->truth($g->{name});
+		push @why, "$g->{name} last-delivered-id $g->{'last-delivered-id'} != $mg->{last}"
+		    if $g->{'last-delivered-id'} ne $mg->{last};
+		push @why, "$g->{name} lag " . show($g->{lag}) . " != " . show($lag)
+		    if show($g->{lag}) ne show($lag);
+		# The two halves of the definition agree: Redis's lag less the
+		# entries left is the count of entries removed before delivery.
+		push @why, "$g->{name} Redis lag $g->{lag} - truth $truth != removed $tu"
+		    if defined $g->{lag} && $g->{lag} - $truth != $tu;
+	}
+	print "# $label: model of $s: $_\n" for @why;
+	ok(!@why, "$label: the model of $s matches the server");
+	return $groups;
+}
+
+# One group of one answer against the model; returns the mismatches.
+sub check_group {
+	my ($s, $g, $e, $inexact) = @_;
+	my $m = $model{$s};
+	my $name = $g->{name};
+	my $truth = $m->truth($name);
+	my ($rlag, $tu) = $m->expect($name);
+	$tu = 0 unless defined $rlag;
+	my $xp = cmd('XPENDING', $s, $name);
+	printf "# trace %s %s: lag %d..%s exact %s trimmed_unread %d; model truth %d, "
+	    . "Redis lag %s, entries-read %s, last %s, XLEN %d, first %s\n", $s, $name,
+	    $e->{lag}, show($e->{lag_max}), $e->{lag_exact} ? 'true' : 'false',
+	    $e->{trimmed_unread}, $truth, show($g->{lag}), show($g->{'entries-read'}),
+	    $g->{'last-delivered-id'}, scalar(@{ $m->ids }), $m->ids->[0] // '-'
+	    if ($ENV{SL_DIFF_TRACE} // '') eq "$s $name";
+	my $why = '';
+	$why .= " pending $e->{pending} != XPENDING $xp->[0];"
+	    if $e->{pending} != $xp->[0];
+	if ($e->{lag_exact}) {
+		$why .= " exact lag $e->{lag} != $truth;" if $e->{lag} != $truth;
+		$why .= " trimmed_unread $e->{trimmed_unread} != $tu (model);"
+		    if $e->{trimmed_unread} != $tu;
+	} else {
+		$$inexact++;
+		printf "# %s %s inexact: lag %d..%s, truth %d, Redis lag %s\n", $s,
+		    $name, $e->{lag}, show($e->{lag_max}), $truth, show($g->{lag})
+		    if $ENV{SL_DIFF_VERBOSE};
+		$why .= " truth $truth below lag $e->{lag};" if $truth < $e->{lag};
+		$why .= " truth $truth above lag_max $e->{lag_max};"
+		    if defined $e->{lag_max} && $truth > $e->{lag_max};
+		$why .= " trimmed_unread $e->{trimmed_unread} while inexact;"
+		    if $e->{trimmed_unread} != 0;
+	}
+	return $why if $why eq '';
+	my $mg = $m->group($name);
+	return "$why (last $g->{'last-delivered-id'}, Redis lag " . show($g->{lag})
+	    . ", entries-read " . show($g->{'entries-read'}) . ", model: "
+	    . "entries-read " . show($mg->{read}) . ", removed before delivery "
+	    . "$mg->{removed} of which XDEL $mg->{removed_by_xdel}, XLEN "
+	    . scalar(@{ $m->ids }) . ", first " . ($m->ids->[0] // '-') . ")";
 }
 
 # One request; checks every group; returns how many were inexact.
@@ -165,50 +272,16 @@ sub check {
 	my $body = decode_json($res->{content});
 	my ($inexact, $bad) = (0, 0);
 	for my $s (@STREAMS) {
-		my $ids = ids_of($s);
-		for my $g (@{ groups_of($s) }) {
-			my $name = $g->{name};
-			my $e = $body->{streams}{$s}{groups}{$name};
-			unless ($e) {
-				$bad++;
-				print "# $label: $s $name missing from the answer\n";
-				next;
-			}
-			my $last = $g->{'last-delivered-id'};
-			my $truth = grep { id_cmp($_, $last) > 0 } @$ids;
-			my $xp = cmd('XPENDING', $s, $name);
-			my $why = '';
-			$why .= " pending $e->{pending} != XPENDING $xp->[0];"
-			    if $e->{pending} != $xp->[0];
-			if ($e->{lag_exact}) {
-				$why .= " exact lag $e->{lag} != $truth;"
-				    if $e->{lag} != $truth;
-				my $want = defined $g->{lag} ? $g->{lag} - $truth : 0;
-				$want = 0 if $want < 0;
-				$why .= " trimmed_unread $e->{trimmed_unread} != $want;"
-				    if $e->{trimmed_unread} != $want;
-			} else {
-				$inexact++;
-				printf "# %s: %s %s inexact: lag %d..%s, truth %d, Redis lag %s, "
-				    . "entries-read %s, last %s, XLEN %d, first %s\n", $label, $s,
-				    $name, $e->{lag}, $e->{lag_max} // 'null', $truth,
-				    $g->{lag} // 'nil', $g->{'entries-read'} // 'nil', $last,
-				    scalar(@$ids), $ids->[0] // '-'
-				    if $ENV{SL_DIFF_VERBOSE} || $label =~ /quiet request [3-9]/;
-				$why .= " truth $truth below lag $e->{lag};"
-				    if $truth < $e->{lag};
-				$why .= " truth $truth above lag_max $e->{lag_max};"
-				    if defined $e->{lag_max} && $truth > $e->{lag_max};
-			}
-			if ($why ne '') {
-				$bad++;
-				my $rl = defined $g->{lag} ? $g->{lag} : 'nil';
-				print "# $label: $s $name:$why (last $last, Redis lag $rl, "
-				    . "XLEN " . scalar(@$ids) . ")\n";
-			}
+		for my $g (@{ check_model($s, $label) }) {
+			my $e = $body->{streams}{$s}{groups}{ $g->{name} };
+			my $why = $e ? check_group($s, $g, $e, \$inexact)
+			    : ' missing from the answer';
+			next if $why eq '';
+			$bad++;
+			print "# $label: $s $g->{name}:$why\n";
 		}
 	}
-	ok($bad == 0, "$label: every group matches brute force");
+	ok($bad == 0, "$label: every group matches the model");
 	return $inexact;
 }
 
