@@ -150,6 +150,19 @@ restarted() { [ "$(grep -c 'event=worker_start' "$STATE/streamlag.log")" -ge 3 ]
 sl_wait_for 10 "the replacement worker" restarted
 is "$(hist ins:a g | jq '.samples[0].t')" "$first" "the history survives a worker's restart"
 
+# The sampler is supervised like a worker: killed, it is started again, and
+# the history goes on growing.
+sampler=$(grep -o 'event=sampler_start pid=[0-9]*' "$STATE/streamlag.log" | tail -1 | cut -d= -f3)
+t0=$(hist ins:a g | jq '.samples[-1].t')
+kill -KILL "$sampler"
+respawned() { [ "$(grep -c 'event=sampler_start' "$STATE/streamlag.log")" -ge 2 ]; }
+sl_wait_for 10 "the sampler started again" respawned
+ok $? "a killed sampler is started again"
+grows() { [ "$(hist ins:a g | jq '.samples[-1].t')" -gt "$t0" ]; }
+sl_wait_for 10 "new samples" grows
+ok $? "the new sampler adds to the same history"
+like "$(grep 'event=sampler_exit' "$STATE/streamlag.log" | head -1)" 'reason=crashed .*signal=9' "the sampler's death is logged"
+
 # GET /history costs no Redis command: a sampler that sleeps for an hour
 # after its first round, and INFO commandstats around 10 requests.
 sl_stop_pid "$MASTER" 10
