@@ -321,12 +321,16 @@ sl_history_insight_attach(struct sl_history *h, const struct sl_config *cfg,
 		return SL_ENOMEM;
 	for (size_t i = 0; i < rep->n; i++) {
 		struct sl_lag_entry *e = &rep->entries[i];
+		/* One group asked by name: the entries leave it to the report. */
+		const char *g = e->group.name.len > 0 || rep->group == NULL ?
+		    e->group.name.p : rep->group;
+		size_t	 glen = e->group.name.len > 0 || rep->group == NULL ?
+		    e->group.name.len : strlen(rep->group);
 
 		if (e->error != NULL || !e->has_group)
 			continue;
-		if (sl_history_insight(h, cfg, e->stream.p, e->stream.len,
-		    e->group.name.p, e->group.name.len, cfg->rate_window_s,
-		    &gi[i]) != SL_OK) {
+		if (sl_history_insight(h, cfg, e->stream.p, e->stream.len, g,
+		    glen, cfg->rate_window_s, &gi[i]) != SL_OK) {
 			sl_history_insight_detach(rep, gi);
 			return SL_ENOMEM;
 		}

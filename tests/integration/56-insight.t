@@ -74,6 +74,9 @@ is "$(echo "$H" | jq '[.samples[] | .t] | (. == sort) and length > 12')" true "s
 L=$(get "/api/v1/events/consumer-lag?group=*")
 is "$(echo "$L" | jq -c '.streams["ins:a"].groups.g | [has("lag"), has("pending"), .trend, .verdict, (.produce_rate > 0)]')" \
 	'[true,true,"shrinking","ok",true]' "consumer-lag: the group's trend, verdict and rates"
+L1=$(get "/api/v1/events/consumer-lag?stream=ins:a&group=g")
+is "$(echo "$L1" | jq -c '.streams["ins:a"] | [.lag > 0, .trend, .verdict, .catching_up]')" \
+	'[true,"shrinking","ok",true]' "consumer-lag for one group by name: the same fields"
 
 # The pending list, read by the sampler.
 pel() { hist ins:p gp | jq -c "$1"; }
