@@ -68,6 +68,16 @@ struct sl_config {
 	long long request_max_bytes;	/* STREAMLAG_REQUEST_MAX_BYTES */
 	int	 metrics_consumers;	/* STREAMLAG_METRICS_CONSUMERS */
 
+	/* history and insight (docs/history.md) */
+	long long sample_ms;		/* STREAMLAG_SAMPLE_MS, 0 = no sampler */
+	long long history_s;		/* STREAMLAG_HISTORY_S */
+	long long history_groups;	/* STREAMLAG_HISTORY_GROUPS */
+	long long rate_window_s;	/* STREAMLAG_RATE_WINDOW_S */
+	long long pel_scan;		/* STREAMLAG_PEL_SCAN */
+	long long poison_deliveries;	/* STREAMLAG_POISON_DELIVERIES */
+	long long claim_idle_ms;	/* STREAMLAG_CLAIM_IDLE_MS */
+	long long dead_consumer_ms;	/* STREAMLAG_DEAD_CONSUMER_MS, 0 = stall_ms */
+
 	/* JWT */
 	char	*jwt_alg;		/* STREAMLAG_JWT_ALG, e.g. "HS256" */
 	unsigned char *jwt_key;		/* secret (HS*) or PEM public key (RS*, ES*) */

@@ -16,6 +16,8 @@ struct sl_prom_opts {
 	const struct sl_counters *counters;	/* may be NULL */
 	const char	*version;
 	const char	*commit;
+	int		 history;	/* the sampler is on: insight families */
+	unsigned long long untracked;	/* groups the history could not keep */
 };
 
 /* The exposition of the report (all groups, with stream info) into out,
