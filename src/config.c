@@ -24,6 +24,7 @@
 #include "streamlag/config_file.h"
 #include "streamlag/jws.h"
 #include "streamlag/log.h"
+#include "streamlag/pel.h"
 #include "streamlag/shared.h"
 #include "streamlag/worker.h"
 
@@ -584,6 +585,21 @@ static const struct sl_setting settings[] = {
 	    P(metrics_consumers), 1 },
 	{ "STREAMLAG_GROUPS", set_groups, NULL, 0, 0, T(all_groups), 1 },
 	{ "STREAMLAG_TARGETS", set_targets, NULL, 0, 0, P(targets_spec), 0 },
+	{ "STREAMLAG_SAMPLE_MS", set_ll, "5000", 0, MS_HOUR, P(sample_ms), 0 },
+	{ "STREAMLAG_HISTORY_S", set_ll, "3600", 10, 7 * 86400, P(history_s),
+	    0 },
+	{ "STREAMLAG_HISTORY_GROUPS", set_ll, "1000", 1, 1000000,
+	    P(history_groups), 0 },
+	{ "STREAMLAG_RATE_WINDOW_S", set_ll, "60", 2, 7 * 86400,
+	    P(rate_window_s), 1 },
+	{ "STREAMLAG_PEL_SCAN", set_ll, "1000", 1, SL_PEL_SCAN_MAX,
+	    P(pel_scan), 1 },
+	{ "STREAMLAG_POISON_DELIVERIES", set_ll, "10", 1, TERA,
+	    P(poison_deliveries), 1 },
+	{ "STREAMLAG_CLAIM_IDLE_MS", set_ll, "60000", 1, 30LL * 86400000,
+	    P(claim_idle_ms), 1 },
+	{ "STREAMLAG_DEAD_CONSUMER_MS", set_ll, NULL, 1, 86400000,
+	    P(dead_consumer_ms), 1 },
 	{ "STREAMLAG_JWT_ALG", set_jwt_alg, "HS256", 0, 0, P(jwt_alg), 1 },
 	{ "STREAMLAG_JWT_SECRET", set_secret, NULL, 0, 0, P(jwt_key), 1 },
 	{ "STREAMLAG_JWT_SECRET_FILE", set_str, NULL, 0, 0,

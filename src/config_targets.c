@@ -38,7 +38,7 @@ sl_config_ntargets(const struct sl_config *cfg)
 const struct sl_target *
 sl_config_target(const struct sl_config *cfg, size_t i)
 {
-	return cfg->targets != NULL ? &cfg->targets[i] : &cfg->target;
+	return i > 0 ? &cfg->targets[i] : &cfg->target;
 }
 
 const char *
@@ -77,6 +77,15 @@ name_at(const char *p, size_t len, char *buf, size_t buflen)
 	return name;
 }
 
+static void
+swap(struct sl_target *a, struct sl_target *b)
+{
+	struct sl_target t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 int
 sl_config_targets_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
     char *err, size_t errlen)
@@ -104,6 +113,11 @@ sl_config_targets_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 		}
 		cfg->ntargets++;
 	}
+	/* The first named target is the default one: it takes the plain
+	 * fields, which all of streamlag that knows one target reads (the
+	 * sampler, check, top, demo); targets[0] keeps the plain settings,
+	 * read no more. */
+	swap(&cfg->target, &cfg->targets[0]);
 	return 0;
 nomem:
 	snprintf(err, errlen, "STREAMLAG_TARGETS: out of memory");
@@ -151,16 +165,14 @@ sl_config_target_known(const char *name)
 int
 sl_config_pick_target(struct sl_config *cfg, const char *name)
 {
-	struct sl_target	 keep;
-	long			 i;
+	long	 i;
 
 	if ((i = sl_config_target_find(cfg, name, strlen(name))) == -1)
 		return -1;
 	if (cfg->targets == NULL)
 		return 0;	/* "default", the one there is */
-	keep = cfg->targets[i];
-	cfg->targets[i] = cfg->target;	/* freed with the others */
-	cfg->target = keep;
+	if (i > 0)	/* target 0 is in the plain fields already */
+		swap(&cfg->target, &cfg->targets[i]);	/* freed with the rest */
 	sl_config_targets_free(cfg);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Streaming JSON writer (see jsonw.h). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -333,4 +334,22 @@ sl_jw_kopt(struct sl_jw *w, const char *key, int present, long long v)
 		sl_jw_int(w, v);
 	else
 		sl_jw_null(w);
+}
+
+/* A number with three decimals ("%.3f"); null when it is not finite. */
+void
+sl_jw_kfixed3(struct sl_jw *w, const char *key, int present, double v)
+{
+	char	 tmp[64];
+	int	 k;
+
+	sl_jw_key(w, key);
+	if (!present || v != v || v > 1e300 || v < -1e300) {
+		sl_jw_null(w);
+		return;
+	}
+	sep(w);
+	k = snprintf(tmp, sizeof(tmp), "%.3f", v);
+	if (k > 0 && (size_t)k < sizeof(tmp))
+		sl_out_put(w->out, tmp, (size_t)k);
 }

@@ -386,6 +386,7 @@ cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 	ctx.counters = NULL;
 	ctx.lag_out = &rep;
 	ctx.stream = NULL;	/* bodies whole, in resp.body */
+	ctx.history = NULL;	/* the serve master's only */
 	id = sl_route(&ctx, &req, &resp);
 	has_report = rep.n > 0 || rep.error != NULL || resp.status == 200;
 	has_report = has_report && (id == SL_ROUTE_CONSUMER_LAG ||

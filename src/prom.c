@@ -10,6 +10,7 @@
 #include "streamlag/alloc.h"
 #include "streamlag/jsonw.h"	/* sl_utf8_sanitize */
 #include "streamlag/lag.h"
+#include "streamlag/history_api.h"
 #include "streamlag/prom.h"
 #include "streamlag/model.h"
 
@@ -252,6 +253,94 @@ m_consumer_pending(struct sl_out *b, const struct sl_lag_entry *e,
 	}
 }
 
+/* The history's answers (history_api.h), when the entry has them. */
+#define INSIGHT(e)	((const struct sl_group_insight *)(e)->insight)
+
+static void
+m_rate(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
+    const struct sl_lag_report *r)
+{
+	const struct sl_insight *in;
+	int	 has;
+	double	 v;
+
+	(void)r;
+	if (INSIGHT(e) == NULL)
+		return;
+	in = &INSIGHT(e)->in;
+	if (strcmp(name, "streamlag_group_produce_rate") == 0) {
+		has = in->has_produce_rate;
+		v = in->produce_rate;
+	} else if (strcmp(name, "streamlag_group_consume_rate") == 0) {
+		has = in->has_consume_rate;
+		v = in->consume_rate;
+	} else {
+		has = in->has_eta;
+		v = in->eta_s;
+	}
+	if (!has)
+		return;
+	GROUP_LABELS(b, name, e);
+	sl_out_printf(b, "%.3f\n", v);
+}
+
+static void
+m_pel(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
+    const struct sl_lag_report *r)
+{
+	const struct sl_pel_report *p;
+	long long v;
+
+	(void)r;
+	if (INSIGHT(e) == NULL || !INSIGHT(e)->has_pel)
+		return;
+	p = &INSIGHT(e)->pel;
+	if (strcmp(name, "streamlag_group_poison_entries") == 0)
+		v = p->poison;
+	else if (strcmp(name, "streamlag_group_claimable_entries") == 0)
+		v = p->claimable;
+	else if (strcmp(name, "streamlag_group_dangling_entries") == 0)
+		v = p->dangling;
+	else
+		v = p->dead_consumers;
+	if (v < 0)
+		return;		/* unknown */
+	GROUP_LABELS(b, name, e);
+	value_int(b, v);
+}
+
+static void
+m_verdict(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
+    const struct sl_lag_report *r)
+{
+	char extra[40];
+
+	(void)r;
+	if (INSIGHT(e) == NULL || INSIGHT(e)->in.verdict == SL_VERDICT_UNKNOWN)
+		return;
+	for (int k = SL_VERDICT_OK; k < SL_VERDICT_COUNT; k++) {
+		snprintf(extra, sizeof(extra), "verdict=\"%s\"",
+		    sl_verdict_name((enum sl_verdict)k));
+		labels(b, name, &e->stream, "group", &e->group.name, NULL, extra);
+		value_int(b, INSIGHT(e)->in.verdict == (enum sl_verdict)k);
+	}
+}
+
+static void
+m_consumer_inactive(struct sl_out *b, const struct sl_lag_entry *e,
+    const char *name, const struct sl_lag_report *r)
+{
+	(void)r;
+	for (size_t k = 0; k < e->nconsumers; k++) {
+		if (!e->consumers[k].has_inactive ||
+		    e->consumers[k].inactive_ms < 0)
+			continue;
+		labels(b, name, &e->stream, "group", &e->group.name,
+		    &e->consumers[k].name, NULL);
+		value_ms(b, e->consumers[k].inactive_ms);
+	}
+}
+
 static void
 m_consumer_idle(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct sl_lag_report *r)
@@ -313,6 +402,42 @@ groups_family(struct sl_out *b, const struct sl_lag_report *r, const char *name,
 {
 	family(b, name, type, help);
 	each_group(b, r, name, fn);
+}
+
+/* What the sampler's history says: families only when it is on. */
+static void
+insight_metrics(struct sl_out *b, const struct sl_lag_report *r,
+    const struct sl_prom_opts *o)
+{
+	static const char *const pel[][2] = {
+	    { "streamlag_group_poison_entries", "Pending entries delivered "
+		"STREAMLAG_POISON_DELIVERIES times or more." },
+	    { "streamlag_group_claimable_entries", "Pending entries idle "
+		"STREAMLAG_CLAIM_IDLE_MS or more." },
+	    { "streamlag_group_dangling_entries", "Pending entries older than "
+		"the stream's first entry (trimmed unacknowledged)." },
+	    { "streamlag_group_dead_consumers", "Consumers holding pending "
+		"entries and not reading for STREAMLAG_DEAD_CONSUMER_MS." },
+	};
+
+	if (!o->history)
+		return;
+	groups_family(b, r, "streamlag_group_produce_rate", "gauge", "Entries "
+	    "added per second over STREAMLAG_RATE_WINDOW_S.", m_rate);
+	groups_family(b, r, "streamlag_group_consume_rate", "gauge", "Entries "
+	    "read by the group per second over STREAMLAG_RATE_WINDOW_S.", m_rate);
+	groups_family(b, r, "streamlag_group_eta_seconds", "gauge", "Time to "
+	    "catch up at the current net rate (absent when not catching up).",
+	    m_rate);
+	for (size_t i = 0; i < sizeof(pel) / sizeof(pel[0]); i++)
+		groups_family(b, r, pel[i][0], "gauge", pel[i][1], m_pel);
+	groups_family(b, r, "streamlag_group_verdict", "gauge", "1 for the "
+	    "group's current verdict (ok, falling_behind, stopped, rewound).",
+	    m_verdict);
+	family(b, "streamlag_history_untracked_groups", "gauge", "Groups the "
+	    "history could not keep (STREAMLAG_HISTORY_GROUPS).");
+	sl_out_printf(b, "streamlag_history_untracked_groups %llu\n",
+	    (unsigned long long)o->untracked);
 }
 
 static void
@@ -427,7 +552,11 @@ group_families(struct sl_out *b, const struct sl_lag_report *r,
 		    "Entries pending for the consumer.", m_consumer_pending);
 		groups_family(b, r, "streamlag_consumer_idle_seconds", "gauge",
 		    "Time since the consumer's last interaction.", m_consumer_idle);
+		groups_family(b, r, "streamlag_consumer_inactive_seconds",
+		    "gauge", "Time since the consumer last read (Redis 7.2+).",
+		    m_consumer_inactive);
 	}
+	insight_metrics(b, r, o);
 }
 
 /* The families of the scrape itself and of streamlag. */

@@ -13,6 +13,7 @@
 #include "streamlag/alloc.h"
 #include "streamlag/jsonw.h"
 #include "streamlag/lag.h"
+#include "streamlag/history_api.h"
 #include "streamlag/render.h"
 
 static const char replacement[] = "\xEF\xBF\xBD";	/* U+FFFD */
@@ -237,6 +238,8 @@ lag_entry(struct sl_jw *w, const struct sl_lag_entry *e, const char *group)
 		entry_no_group(w, group);
 	else
 		entry_group(w, e);
+	if (e->error == NULL && e->has_group && e->insight != NULL)
+		sl_history_insight_jw(w, e->insight);
 	sl_jw_obj_end(w);
 }
 

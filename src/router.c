@@ -7,6 +7,7 @@
 
 #include "streamlag/auth.h"
 #include "streamlag/collect.h"
+#include "streamlag/history_api.h"
 #include "streamlag/lag.h"
 #include "streamlag/log.h"
 #include "streamlag/prom.h"
@@ -21,7 +22,8 @@
 #define Q_DISCOVER	0x4	/* no parameters, but the monitored streams */
 #define Q_IGNORE	0x8	/* the query is not read: load balancers add
 				 * cache-busting ones to liveness probes */
-#define Q_TARGET	0x10	/* ?target=NAME */
+#define Q_OWN		0x10	/* the handler reads the query (sel.query) */
+#define Q_TARGET	0x20	/* ?target=NAME */
 
 /* What a request asks about: the streams (configured, discovered, or
  * chosen with ?stream=) and the group (or every group). */
@@ -35,6 +37,7 @@ struct sel {
 	const struct sl_target *tgt;	/* the target asked about */
 	struct sl_redis	*r;		/* its connection */
 	int		 named;		/* ?target= was given */
+	const char	*query;		/* Q_OWN routes */
 };
 
 /* Methods a route takes. */
@@ -62,6 +65,7 @@ static void h_health(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_verify(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_metrics(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_targets(struct sl_ctx *, const struct sel *, struct sl_response *);
+static void h_history(struct sl_ctx *, const struct sel *, struct sl_response *);
 
 static const struct route routes[] = {
 	{ "/metrics", SL_ROUTE_METRICS, M_GET | M_HEAD,
@@ -78,6 +82,8 @@ static const struct route routes[] = {
 	    h_health, 1, Q_STREAM | Q_GROUP | Q_TARGET },
 	{ "/api/v1/events/targets", SL_ROUTE_TARGETS, M_GET | M_HEAD,
 	    h_targets, 1, 0 },
+	{ "/api/v1/events/history", SL_ROUTE_OTHER, M_GET | M_HEAD,
+	    h_history, 1, Q_OWN },
 };
 
 static const struct { const char *name; unsigned bit; } method_names[] = {
@@ -269,18 +275,52 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	return rc;
 }
 
+/* The sampler records the default target only (target 0): another
+ * target's groups get no history, even where names are the same. */
+static struct sl_history *
+history_of(const struct sl_ctx *ctx, const struct sel *sel)
+{
+	return sel->r == &ctx->redis[0] ? ctx->history : NULL;
+}
+
+/* The history of one group: read from shared memory, no Redis. */
+static void
+h_history(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
+{
+	struct sl_history_query	 q;
+	struct sl_query_param	*p = NULL;
+	struct sl_error		 why;
+	size_t			 np = 0;
+	enum sl_err		 rc;
+
+	rc = sl_history_query_parse(sel->query, ctx->cfg, &q, &p, &np, &why);
+	if (rc == SL_EINPUT)
+		sl_http_error(resp, 400, "bad_query", why.str);
+	else if (rc != SL_OK)
+		fail_request(resp, rc);
+	else
+		set_json(resp, 200, sl_history_render(ctx->history, ctx->cfg,
+		    &q));
+	sl_query_free(p, np);
+}
+
 static void
 h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	struct sl_lag_report	 rep;
+	struct sl_group_insight	*gi = NULL;
 	enum sl_err		 rc = collect(ctx, sel, &rep);
 
-	if (rc == SL_ENOMEM) {
-		fail_request(resp, rc);
+	if (rc == SL_ENOMEM || (rc == SL_OK && sl_history_insight_attach(
+	    history_of(ctx, sel), ctx->cfg, &rep, &gi) != SL_OK)) {
+		if (rc == SL_OK)
+			sl_lag_report_free(&rep);
+		fail_request(resp, SL_ENOMEM);
 		return;
 	}
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
 	set_rendered(ctx, resp, sl_err_status(rc), CT_JSON, render_lag, &rep);
+	sl_history_insight_detach(&rep, gi);
 	report_done(ctx, &rep);
 }
 
@@ -323,6 +363,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	int64_t				 t0 = sl_monotonic_us();
 	struct prom_args		 args = { &rep, &o };
 	enum sl_err			 rc = SL_EREDIS;
+	struct sl_group_insight		*gi = NULL;
 
 	memset(&rep, 0, sizeof(rep));
 	if (!sel->redis_down)
@@ -334,7 +375,15 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	}
 	if (rc != SL_OK)
 		sl_lag_report_free(&rep);	/* nothing to say about streams */
+	else if (sl_history_insight_attach(history_of(ctx, sel), ctx->cfg,
+	    &rep, &gi) != SL_OK) {
+		sl_lag_report_free(&rep);
+		fail_request(resp, SL_ENOMEM);
+		return;
+	}
 	memset(&o, 0, sizeof(o));
+	o.history = history_of(ctx, sel) != NULL;
+	o.untracked = o.history ? sl_history_untracked(ctx->history) : 0;
 	o.redis_up = rc == SL_OK;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
@@ -344,6 +393,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	o.commit = sl_commit;
 	o.target_only = sel->named;
 	set_rendered(ctx, resp, 200, CT_PROM, render_prom, &args);
+	sl_history_insight_detach(&rep, gi);
 	sl_lag_report_free(&rep);
 }
 
@@ -699,6 +749,9 @@ sl_route(struct sl_ctx *ctx, const struct sl_request *req,
 	}
 	if (rt->needs_auth && !req->skip_auth && authorize(ctx, req, resp) == -1)
 		return rt->id;
-	dispatch(ctx, rt, req, resp);
+	if (rt->params & Q_OWN)
+		rt->handler(ctx, &(struct sel){ .query = req->query }, resp);
+	else
+		dispatch(ctx, rt, req, resp);
 	return rt->id;
 }

@@ -21,6 +21,7 @@
 #include "streamlag/log.h"
 #include "streamlag/redis.h"
 #include "streamlag/router.h"
+#include "streamlag/sampler.h"
 #include "streamlag/shared.h"
 #include "streamlag/supervisor.h"
 #include "streamlag/targets.h"
@@ -49,6 +50,10 @@ struct master {
 	int			 crash_streak;
 	int64_t			 respawn_at;	/* 0 = now */
 	unsigned long		 restarts;
+	struct sl_history	*hist;		/* NULL: no sampler */
+	struct member		 sampler;	/* its pid 0: not running */
+	int			 sampler_streak;
+	int64_t			 sampler_at;	/* respawn not before */
 };
 
 static int
@@ -98,6 +103,7 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ctx.counters = &ms->sh->counters;
 	ctx.lag_out = NULL;
 	ctx.stream = NULL;	/* set by the worker per request */
+	ctx.history = ms->hist;
 	wo.slot = &ms->sh->slots[slot];
 	wo.max_requests = ms->o.max_requests;
 	wo.deadlines = ms->o.deadlines;
@@ -131,6 +137,138 @@ spawn(struct master *ms)
 	return 0;
 }
 
+/* The history and its sampler (sampler.h): memory fixed at start, logged.
+ * -1 when it cannot be made (serve stops: the operator asked for it). */
+static int
+history_start(struct master *ms)
+{
+	const struct sl_config	*cfg = ms->cfg;
+	struct sl_error		 why;
+	long long		 n;
+
+	if (cfg->sample_ms <= 0) {
+		sl_log(SL_LOG_INFO, "history_start", "sampler=off");
+		return 0;
+	}
+	n = sl_history_samples(cfg->history_s, cfg->sample_ms);
+	if ((ms->hist = sl_history_create(cfg->history_groups, n, &why)) ==
+	    NULL) {
+		sl_log(SL_LOG_ERROR, "history_failed", "error=\"%s\"", why.str);
+		return -1;
+	}
+	sl_log(SL_LOG_INFO, "history_start", "bytes=%zu groups=%lld "
+	    "samples_per_group=%lld sample_ms=%lld history_s=%lld",
+	    sl_history_bytes(cfg->history_groups, n), cfg->history_groups, n,
+	    cfg->sample_ms, cfg->history_s);
+	return 0;
+}
+
+static void
+sampler_child(struct master *ms, pid_t master_pid)
+{
+	struct sigaction sa;
+	sigset_t	 all;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != master_pid)
+		_exit(1);
+	(void)prctl(PR_SET_NAME, "streamlag-sampl");	/* 15 bytes: ps, top */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	close(ms->fd);		/* the FastCGI socket is the workers' */
+	_exit(sl_sampler_run(ms->cfg, ms->hist, ms->sh, &ms->sh->sampler));
+}
+
+/* Starts the sampler when it is on, not running, and not held back. */
+static void
+sampler_fill(struct master *ms)
+{
+	pid_t pid, self = getpid();
+
+	if (ms->hist == NULL || ms->sampler.pid != 0 ||
+	    ms->cfg->sample_ms <= 0 || sl_monotonic_ms() < ms->sampler_at)
+		return;
+	if ((pid = fork()) == -1) {
+		sl_log(SL_LOG_ERROR, "fork_failed", "errno=%d", errno);
+		return;
+	}
+	if (pid == 0)
+		sampler_child(ms, self);
+	memset(&ms->sampler, 0, sizeof(ms->sampler));
+	ms->sampler.pid = pid;
+	ms->sampler.started_ms = sl_monotonic_ms();
+	ms->sh->sampler.busy_since_ms = 0;
+	sl_log(SL_LOG_INFO, "sampler_start", "pid=%ld sample_ms=%lld",
+	    (long)pid, ms->cfg->sample_ms);
+}
+
+/* The sampler exited: respawned at the next tick, or after a back-off
+ * doubling from RESPAWN_MIN_MS to RESPAWN_MAX_MS while it keeps dying
+ * young. */
+static void
+sampler_reaped(struct master *ms, int status)
+{
+	struct member	*mb = &ms->sampler;
+	int64_t		 up = sl_monotonic_ms() - mb->started_ms, delay = 0;
+	int		 crashed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	if (!mb->retiring) {
+		sl_count(&ms->sh->counters, &ms->sh->counters.sampler_restarts);
+		if (crashed && !mb->deadline_killed && up < CRASH_WINDOW_MS) {
+			delay = RESPAWN_MIN_MS;
+			for (int k = 0; k < ms->sampler_streak &&
+			    delay < RESPAWN_MAX_MS; k++)
+				delay *= 2;
+			if (delay > RESPAWN_MAX_MS)
+				delay = RESPAWN_MAX_MS;
+			ms->sampler_streak++;
+		} else
+			ms->sampler_streak = 0;
+	}
+	ms->sampler_at = sl_monotonic_ms() + delay;
+	sl_log(crashed && !mb->retiring ? SL_LOG_WARN : SL_LOG_INFO,
+	    "sampler_exit", "pid=%ld reason=%s status=%d signal=%d "
+	    "uptime_ms=%lld respawn_ms=%lld", (long)mb->pid, mb->retiring ?
+	    "retired" : mb->deadline_killed ? "deadline" : "crashed",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+	    WIFSIGNALED(status) ? WTERMSIG(status) : 0, (long long)up,
+	    (long long)delay);
+	ms->sh->sampler.pid = 0;
+	ms->sh->sampler.busy_since_ms = 0;
+	memset(mb, 0, sizeof(*mb));
+}
+
+/* A round held longer than the request deadline, or a sampler retired by
+ * a reload that did not go within the grace period, is killed. */
+static void
+sampler_deadline(struct master *ms, int64_t now)
+{
+	struct member	*mb = &ms->sampler;
+	int64_t		 since = ms->sh->sampler.busy_since_ms;
+
+	if (mb->pid == 0 || mb->deadline_killed)
+		return;
+	if (mb->retiring && mb->retired_ms != 0 &&
+	    now - mb->retired_ms >= ms->o.grace_ms) {
+		mb->deadline_killed = 1;
+		kill(mb->pid, SIGKILL);
+		return;
+	}
+	if (ms->o.deadline_ms <= 0 || since == 0 ||
+	    now - since <= ms->o.deadline_ms)
+		return;
+	sl_log(SL_LOG_WARN, "sampler_deadline", "pid=%ld busy_ms=%lld",
+	    (long)mb->pid, (long long)(now - since));
+	mb->deadline_killed = 1;
+	kill(mb->pid, SIGKILL);
+}
+
 /* Reaps every exited child; logs how and decides on throttling. */
 static void
 reap(struct master *ms)
@@ -144,6 +282,10 @@ reap(struct master *ms)
 		const char	*reason;
 		int		 crashed;
 
+		if (ms->sampler.pid == pid) {
+			sampler_reaped(ms, status);
+			continue;
+		}
 		for (slot = 0; slot < SL_MAX_SLOTS; slot++)
 			if (ms->m[slot].pid == pid) {
 				mb = &ms->m[slot];
@@ -195,6 +337,7 @@ reap(struct master *ms)
 static void
 fill_up(struct master *ms)
 {
+	sampler_fill(ms);
 	if (ms->respawn_at != 0 && sl_monotonic_ms() < ms->respawn_at)
 		return;
 	ms->respawn_at = 0;
@@ -229,6 +372,7 @@ check_deadlines(struct master *ms)
 	int64_t now = sl_monotonic_ms();
 
 	check_retired(ms);
+	sampler_deadline(ms, now);
 	if (ms->o.deadline_ms <= 0)
 		return;
 	for (int i = 0; i < SL_MAX_SLOTS; i++) {
@@ -251,6 +395,8 @@ signal_all(struct master *ms, int sig, int retiring_only)
 	for (int i = 0; i < SL_MAX_SLOTS; i++)
 		if (ms->m[i].pid != 0 && (!retiring_only || ms->m[i].retiring))
 			kill(ms->m[i].pid, sig);
+	if (ms->sampler.pid != 0 && (!retiring_only || ms->sampler.retiring))
+		kill(ms->sampler.pid, sig);
 }
 
 void
@@ -320,6 +466,10 @@ reload(struct master *ms, sl_reload_fn fn, void *arg)
 			ms->m[i].retiring = 1;
 			ms->m[i].retired_ms = sl_monotonic_ms();
 		}
+	if (ms->sampler.pid != 0) {
+		ms->sampler.retiring = 1;	/* the next one reads ncfg */
+		ms->sampler.retired_ms = sl_monotonic_ms();
+	}
 	sl_config_free(ms->cfg);
 	free(ms->cfg);
 	ms->cfg = ncfg;
@@ -337,7 +487,7 @@ any_alive(const struct master *ms)
 	for (int i = 0; i < SL_MAX_SLOTS; i++)
 		if (ms->m[i].pid != 0)
 			return 1;
-	return 0;
+	return ms->sampler.pid != 0;
 }
 
 /* SIGTERM to every worker; SIGKILL to those still there after the grace
@@ -353,6 +503,7 @@ stop_all(struct master *ms, const sigset_t *set)
 	for (int i = 0; i < SL_MAX_SLOTS; i++)
 		if (ms->m[i].pid != 0)
 			ms->m[i].retiring = 1;
+	ms->sampler.retiring = 1;
 	signal_all(ms, SIGTERM, 0);
 	for (reap(ms); any_alive(ms); reap(ms)) {
 		int64_t left = deadline - sl_monotonic_ms();
@@ -395,6 +546,11 @@ sl_supervise(int listen_fd, struct sl_config *cfg,
 	ms->fd = listen_fd;
 	ms->cfg = cfg;
 	ms->o = *o;
+	if (history_start(ms) == -1) {
+		sl_shared_destroy(ms->sh);
+		free(ms);
+		return -1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -428,6 +584,7 @@ sl_supervise(int listen_fd, struct sl_config *cfg,
 	sl_config_free(ms->cfg);
 	free(ms->cfg);
 	sl_shared_destroy(ms->sh);
+	sl_history_destroy(ms->hist);
 	free(ms);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return 0;

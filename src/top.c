@@ -399,6 +399,7 @@ sl_top_run(const struct sl_config *cfg, const struct sl_top_opts *o)
 	t->ctx.cfg = cfg;
 	t->ctx.redis = &t->redis;
 	t->ctx.counters = NULL;
+	t->ctx.history = NULL;
 	t->ctx.lag_out = NULL;
 	t->ctx.stream = NULL;
 	/* The screen is the output: log lines would tear it. */

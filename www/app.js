@@ -16,6 +16,7 @@
   var API = location.pathname.replace(/[^/]*$/, '') + 'api/v1/events/';
   var HISTORY = 1800;          /* points per series: an hour at the default 2 s */
   var TOP = 8;                 /* streams drawn in the overview chart */
+  var PREFILL_MAX = 100;       /* groups whose server history fills the charts on load */
   var BACKOFF_FIRST = 2000;
   var BACKOFF_MAX = 30000;
   var FETCH_TIMEOUT = 10000;
@@ -33,7 +34,7 @@
     sortKey: 'status', sortDir: -1, filter: '',
     rows: [], facts: new Map(), selected: null, opener: null,
     times: new Ring(HISTORY), total: new Ring(HISTORY), per: new Map(),
-    charts: {}, lastRenderMs: 0, lastBanner: '', updates: 0
+    charts: {}, lastRenderMs: 0, lastBanner: '', updates: 0, prefilled: false
   };
 
   /* ---- a fixed-size history: the newest HISTORY points of one series ---- */
@@ -221,6 +222,14 @@
       trimmed_unread: present(e.trimmed_unread) ? e.trimmed_unread : null,
       entries_read: present(e.entries_read) ? e.entries_read : null,
       pending: typeof e.pending === 'number' ? e.pending : null,
+      eta_s: typeof e.eta_s === 'number' ? e.eta_s : null,
+      catching_up: e.catching_up === true,
+      trend: typeof e.trend === 'string' ? e.trend : null,
+      verdict: typeof e.verdict === 'string' ? e.verdict : null,
+      produce_rate: typeof e.produce_rate === 'number' ? e.produce_rate : null,
+      consume_rate: typeof e.consume_rate === 'number' ? e.consume_rate : null,
+      pel: e.pel && typeof e.pel === 'object' ? e.pel : null,
+      hist: e.hasOwnProperty('trend'),    /* serve keeps a history */
       consumers: Array.isArray(e.consumers) ? e.consumers.length : details.length,
       details: details, idle: idle, age: age, status: status, error: e.error || null,
       hay: (stream + '\u0000' + group + '\u0000' + STATUS_TEXT[status]).toLowerCase()
@@ -321,6 +330,8 @@
     case 'status': return SEVERITY[r.status];
     case 'consumers': return r.consumers;
     case 'age': return r.age;
+    case 'eta': return r.eta_s;
+    case 'trend': return r.trend;
     default: return r[key];
     }
   }
@@ -347,7 +358,7 @@
     /* explicit roles: the rows are laid out as grids (app.css) */
     var tr = document.createElement('tr');
     tr.setAttribute('role', 'row');
-    ['name', '', 'num lag', 'num', 'num', '', 'num', ''].forEach(function (cls) {
+    ['name', '', 'num lag', 'num', 'num', '', 'num', 'num eta', 'trend', ''].forEach(function (cls) {
       tr.appendChild(el('td', cls || null)).setAttribute('role', 'cell');
     });
     tr.firstChild.appendChild(el('button', 'link'));
@@ -380,7 +391,11 @@
     c[5].textContent = r.idle ? r.consumers + ' · most idle ' + r.idle.name + ' (' + fmtMs(r.idle.idle_ms) + ')' :
       String(r.consumers);
     c[6].textContent = fmtMs(r.age);
-    var s = c[7].firstChild;
+    c[7].textContent = r.eta_s !== null ? fmtMs(Math.round(r.eta_s * 1000)) :
+      (r.trend !== null ? 'not catching up' : '—');
+    c[8].textContent = r.trend !== null ? r.trend + (r.verdict && r.verdict !== 'ok' ? ' · ' + r.verdict.replace('_', ' ') : '') : '—';
+    if (r.verdict) c[8].dataset.verdict = r.verdict;
+    var s = c[9].firstChild;
     s.className = 'status ' + r.status;
     s.textContent = STATUS_TEXT[r.status];
     return tr;
@@ -511,6 +526,7 @@
         consumers.appendChild(ctr);
       });
     });
+    pelPanel(name, mine);
     if (!consumers.firstChild) {
       var none = el('tr');
       var td = el('td', null, 'No consumers.');
@@ -524,6 +540,44 @@
     charts();
   }
 
+  /* What the pending list says, per group, and the command an operator
+     would run: text to copy, never sent (streamlag only reads). */
+  function pelPanel(stream, rows) {
+    var box = $('details-pel');
+    box.replaceChildren();
+    rows.forEach(function (r) {
+      if (!r.pel) return;
+      var p = r.pel, sec = el('section', 'pel');
+      sec.dataset.group = r.group;
+      sec.appendChild(el('h3', null, 'Pending list of ' + r.group));
+      var dl = el('dl', 'facts');
+      fact(dl, 'Read', fmtNum(p.scanned) + (p.truncated ? ' (more pending: STREAMLAG_PEL_SCAN)' : ''));
+      fact(dl, 'Most deliveries', fmtNum(p.max_deliveries));
+      fact(dl, 'Poison entries', fmtNum(p.poison_entries) +
+        (Array.isArray(p.poison_ids) && p.poison_ids.length ? ': ' + p.poison_ids.join(', ') : ''));
+      fact(dl, 'Claimable entries', fmtNum(p.claimable_entries));
+      fact(dl, 'Unowned entries', p.unowned_entries ? fmtNum(p.unowned_entries) : null);
+      fact(dl, 'Dangling entries', fmtNum(p.dangling_entries));
+      fact(dl, 'Dead consumers', fmtNum(p.dead_consumers));
+      sec.appendChild(dl);
+      var cmds = [];
+      if (p.claimable_entries > 0)
+        cmds.push('XAUTOCLAIM ' + quote(stream) + ' ' + quote(r.group) + ' <live-consumer> 60000 0-0 COUNT 100');
+      if (Array.isArray(p.poison_ids) && p.poison_ids.length)
+        cmds.push('XCLAIM ' + quote(stream) + ' ' + quote(r.group) + ' <dead-letter-consumer> 0 ' + p.poison_ids.join(' '));
+      if (cmds.length) {
+        sec.appendChild(el('p', null, 'To run yourself (streamlag never writes to Redis):'));
+        sec.appendChild(el('pre', 'cmd', cmds.join('\n')));
+      }
+      box.appendChild(sec);
+    });
+  }
+
+  /* A redis-cli argument: quoted when it holds anything but plain characters. */
+  function quote(s) {
+    return /^[A-Za-z0-9:._\-]+$/.test(s) ? s : '"' + s.replace(/[\\"]/g, '\\$&') + '"';
+  }
+
   function closeDetails(restoreFocus) {
     $('details').hidden = true;
     state.selected = null;
@@ -533,6 +587,70 @@
       if (row) row.focus();
     }
     state.opener = null;
+  }
+
+  /* ---- the server's history: the charts start filled, not empty ---- */
+
+  function merge(res) {
+    var byT = new Map();
+    res.forEach(function (p) {
+      var b = p[1];
+      if (!b || !Array.isArray(b.samples)) return;
+      b.samples.forEach(function (x) {
+        if (typeof x.t !== 'number') return;
+        var e = byT.get(x.t);
+        if (!e) { e = { total: 0, known: false, per: new Map() }; byT.set(x.t, e); }
+        if (typeof x.lag !== 'number') return;
+        e.total += x.lag;
+        e.known = true;
+        e.per.set(p[0].stream, Math.max(e.per.get(p[0].stream) || 0, x.lag));
+      });
+    });
+    return byT;
+  }
+
+  function refill(byT) {
+    var first = state.times.len ? state.times.values()[0] : Infinity;
+    var ts = Array.from(byT.keys()).filter(function (t) { return t / 1000 < first; })
+      .sort(function (a, b) { return a - b; });
+    if (!ts.length) return 0;
+    var live = { t: state.times.values(), total: state.total.values(), per: new Map() };
+    state.per.forEach(function (ring, n) { live.per.set(n, ring.values()); });
+    var names = new Set(live.per.keys());
+    byT.forEach(function (e) { e.per.forEach(function (v, n) { names.add(n); }); });
+    var per = new Map();
+    names.forEach(function (n) { per.set(n, new Ring(HISTORY)); });
+    state.times = new Ring(HISTORY);
+    state.total = new Ring(HISTORY);
+    ts.forEach(function (t) {
+      var e = byT.get(t);
+      state.times.push(t / 1000);
+      state.total.push(e.known ? e.total : null);
+      per.forEach(function (ring, n) { ring.push(e.per.has(n) ? e.per.get(n) : null); });
+    });
+    live.t.forEach(function (t, i) {
+      state.times.push(t);
+      state.total.push(live.total[i]);
+      per.forEach(function (ring, n) { var v = live.per.get(n); ring.push(v ? v[i] : null); });
+    });
+    state.per = per;
+    return ts.length;
+  }
+
+  function prefill() {
+    if (state.prefilled) return;
+    state.prefilled = true;
+    var ask = state.rows.filter(function (r) { return !r.error && r.hist; })
+      .slice(0, PREFILL_MAX);
+    var session = state.session;
+    Promise.all(ask.map(function (r) {
+      return api('history?stream=' + encodeURIComponent(r.stream) + '&group=' + encodeURIComponent(r.group) +
+        '&limit=' + HISTORY).then(function (x) { return [r, x.body]; }, function () { return [r, null]; });
+    })).then(function (res) {
+      if (session !== state.session) return;
+      state.prefilledPoints = refill(merge(res));
+      charts();
+    });
   }
 
   /* ---- one refresh ---- */
@@ -545,6 +663,7 @@
     remember(lag.body);
     table();
     charts();
+    prefill();
     if (state.selected && !$('details').hidden) details(state.selected);
     var now = new Date();
     var u = $('updated');

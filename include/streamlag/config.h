@@ -73,11 +73,24 @@ struct sl_config {
 
 	/* Named targets (STREAMLAG_TARGETS), in the order named; targets is
 	 * NULL without it, and the one target is the fields above, named
-	 * "default".  Read them through sl_config_target*(). */
+	 * "default".  With it, the fields above are the first named target
+	 * (the default one) and targets[0] holds the plain settings, which
+	 * are only the others' defaults.  Read them through
+	 * sl_config_target*(). */
 	char	*targets_spec;		/* STREAMLAG_TARGETS */
 	struct sl_target *targets;
 	char	**target_names;		/* lower case */
 	size_t	 ntargets;
+
+	/* history and insight (docs/history.md) */
+	long long sample_ms;		/* STREAMLAG_SAMPLE_MS, 0 = no sampler */
+	long long history_s;		/* STREAMLAG_HISTORY_S */
+	long long history_groups;	/* STREAMLAG_HISTORY_GROUPS */
+	long long rate_window_s;	/* STREAMLAG_RATE_WINDOW_S */
+	long long pel_scan;		/* STREAMLAG_PEL_SCAN */
+	long long poison_deliveries;	/* STREAMLAG_POISON_DELIVERIES */
+	long long claim_idle_ms;	/* STREAMLAG_CLAIM_IDLE_MS */
+	long long dead_consumer_ms;	/* STREAMLAG_DEAD_CONSUMER_MS, 0 = stall_ms */
 
 	/* JWT */
 	char	*jwt_alg;		/* STREAMLAG_JWT_ALG, e.g. "HS256" */

@@ -55,6 +55,8 @@ void	sl_jw_kint(struct sl_jw *w, const char *key, long long v);
 void	sl_jw_kbool(struct sl_jw *w, const char *key, int v);
 /* "key": v, or "key": null when !present. */
 void	sl_jw_kopt(struct sl_jw *w, const char *key, int present, long long v);
+/* "key": v with three decimals, or "key": null when !present. */
+void	sl_jw_kfixed3(struct sl_jw *w, const char *key, int present, double v);
 
 /* Bytes into valid UTF-8 (invalid sequences → U+FFFD, NUL → U+FFFD when
  * `nul_ok` is 0).  Returns an sl_malloc'd string and its length in *outlen. */

@@ -18,6 +18,8 @@
 
 #define SL_ID_MAX 48	/* "18446744073709551615-18446744073709551615" + NUL */
 
+struct sl_group_insight;
+
 struct sl_bytes {
 	char	*p;	/* owned, NUL-terminated for convenience */
 	size_t	 len;
@@ -92,6 +94,9 @@ struct sl_lag_entry {
 	int		 has_trim_risk;	/* EVENT_TRANSPORT_STREAM_MAX_LEN is set */
 	int		 trim_risk;	/* lag > 80% of it */
 	enum sl_status	 status;
+	/* What the history says (history_api.h), when the answer has it;
+	 * not owned: set and cleared by whoever renders the entry. */
+	const struct sl_group_insight *insight;
 };
 
 struct sl_stream_entry;

@@ -17,6 +17,8 @@ struct sl_prom_opts {
 	const char	*version;
 	const char	*commit;
 	int		 target_only;	/* ?target=: no counters, no build info */
+	int		 history;	/* the sampler is on: insight families */
+	unsigned long long untracked;	/* groups the history could not keep */
 };
 
 /* The exposition of the report (all groups, with stream info) into out,

@@ -5,6 +5,7 @@
 #define STREAMLAG_ROUTER_H
 
 #include "streamlag/config.h"
+#include "streamlag/history.h"
 #include "streamlag/http.h"
 #include "streamlag/err.h"
 #include "streamlag/model.h"
@@ -44,6 +45,7 @@ struct sl_ctx {
 	struct sl_lag_report	*lag_out;
 	/* When set, large bodies are streamed there (see sl_stream). */
 	struct sl_stream	*stream;
+	struct sl_history	*history;	/* the sampler's; NULL when off */
 };
 
 /* The route a path belongs to (SL_ROUTE_OTHER for none), from the route

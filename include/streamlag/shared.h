@@ -37,6 +37,7 @@ struct sl_counters {
 	uint64_t	redis_errors;
 	uint64_t	redis_connects;
 	uint64_t	worker_restarts;
+	uint64_t	sampler_restarts;
 } __attribute__((aligned(64)));
 
 struct sl_shared {
@@ -44,6 +45,7 @@ struct sl_shared {
 	struct sl_counters	counters;
 	struct sl_lagcache	lagcache;	/* counts and trim errors per group */
 	struct sl_discache	discache;	/* the discovered streams */
+	struct sl_slot		sampler;	/* the sampler process (sampler.h) */
 };
 
 extern const char *const sl_route_names[SL_ROUTES];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* libFuzzer: RESP bytes, read by hiredis's own reader, into the reply
- * parsers (facts.c), the lag rules and the renderers. */
+ * parsers (facts.c, facts_pel.c), the lag and pending-list rules and the
+ * renderers. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "streamlag/facts.h"
 #include "streamlag/lag.h"
+#include "streamlag/pel.h"
 #include "streamlag/render.h"
 
 /* libFuzzer calls these; declared here since it ships no header. */
@@ -62,6 +64,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (n >= 1)
 		(void)sl_facts_stream(reply[0], &si, NULL);
+	if (n >= 1) {
+		/* The extended XPENDING reply, and the pending list's rules. */
+		static const struct sl_pel_limits lim = { 1000, 10, 60000, 30000 };
+		struct sl_pel_item	*it;
+		struct sl_pel_report	 pr;
+		size_t			 ni;
+
+		if (sl_facts_pel(reply[0], &it, &ni, NULL) == SL_OK) {
+			sl_pel_analyze(it, ni, -1, ni > 0 ? it[0].id : "", NULL,
+			    -1, &lim, &pr);
+			sl_pel_items_free(it, ni);
+		}
+	}
 	for (int i = 0; i < n; i++)
 		freeReplyObject(reply[i]);
 	redisReaderFree(rd);

@@ -42,6 +42,9 @@ unset REDIS_URL SL_LOG_DIR SL_WWW
 export SL_WWW_COPY=1
 export STREAMLAG_JWT_SECRET=integration-secret-0123456789abcdef0123456789
 export STREAMLAG_STREAMS=events:chat,events:ticket,events:remote
+# The sampler (a process next to the workers, on by default) is off unless
+# a test turns it on: tests count the master's children as its workers.
+export STREAMLAG_SAMPLE_MS=0
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 

@@ -159,7 +159,7 @@ out_of_memory(void **state)
 {
 	struct sl_lag_report r = report();
 	struct sl_counters c;
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd" };
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd", 0, 0 };
 	char *want, *t;
 	long n;
 
@@ -197,7 +197,7 @@ static void
 streamed(void **state)
 {
 	struct sl_lag_report r = report();
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, NULL, "0.1.0", "0123abcd" };
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, NULL, "0.1.0", "0123abcd", 0, 0 };
 	struct sl_out out;
 	size_t total = 0;
 	char *want;

@@ -85,6 +85,10 @@ global_is_the_default(void **state)
 	a = sl_config_target(&cfg, 0);
 	b = sl_config_target(&cfg, 1);
 	assert_string_equal(a->redis.host, "a");
+	/* The default target is the plain fields, which the sampler, check
+	 * and top read. */
+	assert_ptr_equal(a, &cfg.target);
+	assert_string_equal(cfg.redis.host, "a");
 	assert_string_equal(b->redis.host, "g");	/* the plain REDIS_URL */
 	assert_int_equal(a->nstreams, 2);
 	assert_string_equal(a->streams[1], "s2");

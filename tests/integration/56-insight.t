@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# The history kept on the server and what it says, from real traffic of a
+# known shape: a producer at about 20 entries/s and a consumer at about
+# 40/s on a backlog.  The rates are held to the truth the test measures
+# itself from XINFO (entries-added and entries-read deltas, Redis's clock),
+# the catch-up time to lag / (C - P); then the consumer stops (stopped),
+# then XGROUP SETID goes back (rewound).  The pending list: a poison entry
+# made with repeated XCLAIM, claimable entries, dead consumers and dangling
+# entries built for real.  The history survives a worker's restart, keeps
+# at most STREAMLAG_HISTORY_GROUPS groups (the others counted and named),
+# and GET /history costs no Redis command (INFO commandstats).
+. "$(dirname "$0")/common.sh"
+
+seeded_redis --empty
+export STREAMLAG_STREAMS=ins:a,ins:p,ins:b1,ins:b2,ins:b3 STREAMLAG_GROUPS='*'
+export STREAMLAG_SAMPLE_MS=250 STREAMLAG_RATE_WINDOW_S=4 STREAMLAG_HISTORY_S=60
+export STREAMLAG_HISTORY_GROUPS=4 STREAMLAG_CLAIM_IDLE_MS=1000
+export STREAMLAG_DEAD_CONSUMER_MS=1500 STREAMLAG_POISON_DELIVERIES=10
+
+# The backlog: 400 entries the group has not read.
+{
+	echo "XGROUP CREATE ins:a g 0 MKSTREAM"
+	for i in $(seq 400); do echo "XADD ins:a * k $i"; done
+	for s in b1 b2 b3; do echo "XGROUP CREATE ins:$s x 0 MKSTREAM"; done
+	# The pending list: 1-1 delivered 12 times (poison), 1-2 and 1-3
+	# held by c1, 1-1 by c2; nobody reads again.
+	echo "XGROUP CREATE ins:p gp 0 MKSTREAM"
+	for i in 1 2 3 4; do echo "XADD ins:p 1-$i k $i"; done
+	echo "XREADGROUP GROUP gp c1 COUNT 3 STREAMS ins:p >"
+	for i in $(seq 11); do echo "XCLAIM ins:p gp c2 0 1-1"; done
+} | R >/dev/null
+
+serve_behind_nginx --workers 2
+BASE="http://127.0.0.1:$HTTP"
+TOKEN=$("$SL_BIN" token --sub insight --ttl 600)
+get() { curl -s -H "Authorization: Bearer $TOKEN" "$BASE$1"; }
+hist() { get "/api/v1/events/history?stream=$1&group=$2${3:-}"; }
+
+# The traffic (lib/traffic.pl): every 100 ms on a fixed schedule, 2 entries
+# added and, while $STATE/consume holds a count, that many read: about
+# 20/s and 40/s.  Its shape is measured below, not assumed.
+echo 4 >"$STATE/consume"
+perl "$SL_ROOT/tests/integration/lib/traffic.pl" "$PORT" ins:a g "$STATE/consume" &
+TRAFFIC=$!
+SL_PIDS+=("$TRAFFIC")
+
+# (time ms, entries-added, entries-read, lag) from Redis itself.
+truth() {
+	local t added read lag
+	t=$(R TIME | awk 'NR == 1 { s = $1 } NR == 2 { printf "%.0f", s * 1000 + int($1 / 1000) }')
+	added=$(R XINFO STREAM ins:a | awk 'p { print; exit } /^entries-added$/ { p = 1 }')
+	read -r read lag < <(R XINFO GROUPS ins:a | awk '/^entries-read$/ { getline r } /^lag$/ { getline l } END { print r, l }')
+	echo "$t $added $read $lag"
+}
+window_full() { [ "$(hist ins:a g | jq '.window_samples')" -ge 12 ]; }
+sl_wait_for 15 "a full window of samples" window_full
+read -r t1 a1 r1 _ < <(truth)
+past() { (( $(sl_now_ms) - $1 >= $2 )); }
+sl_wait_for 10 "4 s of traffic" past "$(sl_now_ms)" 4000
+read -r t2 a2 r2 lag2 < <(truth)
+H=$(hist ins:a g)
+P=$(echo "($a2 - $a1) * 1000 / ($t2 - $t1)" | bc -l)
+C=$(echo "($r2 - $r1) * 1000 / ($t2 - $t1)" | bc -l)
+echo "# truth: P=$P/s C=$C/s lag=$lag2; streamlag: $(echo "$H" | jq -c '{produce_rate, consume_rate, eta_s, trend, verdict}')"
+within() { echo "d = $1 - $2; if (d < 0) d = -d; d <= $3 * $2" | bc -l; }
+is "$(within "$(echo "$H" | jq .produce_rate)" "$P" 0.15)" 1 "produce_rate within 15 % of the entries-added delta"
+is "$(within "$(echo "$H" | jq .consume_rate)" "$C" 0.15)" 1 "consume_rate within 15 % of the entries-read delta"
+is "$(within "$(echo "$H" | jq .eta_s)" "$(echo "$lag2 / ($C - $P)" | bc -l)" 0.25)" 1 "eta_s within 25 % of lag / (C - P)"
+is "$(echo "$H" | jq -c '[.catching_up, .trend, .verdict]')" '[true,"shrinking","ok"]' "catching up: shrinking, ok"
+is "$(echo "$H" | jq '[.samples[] | .t] | (. == sort) and length > 12')" true "samples oldest first"
+
+# The same figures under the group in consumer-lag, seed fields kept.
+L=$(get "/api/v1/events/consumer-lag?group=*")
+is "$(echo "$L" | jq -c '.streams["ins:a"].groups.g | [has("lag"), has("pending"), .trend, .verdict, (.produce_rate > 0)]')" \
+	'[true,true,"shrinking","ok",true]' "consumer-lag: the group's trend, verdict and rates"
+L1=$(get "/api/v1/events/consumer-lag?stream=ins:a&group=g")
+is "$(echo "$L1" | jq -c '.streams["ins:a"] | [.lag > 0, .trend, .verdict, .catching_up]')" \
+	'[true,"shrinking","ok",true]' "consumer-lag for one group by name: the same fields"
+
+# The pending list, read by the sampler.
+pel() { hist ins:p gp | jq -c "$1"; }
+claimable3() { [ "$(pel '.pel.claimable_entries')" = 3 ]; }
+dead2() { [ "$(pel '.pel.dead_consumers')" = 2 ]; }
+sl_wait_for 10 "1-1..1-3 idle past STREAMLAG_CLAIM_IDLE_MS" claimable3
+sl_wait_for 10 "c1 and c2 quiet past STREAMLAG_DEAD_CONSUMER_MS" dead2
+is "$(pel '.pel | [.max_deliveries, .poison_entries, .poison_ids, .claimable_entries, .dead_consumers, .dangling_entries, .truncated]')" \
+	'[12,1,["1-1"],3,2,0,false]' "poison (XCLAIM x11), claimable, dead consumers; nothing dangling"
+# The dashboard: charts filled from the server's history on first load, and
+# the pending-list panel with the poison entry (when node and playwright are
+# there: tests/integration/70-dashboard.t installs them).
+if command -v node >/dev/null && [ -d "$SL_ROOT/node_modules/playwright-core" ]; then
+	(cd "$SL_ROOT" && HIST_URL=$BASE HIST_TOKEN=$TOKEN node tests/e2e/history.test.mjs) >"$STATE/e2e.out" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok 0 "${line#ok - }" ;;
+		"not ok - "*) ok 1 "${line#not ok - }" ;;
+		*) echo "# ${line#\# }" ;;
+		esac
+	done <"$STATE/e2e.out"
+	is "$rc" 0 "the browser test exits 0"
+fi
+
+# Trimmed before they were acknowledged: 1-1 and 1-2 are older than the
+# stream's first entry now.
+R XTRIM ins:p MAXLEN 2 >/dev/null
+dangling2() { [ "$(pel '.pel.dangling_entries')" = 2 ]; }
+sl_wait_for 5 "the trimmed pending entries" dangling2
+ok $? "XTRIM MAXLEN 2: 2 dangling entries"
+
+# The consumer stops: stopped, the lag growing.
+echo 0 >"$STATE/consume"
+stopped() { [ "$(hist ins:a g | jq -r .verdict)" = stopped ]; }
+sl_wait_for 10 "the stopped verdict" stopped
+ok $? "consumer stopped: verdict stopped"
+is "$(hist ins:a g | jq -c '[.consume_rate, .trend, .catching_up, .eta_s]')" '[0,"growing",false,null]' \
+	"stopped: consume_rate 0, growing, not catching up, no ETA"
+
+# /metrics: the families, promtool-clean.
+M=$(get /metrics)
+metric() { echo "$M" | awk -v m="$1" 'index($0, m " ") == 1 { print $NF }'; }
+is "$(metric 'streamlag_group_verdict{stream="ins:a",group="g",verdict="stopped"}')" 1 "streamlag_group_verdict stopped 1"
+is "$(metric 'streamlag_group_poison_entries{stream="ins:p",group="gp"}')" 1 "streamlag_group_poison_entries 1"
+is "$(metric 'streamlag_group_dangling_entries{stream="ins:p",group="gp"}')" 2 "streamlag_group_dangling_entries 2"
+is "$(metric 'streamlag_group_dead_consumers{stream="ins:p",group="gp"}')" 2 "streamlag_group_dead_consumers 2"
+is "$(metric 'streamlag_group_consume_rate{stream="ins:a",group="g"}')" 0.000 "streamlag_group_consume_rate 0"
+is "$(echo "$M" | grep -c '^streamlag_group_eta_seconds{stream="ins:a"')" 0 "no ETA series while not catching up"
+if command -v promtool >/dev/null; then
+	echo "$M" | promtool check metrics >"$STATE/promtool.out" 2>&1
+	ok $? "promtool check metrics"
+fi
+
+# The history is bounded: 5 groups, 4 kept; the fifth counted and named.
+is "$(metric streamlag_history_untracked_groups)" 1 "streamlag_history_untracked_groups 1"
+like "$(grep 'event=history_untracked' "$STATE/streamlag.log" | head -1)" 'count=1 .*groups="ins:b3/x"' \
+	"the untracked group named in the log"
+is "$(hist ins:b3 x | jq -c '[.tracked, (.samples | length)]')" '[false,0]' "the fifth group is not tracked"
+
+# XGROUP SETID back: rewound.
+R XGROUP SETID ins:a g 0 >/dev/null
+rewound() { [ "$(hist ins:a g | jq -r .verdict)" = rewound ]; }
+sl_wait_for 5 "the rewound verdict" rewound
+ok $? "XGROUP SETID 0: verdict rewound"
+rm -f "$STATE/consume"
+wait "$TRAFFIC" 2>/dev/null
+
+# A worker's restart keeps the history: it lives in the master's memory.
+first=$(hist ins:a g | jq '.samples[0].t')
+worker=$(grep -o 'event=worker_start pid=[0-9]*' "$STATE/streamlag.log" | head -1 | cut -d= -f3)
+kill -KILL "$worker"
+restarted() { [ "$(grep -c 'event=worker_start' "$STATE/streamlag.log")" -ge 3 ]; }
+sl_wait_for 10 "the replacement worker" restarted
+is "$(hist ins:a g | jq '.samples[0].t')" "$first" "the history survives a worker's restart"
+
+# The sampler is supervised like a worker: killed, it is started again, and
+# the history goes on growing.
+sampler=$(grep -o 'event=sampler_start pid=[0-9]*' "$STATE/streamlag.log" | tail -1 | cut -d= -f3)
+t0=$(hist ins:a g | jq '.samples[-1].t')
+kill -KILL "$sampler"
+respawned() { [ "$(grep -c 'event=sampler_start' "$STATE/streamlag.log")" -ge 2 ]; }
+sl_wait_for 10 "the sampler started again" respawned
+ok $? "a killed sampler is started again"
+grows() { [ "$(hist ins:a g | jq '.samples[-1].t')" -gt "$t0" ]; }
+sl_wait_for 10 "new samples" grows
+ok $? "the new sampler adds to the same history"
+like "$(grep 'event=sampler_exit' "$STATE/streamlag.log" | head -1)" 'reason=crashed .*signal=9' "the sampler's death is logged"
+
+# GET /history costs no Redis command: a sampler that sleeps for an hour
+# after its first round, and INFO commandstats around 10 requests.
+sl_stop_pid "$MASTER" 10
+STREAMLAG_SAMPLE_MS=3600000 serve_on_socket --workers 1
+tracked() { [ "$(hist ins:a g | jq .tracked)" = true ]; }
+sl_wait_for 10 "the first round" tracked
+stats() { R INFO commandstats | grep -v '^cmdstat_info:' | tr -d '\r' | sed 's/,usec=.*//'; }
+before=$(stats)
+for i in $(seq 10); do hist ins:a g >/dev/null; done
+is "$(stats)" "$before" "10 /history requests: no Redis command"
+is "$(hist ins:a g '&limit=1' | jq '.samples | length')" 1 "?limit= bounds the answer"
+is "$(get '/api/v1/events/history?group=g' | jq -r .code)" bad_query "?stream= is required"
+
+tap_before_plan
+done_testing
