@@ -97,8 +97,53 @@ out=$("$SL_BIN" get --target beta /api/v1/events/consumer-lag)
 is "$?:$(jq -c .total_lag <<<"$out")" 0:18 "streamlag get --target beta"
 "$SL_BIN" get --target gamma /healthz >/dev/null 2>&1
 is "$?" 2 "streamlag get --target gamma: usage error"
+# A --config file names per-target settings too (and they pass its
+# unknown-key check): beta's threshold lowered under its lag of 18.
+printf 'STREAMLAG_TARGET_BETA_LAG_DEGRADED=10\n' >"$STATE/targets.env"
+out=$("$SL_BIN" get --config "$STATE/targets.env" --target beta /api/v1/events/health)
+is "$?:$(jq -r .status <<<"$out")" 0:degraded "--config file: STREAMLAG_TARGET_BETA_LAG_DEGRADED applies"
+out=$("$SL_BIN" get --config "$STATE/targets.env" /api/v1/events/health?target=beta)
+is "$?:$(jq -r .status <<<"$out")" 0:degraded "--config file: and so through ?target="
+printf 'STREAMLAG_TARGET_BETA_WORKERS=2\n' >"$STATE/bad.env"
+out=$("$SL_BIN" get --config "$STATE/bad.env" /healthz 2>&1)
+is "$?" 2 "--config file: a process-wide setting under a target's prefix is an unknown key"
 out=$("$SL_BIN" top --target beta --once 2>&1)
 like "$out" 'orders:eu' "streamlag top --target beta --once"
+
+# A real Prometheus with docs/prometheus/scrape-targets.yml (plain HTTP on
+# loopback, 1 s intervals): one job scrapes /metrics?target= per name, the
+# instance label is the name; the plain job keeps streamlag's own families.
+if command -v prometheus >/dev/null; then
+	"$SL_BIN" token --sub prometheus --ttl 600 >"$STATE/streamlag.token"
+	PROM=$(sl_free_port)
+	{
+		printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n'
+		sed -e "s/[[:space:]]*#.*//" -e "/^$/d" -e "/scrape_interval\|scrape_timeout\|ca_file\|tls_config/d" \
+			-e "s#scheme: https#scheme: http#" \
+			-e "s#streamlag.example.com:443#127.0.0.1:$HTTP#" \
+			-e 's#\["orders", "chat", "cache"\]#["alpha", "beta"]#' \
+			-e "s#/etc/prometheus/streamlag.token#$STATE/streamlag.token#" \
+			-e "/^rule_files/,\$d" \
+			"$SL_ROOT/docs/prometheus/scrape-targets.yml"
+	} >"$STATE/prometheus.yml"
+	prometheus --config.file="$STATE/prometheus.yml" --storage.tsdb.path="$STATE/prometheus" \
+		--web.listen-address="127.0.0.1:$PROM" >"$STATE/prometheus.log" 2>&1 &
+	PROM_PID=$!
+	SL_PIDS+=("$PROM_PID")
+	sl_wait_ready "$PROM_PID" 20 "prometheus on port $PROM" curl -sf "http://127.0.0.1:$PROM/-/ready"
+	query() { curl -s --data-urlencode "query=$1" "http://127.0.0.1:$PROM/api/v1/query" | jq -r '[.data.result[].value[1]] | join(",")'; }
+	scraped() { [ "$(query "$1")" = "$2" ]; }
+	sl_wait_for 20 "beta's lag in Prometheus" scraped 'event_consumer_lag{job="streamlag-targets",instance="beta"}' 18
+	is "$(query 'event_consumer_lag{job="streamlag-targets",instance="beta",stream="orders:eu",consumer_group="billing"}')" 18 \
+		"Prometheus: beta's seed series under instance=\"beta\""
+	sl_wait_for 20 "alpha's lag in Prometheus" scraped 'event_consumer_lag{instance="alpha",stream="events:chat"}' 123
+	is "$(query 'event_consumer_lag{instance="alpha",stream="events:chat"}')" 123 \
+		"Prometheus: alpha's seed series under instance=\"alpha\""
+	sl_wait_for 20 "streamlag's own families" scraped 'count(streamlag_build_info)' 1
+	is "$(query 'count(streamlag_build_info)'):$(query 'count(event_consumer_lag{job="streamlag"})')" "1:" \
+		"Prometheus: streamlag's own families once, no target series from the plain job"
+	sl_stop_pid "$PROM_PID"
+fi
 
 # beta frozen: alpha keeps answering fast; beta gives its 503 by its own
 # 300 ms timeout (then fails fast during its back-off).
