@@ -584,7 +584,7 @@ static const struct sl_setting settings[] = {
 	{ "STREAMLAG_METRICS_CONSUMERS", set_bool, "1", 0, 1,
 	    P(metrics_consumers), 1 },
 	{ "STREAMLAG_GROUPS", set_groups, NULL, 0, 0, T(all_groups), 1 },
-	{ "STREAMLAG_TARGETS", set_targets, NULL, 0, 0, P(targets_spec), 0 },
+	{ "STREAMLAG_TARGETS", set_targets, NULL, 0, 0, P(targets_spec), 1 },
 	{ "STREAMLAG_SAMPLE_MS", set_ll, "5000", 0, MS_HOUR, P(sample_ms), 0 },
 	{ "STREAMLAG_HISTORY_S", set_ll, "3600", 10, 7 * 86400, P(history_s),
 	    0 },

@@ -37,7 +37,7 @@
     rows: [], facts: new Map(), selected: null, opener: null,
     times: new Ring(HISTORY), total: new Ring(HISTORY), per: new Map(),
     charts: {}, lastRenderMs: 0, lastBanner: '', updates: 0, prefilled: false,
-    target: null, defaultTarget: null, targets: [], targetsInflight: false
+    target: null, defaultTarget: null, targets: [], targetsInflight: false, targetsAsked: false
   };
 
   /* ---- a fixed-size history: the newest HISTORY points of one series ---- */
@@ -187,6 +187,7 @@
   function refreshTargets() {
     if (state.targetsInflight) return;
     state.targetsInflight = true;
+    state.targetsAsked = true;
     var session = state.session;
     api('targets').then(function (x) {
       state.targetsInflight = false;
@@ -253,7 +254,8 @@
     stop();
     state.inflight = true;
     var session = state.session;
-    refreshTargets();
+    /* One target: asked once, to learn that; several: at each refresh. */
+    if (!state.targetsAsked || state.targets.length > 1) refreshTargets();
     Promise.all([
       api('consumer-lag?group=*' + tq('&')),
       api('health?group=*' + tq('&')),
