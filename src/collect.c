@@ -652,29 +652,6 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	return rc;
 }
 
-/* One SCAN round trip: the next cursor, the keys appended to names. */
-static enum sl_err
-scan_once(struct sl_redis *r, const char *pattern, char *cursor,
-    char ***names, size_t *n, size_t *cap, unsigned *trips)
-{
-	struct sl_pipeline p;
-	const char	*argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
-	    "1000", "TYPE", "stream" };
-	size_t		 lens[] = { 4, strlen(cursor), 5, strlen(pattern), 5, 4,
-	    4, 6 };
-	enum sl_err	 rc;
-
-	sl_pipeline_init(&p, r);
-	if ((rc = sl_pipeline_add(&p, 8, argv, lens)) == SL_OK &&
-	    (rc = sl_pipeline_exec(&p)) == SL_OK &&
-	    ++*trips > 0 &&
-	    (rc = sl_facts_scan(p.replies[0], cursor, names, n, cap)) ==
-	    SL_EPROTO)
-		rc = SL_EREDIS;	/* an unusable answer: as Redis failing */
-	sl_pipeline_free(&p);
-	return rc;
-}
-
 /* SCAN may return a key twice: sorted, repeats dropped, at most max. */
 static void
 names_settle(char **names, size_t *n, long long max, int more,
@@ -700,26 +677,23 @@ static enum sl_err
 discover_scan(struct sl_redis *r, const char *pattern, long long max,
     char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
 {
-	char		**names = NULL, cursor[SL_SCAN_CURSOR_MAX] = "0";
+	char		**names = NULL;
 	size_t		 n = 0, cap = 0;
 	unsigned	 trips = 0;
+	int		 more = 0;
 	enum sl_err	 rc;
 
 	*out = NULL;
 	*nout = 0;
 	*truncated = 0;
-	do {
-		rc = scan_once(r, pattern, cursor, &names, &n, &cap, &trips);
-		if (rc != SL_OK)
-			break;
-	} while (strcmp(cursor, "0") != 0 && (long long)n <= max);
+	rc = sl_redis_scan(r, pattern, max, &names, &n, &cap, &more, &trips);
 	if (stats != NULL)
 		stats->round_trips = trips;
 	if (rc != SL_OK) {
 		sl_names_free(names, n);
 		return rc;
 	}
-	names_settle(names, &n, max, strcmp(cursor, "0") != 0, truncated);
+	names_settle(names, &n, max, more, truncated);
 	*out = names;
 	*nout = n;
 	return SL_OK;

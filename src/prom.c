@@ -453,6 +453,14 @@ self_metrics(struct buf *b, const struct sl_prom_opts *o)
 	    "Connections made to Redis.");
 	putf(b, "streamlag_redis_connects_total %llu\n", (unsigned long long)
 	    __atomic_load_n(&c->redis_connects, __ATOMIC_RELAXED));
+	family(b, "streamlag_redis_redirects_total", "counter",
+	    "Redis Cluster redirections followed, by kind.");
+	putf(b, "streamlag_redis_redirects_total{kind=\"moved\"} %llu\n",
+	    (unsigned long long)__atomic_load_n(&c->redis_redirects_moved,
+	    __ATOMIC_RELAXED));
+	putf(b, "streamlag_redis_redirects_total{kind=\"ask\"} %llu\n",
+	    (unsigned long long)__atomic_load_n(&c->redis_redirects_ask,
+	    __ATOMIC_RELAXED));
 	family(b, "streamlag_worker_restarts_total", "counter",
 	    "Workers replaced after they exited.");
 	putf(b, "streamlag_worker_restarts_total %llu\n", (unsigned long long)
