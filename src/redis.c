@@ -48,6 +48,8 @@ sl_redis_close(struct sl_redis *r)
 		sl_free(r->x);
 	}
 	r->x = NULL;
+	r->seen_connects = r->seen_errors = 0;
+	r->seen_bytes = 0;
 	sl_slotmap_free(&r->map);
 	sl_slotmap_init(&r->map);
 	sl_free(r->mapx);
@@ -71,13 +73,16 @@ account(struct sl_redis *r)
 	}
 	if (r->counters != NULL) {
 		__atomic_add_fetch(&r->counters->redis_connects,
-		    connects - r->connects, __ATOMIC_RELAXED);
+		    connects - r->seen_connects, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&r->counters->redis_errors,
-		    errors - r->errors, __ATOMIC_RELAXED);
+		    errors - r->seen_errors, __ATOMIC_RELAXED);
 	}
-	r->connects = connects;
-	r->errors = errors;
-	r->meter.bytes = bytes;
+	r->connects += connects - r->seen_connects;
+	r->errors += errors - r->seen_errors;
+	r->meter.bytes += bytes - r->seen_bytes;
+	r->seen_connects = connects;
+	r->seen_errors = errors;
+	r->seen_bytes = bytes;
 }
 
 /* The nodes are made once, from the seeds; nothing is connected yet. */
@@ -157,20 +162,11 @@ detect(struct sl_redis *r)
 			continue;
 		}
 		r->home = i;
-		if (reply->type == REDIS_REPLY_STRING)
-			r->cluster = r->mode == SL_MODE_CLUSTER ||
-			    strstr(reply->str, "cluster_enabled:1") != NULL;
-		else if (reply->type == REDIS_REPLY_ERROR) {
-			/* Redis's words (NOAUTH, NOPERM): as a failed setup. */
-			snprintf(r->errstr, sizeof(r->errstr), "%.*s",
-			    (int)(reply->len > 200 ? 200 : reply->len),
-			    reply->str);
-			snprintf(r->errwhat, sizeof(r->errwhat), "INFO");
-			snprintf(r->errnode, sizeof(r->errnode), "%s",
-			    r->x->nodes[i]->name);
-			freeReplyObject(reply);
-			return SL_EREDIS;
-		}
+		/* An error (an ACL without INFO): a cluster would need INFO
+		 * granted, so this is a standalone Redis. */
+		r->cluster = r->mode == SL_MODE_CLUSTER ||
+		    (reply->type == REDIS_REPLY_STRING &&
+		    strstr(reply->str, "cluster_enabled:1") != NULL);
 		freeReplyObject(reply);
 		return SL_OK;
 	}

@@ -47,6 +47,8 @@ struct sl_redis {
 	unsigned long	 connects;	/* successful connects, for logs and metrics */
 	unsigned long	 errors;	/* connection-level errors */
 	unsigned long	 moved, asked;	/* redirects followed */
+	unsigned long	 seen_connects, seen_errors;	/* the nodes' totals */
+	unsigned long long seen_bytes;			/* at the last look */
 	struct sl_counters *counters;	/* shared totals, or NULL */
 	struct sl_lagcache *lagcache;	/* shared by the workers, or NULL */
 	struct sl_discache *discache;	/* shared by the workers, or NULL */
