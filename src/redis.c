@@ -85,12 +85,14 @@ account(struct sl_redis *r)
 	r->seen_bytes = bytes;
 }
 
-/* The nodes are made once, from the seeds; nothing is connected yet. */
+/* The nodes are made from the seeds; nothing is connected yet.  SELECT is
+ * in their handshake only once the target is known to be standalone (a
+ * cluster refuses SELECT, even of 0). */
 static enum sl_err
-exec_setup(struct sl_redis *r)
+exec_setup(struct sl_redis *r, int db)
 {
 	const struct sl_redis_addr *a = r->addr;
-	struct sl_node_auth auth = { a->user, a->password, a->db };
+	struct sl_node_auth auth = { a->user, a->password, db };
 	struct sl_error	 e;
 	size_t		 idx;
 
@@ -206,18 +208,42 @@ refresh_map(struct sl_redis *r)
 	return r->map.nnodes > 0 ? SL_OK : rc;	/* an older map still serves */
 }
 
+/* Standalone with a database: the nodes again, SELECT in their handshake
+ * (the connection INFO used is closed; the next one selects). */
+static enum sl_err
+reselect(struct sl_redis *r)
+{
+	unsigned long	 connects = r->connects, errors = r->errors;
+	unsigned long long bytes = r->meter.bytes;
+	size_t		 home = r->home;
+	enum sl_err	 rc;
+
+	sl_redis_close(r);
+	r->connects = connects;
+	r->errors = errors;
+	r->meter.bytes = bytes;
+	if ((rc = exec_setup(r, r->addr->db)) != SL_OK)
+		return rc;
+	r->home = home;
+	r->cluster = 0;
+	return SL_OK;
+}
+
 enum sl_err
 sl_redis_ensure(struct sl_redis *r)
 {
 	enum sl_err rc;
 
-	if (r->x == NULL && (rc = exec_setup(r)) != SL_OK)
+	if (r->x == NULL && (rc = exec_setup(r, r->mode ==
+	    SL_MODE_STANDALONE ? r->addr->db : 0)) != SL_OK)
 		return rc;
 	if (r->cluster == -1) {
 		if (r->mode == SL_MODE_STANDALONE)
 			r->cluster = 0;
 		else if ((rc = detect(r)) != SL_OK)
 			return rc;
+		if (!r->cluster && r->addr->db != 0 && r->mode != SL_MODE_STANDALONE)
+			return reselect(r);
 	}
 	if (r->cluster && r->addr->db != 0) {
 		if (!r->cluster_db)

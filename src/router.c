@@ -479,4 +479,10 @@ sl_route(struct sl_ctx *ctx, const struct sl_request *req,
 		}
 	}
 	dispatch(ctx, rt, req, resp);
+	/* A cluster asked for a database other than 0 (auto mode): said as
+	 * such, not as an unreachable Redis. */
+	if (resp->status == 503 && ctx->redis != NULL && ctx->redis->cluster_db)
+		sl_http_error(resp, 503, "cluster_db", "REDIS_URL names a "
+		    "database other than 0, and Redis is a Redis Cluster, which "
+		    "has only database 0");
 }
