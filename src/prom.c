@@ -121,6 +121,23 @@ family(struct buf *b, const char *name, const char *type, const char *help)
 	putf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* streamlag_redis_node_up{node="host:port"}: each node as it last was. */
+static void
+node_up(struct buf *b, const struct sl_prom_opts *o)
+{
+	if (o->nnodes == 0)
+		return;
+	family(b, "streamlag_redis_node_up", "gauge", "1 when the Redis node "
+	    "answered its last commands, 0 when it failed.");
+	for (size_t i = 0; i < o->nnodes; i++) {
+		if (o->node_up[i] < 0)
+			continue;
+		puts_(b, "streamlag_redis_node_up{node=\"");
+		put_label(b, o->node_name[i], strlen(o->node_name[i]));
+		putf(b, "\"} %d\n", o->node_up[i]);
+	}
+}
+
 /* streamlag_build_info{version="...",commit="..."} 1: both come from git
  * (a tag name may hold a quote), so they are escaped like any label. */
 static void
@@ -514,8 +531,10 @@ sl_render_prom(const struct sl_lag_report *r, const struct sl_prom_opts *o)
 		    "Time since the consumer's last interaction.", m_consumer_idle);
 	}
 
-	family(&b, "streamlag_redis_up", "gauge", "1 when this scrape reached Redis.");
+	family(&b, "streamlag_redis_up", "gauge", "1 when this scrape reached "
+	    "every Redis node it needed.");
 	putf(&b, "streamlag_redis_up %d\n", o->redis_up);
+	node_up(&b, o);
 	family(&b, "streamlag_collect_duration_seconds", "gauge",
 	    "Time this scrape spent collecting from Redis.");
 	putf(&b, "streamlag_collect_duration_seconds %.6f\n", o->collect_seconds);

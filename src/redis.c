@@ -48,6 +48,11 @@ sl_redis_close(struct sl_redis *r)
 		sl_free(r->x);
 	}
 	r->x = NULL;
+	sl_free(r->node_up);
+	sl_free(r->node_name);
+	r->node_up = NULL;
+	r->node_name = NULL;
+	r->nnode_up = 0;
 	r->seen_connects = r->seen_errors = 0;
 	r->seen_bytes = 0;
 	sl_slotmap_free(&r->map);
@@ -110,6 +115,38 @@ exec_setup(struct sl_redis *r, int db)
 	return SL_OK;
 }
 
+void
+sl_redis_mark(struct sl_redis *r, const struct sl_node *n, int up)
+{
+	size_t		 i, k = r->x->nnodes;
+	signed char	*u;
+	const char	**nm;
+
+	for (i = 0; i < k && r->x->nodes[i] != n; i++)
+		;
+	if (i == k)
+		return;
+	if (r->nnode_up < k) {
+		if ((u = sl_reallocarray(r->node_up, k, sizeof(*u))) == NULL)
+			return;		/* a gauge left out, nothing worse */
+		r->node_up = u;
+		if ((nm = sl_reallocarray(r->node_name, k, sizeof(*nm))) == NULL)
+			return;
+		r->node_name = nm;
+		for (size_t j = r->nnode_up; j < k; j++) {
+			u[j] = -1;
+			nm[j] = r->x->nodes[j]->name;
+		}
+		r->nnode_up = k;
+	}
+	r->node_up[i] = (signed char)(up != 0);
+	if (!up) {
+		r->failures++;
+		if (r->cluster == 1)
+			r->map_stale = 1;
+	}
+}
+
 static void
 note_node(struct sl_redis *r, const struct sl_node *n, const char *why)
 {
@@ -139,7 +176,9 @@ run_one(struct sl_redis *r, size_t node, int argc, const char **argv,
 	if (rc == SL_OK && q.cmds[0].state == SL_CMD_DONE) {
 		*out = q.cmds[0].reply;
 		q.cmds[0].reply = NULL;
+		sl_redis_mark(r, r->x->nodes[node], 1);
 	} else if (rc != SL_ENOMEM) {
+		sl_redis_mark(r, r->x->nodes[node], 0);
 		note_node(r, r->x->nodes[node], rc == SL_OK ?
 		    r->x->nodes[node]->err.str : e.str);
 		rc = SL_EREDIS;
@@ -229,6 +268,21 @@ reselect(struct sl_redis *r)
 	return SL_OK;
 }
 
+/* INFO and TIME go to a master that did not fail last time. */
+static void
+pick_home(struct sl_redis *r)
+{
+	if (r->home < r->nnode_up && r->node_up[r->home] == 0 &&
+	    sl_redis_map_nodes(r) == SL_OK)
+		for (size_t i = 0; i < r->nmapx; i++)
+			if (r->map.nodes[i].master == -1 &&
+			    (r->mapx[i] >= r->nnode_up ||
+			    r->node_up[r->mapx[i]] != 0)) {
+				r->home = r->mapx[i];
+				return;
+			}
+}
+
 enum sl_err
 sl_redis_ensure(struct sl_redis *r)
 {
@@ -255,8 +309,11 @@ sl_redis_ensure(struct sl_redis *r)
 		    "Redis Cluster, which has only database 0", r->addr->db);
 		return SL_EREDIS;
 	}
-	if (r->cluster && (r->map.nnodes == 0 || r->map_stale))
-		return refresh_map(r);
+	if (r->cluster && (r->map.nnodes == 0 || r->map_stale) &&
+	    (rc = refresh_map(r)) != SL_OK)
+		return rc;
+	if (r->cluster)
+		pick_home(r);
 	return SL_OK;
 }
 
@@ -461,8 +518,10 @@ on_node_reply(void *arg, size_t idx, redisReply *reply)
 		note_node(p->r, n, why != NULL ? why->str : n->err.str);
 		reply = error_reply(n->name, p->r->errstr);
 		p->failed[idx] = 1;
+		sl_redis_mark(p->r, n, 0);
 	} else {
 		p->ok++;
+		sl_redis_mark(p->r, sl_request_node(&p->req->q, idx), 1);
 	}
 	p->replies[idx] = reply;
 	flush_replies(p);

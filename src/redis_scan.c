@@ -58,6 +58,7 @@ scan_reply(void *arg, size_t idx, redisReply *reply)
 
 	for (k = 0; k < s->nm && s->r->x->nodes[s->nodes[k]] != n; k++)
 		;
+	sl_redis_mark(s->r, n, reply != NULL);
 	if (reply == NULL) {
 		why = sl_request_error(&s->q, idx);
 		scan_fail(s, n, why != NULL ? why->str : n->err.str);

@@ -237,6 +237,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	char				*body;
 
 	memset(&rep, 0, sizeof(rep));
+	ctx->redis->failures = 0;
 	if (!sel->redis_down)
 		rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, &rep,
 		    NULL);
@@ -247,7 +248,10 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	if (rc != SL_OK)
 		sl_lag_report_free(&rep);	/* nothing to say about streams */
 	memset(&o, 0, sizeof(o));
-	o.redis_up = rc == SL_OK;
+	o.redis_up = rc == SL_OK && ctx->redis->failures == 0;
+	o.nnodes = ctx->redis->nnode_up;
+	o.node_name = ctx->redis->node_name;
+	o.node_up = ctx->redis->node_up;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;

@@ -7,7 +7,10 @@
 #include "streamlag/shared.h"
 
 struct sl_prom_opts {
-	int		 redis_up;
+	int		 redis_up;	/* every node needed answered */
+	size_t		 nnodes;	/* streamlag_redis_node_up */
+	const char *const *node_name;	/* "host:port" */
+	const signed char *node_up;	/* 1, 0, or -1: not asked yet */
 	int		 truncated;
 	int		 consumers;	/* per-consumer series */
 	double		 collect_seconds;

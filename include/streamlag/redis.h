@@ -47,6 +47,11 @@ struct sl_redis {
 	unsigned long	 connects;	/* successful connects, for logs and metrics */
 	unsigned long	 errors;	/* connection-level errors */
 	unsigned long	 moved, asked;	/* redirects followed */
+	unsigned long	 failures;	/* commands whose node failed; the
+					   caller resets it per request */
+	signed char	*node_up;	/* per executor node: 1, 0, -1 */
+	const char	**node_name;	/* the nodes' names (theirs) */
+	size_t		 nnode_up;
 	unsigned long	 seen_connects, seen_errors;	/* the nodes' totals */
 	unsigned long long seen_bytes;			/* at the last look */
 	struct sl_counters *counters;	/* shared totals, or NULL */
@@ -127,6 +132,11 @@ enum sl_err sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 enum sl_err sl_pipeline_exec(struct sl_pipeline *p);
 void	sl_pipeline_release(struct sl_pipeline *p, size_t from, size_t to);
 void	sl_pipeline_free(struct sl_pipeline *p);
+
+/* Node n (of r's executor) answered (up) or failed: for
+ * streamlag_redis_node_up; a failure in a cluster also has the slot map
+ * read again at the next request (a failover may have moved its slots). */
+void	sl_redis_mark(struct sl_redis *r, const struct sl_node *n, int up);
 
 /* The executor's node of every slot map node (r->mapx), made again when
  * the map changed.  SL_OK or SL_ENOMEM. */

@@ -131,4 +131,49 @@ ok "$([ "$(metric 'streamlag_redis_redirects_total{kind="ask"}')" -ge 1 ]; echo 
 ok "$([ "$(metric 'streamlag_redis_redirects_total{kind="moved"}')" -ge 1 ]; echo $?)" \
 	"MOVED followed: $(metric 'streamlag_redis_redirects_total{kind="moved"}')"
 
+# A master killed (the harness runs cluster-require-full-coverage no): its
+# streams are errors naming it, the others right; health unhealthy;
+# streamlag_redis_up 0 and its node_up 0.  Restarted with its streams
+# written again: all right again, with no restart of streamlag.
+K=$(for p in "${CLUSTER_MASTERS[@]}"; do [ "$p" != "$DST" ] && [ "$p" != "$SRC" ] && echo "$p"; done | head -1)
+K=${K:-$SRC}
+truth >"$STATE/truth.tsv"
+on_k=$(awk -F'\t' -v k="$K" '$3 == k' "$STATE/truth.tsv" | wc -l)
+"$CLUSTER_CLI" -p "$K" SHUTDOWN NOSAVE >/dev/null 2>&1
+sl_wait_for 10 "node $K down" sh -c "! \"$CLUSTER_CLI\" -p $K PING >/dev/null 2>&1"
+body=$(api /api/v1/events/consumer-lag)
+is "$(jq -r --arg e "redis 127.0.0.1:$K: Connection refused" '[.streams[] | select(.error == $e and .lag == -1 and .consumers == [])] | length' <<<"$body")" \
+	"$on_k" "the $on_k streams of the killed master: lag -1, no consumers, the error naming it"
+is "$(jq -r '[.streams | to_entries[] | select(.value.error == null) | "\(.key)=\(.value.lag)"] | sort | join(",")' <<<"$body")" \
+	"$(awk -F'\t' -v k="$K" '$3 != k { print $1 "=" $2 }' "$STATE/truth.tsv" | sort | paste -sd, -)" \
+	"every other stream is right"
+health=$(curl -s -o "$STATE/h.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/events/health")
+is "$health:$(jq -r .status "$STATE/h.json")" "503:unhealthy" "health is unhealthy"
+api /metrics >"$STATE/m.txt"
+is "$(metric streamlag_redis_up)" 0 "streamlag_redis_up 0 with a master down"
+is "$(metric "streamlag_redis_node_up{node=\"127.0.0.1:$K\"}")" 0 "its streamlag_redis_node_up is 0"
+is "$(metric "streamlag_redis_node_up{node=\"127.0.0.1:$DST\"}")" 1 "another master's is 1"
+server=$(sl_redis_server)
+# shellcheck disable=SC2086
+"$server" --port "$K" --bind 127.0.0.1 --dir "$STATE/cluster/$K" --save '' \
+	--appendonly no --daemonize no --logfile "$STATE/cluster/$K/redis.log" \
+	--cluster-enabled yes --cluster-config-file nodes.conf \
+	--cluster-require-full-coverage no --cluster-node-timeout 2000 \
+	--user "$SL_REDIS_USER" $SL_REDIS_ACL $SL_CLUSTER_ACL >/dev/null 2>&1 &
+SL_PIDS+=("$!")
+sl_wait_for 20 "node $K back in the cluster" cluster_state_ok "$K"
+i=0
+for s in "${names[@]}"; do
+	i=$((i + 1))
+	[ "$(owner "$s")" = "$K" ] || continue
+	for _ in $(seq 1 $((2 * i + 1))); do echo "XADD $s * f v"; done | "$CLUSTER_CLI" -p "$K" >/dev/null
+	"$CLUSTER_CLI" -p "$K" XGROUP CREATE "$s" g 0 >/dev/null
+	"$CLUSTER_CLI" -p "$K" XREADGROUP GROUP g c1 COUNT "$i" STREAMS "$s" '>' >/dev/null
+done
+back() { [ "$(api /api/v1/events/consumer-lag | lags_of | sorted)" = "$want" ]; }
+sl_wait_for 10 "every stream right again" back
+ok $? "restarted: every stream right again, streamlag not restarted"
+api /metrics >"$STATE/m.txt"
+is "$(metric streamlag_redis_up) $(metric "streamlag_redis_node_up{node=\"127.0.0.1:$K\"}")" "1 1" "streamlag_redis_up and its node_up 1 again"
+
 done_testing
