@@ -724,7 +724,7 @@ sl_discover(struct sl_redis *r, const char *pattern, long long max,
 		return discover_scan(r, pattern, max, out, nout, truncated, stats);
 	}
 	rc = discover_scan(r, pattern, max, out, nout, truncated, stats);
-	if (rc == SL_OK)
+	if (rc == SL_OK && r->nscan_err == 0)	/* a partial set is not kept */
 		sl_discache_done(c, pattern, max, *out, *nout, *truncated,
 		    sl_monotonic_ms());
 	else

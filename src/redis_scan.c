@@ -18,7 +18,7 @@ struct scan_run {
 	long long	 max;
 	size_t		*nodes;		/* executor index of each master */
 	char		(*cursor)[SL_SCAN_CURSOR_MAX];
-	size_t		 nm;
+	size_t		 nm, nfailed;
 	char		***names;
 	size_t		*n, *cap;
 	enum sl_err	 err;
@@ -43,8 +43,13 @@ scan_fail(struct scan_run *s, const struct sl_node *n, const char *why)
 	snprintf(r->errstr, sizeof(r->errstr), "%s", why);
 	snprintf(r->errwhat, sizeof(r->errwhat), "SCAN");
 	snprintf(r->errnode, sizeof(r->errnode), "%s", n->name);
-	if (s->err == SL_OK)
-		s->err = SL_EREDIS;
+	s->nfailed++;
+	if (r->nscan_err < SL_SCAN_ERRORS) {
+		snprintf(r->scan_err[r->nscan_err], sizeof(r->scan_err[0]),
+		    "redis %s: %s", n->name, why);
+		r->scan_errp[r->nscan_err] = r->scan_err[r->nscan_err];
+		r->nscan_err++;
+	}
 }
 
 static void
@@ -119,6 +124,7 @@ sl_redis_scan(struct sl_redis *r, const char *pattern, long long max,
 
 	memset(&s, 0, sizeof(s));
 	*more = 0;
+	r->nscan_err = 0;
 	if ((rc = sl_redis_ensure(r)) != SL_OK)
 		return rc;
 	if (r->cluster && sl_redis_map_nodes(r) != SL_OK)
@@ -145,6 +151,10 @@ sl_redis_scan(struct sl_redis *r, const char *pattern, long long max,
 	}
 	if (rc == SL_OK)
 		rc = s.err;
+	/* One master failing fails a standalone scan, or a cluster's when
+	 * none answered; else its streams are named missing. */
+	if (rc == SL_OK && s.nfailed > 0 && (!r->cluster || s.nfailed >= s.nm))
+		rc = SL_EREDIS;
 	for (size_t k = 0; k < s.nm; k++)
 		*more |= strcmp(s.cursor[k], "0") != 0;
 	*round_trips = s.q.round_trips;

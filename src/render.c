@@ -356,9 +356,20 @@ sl_render_lag(const struct sl_lag_report *r)
 	sl_jw_kstr(&w, "consumer_group", group);
 	if (r->truncated)
 		sl_jw_kbool(&w, "truncated", 1);
+	if (r->nnode_errors > 0 && r->error == NULL) {
+		/* Masters discovery could not reach: their streams are not
+		 * named, and the answer says so. */
+		sl_jw_kbool(&w, "partial", 1);
+		sl_jw_key(&w, "errors");
+		sl_jw_arr(&w);
+		for (i = 0; i < r->nnode_errors; i++)
+			sl_jw_str(&w, r->node_errors[i]);
+		sl_jw_arr_end(&w);
+	}
 	if (r->partial && r->error == NULL) {
 		/* Never silent: what the budget left out, counted and named. */
-		sl_jw_kbool(&w, "partial", 1);
+		if (r->nnode_errors == 0)
+			sl_jw_kbool(&w, "partial", 1);
 		sl_jw_kstr(&w, "code", "budget_exceeded");
 		sl_jw_kint(&w, "not_covered_count", (long long)r->not_covered);
 		sl_jw_key(&w, "not_covered");

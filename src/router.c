@@ -30,6 +30,8 @@ struct sel {
 	int		 all_groups;
 	int		 truncated;	/* discovery hit STREAMLAG_DISCOVERY_MAX */
 	int		 redis_down;	/* discovery failed: answer 503 */
+	const char *const *node_errors;	/* masters discovery missed */
+	size_t		 nnode_errors;
 };
 
 struct route {
@@ -179,6 +181,8 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	}
 	rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, rep, NULL);
 	rep->truncated = sel->truncated;
+	rep->node_errors = sel->node_errors;
+	rep->nnode_errors = sel->nnode_errors;
 	return rc;
 }
 
@@ -407,6 +411,7 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	}
 	/* Discovery: the monitored streams are those matching the pattern. */
 	if (cfg->stream_pattern != NULL && rt->params != 0) {
+		ctx->redis->nscan_err = 0;
 		rc = sl_discover(ctx->redis, cfg->stream_pattern,
 		    cfg->discovery_max, &disc, &ndisc, &sel.truncated, NULL);
 		if (rc == SL_ENOMEM) {
@@ -414,6 +419,8 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 			goto out;
 		}
 		sel.redis_down = rc != SL_OK;
+		sel.node_errors = ctx->redis->scan_errp;
+		sel.nnode_errors = ctx->redis->nscan_err;
 		sel.streams = disc;
 		sel.n = ndisc;
 	}

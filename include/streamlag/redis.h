@@ -29,6 +29,7 @@ struct sl_preq;
 #define SL_REDIS_BACKOFF_MS	1000	/* fail fast this long after a timeout */
 #define SL_REDIS_REDIRECTS	5	/* MOVED or ASK followed per command */
 #define SL_REQUEST_TIMEOUT_MS	10000	/* STREAMLAG_REQUEST_TIMEOUT_MS default */
+#define SL_SCAN_ERRORS		16	/* unreachable masters named */
 
 struct sl_redis {
 	const struct sl_redis_addr *addr;
@@ -49,6 +50,11 @@ struct sl_redis {
 	unsigned long	 moved, asked;	/* redirects followed */
 	unsigned long	 failures;	/* commands whose node failed; the
 					   caller resets it per request */
+	/* The masters the last discovery could not reach ("redis h:p:
+	 * why"), the others' streams being answered. */
+	char		 scan_err[SL_SCAN_ERRORS][SL_NODE_NAME_MAX + 64];
+	const char	*scan_errp[SL_SCAN_ERRORS];
+	size_t		 nscan_err;
 	signed char	*node_up;	/* per executor node: 1, 0, -1 */
 	const char	**node_name;	/* the nodes' names (theirs) */
 	size_t		 nnode_up;
@@ -90,8 +96,10 @@ const char *sl_redis_cause(const struct sl_redis *r, char *buf, size_t len);
  * each node's cursor advancing in its own round trips, until every cursor
  * is back to 0 or more than max names are held.  The names are appended
  * to *names (unsorted, perhaps repeated); *more when a cursor was left.
- * SL_OK, SL_EREDIS (a master failed or answered what is not a SCAN reply:
- * r->errstr), SL_ENOMEM.
+ * SL_OK; in a cluster, masters that failed while others answered are
+ * named in r->scan_errp (r->nscan_err), their streams missing.  SL_EREDIS
+ * when every master failed or answered what is not a SCAN reply
+ * (r->errstr); SL_ENOMEM.
  */
 enum sl_err sl_redis_scan(struct sl_redis *r, const char *pattern,
 	    long long max, char ***names, size_t *n, size_t *cap, int *more,

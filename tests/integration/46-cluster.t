@@ -147,6 +147,12 @@ is "$(jq -r --arg e "redis 127.0.0.1:$K: Connection refused" '[.streams[] | sele
 is "$(jq -r '[.streams | to_entries[] | select(.value.error == null) | "\(.key)=\(.value.lag)"] | sort | join(",")' <<<"$body")" \
 	"$(awk -F'\t' -v k="$K" '$3 != k { print $1 "=" $2 }' "$STATE/truth.tsv" | sort | paste -sd, -)" \
 	"every other stream is right"
+disc=$(STREAMLAG_STREAM_PATTERN='*' "$SL_BIN" get /api/v1/events/consumer-lag 2>/dev/null)
+is "$(jq -c '[.partial, .errors, .stream_count]' <<<"$disc")" \
+	"[true,[\"redis 127.0.0.1:$K: Connection refused\"],$(( ${#names[@]} - on_k ))]" \
+	"discovery with a master down: partial, the master in errors, the others' streams"
+is "$(STREAMLAG_STREAM_PATTERN='*' "$SL_BIN" get /api/v1/events/health 2>/dev/null | jq -r .status)" \
+	unhealthy "health with discovery and a master down: unhealthy"
 health=$(curl -s -o "$STATE/h.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/events/health")
 is "$health:$(jq -r .status "$STATE/h.json")" "503:unhealthy" "health is unhealthy"
 api /metrics >"$STATE/m.txt"
