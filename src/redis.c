@@ -244,7 +244,9 @@ refresh_map(struct sl_redis *r)
 		if (rc == SL_ENOMEM)
 			return rc;
 	}
-	return r->map.nnodes > 0 ? SL_OK : rc;	/* an older map still serves */
+	if (r->map.nnodes > 0)
+		return SL_OK;	/* an older map still serves */
+	return rc == SL_ENOMEM ? rc : SL_EREDIS;
 }
 
 /* Standalone with a database: the nodes again, SELECT in their handshake
