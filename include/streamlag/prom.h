@@ -8,15 +8,15 @@
 
 struct sl_prom_opts {
 	int		 redis_up;	/* every node needed answered */
-	size_t		 nnodes;	/* streamlag_redis_node_up */
-	const char *const *node_name;	/* "host:port" */
-	const signed char *node_up;	/* 1, 0, or -1: not asked yet */
 	int		 truncated;
 	int		 consumers;	/* per-consumer series */
 	double		 collect_seconds;
 	const struct sl_counters *counters;	/* may be NULL */
 	const char	*version;
 	const char	*commit;
+	size_t		 nnodes;	/* streamlag_redis_node_up */
+	const char *const *node_name;	/* "host:port" */
+	const signed char *node_up;	/* 1, 0, or -1: not asked yet */
 };
 
 /* A malloc'd exposition of the report (all groups, with stream info), or
