@@ -75,7 +75,11 @@ families_and_escaping(void **state)
 {
 	struct sl_lag_report r = report();
 	struct sl_counters c;
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd\"x" };
+	static const char *const names[] = { "127.0.0.1:7001", "[::1]:7002",
+	    "127.0.0.1:7003" };
+	static const signed char up[] = { 1, 0, -1 };
+	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd\"x",
+	    3, names, up };
 	char *t;
 
 	(void)state;
@@ -88,6 +92,14 @@ families_and_escaping(void **state)
 	t = sl_render_prom(&r, &o);
 	assert_non_null(t);
 	LINE(t, "# TYPE event_consumer_lag gauge");
+	/* Each node as it last was; one never asked has no series. */
+	LINE(t, "# TYPE streamlag_redis_node_up gauge");
+	LINE(t, "streamlag_redis_node_up{node=\"127.0.0.1:7001\"} 1");
+	LINE(t, "streamlag_redis_node_up{node=\"[::1]:7002\"} 0");
+	NO_LINE(t, "streamlag_redis_node_up{node=\"127.0.0.1:7003\"} 0");
+	NO_LINE(t, "streamlag_redis_node_up{node=\"127.0.0.1:7003\"} 1");
+	LINE(t, "streamlag_redis_redirects_total{kind=\"moved\"} 0");
+	LINE(t, "streamlag_redis_redirects_total{kind=\"ask\"} 0");
 	LINE(t, "event_consumer_lag{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",consumer_group=\"g\"} 7");
 	LINE(t, "event_queue_depth{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\"} 10");
 	LINE(t, "streamlag_stream_entries_added_total{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\"} 12");
@@ -127,7 +139,8 @@ static void
 redis_down(void **state)
 {
 	struct sl_lag_report r;
-	struct sl_prom_opts o = { 0, 0, 1, 0.001, NULL, "0.1.0", "0123abcd" };
+	struct sl_prom_opts o = { 0, 0, 1, 0.001, NULL, "0.1.0", "0123abcd",
+	    0, NULL, NULL };
 	char *t;
 
 	(void)state;
