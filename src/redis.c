@@ -9,6 +9,8 @@
  * the next request after a MOVED.  Back-off, reconnection and timeouts are
  * the nodes' own (node.c): a node that failed is logged there, once, with
  * its address and the words of Redis or of the system. */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,17 +344,49 @@ sl_redis_map_nodes(struct sl_redis *r)
 	return SL_OK;
 }
 
-/* The node of a hash slot (-1: no key, the home node). */
+/* The node of a hash slot (-1: no key, the home node; -2 - n: node n). */
 static size_t
 route(const struct sl_redis *r, int slot)
 {
 	int m;
 
-	if (!r->cluster || slot < 0 ||
+	if (slot <= -2)
+		return (size_t)(-2 - slot);
+	if (r->cluster != 1 || slot < 0 ||
 	    (m = sl_slotmap_lookup(&r->map, (unsigned)slot)) < 0 ||
 	    (size_t)m >= r->nmapx)
 		return r->home;
 	return r->mapx[m];
+}
+
+size_t
+sl_redis_key_node(const struct sl_redis *r, const char *key, size_t len)
+{
+	if (r->x == NULL || r->cluster == -1)
+		return SIZE_MAX;
+	return route(r, (int)sl_key_slot(key, len));
+}
+
+size_t
+sl_redis_masters(struct sl_redis *r, size_t *out, size_t max)
+{
+	size_t n = 0, k;
+
+	if (r->x == NULL || r->cluster == -1 || max == 0)
+		return 0;
+	if (r->cluster == 0 || sl_redis_map_nodes(r) != SL_OK) {
+		out[0] = r->home;
+		return 1;
+	}
+	for (size_t i = 0; i < r->nmapx; i++) {
+		if (r->map.nodes[i].master != -1)
+			continue;
+		for (k = 0; k < n && out[k] != r->mapx[i]; k++)
+			;
+		if (k == n && n < max)
+			out[n++] = r->mapx[i];
+	}
+	return n;
 }
 
 int
@@ -420,6 +454,17 @@ sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 	p->replies[p->n] = NULL;
 	p->failed[p->n] = 0;
 	p->n++;
+	return SL_OK;
+}
+
+enum sl_err
+sl_pipeline_add_node(struct sl_pipeline *p, size_t node, int argc,
+    const char **argv, const size_t *argvlen)
+{
+	if (node > INT_MAX - 2 || sl_pipeline_add(p, argc, argv, argvlen) !=
+	    SL_OK)
+		return SL_ENOMEM;
+	p->slots[p->n - 1] = -2 - (int)node;
 	return SL_OK;
 }
 

@@ -135,6 +135,17 @@ void	sl_pipeline_init(struct sl_pipeline *p, struct sl_redis *r);
 /* SL_OK or SL_ENOMEM. */
 enum sl_err sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 	    const size_t *argvlen);
+/* A command for one node (TIME of each master): node as sl_redis_masters
+ * gives it.  SL_OK or SL_ENOMEM. */
+enum sl_err sl_pipeline_add_node(struct sl_pipeline *p, size_t node, int argc,
+	    const char **argv, const size_t *argvlen);
+/* The nodes INFO, TIME and SCAN go to: every master of a cluster, or the
+ * one node; at most max into out.  Their number (0 before the first
+ * sl_redis_ensure). */
+size_t	sl_redis_masters(struct sl_redis *r, size_t *out, size_t max);
+/* The node a key's commands go to now (SIZE_MAX when not known). */
+size_t	sl_redis_key_node(const struct sl_redis *r, const char *key,
+	    size_t len);
 /* Sends every command not yet sent.  SL_OK; SL_EREDIS when no node
  * answered (standalone: the node failed; r->errstr set); SL_ENOMEM. */
 enum sl_err sl_pipeline_exec(struct sl_pipeline *p);

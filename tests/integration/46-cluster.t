@@ -93,6 +93,14 @@ metric() { awk -v m="$1" 'index($0, m " ") == 1 { print $NF }' "$STATE/m.txt"; }
 is "$(metric 'event_consumer_lag{stream="events:7",consumer_group="g"}')" \
 	"$(awk -F'\t' '$1 == "events:7" { print $2 }' "$STATE/truth.tsv")" "serve: /metrics lag of events:7"
 is "$(metric streamlag_redis_up)" 1 "streamlag_redis_up 1"
+# TIME is read on every master: a stream's ages use its own node's clock.
+time_calls() { "$CLUSTER_CLI" -p "$1" INFO commandstats | tr -d '\r' | awk -F'[:=,]' '$1 == "cmdstat_time" { print $3 }'; }
+declare -A t0
+for p in "${CLUSTER_MASTERS[@]}"; do t0[$p]=$(time_calls "$p"); done
+api /api/v1/events/consumer-lag >/dev/null
+for p in "${CLUSTER_MASTERS[@]}"; do
+	is "$(( $(time_calls "$p") - ${t0[$p]:-0} ))" 1 "one request: one TIME on master $p"
+done
 
 # Parallel: while node A is paused, node B runs streamlag's XINFO.
 A=$(owner events:1)
