@@ -376,6 +376,8 @@ cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 	req.now = time(NULL);
 	req.skip_auth = 1;
 	sl_redis_init(&redis, &cfg->redis, cfg->redis_timeout_ms);
+	redis.mode = cfg->redis_mode;
+	redis.request_timeout_ms = cfg->request_timeout_ms;
 	ctx.cfg = cfg;
 	ctx.redis = &redis;
 	ctx.counters = NULL;

@@ -33,6 +33,8 @@ struct sel {
 	int		 truncated;	/* discovery hit STREAMLAG_DISCOVERY_MAX */
 	int		 redis_down;	/* discovery failed: answer 503 */
 	const char	*query;		/* Q_OWN routes */
+	const char *const *node_errors;	/* masters discovery missed */
+	size_t		 nnode_errors;
 };
 
 /* Methods a route takes. */
@@ -121,6 +123,15 @@ fail_request(struct sl_response *resp, enum sl_err e)
 }
 static const char CT_JSON[] = "application/json";
 static const char CT_PROM[] = "text/plain; version=0.0.4; charset=utf-8";
+
+/* A cluster asked for a database other than 0 (auto mode). */
+static void
+cluster_db(struct sl_response *resp)
+{
+	sl_http_error(resp, 503, "cluster_db", "REDIS_URL names a database "
+	    "other than 0, and Redis is a Redis Cluster, which has only "
+	    "database 0");
+}
 
 static void
 set_json(struct sl_response *resp, int status, char *body)
@@ -263,6 +274,8 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	}
 	rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, rep, NULL);
 	rep->truncated = sel->truncated;
+	rep->node_errors = sel->node_errors;
+	rep->nnode_errors = sel->nnode_errors;
 	return rc;
 }
 
@@ -299,6 +312,11 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 		if (rc == SL_OK)
 			sl_lag_report_free(&rep);
 		fail_request(resp, SL_ENOMEM);
+		return;
+	}
+	if (rc == SL_EREDIS && ctx->redis != NULL && ctx->redis->cluster_db) {
+		cluster_db(resp);	/* before a streamed body could start */
+		report_done(ctx, &rep);
 		return;
 	}
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
@@ -348,6 +366,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	struct sl_group_insight		*gi = NULL;
 
 	memset(&rep, 0, sizeof(rep));
+	ctx->redis->failures = 0;
 	if (!sel->redis_down)
 		rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, &rep,
 		    NULL);
@@ -367,7 +386,10 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	o.history = ctx->history != NULL;
 	o.untracked = ctx->history != NULL ?
 	    sl_history_untracked(ctx->history) : 0;
-	o.redis_up = rc == SL_OK;
+	o.redis_up = rc == SL_OK && ctx->redis->failures == 0;
+	o.nnodes = ctx->redis->nnode_up;
+	o.node_name = ctx->redis->node_name;
+	o.node_up = ctx->redis->node_up;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
@@ -497,6 +519,7 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	}
 	/* Discovery: the monitored streams are those matching the pattern. */
 	if (cfg->stream_pattern != NULL && rt->params != 0) {
+		ctx->redis->nscan_err = 0;
 		rc = sl_discover(ctx->redis, cfg->stream_pattern,
 		    cfg->discovery_max, &disc, &ndisc, &sel.truncated, NULL);
 		if (rc == SL_ENOMEM) {
@@ -504,6 +527,8 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 			goto out;
 		}
 		sel.redis_down = rc != SL_OK;
+		sel.node_errors = ctx->redis->scan_errp;
+		sel.nnode_errors = ctx->redis->nscan_err;
 		sel.streams = disc;
 		sel.n = ndisc;
 	}
@@ -615,5 +640,10 @@ sl_route(struct sl_ctx *ctx, const struct sl_request *req,
 		rt->handler(ctx, &(struct sel){ .query = req->query }, resp);
 	else
 		dispatch(ctx, rt, req, resp);
+	/* A cluster asked for a database other than 0 (auto mode): said as
+	 * such, not as an unreachable Redis (unless the body went already). */
+	if (resp->status == 503 && ctx->redis != NULL && ctx->redis->cluster_db &&
+	    (ctx->stream == NULL || !ctx->stream->started))
+		cluster_db(resp);
 	return rt->id;
 }

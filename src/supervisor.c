@@ -94,6 +94,8 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ms->sh->slots[slot].busy_since_ms = 0;
 	ms->sh->slots[slot].requests = 0;
 	sl_redis_init(&redis, &ms->cfg->redis, ms->cfg->redis_timeout_ms);
+	redis.mode = ms->cfg->redis_mode;
+	redis.request_timeout_ms = ms->cfg->request_timeout_ms;
 	redis.counters = &ms->sh->counters;
 	redis.lagcache = &ms->sh->lagcache;
 	redis.discache = &ms->sh->discache;
