@@ -462,6 +462,27 @@ valid_group(const struct sl_query_param *q)
 	return q->value_len > 0 && q->value_len <= SL_NAME_MAX;
 }
 
+/* The streams matching STREAMLAG_STREAM_PATTERN into sel (owned by *disc);
+ * a Redis failure marks sel->redis_down.  SL_OK or SL_ENOMEM. */
+static enum sl_err
+discover(struct sl_ctx *ctx, struct sel *sel, char ***disc, size_t *ndisc)
+{
+	const struct sl_config *cfg = ctx->cfg;
+	enum sl_err rc;
+
+	ctx->redis->nscan_err = 0;
+	rc = sl_discover(ctx->redis, cfg->stream_pattern, cfg->discovery_max,
+	    disc, ndisc, &sel->truncated, NULL);
+	if (rc == SL_ENOMEM)
+		return rc;
+	sel->redis_down = rc != SL_OK;
+	sel->node_errors = ctx->redis->scan_errp;
+	sel->nnode_errors = ctx->redis->nscan_err;
+	sel->streams = *disc;
+	sel->n = *ndisc;
+	return SL_OK;
+}
+
 static void
 dispatch(struct sl_ctx *ctx, const struct route *rt,
     const struct sl_request *req, struct sl_response *resp)
@@ -518,19 +539,10 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 		}
 	}
 	/* Discovery: the monitored streams are those matching the pattern. */
-	if (cfg->stream_pattern != NULL && rt->params != 0) {
-		ctx->redis->nscan_err = 0;
-		rc = sl_discover(ctx->redis, cfg->stream_pattern,
-		    cfg->discovery_max, &disc, &ndisc, &sel.truncated, NULL);
-		if (rc == SL_ENOMEM) {
-			fail_request(resp, rc);
-			goto out;
-		}
-		sel.redis_down = rc != SL_OK;
-		sel.node_errors = ctx->redis->scan_errp;
-		sel.nnode_errors = ctx->redis->nscan_err;
-		sel.streams = disc;
-		sel.n = ndisc;
+	if (cfg->stream_pattern != NULL && rt->params != 0 &&
+	    discover(ctx, &sel, &disc, &ndisc) == SL_ENOMEM) {
+		fail_request(resp, SL_ENOMEM);
+		goto out;
 	}
 	if (stream_q != NULL && !sel.redis_down) {
 		if ((rc = select_streams(sel.streams, sel.n, stream_q, &chosen,
