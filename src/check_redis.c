@@ -573,6 +573,8 @@ streams_and_commands(struct run *rn)
 
 	memset(&rep, 0, sizeof(rep));
 	sl_redis_init(&r, &cfg->redis, cfg->redis_timeout_ms);
+	r.mode = cfg->redis_mode;
+	r.request_timeout_ms = cfg->request_timeout_ms;
 	if (cfg->stream_pattern != NULL) {
 		rc = sl_discover(&r, cfg->stream_pattern, cfg->discovery_max,
 		    &disc, &ndisc, &truncated, NULL);

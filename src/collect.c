@@ -10,7 +10,10 @@
 
 #include "streamlag/alloc.h"
 #include "streamlag/collect.h"
+#include "streamlag/exec.h"
 #include "streamlag/facts.h"
+
+#define SL_TIME_NODES	SL_EXEC_MAX_NODES	/* masters asked TIME */
 
 /* What batch 2 learns about one entry, for its lag. */
 struct sl_followup {
@@ -92,6 +95,40 @@ new_entry(struct sl_lag_report *r, size_t *cap)
 	return &r->entries[r->n++];
 }
 
+static enum sl_err
+plan_grow(struct sl_plan *pl)
+{
+	struct sl_plan_slot	*s;
+	size_t			 ncap = pl->cap ? pl->cap * 2 : 64;
+
+	if (pl->n < pl->cap)
+		return SL_OK;
+	if ((s = sl_reallocarray(pl->slot, ncap, sizeof(*s))) == NULL)
+		return SL_ENOMEM;
+	pl->slot = s;
+	pl->cap = ncap;
+	return SL_OK;
+}
+
+/* TIME of one node of a cluster (its index in aux). */
+static enum sl_err
+plan_time(struct sl_lag_run *run, struct sl_pipeline *p, size_t node)
+{
+	const char		*argv[] = { "TIME" };
+	size_t			 lens[] = { 4 };
+	struct sl_plan_slot	*s;
+
+	if (plan_grow(&run->plan) != SL_OK ||
+	    sl_pipeline_add_node(p, node, 1, argv, lens) != SL_OK)
+		return SL_ENOMEM;
+	s = &run->plan.slot[run->plan.n++];
+	memset(s, 0, sizeof(*s));
+	s->ask = SL_ASK_TIME;
+	s->stream = s->entry = SIZE_MAX;
+	s->aux = node;
+	return SL_OK;
+}
+
 /* Adds a command to the batch and its slot to the plan; the key is the
  * third word for XINFO, the second for the others (argv[key_at]). */
 static enum sl_err
@@ -102,15 +139,8 @@ plan_add(struct sl_lag_run *run, struct sl_pipeline *p, enum sl_ask ask,
 	struct sl_plan	*pl = &run->plan;
 	struct sl_plan_slot	*s;
 
-	if (pl->n == pl->cap) {
-		size_t ncap = pl->cap ? pl->cap * 2 : 64;
-
-		if ((s = sl_reallocarray(pl->slot, ncap, sizeof(*s))) == NULL)
-			return SL_ENOMEM;
-		pl->slot = s;
-		pl->cap = ncap;
-	}
-	if (sl_pipeline_add(p, argc, argv, lens) != SL_OK)
+	if (plan_grow(pl) != SL_OK ||
+	    sl_pipeline_add(p, argc, argv, lens) != SL_OK)
 		return SL_ENOMEM;
 	s = &pl->slot[pl->n++];
 	memset(s, 0, sizeof(*s));
@@ -210,6 +240,40 @@ budget_streams(struct sl_lag_run *run, size_t fixed, size_t per)
 	run->nstreams = k;
 }
 
+/* A cluster: TIME of every master, so that a stream's ages are by the
+ * clock of the node that holds it. */
+static enum sl_err
+build_times(struct sl_lag_run *run, struct sl_pipeline *p)
+{
+	size_t	 nodes[SL_TIME_NODES], k;
+
+	if (run->r->cluster != 1 ||
+	    (k = sl_redis_masters(run->r, nodes, SL_TIME_NODES)) == 0)
+		return SL_OK;
+	run->ntimes = run->r->x->nnodes;
+	if ((run->times = sl_calloc(run->ntimes, sizeof(*run->times))) == NULL)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < run->ntimes; i++)
+		run->times[i] = -1;
+	for (size_t i = 0; i < k; i++)
+		if (plan_time(run, p, nodes[i]) != SL_OK)
+			return SL_ENOMEM;
+	return SL_OK;
+}
+
+/* The clock of the node holding a key (the first TIME when unknown). */
+static long long
+now_of(const struct sl_lag_run *run, const char *key, size_t len)
+{
+	size_t node;
+
+	if (run->times == NULL)
+		return run->now_ms;
+	node = sl_redis_key_node(run->r, key, len);
+	return node < run->ntimes && run->times[node] >= 0 ?
+	    run->times[node] : run->now_ms;
+}
+
 /* Batch 1: INFO server (once per connection), TIME, and per stream its
  * XINFO STREAM (when asked), XINFO GROUPS, and XINFO CONSUMERS of the one
  * group. */
@@ -232,8 +296,9 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 	if (!run->r->server_known && plan_add(run, p, SL_ASK_INFO, SIZE_MAX,
 	    SIZE_MAX, 2, iargv, ilen, 0) != SL_OK)
 		return SL_ENOMEM;
-	if (plan_add(run, p, SL_ASK_TIME, SIZE_MAX, SIZE_MAX, 1, targv, tlen,
-	    0) != SL_OK)
+	if (build_times(run, p) != SL_OK || (run->times == NULL &&
+	    plan_add(run, p, SL_ASK_TIME, SIZE_MAX, SIZE_MAX, 1, targv, tlen,
+	    0) != SL_OK))
 		return SL_ENOMEM;
 	for (size_t i = 0; i < run->nstreams; i++) {
 		const char *s = run->streams[i];
@@ -506,6 +571,7 @@ consume_first(struct sl_lag_run *run, const struct sl_plan_slot *s,
 	struct sl_redis		*r = run->r;
 	struct sl_stream_entry	*se;
 	const char		*name;
+	long long		 t;
 
 	switch (s->ask) {
 	case SL_ASK_INFO:
@@ -515,14 +581,19 @@ consume_first(struct sl_lag_run *run, const struct sl_plan_slot *s,
 		r->server_known = 1;
 		return SL_OK;
 	case SL_ASK_TIME:
-		run->now_ms = run->report->now_ms = sl_facts_time_ms(*reply);
+		t = sl_facts_time_ms(*reply);
+		if (run->times != NULL && s->aux < run->ntimes)
+			run->times[s->aux] = t;
+		if (run->times == NULL || run->now_ms < 0)
+			run->now_ms = run->report->now_ms = t;
 		return SL_OK;
 	case SL_ASK_STREAM:
 		se = &run->report->sinfo[s->stream];
 		name = run->streams[s->stream];
 		if (sl_bytes_set(&se->name, name, strlen(name)) != SL_OK)
 			return SL_ENOMEM;
-		return sl_facts_stream_entry(se, *reply, NULL, run->now_ms);
+		return sl_facts_stream_entry(se, *reply, NULL, now_of(run, name,
+		    strlen(name)));
 	case SL_ASK_GROUPS:
 		if (run->q->all_groups)
 			return entries_all_groups(run, s->stream, *reply);
@@ -548,7 +619,8 @@ consume_later(struct sl_lag_run *run, const struct sl_plan_slot *s,
 	case SL_ASK_NEXT:
 		if (reply->type == REDIS_REPLY_ERROR && e->error == NULL)
 			return sl_facts_lag_fail(e, reply, NULL);
-		(void)sl_facts_next(reply, run->now_ms, &fu->f);
+		(void)sl_facts_next(reply, now_of(run, e->stream.p,
+		    e->stream.len), &fu->f);
 		return SL_OK;
 	case SL_ASK_FACTS:
 		run->sf[s->aux].ok = sl_facts_stream(reply, &run->sf[s->aux].si,
@@ -560,7 +632,8 @@ consume_later(struct sl_lag_run *run, const struct sl_plan_slot *s,
 		if (reply->type == REDIS_REPLY_ERROR && e->error == NULL)
 			return sl_facts_lag_fail(e, reply, NULL);
 		e->has_oldest_pending = sl_facts_oldest_pending(reply,
-		    run->now_ms, &e->oldest_pending_ms);
+		    now_of(run, e->stream.p, e->stream.len),
+		    &e->oldest_pending_ms);
 		return SL_OK;
 	default:
 		c = &run->cnt[s->aux];
@@ -617,6 +690,7 @@ sl_lag_run_free(struct sl_lag_run *run)
 	sl_free(run->fu);
 	sl_free(run->sf);
 	sl_free(run->cnt);
+	sl_free(run->times);
 	memset(run, 0, sizeof(*run));
 }
 
@@ -627,10 +701,13 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 {
 	struct sl_pipeline	 p;
 	struct sl_lag_run	 run;
-	enum sl_err		 rc;
+	enum sl_err		 rc, pre;
 
 	sl_pipeline_init(&p, r);
+	pre = sl_redis_ensure(r);	/* the mode and masters, for TIME */
 	rc = sl_lag_run_init(&run, r, streams, nstreams, q, report);
+	if (rc == SL_OK && pre != SL_OK)
+		rc = pre == SL_ENOMEM ? SL_ENOMEM : SL_EREDIS;
 	while (rc == SL_OK && (rc = sl_lag_run_build(&run, &p)) == SL_OK &&
 	    !run.done) {
 		if (run.plan.n == 0)
@@ -649,29 +726,6 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	sl_pipeline_free(&p);
 	if (rc == SL_ENOMEM)
 		sl_lag_report_free(report);	/* out of memory: no report */
-	return rc;
-}
-
-/* One SCAN round trip: the next cursor, the keys appended to names. */
-static enum sl_err
-scan_once(struct sl_redis *r, const char *pattern, char *cursor,
-    char ***names, size_t *n, size_t *cap, unsigned *trips)
-{
-	struct sl_pipeline p;
-	const char	*argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
-	    "1000", "TYPE", "stream" };
-	size_t		 lens[] = { 4, strlen(cursor), 5, strlen(pattern), 5, 4,
-	    4, 6 };
-	enum sl_err	 rc;
-
-	sl_pipeline_init(&p, r);
-	if ((rc = sl_pipeline_add(&p, 8, argv, lens)) == SL_OK &&
-	    (rc = sl_pipeline_exec(&p)) == SL_OK &&
-	    ++*trips > 0 &&
-	    (rc = sl_facts_scan(p.replies[0], cursor, names, n, cap)) ==
-	    SL_EPROTO)
-		rc = SL_EREDIS;	/* an unusable answer: as Redis failing */
-	sl_pipeline_free(&p);
 	return rc;
 }
 
@@ -700,26 +754,23 @@ static enum sl_err
 discover_scan(struct sl_redis *r, const char *pattern, long long max,
     char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
 {
-	char		**names = NULL, cursor[SL_SCAN_CURSOR_MAX] = "0";
+	char		**names = NULL;
 	size_t		 n = 0, cap = 0;
 	unsigned	 trips = 0;
+	int		 more = 0;
 	enum sl_err	 rc;
 
 	*out = NULL;
 	*nout = 0;
 	*truncated = 0;
-	do {
-		rc = scan_once(r, pattern, cursor, &names, &n, &cap, &trips);
-		if (rc != SL_OK)
-			break;
-	} while (strcmp(cursor, "0") != 0 && (long long)n <= max);
+	rc = sl_redis_scan(r, pattern, max, &names, &n, &cap, &more, &trips);
 	if (stats != NULL)
 		stats->round_trips = trips;
 	if (rc != SL_OK) {
 		sl_names_free(names, n);
 		return rc;
 	}
-	names_settle(names, &n, max, strcmp(cursor, "0") != 0, truncated);
+	names_settle(names, &n, max, more, truncated);
 	*out = names;
 	*nout = n;
 	return SL_OK;
@@ -750,7 +801,7 @@ sl_discover(struct sl_redis *r, const char *pattern, long long max,
 		return discover_scan(r, pattern, max, out, nout, truncated, stats);
 	}
 	rc = discover_scan(r, pattern, max, out, nout, truncated, stats);
-	if (rc == SL_OK)
+	if (rc == SL_OK && r->nscan_err == 0)	/* a partial set is not kept */
 		sl_discache_done(c, pattern, max, *out, *nout, *truncated,
 		    sl_monotonic_ms());
 	else

@@ -414,6 +414,24 @@ add_stream(const struct sl_setting *s, const char *name, struct sl_target *t,
 }
 
 /* Comma-separated names, trimmed, duplicates dropped. */
+/* auto, standalone or cluster (STREAMLAG_REDIS_MODE). */
+static int
+set_redis_mode(const struct sl_setting *s, const char *name, const char *v,
+    void *base, char *err, size_t errlen)
+{
+	static const char *const modes[] = { "auto", "standalone", "cluster" };
+
+	if (*v == '\0')
+		v = s->def;
+	for (int i = 0; i < 3; i++)
+		if (strcmp(v, modes[i]) == 0) {
+			*FIELD(int, s, base) = i;
+			return 0;
+		}
+	return fail(err, errlen, "%s: expected auto, standalone or cluster, "
+	    "got \"%.100s\"", name, v);
+}
+
 static int
 set_streams(const struct sl_setting *s, const char *name, const char *v,
     void *base, char *err, size_t errlen)
@@ -569,6 +587,10 @@ static const struct sl_setting settings[] = {
 	{ "STREAMLAG_STALL_MS", set_ll, "60000", 1, 86400000, T(stall_ms), 1 },
 	{ "STREAMLAG_REDIS_TIMEOUT_MS", set_int, "1000", 10, 60000,
 	    T(redis_timeout_ms), 1 },
+	{ "STREAMLAG_REQUEST_TIMEOUT_MS", set_int, "10000", 10, MS_HOUR,
+	    T(request_timeout_ms), 1 },
+	{ "STREAMLAG_REDIS_MODE", set_redis_mode, "auto", 0, 0, T(redis_mode),
+	    1 },
 	{ "STREAMLAG_LAG_COUNT_CAP", set_ll, "10000", 1, 10000000,
 	    T(lag_count_cap), 1 },
 	{ "STREAMLAG_DISCOVERY_MAX", set_ll, "100000", 1, 10000000,
@@ -730,6 +752,10 @@ check_target(const char *prefix, const struct sl_target *t, char *err,
 	char		 b1[256], b2[256];
 	const char	*deg, *unh;
 
+	if (t->redis_mode == SL_MODE_CLUSTER && t->redis.db != 0)
+		return fail(err, errlen, "REDIS_URL: database %d with "
+		    "STREAMLAG_REDIS_MODE=cluster: a Redis Cluster has only "
+		    "database 0", t->redis.db);
 	if (t->lag_degraded <= t->lag_unhealthy)
 		return 0;
 	deg = row_name(sl_setting_find("STREAMLAG_LAG_DEGRADED"), prefix, b1,

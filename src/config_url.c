@@ -68,6 +68,9 @@ sl_redis_addr_free(struct sl_redis_addr *a)
 	sl_free(a->host);
 	sl_free(a->path);
 	sl_free(a->user);
+	for (size_t i = 0; i < a->nseeds; i++)
+		sl_free(a->seeds[i].host);
+	sl_free(a->seeds);
 	if (a->password != NULL) {
 		explicit_bzero(a->password, strlen(a->password));
 		sl_free(a->password);
@@ -75,7 +78,7 @@ sl_redis_addr_free(struct sl_redis_addr *a)
 	memset(a, 0, sizeof(*a));
 }
 
-#define URL_FORMS "redis://[user:password@]host[:port][/db] or unix:///path[?db=N]"
+#define URL_FORMS "redis://[user:password@]host[:port][,host[:port]...][/db] or unix:///path[?db=N]"
 #define URL_DB_RANGE "from 0 to 100000"
 
 /* "?db=N" (the only query accepted); 0 or -1. */
@@ -180,6 +183,44 @@ oom:
 	return fail(err, errlen, "REDIS_URL: out of memory");
 }
 
+/* Seed nodes host[:port] separated by commas in [p, slash): the first one
+ * into a->host, a->port, and every one into a->seeds. */
+static int
+url_hosts(const char *p, const char *slash, struct sl_redis_addr *a,
+    char *err, size_t errlen)
+{
+	struct sl_redis_addr one;
+	const char	*end;
+
+	for (;;) {
+		end = memchr(p, ',', (size_t)(slash - p));
+		end = end != NULL ? end : slash;
+		if (a->nseeds == SL_REDIS_SEEDS_MAX)
+			return fail(err, errlen, "REDIS_URL: more than %d seed "
+			    "nodes", SL_REDIS_SEEDS_MAX);
+		memset(&one, 0, sizeof(one));
+		one.port = 6379;
+		if (url_host(p, end, &one, err, errlen) == -1) {
+			sl_free(one.host);
+			return -1;
+		}
+		if (a->seeds == NULL && (a->seeds = sl_calloc(
+		    SL_REDIS_SEEDS_MAX, sizeof(*a->seeds))) == NULL) {
+			sl_free(one.host);
+			return fail(err, errlen, "REDIS_URL: out of memory");
+		}
+		a->seeds[a->nseeds].host = one.host;
+		a->seeds[a->nseeds++].port = one.port;
+		if (end == slash)
+			break;
+		p = end + 1;
+	}
+	if ((a->host = sl_strdup(a->seeds[0].host)) == NULL)
+		return fail(err, errlen, "REDIS_URL: out of memory");
+	a->port = a->seeds[0].port;
+	return 0;
+}
+
 /* [/db][?db=N] from `slash` on. */
 static int
 url_db(const char *slash, struct sl_redis_addr *a, char *err, size_t errlen)
@@ -229,7 +270,7 @@ sl_parse_redis_url(const char *url, struct sl_redis_addr *a, char *err,
 		a->port = 6379;
 		slash = p + strcspn(p, "/?");
 		if ((rc = url_userinfo(&p, slash, a, err, errlen)) == 0 &&
-		    (rc = url_host(p, slash, a, err, errlen)) == 0)
+		    (rc = url_hosts(p, slash, a, err, errlen)) == 0)
 			rc = url_db(slash, a, err, errlen);
 	} else
 		return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);

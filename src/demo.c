@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
@@ -108,6 +109,43 @@ consume(redisContext *c, struct demo_stream *s, int n, const char *group,
 	return 0;
 }
 
+/* The demo writes, on a blocking connection of its own (one node: the
+ * first seed), with AUTH and SELECT as the URL says. */
+static redisContext *
+demo_connect(const struct sl_config *cfg)
+{
+	const struct sl_redis_addr *a = &cfg->redis;
+	struct timeval	 tv = { cfg->redis_timeout_ms / 1000,
+	    (cfg->redis_timeout_ms % 1000) * 1000 };
+	redisContext	*c;
+	redisReply	*x = NULL;
+
+	c = a->kind == SL_REDIS_UNIX ? redisConnectUnixWithTimeout(a->path, tv) :
+	    redisConnectWithTimeout(a->host, a->port, tv);
+	if (c != NULL && !c->err && redisSetTimeout(c, tv) == REDIS_OK &&
+	    a->password != NULL)
+		x = a->user != NULL ? redisCommand(c, "AUTH %s %s", a->user,
+		    a->password) : redisCommand(c, "AUTH %s", a->password);
+	if (x != NULL && x->type != REDIS_REPLY_ERROR && a->db != 0) {
+		freeReplyObject(x);
+		x = redisCommand(c, "SELECT %d", a->db);
+	}
+	if (c == NULL || c->err || (x != NULL && x->type == REDIS_REPLY_ERROR) ||
+	    (x == NULL && (a->password != NULL || a->db != 0))) {
+		sl_log(SL_LOG_ERROR, "demo_redis", "error=\"%s\"",
+		    c == NULL ? "out of memory" : c->err ? c->errstr :
+		    x != NULL ? x->str : "no reply");
+		if (x != NULL)
+			freeReplyObject(x);
+		if (c != NULL)
+			redisFree(c);
+		return NULL;
+	}
+	if (x != NULL)
+		freeReplyObject(x);
+	return c;
+}
+
 int
 sl_demo_run(const struct sl_config *cfg)
 {
@@ -122,7 +160,7 @@ sl_demo_run(const struct sl_config *cfg)
 		    .consume_slow = 12, .consumers = { "instance-1", "instance-2" } },
 	};
 	const size_t	 ns = sizeof(streams) / sizeof(streams[0]);
-	struct sl_redis	 r;
+	redisContext	*c;
 	struct sigaction sa;
 	struct timespec	 ts = { 0, TICK_MS * 1000000L };
 	long long	 tick = 0, seq = 0;
@@ -132,13 +170,10 @@ sl_demo_run(const struct sl_config *cfg)
 	sa.sa_handler = on_demo_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sl_redis_init(&r, &cfg->redis, cfg->redis_timeout_ms);
-	if (sl_redis_ensure(&r) != SL_OK) {
-		sl_log(SL_LOG_ERROR, "demo_redis", "error=\"%s\"", r.errstr);
+	if ((c = demo_connect(cfg)) == NULL)
 		return 1;
-	}
 	for (size_t i = 0; i < ns; i++) {
-		redisReply *x = redisCommand(r.c, "XGROUP CREATE %s %s $ MKSTREAM",
+		redisReply *x = redisCommand(c, "XGROUP CREATE %s %s $ MKSTREAM",
 		    streams[i].name, cfg->consumer_group);
 		if (x == NULL)
 			goto out;
@@ -163,10 +198,10 @@ sl_demo_run(const struct sl_config *cfg)
 			nc = (int)s->consumed;
 			s->produced -= np;
 			s->consumed -= nc;
-			if (produce(r.c, s, np, seq) == -1)
+			if (produce(c, s, np, seq) == -1)
 				goto out;
 			seq += np;
-			if (consume(r.c, s, nc, cfg->consumer_group, tick) == -1)
+			if (consume(c, s, nc, cfg->consumer_group, tick) == -1)
 				goto out;
 		}
 		tick++;
@@ -175,9 +210,8 @@ sl_demo_run(const struct sl_config *cfg)
 	rc = 0;
 out:
 	if (rc != 0)
-		sl_log(SL_LOG_ERROR, "demo_redis", "error=\"%s\"", r.c != NULL ?
-		    r.c->errstr : r.errstr);
-	sl_redis_close(&r);
+		sl_log(SL_LOG_ERROR, "demo_redis", "error=\"%s\"", c->errstr);
+	redisFree(c);
 	sl_log(SL_LOG_INFO, "demo_stop", NULL);
 	return rc;
 }

@@ -189,6 +189,37 @@ sl_request_add(struct sl_request *q, size_t node, int argc, const char **argv,
 }
 
 enum sl_err
+sl_request_add_resp(struct sl_request *q, size_t node, char *buf, size_t len,
+    size_t *idx)
+{
+	struct sl_cmd	*c;
+
+	if (node >= q->x->nnodes || buf == NULL)
+		return SL_EINPUT;
+	if (q->n == q->cap) {
+		size_t	 cap = q->cap ? q->cap * 2 : 16;
+		void	*p = sl_reallocarray(q->cmds, cap, sizeof(*q->cmds));
+
+		if (p == NULL)
+			return SL_ENOMEM;
+		q->cmds = p;
+		q->cap = cap;
+	}
+	c = &q->cmds[q->n];
+	memset(c, 0, sizeof(*c));
+	c->buf = buf;
+	c->len = len;
+	if (queue(q, q->n, node, 0) != SL_OK) {
+		c->buf = NULL;
+		return SL_ENOMEM;
+	}
+	if (idx != NULL)
+		*idx = q->n;
+	q->n++;
+	return SL_OK;
+}
+
+enum sl_err
 sl_request_requeue(struct sl_request *q, size_t idx, size_t node, int ask)
 {
 	struct sl_cmd *c;

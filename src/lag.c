@@ -622,7 +622,8 @@ sl_health_of(const struct sl_lag_report *r, struct sl_health *h)
 		if (e->lag > h->max_lag)
 			h->max_lag = e->lag;
 	}
-	if (h->unhealthy > 0 || h->stalled > 0)
+	if (h->unhealthy > 0 || h->stalled > 0 || r->nnode_errors > 0)
+		/* A master discovery could not reach: its streams unknown. */
 		h->status = SL_STATUS_UNHEALTHY;
 	else if (h->degraded > 0 || h->no_group > 0 || r->partial)
 		/* A partial answer is never healthy: part was not looked at. */

@@ -49,6 +49,7 @@ make_setup(struct sl_node *n, const struct sl_node_auth *a, struct sl_error *e)
 		if ((cmd[k] = sl_resp_format(argc, argv, lens, &len[k])) == NULL)
 			goto nomem;
 		k++;
+		n->auth_first = 1;
 	}
 	if (a != NULL && a->db != 0) {
 		snprintf(db, sizeof(db), "%d", a->db);
@@ -134,7 +135,8 @@ sl_node_free(struct sl_node *n)
 	n->t.fd = -1;
 }
 
-/* The step a failure happened in, for the log. */
+/* The step a failure happened in, for the log: the handshake command by
+ * its name (AUTH, SELECT), as Redis users know them. */
 static const char *
 step(const struct sl_node *n)
 {
@@ -142,7 +144,10 @@ step(const struct sl_node *n)
 		return "connect";
 	if (n->state == SL_NODE_HANDSHAKE)
 		return "handshake";
-	return n->setupleft > 0 ? "setup" : "pipeline";
+	if (n->setupleft > 0)
+		return n->auth_first && n->setupleft == n->nsetup ? "AUTH" :
+		    "SELECT";
+	return "pipeline";
 }
 
 enum sl_err
@@ -155,10 +160,13 @@ sl_node_fail(struct sl_node *n, enum sl_err code, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	sl_seterr(&n->err, code, "%s", text);
+	snprintf(n->errwhat, sizeof(n->errwhat), "%s", step(n));
 	n->errors++;
 	n->failed = 1;
-	sl_log(SL_LOG_WARN, "redis_error", "what=%s redis=%s error=%s",
-	    step(n), sl_log_str(n->name, qname, sizeof(qname)),
+	sl_log(SL_LOG_WARN, "redis_error", "what=%s timeout=%d backoff_ms=%d "
+	    "redis=%s error=%s", step(n), code == SL_ETIMEOUT,
+	    code == SL_ETIMEOUT ? SL_NODE_BACKOFF_MS : 0,
+	    sl_log_str(n->name, qname, sizeof(qname)),
 	    sl_log_str(text, qerr, sizeof(qerr)));
 	sl_node_close(n);
 	return code;
@@ -369,7 +377,6 @@ take(struct sl_node *n, redisReply *r, sl_node_deliver_fn fn, void *ctx)
 	struct sl_node_entry *e;
 
 	if (n->setupleft > 0) {
-		n->setupleft--;
 		if (r->type == REDIS_REPLY_ERROR) {
 			/* Redis's own words: they never echo the password. */
 			sl_node_fail(n, SL_EREDIS, "%.*s", (int)(r->len > 200 ?
@@ -377,6 +384,7 @@ take(struct sl_node *n, redisReply *r, sl_node_deliver_fn fn, void *ctx)
 			freeReplyObject(r);
 			return SL_EREDIS;
 		}
+		n->setupleft--;
 		freeReplyObject(r);
 		n->mark = sl_mono_ms();
 		return SL_OK;

@@ -52,6 +52,23 @@ family(struct sl_out *b, const char *name, const char *type, const char *help)
 	sl_out_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* streamlag_redis_node_up{node="host:port"}: each node as it last was. */
+static void
+node_up(struct sl_out *b, const struct sl_prom_opts *o)
+{
+	if (o->nnodes == 0)
+		return;
+	family(b, "streamlag_redis_node_up", "gauge", "1 when the Redis node "
+	    "answered its last commands, 0 when it failed.");
+	for (size_t i = 0; i < o->nnodes; i++) {
+		if (o->node_up[i] < 0)
+			continue;
+		sl_out_puts(b, "streamlag_redis_node_up{node=\"");
+		put_label(b, o->node_name[i], strlen(o->node_name[i]));
+		sl_out_printf(b, "\"} %d\n", o->node_up[i]);
+	}
+}
+
 /* streamlag_build_info{version="...",commit="..."} 1: both come from git
  * (a tag name may hold a quote), so they are escaped like any label. */
 static void
@@ -497,6 +514,14 @@ self_metrics(struct sl_out *b, const struct sl_prom_opts *o)
 	    "Connections made to Redis.");
 	sl_out_printf(b, "streamlag_redis_connects_total %llu\n", (unsigned long long)
 	    __atomic_load_n(&c->redis_connects, __ATOMIC_RELAXED));
+	family(b, "streamlag_redis_redirects_total", "counter",
+	    "Redis Cluster redirections followed, by kind.");
+	sl_out_printf(b, "streamlag_redis_redirects_total{kind=\"moved\"} %llu\n",
+	    (unsigned long long)__atomic_load_n(&c->redis_redirects_moved,
+	    __ATOMIC_RELAXED));
+	sl_out_printf(b, "streamlag_redis_redirects_total{kind=\"ask\"} %llu\n",
+	    (unsigned long long)__atomic_load_n(&c->redis_redirects_ask,
+	    __ATOMIC_RELAXED));
 	family(b, "streamlag_worker_restarts_total", "counter",
 	    "Workers replaced after they exited.");
 	sl_out_printf(b, "streamlag_worker_restarts_total %llu\n", (unsigned long long)
@@ -564,8 +589,10 @@ static void
 scrape_families(struct sl_out *b, const struct sl_lag_report *r,
     const struct sl_prom_opts *o)
 {
-	family(b, "streamlag_redis_up", "gauge", "1 when this scrape reached Redis.");
+	family(b, "streamlag_redis_up", "gauge", "1 when this scrape reached "
+	    "every Redis node it needed.");
 	sl_out_printf(b, "streamlag_redis_up %d\n", o->redis_up);
+	node_up(b, o);
 	family(b, "streamlag_collect_duration_seconds", "gauge",
 	    "Time this scrape spent collecting from Redis.");
 	sl_out_printf(b, "streamlag_collect_duration_seconds %.6f\n",

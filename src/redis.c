@@ -1,98 +1,33 @@
 /* SPDX-License-Identifier: ISC */
-/* The Redis connection of one process and the pipelines that use it.
+/* The Redis target of one process over the multi-node executor: standalone
+ * (one node) or a Redis Cluster (the masters of the slot map), and the
+ * pipelines that use it.
  *
- * hiredis 0.14 has no timeout unless redisSetTimeout() is called after every
- * connect, and a context that saw an error stays dead: it is freed here and
- * the next request reconnects.  A timeout (frozen or overloaded Redis) starts
- * a short back-off during which requests fail fast instead of each waiting a
- * full timeout. */
-#include <errno.h>
+ * The mode is learnt once from the first seed that answers INFO cluster
+ * (INFO is in the least-privilege ACL on Redis 7.0 and Valkey 8; HELLO is
+ * not needed).  A cluster's slot map comes from CLUSTER SLOTS, read again at
+ * the next request after a MOVED.  Back-off, reconnection and timeouts are
+ * the nodes' own (node.c): a node that failed is logged there, once, with
+ * its address and the words of Redis or of the system. */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "streamlag/alloc.h"
+#include "streamlag/crc16.h"
+#include "streamlag/exec.h"
+#include "streamlag/facts.h"
 #include "streamlag/log.h"
 #include "streamlag/redis.h"
-#include "streamlag/reply.h"
+#include "streamlag/resp.h"
 
-static struct timeval
-ms_to_tv(int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	return tv;
-}
-
-static int
-now_before(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec < t->tv_sec ||
-	    (now.tv_sec == t->tv_sec && now.tv_nsec < t->tv_nsec);
-}
-
-static void
-start_backoff(struct sl_redis *r)
-{
-	clock_gettime(CLOCK_MONOTONIC, &r->retry_after);
-	r->retry_after.tv_sec += SL_REDIS_BACKOFF_MS / 1000;
-	r->retry_after.tv_nsec += (long)(SL_REDIS_BACKOFF_MS % 1000) * 1000000L;
-	if (r->retry_after.tv_nsec >= 1000000000L) {
-		r->retry_after.tv_sec++;
-		r->retry_after.tv_nsec -= 1000000000L;
-	}
-}
-
-static int
-is_timeout(int err_no, const char *errstr)
-{
-	return err_no == EAGAIN || err_no == EWOULDBLOCK || err_no == ETIMEDOUT ||
-	    strstr(errstr, "timed out") != NULL ||
-	    strstr(errstr, "temporarily unavailable") != NULL;
-}
-
-/* One line per failure: the step, the address and the words of Redis or of
- * the system; never the password (Redis does not echo it). */
-static void
-log_error(const struct sl_redis *r, int timeout)
-{
-	char	where[300], qwhere[320], qerr[300];
-
-	sl_redis_where(r->addr, where, sizeof(where));
-	sl_log(SL_LOG_WARN, "redis_error", "what=%s timeout=%d backoff_ms=%d "
-	    "redis=%s error=%s", r->errwhat, timeout,
-	    timeout ? SL_REDIS_BACKOFF_MS : 0,
-	    sl_log_str(where, qwhere, sizeof(qwhere)),
-	    sl_log_str(r->errstr, qerr, sizeof(qerr)));
-}
-
-/* Records a connection-level failure, closes the context, and starts the
- * back-off when it was a timeout.  Returns 1 for a timeout, else 0.  The
- * text is the system's or hiredis's (r->errstr), logged with the address. */
-static int
-fail(struct sl_redis *r, const char *what, int err_no)
-{
-	const char *detail = r->c != NULL && r->c->errstr[0] != '\0' ?
-	    r->c->errstr : err_no != 0 ? strerror(err_no) : "connection lost";
-	int timeout = is_timeout(err_no, detail);
-
-	if (timeout)
-		snprintf(r->errstr, sizeof(r->errstr), "timed out after %d ms",
-		    r->timeout_ms);
-	else
-		snprintf(r->errstr, sizeof(r->errstr), "%s", detail);
-	snprintf(r->errwhat, sizeof(r->errwhat), "%s", what);
-	r->errors++;
-	sl_count(r->counters, r->counters ? &r->counters->redis_errors : NULL);
-	if (timeout)
-		start_backoff(r);
-	log_error(r, timeout);
-	sl_redis_close(r);
-	return timeout;
-}
+/* The executor's request of a pipeline (exec.h's struct sl_request is
+ * not named in redis.h: http.h has a struct of that name too). */
+struct sl_preq {
+	struct sl_request q;
+};
 
 void
 sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
@@ -101,148 +36,371 @@ sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
 	memset(r, 0, sizeof(*r));
 	r->addr = addr;
 	r->timeout_ms = timeout_ms;
+	r->request_timeout_ms = SL_REQUEST_TIMEOUT_MS;
+	r->mode = SL_MODE_AUTO;
+	r->cluster = -1;
+	sl_slotmap_init(&r->map);
 }
 
 void
 sl_redis_close(struct sl_redis *r)
 {
-	if (r->c != NULL)
-		redisFree(r->c);
-	r->c = NULL;
+	if (r->x != NULL) {
+		sl_exec_free(r->x);
+		sl_free(r->x);
+	}
+	r->x = NULL;
+	sl_free(r->node_up);
+	sl_free(r->node_name);
+	r->node_up = NULL;
+	r->node_name = NULL;
+	r->nnode_up = 0;
+	r->seen_connects = r->seen_errors = 0;
+	r->seen_bytes = 0;
+	sl_slotmap_free(&r->map);
+	sl_slotmap_init(&r->map);
+	sl_free(r->mapx);
+	r->mapx = NULL;
+	r->nmapx = 0;
+	r->cluster = -1;
+	r->server_known = 0;
 }
 
-/* Runs one setup command (AUTH, SELECT); SL_OK or SL_EREDIS. */
-static enum sl_err
-setup_command(struct sl_redis *r, const char *what, int argc, const char **argv)
+/* Totals over the nodes into r and the shared counters. */
+static void
+account(struct sl_redis *r)
 {
-	redisReply	*reply;
-	int		 err_no;
+	unsigned long	 connects = 0, errors = 0;
+	unsigned long long bytes = 0;
 
-	errno = 0;
-	reply = redisCommandArgv(r->c, argc, argv, NULL);
-	err_no = errno;
-	if (reply == NULL) {
-		fail(r, what, err_no);
-		return SL_EREDIS;
+	for (size_t i = 0; r->x != NULL && i < r->x->nnodes; i++) {
+		connects += r->x->nodes[i]->connects;
+		errors += r->x->nodes[i]->errors;
+		bytes += r->x->nodes[i]->meter.bytes;
 	}
-	if (reply->type == REDIS_REPLY_ERROR) {
-		/* Redis's own words: they never echo the password. */
-		snprintf(r->errstr, sizeof(r->errstr), "%.*s",
-		    (int)(reply->len > 200 ? 200 : reply->len), reply->str);
-		snprintf(r->errwhat, sizeof(r->errwhat), "%s", what);
-		r->errors++;
-		sl_count(r->counters, r->counters ? &r->counters->redis_errors : NULL);
-		log_error(r, 0);
-		freeReplyObject(reply);
-		sl_redis_close(r);
-		return SL_EREDIS;
+	if (r->counters != NULL) {
+		__atomic_add_fetch(&r->counters->redis_connects,
+		    connects - r->seen_connects, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&r->counters->redis_errors,
+		    errors - r->seen_errors, __ATOMIC_RELAXED);
 	}
-	freeReplyObject(reply);
+	r->connects += connects - r->seen_connects;
+	r->errors += errors - r->seen_errors;
+	r->meter.bytes += bytes - r->seen_bytes;
+	r->seen_connects = connects;
+	r->seen_errors = errors;
+	r->seen_bytes = bytes;
+}
+
+/* The nodes are made from the seeds; nothing is connected yet.  SELECT is
+ * in their handshake only once the target is known to be standalone (a
+ * cluster refuses SELECT, even of 0). */
+static enum sl_err
+exec_setup(struct sl_redis *r, int db)
+{
+	const struct sl_redis_addr *a = r->addr;
+	struct sl_node_auth auth = { a->user, a->password, db };
+	struct sl_error	 e;
+	size_t		 idx;
+
+	if ((r->x = sl_calloc(1, sizeof(*r->x))) == NULL)
+		return SL_ENOMEM;
+	sl_exec_init(r->x, &auth, r->timeout_ms);
+	if (a->kind == SL_REDIS_UNIX || a->nseeds == 0)
+		return sl_exec_node(r->x, a->kind == SL_REDIS_UNIX ? NULL :
+		    a->host, a->port, a->kind == SL_REDIS_UNIX ? a->path : NULL,
+		    &idx, &e);
+	for (size_t i = 0; i < a->nseeds; i++)
+		if (sl_exec_node(r->x, a->seeds[i].host, a->seeds[i].port,
+		    NULL, &idx, &e) != SL_OK)
+			return e.code;
 	return SL_OK;
+}
+
+void
+sl_redis_mark(struct sl_redis *r, const struct sl_node *n, int up)
+{
+	size_t		 i, k = r->x->nnodes;
+	signed char	*u;
+	const char	**nm;
+
+	for (i = 0; i < k && r->x->nodes[i] != n; i++)
+		;
+	if (i == k)
+		return;
+	if (r->nnode_up < k) {
+		if ((u = sl_reallocarray(r->node_up, k, sizeof(*u))) == NULL)
+			return;		/* a gauge left out, nothing worse */
+		r->node_up = u;
+		if ((nm = sl_reallocarray(r->node_name, k, sizeof(*nm))) == NULL)
+			return;
+		r->node_name = nm;
+		for (size_t j = r->nnode_up; j < k; j++) {
+			u[j] = -1;
+			nm[j] = r->x->nodes[j]->name;
+		}
+		r->nnode_up = k;
+	}
+	r->node_up[i] = (signed char)(up != 0);
+	if (!up) {
+		r->failures++;
+		if (r->cluster == 1)
+			r->map_stale = 1;
+	}
+}
+
+static void
+note_node(struct sl_redis *r, const struct sl_node *n, const char *why)
+{
+	snprintf(r->errstr, sizeof(r->errstr), "%s", why);
+	snprintf(r->errwhat, sizeof(r->errwhat), "%s", n->errwhat[0] ?
+	    n->errwhat : "pipeline");
+	snprintf(r->errnode, sizeof(r->errnode), "%s", n->name);
+}
+
+/* One command on node: its reply in *out (an error reply too).  SL_OK, or
+ * SL_EREDIS with the failure noted; SL_ENOMEM. */
+static enum sl_err
+run_one(struct sl_redis *r, size_t node, int argc, const char **argv,
+    redisReply **out)
+{
+	struct sl_request q;
+	struct sl_error	 e;
+	size_t		 lens[4];
+	enum sl_err	 rc;
+
+	*out = NULL;
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	sl_request_init(&q, r->x, sl_mono_ms() + r->request_timeout_ms);
+	if ((rc = sl_request_add(&q, node, argc, argv, lens, NULL)) == SL_OK)
+		rc = sl_exec(&q, &e);
+	if (rc == SL_OK && q.cmds[0].state == SL_CMD_DONE) {
+		*out = q.cmds[0].reply;
+		q.cmds[0].reply = NULL;
+		sl_redis_mark(r, r->x->nodes[node], 1);
+	} else if (rc != SL_ENOMEM) {
+		sl_redis_mark(r, r->x->nodes[node], 0);
+		note_node(r, r->x->nodes[node], rc == SL_OK ?
+		    r->x->nodes[node]->err.str : e.str);
+		rc = SL_EREDIS;
+	}
+	sl_request_free(&q);
+	account(r);
+	return rc;
+}
+
+/* The mode, from the first seed that answers INFO cluster. */
+static enum sl_err
+detect(struct sl_redis *r)
+{
+	const char	*argv[] = { "INFO", "cluster" };
+	redisReply	*reply;
+	enum sl_err	 rc = SL_EREDIS;
+
+	for (size_t i = 0; i < r->x->nnodes; i++) {
+		if ((rc = run_one(r, i, 2, argv, &reply)) != SL_OK) {
+			if (rc == SL_ENOMEM)
+				return rc;
+			continue;
+		}
+		r->home = i;
+		/* An error (an ACL without INFO): a cluster would need INFO
+		 * granted, so this is a standalone Redis. */
+		r->cluster = r->mode == SL_MODE_CLUSTER ||
+		    (reply->type == REDIS_REPLY_STRING &&
+		    strstr(reply->str, "cluster_enabled:1") != NULL);
+		freeReplyObject(reply);
+		return SL_OK;
+	}
+	return rc;
+}
+
+/* CLUSTER SLOTS from the home node, else from any other that answers. */
+static enum sl_err
+refresh_map(struct sl_redis *r)
+{
+	const char	*argv[] = { "CLUSTER", "SLOTS" };
+	struct sl_error	 e;
+	redisReply	*reply;
+	enum sl_err	 rc = SL_EREDIS;
+
+	for (size_t k = 0; k < r->x->nnodes; k++) {
+		size_t i = (r->home + k) % r->x->nnodes;
+		struct sl_node *n = r->x->nodes[i];
+
+		if ((rc = run_one(r, i, 2, argv, &reply)) == SL_ENOMEM)
+			return rc;
+		if (rc != SL_OK)
+			continue;
+		rc = sl_slotmap_parse_slots(&r->map, reply, n->host, &e);
+		if (rc != SL_OK && rc != SL_ENOMEM)
+			note_node(r, n, reply->type == REDIS_REPLY_ERROR ?
+			    reply->str : e.str);
+		freeReplyObject(reply);
+		if (rc == SL_OK) {
+			r->home = i;
+			r->map_stale = 0;
+			return SL_OK;
+		}
+		if (rc == SL_ENOMEM)
+			return rc;
+	}
+	if (r->map.nnodes > 0)
+		return SL_OK;	/* an older map still serves */
+	return rc == SL_ENOMEM ? rc : SL_EREDIS;
+}
+
+/* Standalone with a database: the nodes again, SELECT in their handshake
+ * (the connection INFO used is closed; the next one selects). */
+static enum sl_err
+reselect(struct sl_redis *r)
+{
+	unsigned long	 connects = r->connects, errors = r->errors;
+	unsigned long long bytes = r->meter.bytes;
+	size_t		 home = r->home;
+	enum sl_err	 rc;
+
+	sl_redis_close(r);
+	r->connects = connects;
+	r->errors = errors;
+	r->meter.bytes = bytes;
+	if ((rc = exec_setup(r, r->addr->db)) != SL_OK)
+		return rc;
+	r->home = home;
+	r->cluster = 0;
+	return SL_OK;
+}
+
+/* INFO and TIME go to a master that did not fail last time. */
+static void
+pick_home(struct sl_redis *r)
+{
+	if (r->home < r->nnode_up && r->node_up[r->home] == 0 &&
+	    sl_redis_map_nodes(r) == SL_OK)
+		for (size_t i = 0; i < r->nmapx; i++)
+			if (r->map.nodes[i].master == -1 &&
+			    (r->mapx[i] >= r->nnode_up ||
+			    r->node_up[r->mapx[i]] != 0)) {
+				r->home = r->mapx[i];
+				return;
+			}
 }
 
 enum sl_err
 sl_redis_ensure(struct sl_redis *r)
 {
-	const struct sl_redis_addr *a = r->addr;
-	struct timeval	 tv = ms_to_tv(r->timeout_ms);
-	char		 db[24];
-	int		 err_no;
+	enum sl_err rc;
 
-	if (r->c != NULL)
-		return SL_OK;
-	if (now_before(&r->retry_after)) {
-		snprintf(r->errstr, sizeof(r->errstr), "timed out less than "
-		    "%d ms ago; failing fast until then", SL_REDIS_BACKOFF_MS);
+	if (r->x == NULL && (rc = exec_setup(r, r->mode ==
+	    SL_MODE_STANDALONE ? r->addr->db : 0)) != SL_OK)
+		return rc;
+	if (r->cluster == -1) {
+		if (r->mode == SL_MODE_STANDALONE)
+			r->cluster = 0;
+		else if ((rc = detect(r)) != SL_OK)
+			return rc;
+		if (!r->cluster && r->addr->db != 0 && r->mode != SL_MODE_STANDALONE)
+			return reselect(r);
+	}
+	if (r->cluster && r->addr->db != 0) {
+		if (!r->cluster_db)
+			sl_log(SL_LOG_ERROR, "redis_cluster_db", "db=%d "
+			    "error=\"a Redis Cluster has only database 0\"",
+			    r->addr->db);
+		r->cluster_db = 1;
+		snprintf(r->errstr, sizeof(r->errstr), "database %d asked of a "
+		    "Redis Cluster, which has only database 0", r->addr->db);
 		return SL_EREDIS;
 	}
-	errno = 0;
-	if (a->kind == SL_REDIS_UNIX)
-		r->c = redisConnectUnixWithTimeout(a->path, tv);
-	else
-		r->c = redisConnectWithTimeout(a->host, a->port, tv);
-	err_no = errno;
-	if (r->c == NULL || r->c->err) {
-		fail(r, "connect", err_no);
-		return SL_EREDIS;
-	}
-	if (redisSetTimeout(r->c, tv) != REDIS_OK) {
-		fail(r, "set timeout", errno);
-		return SL_EREDIS;
-	}
-	if (a->kind == SL_REDIS_TCP)
-		(void)redisEnableKeepAlive(r->c);
-	/* Long names shortened as they are parsed; reply bytes counted. */
-	sl_reply_install(r->c, &r->meter);
-	if (a->password != NULL) {
-		const char *argv[3] = { "AUTH", a->user, a->password };
-		if (a->user != NULL) {
-			if (setup_command(r, "AUTH", 3, argv) != SL_OK)
-				return SL_EREDIS;
-		} else {
-			argv[1] = a->password;
-			if (setup_command(r, "AUTH", 2, argv) != SL_OK)
-				return SL_EREDIS;
-		}
-	}
-	if (a->db != 0) {
-		const char *argv[2] = { "SELECT", db };
-		snprintf(db, sizeof(db), "%d", a->db);
-		if (setup_command(r, "SELECT", 2, argv) != SL_OK)
-			return SL_EREDIS;
-	}
-	r->server_known = 0;	/* INFO server again: it may be another */
-	r->connects++;
-	sl_count(r->counters, r->counters ? &r->counters->redis_connects : NULL);
-	sl_log(SL_LOG_INFO, "redis_connected", "connects=%lu", r->connects);
+	if (r->cluster && (r->map.nnodes == 0 || r->map_stale) &&
+	    (rc = refresh_map(r)) != SL_OK)
+		return rc;
+	if (r->cluster)
+		pick_home(r);
 	return SL_OK;
 }
 
-/* Writes n in decimal at p; returns the number of digits. */
-static size_t
-put_uint(char *p, size_t n)
+/* The executor's node of each map node, made again when the map changed. */
+enum sl_err
+sl_redis_map_nodes(struct sl_redis *r)
 {
-	char	 tmp[24];
-	size_t	 k = 0, i;
+	struct sl_error	 e;
+	size_t		*m;
 
-	do {
-		tmp[k++] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n > 0);
-	for (i = 0; i < k; i++)
-		p[i] = tmp[k - 1 - i];
-	return k;
+	if (r->mapx != NULL && r->mapx_version == r->map.version &&
+	    r->nmapx == r->map.nnodes)
+		return SL_OK;
+	if ((m = sl_reallocarray(r->mapx, r->map.nnodes + 1,
+	    sizeof(*m))) == NULL)
+		return SL_ENOMEM;
+	r->mapx = m;
+	for (size_t i = 0; i < r->map.nnodes; i++)
+		if (sl_exec_node(r->x, r->map.nodes[i].host,
+		    r->map.nodes[i].port, NULL, &m[i], &e) != SL_OK)
+			return e.code;
+	r->nmapx = r->map.nnodes;
+	r->mapx_version = r->map.version;
+	return SL_OK;
 }
 
-/* A command in RESP ("*N\r\n$len\r\narg\r\n..."), written directly:
- * hiredis 0.14's redisFormatCommandArgv goes through printf for every
- * argument, a third of the cost of a 10 000-stream request. */
-static char *
-resp_format(int argc, const char **argv, const size_t *argvlen, size_t *outlen)
+/* The node of a hash slot (-1: no key, the home node; -2 - n: node n). */
+static size_t
+route(const struct sl_redis *r, int slot)
 {
-	size_t	 total = 1 + 20 + 2, o = 0;
-	char	*cmd;
+	int m;
 
-	for (int i = 0; i < argc; i++)
-		total += 1 + 20 + 2 + argvlen[i] + 2;
-	if ((cmd = sl_malloc(total)) == NULL)
-		return NULL;
-	cmd[o++] = '*';
-	o += put_uint(cmd + o, (size_t)argc);
-	cmd[o++] = '\r';
-	cmd[o++] = '\n';
-	for (int i = 0; i < argc; i++) {
-		cmd[o++] = '$';
-		o += put_uint(cmd + o, argvlen[i]);
-		cmd[o++] = '\r';
-		cmd[o++] = '\n';
-		memcpy(cmd + o, argv[i], argvlen[i]);
-		o += argvlen[i];
-		cmd[o++] = '\r';
-		cmd[o++] = '\n';
+	if (slot <= -2)
+		return (size_t)(-2 - slot);
+	if (r->cluster != 1 || slot < 0 ||
+	    (m = sl_slotmap_lookup(&r->map, (unsigned)slot)) < 0 ||
+	    (size_t)m >= r->nmapx)
+		return r->home;
+	return r->mapx[m];
+}
+
+size_t
+sl_redis_key_node(const struct sl_redis *r, const char *key, size_t len)
+{
+	if (r->x == NULL || r->cluster == -1)
+		return SIZE_MAX;
+	return route(r, (int)sl_key_slot(key, len));
+}
+
+size_t
+sl_redis_masters(struct sl_redis *r, size_t *out, size_t max)
+{
+	size_t n = 0, k;
+
+	if (r->x == NULL || r->cluster == -1 || max == 0)
+		return 0;
+	if (r->cluster == 0 || sl_redis_map_nodes(r) != SL_OK) {
+		out[0] = r->home;
+		return 1;
 	}
-	*outlen = o;
-	return cmd;
+	for (size_t i = 0; i < r->nmapx; i++) {
+		if (r->map.nodes[i].master != -1)
+			continue;
+		for (k = 0; k < n && out[k] != r->mapx[i]; k++)
+			;
+		if (k == n && n < max)
+			out[n++] = r->mapx[i];
+	}
+	return n;
+}
+
+int
+sl_command_key(int argc, const char **argv, const size_t *argvlen)
+{
+	(void)argvlen;
+	if (argc < 2 || strcasecmp(argv[0], "INFO") == 0 ||
+	    strcasecmp(argv[0], "TIME") == 0 || strcasecmp(argv[0], "SCAN") == 0 ||
+	    strcasecmp(argv[0], "PING") == 0 ||
+	    strcasecmp(argv[0], "CLUSTER") == 0)
+		return -1;
+	if (strcasecmp(argv[0], "XINFO") == 0)
+		return argc >= 3 ? 2 : -1;
+	return 1;
 }
 
 void
@@ -252,119 +410,227 @@ sl_pipeline_init(struct sl_pipeline *p, struct sl_redis *r)
 	p->r = r;
 }
 
+static enum sl_err
+pipeline_grow(struct sl_pipeline *p)
+{
+	size_t	 cap = p->cap ? p->cap * 2 : 16;
+	void	*a;
+
+	if ((a = sl_reallocarray(p->cmds, cap, sizeof(*p->cmds))) == NULL)
+		return SL_ENOMEM;
+	p->cmds = a;
+	if ((a = sl_reallocarray(p->cmdlens, cap, sizeof(*p->cmdlens))) == NULL)
+		return SL_ENOMEM;
+	p->cmdlens = a;
+	if ((a = sl_reallocarray(p->slots, cap, sizeof(*p->slots))) == NULL)
+		return SL_ENOMEM;
+	p->slots = a;
+	if ((a = sl_reallocarray(p->replies, cap, sizeof(*p->replies))) == NULL)
+		return SL_ENOMEM;
+	p->replies = a;
+	if ((a = sl_reallocarray(p->failed, cap, sizeof(*p->failed))) == NULL)
+		return SL_ENOMEM;
+	p->failed = a;
+	p->cap = cap;
+	return SL_OK;
+}
+
 enum sl_err
 sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
     const size_t *argvlen)
 {
-	char	*cmd = NULL;
+	char	*cmd;
 	size_t	 len;
+	int	 k;
 
-	if (p->n == p->cap) {
-		size_t	 cap = p->cap ? p->cap * 2 : 16;
-		char	**cmds = sl_reallocarray(p->cmds, cap, sizeof(*cmds));
-		size_t	*lens;
-		redisReply **replies;
-
-		if (cmds == NULL)
-			return SL_ENOMEM;
-		p->cmds = cmds;
-		if ((lens = sl_reallocarray(p->cmdlens, cap, sizeof(*lens))) == NULL)
-			return SL_ENOMEM;
-		p->cmdlens = lens;
-		if ((replies = sl_reallocarray(p->replies, cap,
-		    sizeof(*replies))) == NULL)
-			return SL_ENOMEM;
-		p->replies = replies;
-		p->cap = cap;
-	}
-	if ((cmd = resp_format(argc, argv, argvlen, &len)) == NULL)
+	if (p->n == p->cap && pipeline_grow(p) != SL_OK)
 		return SL_ENOMEM;
+	if ((cmd = sl_resp_format(argc, argv, argvlen, &len)) == NULL)
+		return SL_ENOMEM;
+	k = sl_command_key(argc, argv, argvlen);
 	p->cmds[p->n] = cmd;
 	p->cmdlens[p->n] = len;
+	p->slots[p->n] = k < 0 ? -1 : (int)sl_key_slot(argv[k], argvlen[k]);
 	p->replies[p->n] = NULL;
+	p->failed[p->n] = 0;
 	p->n++;
 	return SL_OK;
 }
 
-static int
-append_batch(struct sl_pipeline *p, size_t *queued)
+enum sl_err
+sl_pipeline_add_node(struct sl_pipeline *p, size_t node, int argc,
+    const char **argv, const size_t *argvlen)
 {
-	size_t end = p->n - *queued > SL_PIPELINE_BATCH ?
-	    *queued + SL_PIPELINE_BATCH : p->n;
+	if (node > INT_MAX - 2 || sl_pipeline_add(p, argc, argv, argvlen) !=
+	    SL_OK)
+		return SL_ENOMEM;
+	p->slots[p->n - 1] = -2 - (int)node;
+	return SL_OK;
+}
 
-	for (; *queued < end; (*queued)++)
-		if (redisAppendFormattedCommand(p->r->c, p->cmds[*queued],
-		    p->cmdlens[*queued]) != REDIS_OK)
-			return -1;
-	p->round_trips++;
-	return 0;
+/* An error reply of streamlag's own, freed by freeReplyObject as Redis's
+ * are: "redis 127.0.0.1:7001: Connection refused". */
+static redisReply *
+error_reply(const char *node, const char *why)
+{
+	redisReply	*e;
+	int		 len;
+
+	if ((e = sl_calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	len = snprintf(NULL, 0, "redis %s: %s", node, why);
+	if (len < 0 || (e->str = sl_malloc((size_t)len + 1)) == NULL) {
+		sl_free(e);
+		return NULL;
+	}
+	snprintf(e->str, (size_t)len + 1, "redis %s: %s", node, why);
+	e->type = REDIS_REPLY_ERROR;
+	e->len = (size_t)len;
+	return e;
+}
+
+/* MOVED or ASK: command idx again on the node named, within the request
+ * (at most SL_REDIS_REDIRECTS times).  1 when it was sent again. */
+static int
+redirect(struct sl_pipeline *p, size_t idx, const redisReply *reply)
+{
+	struct sl_redis	*r = p->r;
+	struct sl_node	*from = sl_request_node(&p->req->q, idx);
+	struct sl_redirect rd;
+	struct sl_error	 e;
+	size_t		 ni;
+	int		 ask;
+
+	if (reply->len < 4 || (strncmp(reply->str, "MOVED ", 6) != 0 &&
+	    strncmp(reply->str, "ASK ", 4) != 0))
+		return 0;
+	if (sl_redirect_parse(reply->str, reply->len, from->host != NULL ?
+	    from->host : "", &rd, &e) != SL_OK || rd.kind == SL_REDIRECT_NONE ||
+	    p->req->q.cmds[idx].sends > SL_REDIS_REDIRECTS ||
+	    sl_exec_node(r->x, rd.host, rd.port, NULL, &ni, &e) != SL_OK)
+		return 0;
+	ask = rd.kind == SL_REDIRECT_ASK;
+	if (!ask) {
+		(void)sl_slotmap_moved(&r->map, rd.slot, rd.host, rd.port, &e);
+		r->map_stale = 1;	/* read again at the next request */
+	}
+	if (sl_request_requeue(&p->req->q, idx, ni, ask) != SL_OK)
+		return 0;
+	if (ask)
+		r->asked++;
+	else
+		r->moved++;
+	if (r->counters != NULL)
+		__atomic_add_fetch(ask ? &r->counters->redis_redirects_ask :
+		    &r->counters->redis_redirects_moved, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+/* Replies in command order to on_reply: the collectors read a stream's
+ * commands one after the other, whichever node answered first. */
+static void
+flush_replies(struct sl_pipeline *p)
+{
+	redisReply *reply;
+
+	if (p->on_reply == NULL)
+		return;
+	while (p->next < p->sent && (p->replies[p->next] != NULL ||
+	    p->failed[p->next])) {
+		reply = p->replies[p->next];
+		p->replies[p->next] = NULL;
+		if (reply != NULL)
+			p->on_reply(p->arg, p->next, reply);
+		p->next++;
+	}
+}
+
+/* The executor's callback: follows redirects, names the node of a failed
+ * command in its reply, keeps the order. */
+static void
+on_node_reply(void *arg, size_t idx, redisReply *reply)
+{
+	struct sl_pipeline *p = arg;
+	const struct sl_error *why;
+	struct sl_node	*n;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    redirect(p, idx, reply)) {
+		freeReplyObject(reply);
+		return;
+	}
+	if (reply == NULL) {
+		n = sl_request_node(&p->req->q, idx);
+		why = sl_request_error(&p->req->q, idx);
+		note_node(p->r, n, why != NULL ? why->str : n->err.str);
+		reply = error_reply(n->name, p->r->errstr);
+		p->failed[idx] = 1;
+		sl_redis_mark(p->r, n, 0);
+	} else {
+		p->ok++;
+		sl_redis_mark(p->r, sl_request_node(&p->req->q, idx), 1);
+	}
+	p->replies[idx] = reply;
+	flush_replies(p);
+}
+
+/* The commands not sent yet into the request, each to its slot's node. */
+static enum sl_err
+pipeline_queue(struct sl_pipeline *p)
+{
+	struct sl_redis *r = p->r;
+
+	if (p->req == NULL) {
+		if ((p->req = sl_calloc(1, sizeof(*p->req))) == NULL)
+			return SL_ENOMEM;
+		sl_request_init(&p->req->q, r->x, sl_mono_ms() +
+		    r->request_timeout_ms);
+		p->req->q.on_reply = on_node_reply;
+		p->req->q.arg = p;
+	}
+	if (r->cluster && sl_redis_map_nodes(r) != SL_OK)
+		return SL_ENOMEM;
+	for (; p->sent < p->n; p->sent++) {
+		if (sl_request_add_resp(&p->req->q, route(r, p->slots[p->sent]),
+		    p->cmds[p->sent], p->cmdlens[p->sent], NULL) != SL_OK)
+			return SL_ENOMEM;
+		p->cmds[p->sent] = NULL;	/* the request's now */
+	}
+	return SL_OK;
 }
 
 /*
- * Batches of SL_PIPELINE_BATCH commands, with the next batch written before
- * the replies of the current one are read: Redis works on one batch while
- * streamlag parses the other, and never holds more than two batches of one
- * request.
- *
- * A connection kept from an earlier request may have died meanwhile (Redis
- * restarted, an idle timeout, CLIENT KILL): then the whole exchange is sent
- * once more on a new connection.  Safe because streamlag only reads.  A
- * timeout is never retried: it starts the back-off instead.
+ * Every node's commands at once; replies as they arrive on any node.  A
+ * connection kept from an earlier request that died meanwhile is replaced
+ * once by its node (safe: streamlag only reads); a timeout starts that
+ * node's back-off.
  */
 enum sl_err
 sl_pipeline_exec(struct sl_pipeline *p)
 {
-	struct sl_redis *r = p->r;
-	size_t		 start = p->sent, queued, i;
-	int		 retried = 0, reused, err_no, timeout, oom;
+	struct sl_redis	*r = p->r;
+	struct sl_error	 e;
+	size_t		 start = p->sent, failed = 0;
+	enum sl_err	 rc;
 
-again:
-	reused = r->c != NULL;
-	if (sl_redis_ensure(r) != SL_OK)
-		return SL_EREDIS;
-	queued = p->sent;
-	if (queued < p->n && append_batch(p, &queued) == -1)
-		goto io_error;
-	while (p->sent < p->n) {
-		size_t batch_end = queued;
-
-		/* Keep Redis busy: the next batch goes out first. */
-		if (queued < p->n && append_batch(p, &queued) == -1)
-			goto io_error;
-		for (i = p->sent; i < batch_end; i++) {
-			void *reply = NULL;
-
-			errno = 0;
-			if (redisGetReply(r->c, &reply) != REDIS_OK) {
-				err_no = errno;
-				goto read_error;
-			}
-			if (p->on_reply != NULL)
-				p->on_reply(p->arg, i, reply);
-			else
-				p->replies[i] = reply;
-		}
-		p->sent = batch_end;
-	}
-	return SL_OK;
-read_error:
-	/* The reader's own allocation failed: not Redis's fault. */
-	oom = r->c->err == REDIS_ERR_OOM;
-	timeout = fail(r, "pipeline", err_no);
-	for (size_t k = p->sent; k < i; k++) {
-		freeReplyObject(p->replies[k]);
-		p->replies[k] = NULL;
-	}
-	if (oom)
+	if ((rc = sl_redis_ensure(r)) != SL_OK)
+		return rc;
+	if ((rc = pipeline_queue(p)) != SL_OK)
+		return rc;
+	rc = sl_exec(&p->req->q, &e);
+	account(r);
+	p->round_trips = p->req->q.round_trips;
+	if (rc == SL_ENOMEM || rc == SL_ESYS)
 		return SL_ENOMEM;
-	if (reused && !retried && !timeout && i == start) {
-		retried = 1;	/* the connection was stale */
-		goto again;
+	flush_replies(p);
+	for (size_t i = start; i < p->n; i++) {
+		failed += p->failed[i];
+		if (p->failed[i] && p->replies[i] == NULL && p->on_reply == NULL)
+			return SL_ENOMEM;	/* no room for the error reply */
 	}
-	return SL_EREDIS;
-io_error:
-	fail(r, "pipeline", errno);
-	return SL_EREDIS;
+	if (failed > 0 && (!r->cluster || failed == p->n - start))
+		return SL_EREDIS;
+	return SL_OK;
 }
 
 void
@@ -385,9 +651,15 @@ sl_pipeline_free(struct sl_pipeline *p)
 		if (p->replies[i] != NULL)
 			freeReplyObject(p->replies[i]);
 	}
+	if (p->req != NULL) {
+		sl_request_free(&p->req->q);
+		sl_free(p->req);
+	}
 	sl_free(p->cmds);
 	sl_free(p->cmdlens);
+	sl_free(p->slots);
 	sl_free(p->replies);
+	sl_free(p->failed);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -410,7 +682,11 @@ sl_redis_cause(const struct sl_redis *r, char *buf, size_t len)
 {
 	char	where[300];
 
-	snprintf(buf, len, "redis %s: %s", sl_redis_where(r->addr, where,
-	    sizeof(where)), r->errstr[0] != '\0' ? r->errstr : "no error");
+	if (r->errnode[0] != '\0')
+		snprintf(where, sizeof(where), "%s", r->errnode);
+	else
+		sl_redis_where(r->addr, where, sizeof(where));
+	snprintf(buf, len, "redis %s: %s", where, r->errstr[0] != '\0' ?
+	    r->errstr : "no error");
 	return buf;
 }

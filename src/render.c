@@ -330,11 +330,23 @@ stream_of_groups(struct sl_jw *w, const struct sl_lag_entry *es, size_t n)
 
 /* What the budget left out: counted, and the first ones named. */
 static void
+node_errors(struct sl_jw *w, const struct sl_lag_report *r)
+{
+	sl_jw_kbool(w, "partial", 1);
+	sl_jw_key(w, "errors");
+	sl_jw_arr(w);
+	for (size_t i = 0; i < r->nnode_errors; i++)
+		sl_jw_str(w, r->node_errors[i]);
+	sl_jw_arr_end(w);
+}
+
+static void
 not_covered(struct sl_jw *w, const struct sl_lag_report *r)
 {
 	size_t i, j;
 
-	sl_jw_kbool(w, "partial", 1);
+	if (r->nnode_errors == 0)
+		sl_jw_kbool(w, "partial", 1);
 	sl_jw_kstr(w, "code", "budget_exceeded");
 	sl_jw_kint(w, "not_covered_count", (long long)r->not_covered);
 	sl_jw_key(w, "not_covered");
@@ -386,7 +398,10 @@ sl_render_lag_out(const struct sl_lag_report *r, struct sl_out *out)
 	sl_jw_kstr(&w, "consumer_group", group);
 	if (r->truncated)
 		sl_jw_kbool(&w, "truncated", 1);
-	/* Never silent: what the budget left out. */
+	/* Never silent: the masters discovery could not reach (their streams
+	 * are not named), and what the budget left out. */
+	if (r->nnode_errors > 0 && r->error == NULL)
+		node_errors(&w, r);
 	if (r->partial && r->error == NULL)
 		not_covered(&w, r);
 	/* The seed's shape stays parseable; error and code say why it is

@@ -38,6 +38,8 @@ struct sel {
 	struct sl_redis	*r;		/* its connection */
 	int		 named;		/* ?target= was given */
 	const char	*query;		/* Q_OWN routes */
+	const char *const *node_errors;	/* masters discovery missed */
+	size_t		 nnode_errors;
 };
 
 /* Methods a route takes. */
@@ -129,6 +131,15 @@ fail_request(struct sl_response *resp, enum sl_err e)
 }
 static const char CT_JSON[] = "application/json";
 static const char CT_PROM[] = "text/plain; version=0.0.4; charset=utf-8";
+
+/* A cluster asked for a database other than 0 (auto mode). */
+static void
+cluster_db(struct sl_response *resp)
+{
+	sl_http_error(resp, 503, "cluster_db", "REDIS_URL names a database "
+	    "other than 0, and Redis is a Redis Cluster, which has only "
+	    "database 0");
+}
 
 static void
 set_json(struct sl_response *resp, int status, char *body)
@@ -272,6 +283,8 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	}
 	rc = sl_collect_lag(sel->r, sel->streams, sel->n, &q, rep, NULL);
 	rep->truncated = sel->truncated;
+	rep->node_errors = sel->node_errors;
+	rep->nnode_errors = sel->nnode_errors;
 	return rc;
 }
 
@@ -316,6 +329,11 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 		if (rc == SL_OK)
 			sl_lag_report_free(&rep);
 		fail_request(resp, SL_ENOMEM);
+		return;
+	}
+	if (rc == SL_EREDIS && sel->r->cluster_db) {
+		cluster_db(resp);	/* before a streamed body could start */
+		report_done(ctx, &rep);
 		return;
 	}
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
@@ -366,6 +384,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	struct sl_group_insight		*gi = NULL;
 
 	memset(&rep, 0, sizeof(rep));
+	sel->r->failures = 0;
 	if (!sel->redis_down)
 		rc = sl_collect_lag(sel->r, sel->streams, sel->n, &q, &rep,
 		    NULL);
@@ -384,7 +403,10 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	memset(&o, 0, sizeof(o));
 	o.history = history_of(ctx, sel) != NULL;
 	o.untracked = o.history ? sl_history_untracked(ctx->history) : 0;
-	o.redis_up = rc == SL_OK;
+	o.redis_up = rc == SL_OK && sel->r->failures == 0;
+	o.nnodes = sel->r->nnode_up;
+	o.node_name = sel->r->node_name;
+	o.node_up = sel->r->node_up;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
@@ -415,6 +437,16 @@ h_streams(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	sl_streams_report_free(&rep);
 }
 
+static int
+masters(const struct sl_slotmap *m)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < m->nnodes; i++)
+		n += m->nodes[i].master == -1;
+	return n;
+}
+
 /* One target for /api/v1/events/targets: its health over its monitored
  * streams (discovered when it has a pattern), asked with its own
  * connection, so bounded by its own timeout and back-off. */
@@ -437,8 +469,6 @@ probe_target(struct sl_ctx *ctx, size_t i, struct sl_target_state *st)
 	memset(st, 0, sizeof(*st));
 	memset(&rep, 0, sizeof(rep));
 	st->name = sl_config_target_name(ctx->cfg, i);
-	st->mode = "standalone";
-	st->nodes = 1;
 	if (tgt->stream_pattern != NULL) {
 		rc = sl_discover(r, tgt->stream_pattern, tgt->discovery_max,
 		    &disc, &ndisc, &truncated, NULL);
@@ -453,6 +483,10 @@ probe_target(struct sl_ctx *ctx, size_t i, struct sl_target_state *st)
 		st->status_known = 1;
 		st->status = h.status;
 	}
+	/* Known once connected: a cluster counts its masters (the slot
+	 * map), a standalone Redis is one node. */
+	st->mode = r->cluster == 1 ? "cluster" : "standalone";
+	st->nodes = r->cluster == 1 ? masters(&r->map) : 1;
 	st->server_known = r->server_known;
 	st->server = r->server;
 	st->elapsed_ms = (sl_monotonic_us() - t0) / 1000;
@@ -528,6 +562,27 @@ static int
 valid_group(const struct sl_query_param *q)
 {
 	return q->value_len > 0 && q->value_len <= SL_NAME_MAX;
+}
+
+/* The streams matching the target's STREAMLAG_STREAM_PATTERN into sel
+ * (owned by *disc); a Redis failure marks sel->redis_down.  SL_OK or
+ * SL_ENOMEM. */
+static enum sl_err
+discover(struct sel *sel, char ***disc, size_t *ndisc)
+{
+	enum sl_err rc;
+
+	sel->r->nscan_err = 0;
+	rc = sl_discover(sel->r, sel->tgt->stream_pattern,
+	    sel->tgt->discovery_max, disc, ndisc, &sel->truncated, NULL);
+	if (rc == SL_ENOMEM)
+		return rc;
+	sel->redis_down = rc != SL_OK;
+	sel->node_errors = sel->r->scan_errp;
+	sel->nnode_errors = sel->r->nscan_err;
+	sel->streams = *disc;
+	sel->n = *ndisc;
+	return SL_OK;
 }
 
 /* The target a request asks about: ?target=NAME, else target 0 (the
@@ -634,16 +689,10 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 		sel.group = group_q->value;
 	}
 	/* Discovery: the monitored streams are those matching the pattern. */
-	if (sel.tgt->stream_pattern != NULL && rt->params != 0) {
-		rc = sl_discover(sel.r, sel.tgt->stream_pattern,
-		    sel.tgt->discovery_max, &disc, &ndisc, &sel.truncated, NULL);
-		if (rc == SL_ENOMEM) {
-			fail_request(resp, rc);
-			goto out;
-		}
-		sel.redis_down = rc != SL_OK;
-		sel.streams = disc;
-		sel.n = ndisc;
+	if (sel.tgt->stream_pattern != NULL && rt->params != 0 &&
+	    discover(&sel, &disc, &ndisc) == SL_ENOMEM) {
+		fail_request(resp, SL_ENOMEM);
+		goto out;
 	}
 	if (stream_q != NULL && !sel.redis_down) {
 		if ((rc = select_streams(sel.streams, sel.n, stream_q, &chosen,
@@ -658,6 +707,11 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 		sel.streams = chosen;
 	}
 	rt->handler(ctx, &sel, resp);
+	/* A cluster asked for a database other than 0 (auto mode): said as
+	 * such, not as an unreachable Redis (unless the body went already). */
+	if (resp->status == 503 && sel.r->cluster_db &&
+	    (ctx->stream == NULL || !ctx->stream->started))
+		cluster_db(resp);
 out:
 	free(chosen);
 	sl_names_free(disc, ndisc);

@@ -20,6 +20,8 @@ sl_targets_open(const struct sl_config *cfg, struct sl_counters *counters,
 		const struct sl_target *t = sl_config_target(cfg, i);
 
 		sl_redis_init(&r[i], &t->redis, t->redis_timeout_ms);
+		r[i].mode = t->redis_mode;
+		r[i].request_timeout_ms = t->request_timeout_ms;
 		r[i].counters = counters;
 		r[i].discovery_ttl_ms = t->discovery_ttl_ms;
 		if (i == 0) {

@@ -396,6 +396,8 @@ sl_top_run(const struct sl_config *cfg, const struct sl_top_opts *o)
 	t->o = o;
 	t->view.sort = SL_COL_LAG;
 	sl_redis_init(&t->redis, &cfg->redis, cfg->redis_timeout_ms);
+	t->redis.mode = cfg->redis_mode;
+	t->redis.request_timeout_ms = cfg->request_timeout_ms;
 	t->ctx.cfg = cfg;
 	t->ctx.redis = &t->redis;
 	t->ctx.counters = NULL;

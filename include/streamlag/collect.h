@@ -71,7 +71,7 @@ enum sl_err sl_collect_streams(struct sl_redis *r, char *const *streams,
  */
 enum sl_ask {
 	SL_ASK_INFO,		/* INFO server, once per connection */
-	SL_ASK_TIME,		/* TIME */
+	SL_ASK_TIME,		/* TIME (of each master: aux is its node) */
 	SL_ASK_STREAM,		/* XINFO STREAM s, for the report (/metrics) */
 	SL_ASK_GROUPS,		/* XINFO GROUPS s */
 	SL_ASK_CONSUMERS,	/* XINFO CONSUMERS s g */
@@ -114,7 +114,9 @@ struct sl_lag_run {
 	enum sl_err		 err;		/* the first failure of a reply */
 	struct sl_plan		 plan;
 	redisReply		*held;		/* GROUPS, until its CONSUMERS */
-	long long		 now_ms;
+	long long		 now_ms;	/* the first TIME answered */
+	long long		*times;		/* cluster: TIME of each node */
+	size_t			 ntimes;
 	unsigned long long	 bytes0;	/* reply bytes before the request */
 	int			 trusted;	/* sl_server_lag_trusted */
 	struct sl_followup	*fu;		/* per entry, from batch 2 */

@@ -26,7 +26,21 @@ struct sl_redis_addr {
 	char	*user;		/* ACL user, or NULL */
 	char	*password;	/* never logged; NULL when none */
 	int	 db;		/* SELECT index, 0 = none sent */
+	/* Every TCP seed node, the first being host:port (several in
+	 * redis://h1:p1,h2:p2); owned.  0 for a unix socket. */
+	struct sl_seed	*seeds;
+	size_t	 nseeds;
 };
+
+#define SL_REDIS_SEEDS_MAX	64	/* seed nodes in one REDIS_URL */
+
+struct sl_seed {
+	char	*host;		/* owned; an IPv6 address without brackets */
+	int	 port;
+};
+
+/* STREAMLAG_REDIS_MODE */
+enum sl_redis_mode { SL_MODE_AUTO, SL_MODE_STANDALONE, SL_MODE_CLUSTER };
 
 /* A looked-up configuration value: NULL when unset. */
 typedef const char *(*sl_lookup_fn)(void *ctx, const char *name);
@@ -54,7 +68,9 @@ typedef const char *(*sl_lookup_fn)(void *ctx, const char *name);
 	int	 redis_timeout_ms;	/* STREAMLAG_REDIS_TIMEOUT_MS */	\
 	long long lag_count_cap;	/* STREAMLAG_LAG_COUNT_CAP */	\
 	long long discovery_max;	/* STREAMLAG_DISCOVERY_MAX */	\
-	long long discovery_ttl_ms;	/* 0 = off */
+	long long discovery_ttl_ms;	/* 0 = off */			\
+	int	 redis_mode;		/* STREAMLAG_REDIS_MODE */	\
+	int	 request_timeout_ms;	/* STREAMLAG_REQUEST_TIMEOUT_MS */
 
 struct sl_target {
 	SL_TARGET_FIELDS

@@ -87,6 +87,11 @@ void	sl_request_free(struct sl_request *q);
  * NULL).  SL_OK, SL_ENOMEM, SL_EINPUT (no such node). */
 enum sl_err sl_request_add(struct sl_request *q, size_t node, int argc,
 	    const char **argv, const size_t *argvlen, size_t *idx);
+/* The same with a command already in RESP: buf (sl_malloc'd, len bytes)
+ * becomes the request's once SL_OK is returned; else it stays the
+ * caller's. */
+enum sl_err sl_request_add_resp(struct sl_request *q, size_t node, char *buf,
+	    size_t len, size_t *idx);
 /* Command idx again, on node, within this request (after MOVED; with
  * asking, ASKING is sent just before it on the same connection, for ASK).
  * A reply it still has is freed.  Allowed from on_reply and between two

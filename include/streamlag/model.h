@@ -121,6 +121,10 @@ struct sl_lag_report {
 	char *const	*uncovered;	/* the request's own names, not owned */
 	size_t		 nuncovered;
 	size_t		 not_covered;
+	/* Discovery could not reach these masters of a cluster, so their
+	 * streams could not be named ("redis host:port: why"); not owned. */
+	const char *const *node_errors;
+	size_t		 nnode_errors;
 };
 
 struct sl_stream_entry {

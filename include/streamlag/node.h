@@ -78,6 +78,7 @@ struct sl_node {
 	char		*setup;		/* AUTH, SELECT in RESP; owned */
 	size_t		 setuplen;
 	unsigned	 nsetup;	/* their number */
+	int		 auth_first;	/* the first of them is AUTH */
 	size_t		 setupoff;	/* of setup written on this connection */
 	unsigned	 setupleft;	/* their replies still to come */
 	char		*obuf;		/* SL_NODE_OBUF bytes, owned */
@@ -97,6 +98,7 @@ struct sl_node {
 	unsigned long	 connects, errors, timeouts, commands, replies,
 			 round_trips;
 	struct sl_error	 err;		/* why it last failed */
+	char		 errwhat[16];	/* in which step: connect, AUTH... */
 };
 
 /* host:port (host may be an IPv6 address) or, when path is not NULL, a

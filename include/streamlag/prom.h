@@ -9,7 +9,7 @@
 #include "streamlag/shared.h"
 
 struct sl_prom_opts {
-	int		 redis_up;
+	int		 redis_up;	/* every node needed answered */
 	int		 truncated;
 	int		 consumers;	/* per-consumer series */
 	double		 collect_seconds;
@@ -19,6 +19,9 @@ struct sl_prom_opts {
 	int		 target_only;	/* ?target=: no counters, no build info */
 	int		 history;	/* the sampler is on: insight families */
 	unsigned long long untracked;	/* groups the history could not keep */
+	size_t		 nnodes;	/* streamlag_redis_node_up */
+	const char *const *node_name;	/* "host:port" */
+	const signed char *node_up;	/* 1, 0, or -1: not asked yet */
 };
 
 /* The exposition of the report (all groups, with stream info) into out,

@@ -1,51 +1,88 @@
 /* SPDX-License-Identifier: ISC */
-/* One persistent Redis connection per process, and pipelines bound to it.
- * hiredis 0.14: the timeout is set again after every connect, a context that
- * saw an error is freed, and a timeout starts a short fail-fast back-off. */
+/* The Redis target of one process: a standalone Redis or a Redis Cluster,
+ * over the multi-node executor (exec.h; one persistent non-blocking
+ * connection per node), and the pipelines that use it.  Standalone is a
+ * cluster of one node.  In a cluster each command goes to the master of its
+ * key's hash slot (slotmap.h, from CLUSTER SLOTS); MOVED and ASK are
+ * followed within the request.  Commands without a key (INFO, TIME) go to
+ * one node; SCAN goes to every master (sl_redis_scan). */
 #ifndef STREAMLAG_REDIS_H
 #define STREAMLAG_REDIS_H
 
 #include <stddef.h>
-#include <time.h>
 #include <hiredis/hiredis.h>
 
 #include "streamlag/config.h"
 #include "streamlag/err.h"
+#include "streamlag/node.h"
 #include "streamlag/lag.h"
 #include "streamlag/discache.h"
 #include "streamlag/lagcache.h"
 #include "streamlag/reply.h"
 #include "streamlag/shared.h"
+#include "streamlag/slotmap.h"
+
+struct sl_exec;
+struct sl_preq;
 
 #define SL_PIPELINE_BATCH	1000	/* commands sent in one round trip at most */
 #define SL_REDIS_BACKOFF_MS	1000	/* fail fast this long after a timeout */
+#define SL_REDIS_REDIRECTS	5	/* MOVED or ASK followed per command */
+#define SL_REQUEST_TIMEOUT_MS	10000	/* STREAMLAG_REQUEST_TIMEOUT_MS default */
+#define SL_SCAN_ERRORS		16	/* unreachable masters named */
 
 struct sl_redis {
-	redisContext	*c;		/* NULL until connected */
 	const struct sl_redis_addr *addr;
-	int		 timeout_ms;
-	struct timespec	 retry_after;	/* CLOCK_MONOTONIC; fail fast before it */
+	int		 timeout_ms;	/* connect, and each reply */
+	int		 request_timeout_ms;	/* a whole pipeline */
+	int		 mode;		/* enum sl_redis_mode */
+	struct sl_exec	*x;		/* owned: NULL until the first use */
+	int		 cluster;	/* -1 not known yet, 0, 1 */
+	int		 cluster_db;	/* a cluster with a database not 0 */
+	struct sl_slotmap map;		/* cluster: the slots' masters */
+	int		 map_stale;	/* read CLUSTER SLOTS again */
+	size_t		*mapx;		/* exec node of each map node */
+	size_t		 nmapx;
+	unsigned long	 mapx_version;
+	size_t		 home;		/* the node for INFO, TIME */
 	unsigned long	 connects;	/* successful connects, for logs and metrics */
 	unsigned long	 errors;	/* connection-level errors */
+	unsigned long	 moved, asked;	/* redirects followed */
+	unsigned long	 failures;	/* commands whose node failed; the
+					   caller resets it per request */
+	/* The masters the last discovery could not reach ("redis h:p:
+	 * why"), the others' streams being answered. */
+	char		 scan_err[SL_SCAN_ERRORS][SL_NODE_NAME_MAX + 64];
+	const char	*scan_errp[SL_SCAN_ERRORS];
+	size_t		 nscan_err;
+	signed char	*node_up;	/* per executor node: 1, 0, -1 */
+	const char	**node_name;	/* the nodes' names (theirs) */
+	size_t		 nnode_up;
+	unsigned long	 seen_connects, seen_errors;	/* the nodes' totals */
+	unsigned long long seen_bytes;			/* at the last look */
 	struct sl_counters *counters;	/* shared totals, or NULL */
 	struct sl_lagcache *lagcache;	/* shared by the workers, or NULL */
 	struct sl_discache *discache;	/* shared by the workers, or NULL */
 	long long	 discovery_ttl_ms;	/* STREAMLAG_DISCOVERY_TTL_MS */
-	struct sl_reply_meter meter;	/* reply bytes read on this connection */
-	int		 server_known;	/* INFO server read on this connection */
+	struct sl_reply_meter meter;	/* reply bytes read on every node */
+	int		 server_known;	/* INFO server read */
 	struct sl_server server;
 	char		 errstr[256];	/* last connection-level error: the words
-					   of Redis, hiredis or the system */
+					   of Redis or of the system */
 	char		 errwhat[16];	/* the step that failed: connect, AUTH,
 					   SELECT, pipeline... */
+	char		 errnode[SL_NODE_NAME_MAX];	/* where it failed */
 };
 
 void	sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
 	    int timeout_ms);
-/* Connect when not connected.  SL_OK, or SL_EREDIS with r->errstr and
- * r->errwhat set and the failure logged (event=redis_error with the
- * address and the words of Redis or of the system). */
+/* Connects to a seed and learns the mode (and the slot map of a cluster)
+ * when not known yet.  SL_OK, or SL_EREDIS with r->errstr, r->errwhat set
+ * (the node logged event=redis_error with its address and the words of
+ * Redis or of the system); r->cluster_db when the target is a cluster and
+ * the URL names a database other than 0. */
 enum sl_err sl_redis_ensure(struct sl_redis *r);
+/* Closes every connection and forgets the nodes. */
 void	sl_redis_close(struct sl_redis *r);
 /* "127.0.0.1:6379", "[::1]:6379" or "unix:/path": where, never who. */
 const char *sl_redis_where(const struct sl_redis_addr *a, char *buf,
@@ -55,36 +92,77 @@ const char *sl_redis_where(const struct sl_redis_addr *a, char *buf,
 const char *sl_redis_cause(const struct sl_redis *r, char *buf, size_t len);
 
 /*
- * A pipeline: commands are formatted when added and sent in batches of
- * SL_PIPELINE_BATCH, one round trip each.  replies[i] answers command i
- * (REDIS_REPLY_ERROR replies included); the pipeline owns them.
+ * SCAN 0 MATCH pattern COUNT 1000 TYPE stream on every master at once,
+ * each node's cursor advancing in its own round trips, until every cursor
+ * is back to 0 or more than max names are held.  The names are appended
+ * to *names (unsorted, perhaps repeated); *more when a cursor was left.
+ * SL_OK; in a cluster, masters that failed while others answered are
+ * named in r->scan_errp (r->nscan_err), their streams missing.  SL_EREDIS
+ * when every master failed or answered what is not a SCAN reply
+ * (r->errstr); SL_ENOMEM.
+ */
+enum sl_err sl_redis_scan(struct sl_redis *r, const char *pattern,
+	    long long max, char ***names, size_t *n, size_t *cap, int *more,
+	    unsigned *round_trips);
+
+/*
+ * A pipeline: commands are formatted when added, each with the node its
+ * key's slot names, and sent together (every node at once).  replies[i]
+ * answers command i (REDIS_REPLY_ERROR replies included); the pipeline
+ * owns them.  In a cluster, a command whose node failed gets an error
+ * reply naming the node ("redis 127.0.0.1:7001: Connection refused").
  */
 struct sl_pipeline {
 	struct sl_redis	*r;
-	char		**cmds;		/* RESP-formatted commands */
+	char		**cmds;		/* RESP-formatted commands, until sent */
 	size_t		*cmdlens;
+	int		*slots;		/* the key's hash slot, or -1 */
 	size_t		 n, cap;
 	redisReply	**replies;
+	unsigned char	*failed;	/* no reply: the node failed */
 	size_t		 sent;		/* commands already sent */
-	/* When set, each reply is handed to on_reply as it arrives (the
-	 * callee owns it) instead of being kept in replies[]: memory stays
-	 * bounded by two batches however many streams a request covers. */
+	size_t		 next;		/* the next reply handed to on_reply */
+	struct sl_preq	*req;		/* from the first sl_pipeline_exec */
+	size_t		 ok;		/* replies from a node */
+	/* When set, each reply is handed to on_reply in command order (the
+	 * callee owns it) instead of being kept in replies[]. */
 	void		(*on_reply)(void *arg, size_t idx, redisReply *r);
 	void		*arg;
-	unsigned	 round_trips;
+	unsigned	 round_trips;	/* 1 per node per batch */
 };
 
 void	sl_pipeline_init(struct sl_pipeline *p, struct sl_redis *r);
 /* SL_OK or SL_ENOMEM. */
 enum sl_err sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 	    const size_t *argvlen);
-/* Sends every command not yet sent.  SL_OK; SL_EREDIS when the connection
- * failed (r->errstr set, the connection closed); SL_ENOMEM when hiredis's
- * reader ran out of memory. */
+/* A command for one node (TIME of each master): node as sl_redis_masters
+ * gives it.  SL_OK or SL_ENOMEM. */
+enum sl_err sl_pipeline_add_node(struct sl_pipeline *p, size_t node, int argc,
+	    const char **argv, const size_t *argvlen);
+/* The nodes INFO, TIME and SCAN go to: every master of a cluster, or the
+ * one node; at most max into out.  Their number (0 before the first
+ * sl_redis_ensure). */
+size_t	sl_redis_masters(struct sl_redis *r, size_t *out, size_t max);
+/* The node a key's commands go to now (SIZE_MAX when not known). */
+size_t	sl_redis_key_node(const struct sl_redis *r, const char *key,
+	    size_t len);
+/* Sends every command not yet sent.  SL_OK; SL_EREDIS when no node
+ * answered (standalone: the node failed; r->errstr set); SL_ENOMEM. */
 enum sl_err sl_pipeline_exec(struct sl_pipeline *p);
-/* Frees the replies [from, to) once read: their memory serves the next
- * batch instead of growing the heap. */
 void	sl_pipeline_release(struct sl_pipeline *p, size_t from, size_t to);
 void	sl_pipeline_free(struct sl_pipeline *p);
+
+/* Node n (of r's executor) answered (up) or failed: for
+ * streamlag_redis_node_up; a failure in a cluster also has the slot map
+ * read again at the next request (a failover may have moved its slots). */
+void	sl_redis_mark(struct sl_redis *r, const struct sl_node *n, int up);
+
+/* The executor's node of every slot map node (r->mapx), made again when
+ * the map changed.  SL_OK or SL_ENOMEM. */
+enum sl_err sl_redis_map_nodes(struct sl_redis *r);
+
+/* The key of a command (argv[2] of XINFO, argv[1] of XRANGE, XPENDING...),
+ * or -1 for those without one (INFO, TIME, SCAN, PING).  Pure. */
+int	sl_command_key(int argc, const char **argv, const size_t *argvlen);
 
 #endif

@@ -36,6 +36,8 @@ struct sl_counters {
 	uint64_t	duration_sum_us[SL_ROUTES];
 	uint64_t	redis_errors;
 	uint64_t	redis_connects;
+	uint64_t	redis_redirects_moved;	/* MOVED followed */
+	uint64_t	redis_redirects_ask;	/* ASK followed */
 	uint64_t	worker_restarts;
 	uint64_t	sampler_restarts;
 } __attribute__((aligned(64)));

@@ -28,7 +28,7 @@ void	sl_targets_close(struct sl_redis *r, size_t n);
 /* What GET /api/v1/events/targets says of one target. */
 struct sl_target_state {
 	const char	*name;
-	const char	*mode;		/* "standalone" */
+	const char	*mode;		/* "standalone" or "cluster" */
 	int		 nodes;
 	int		 up;		/* this request reached it */
 	int		 server_known;

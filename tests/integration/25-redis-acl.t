@@ -37,4 +37,21 @@ serve_on_socket --workers 1
 ok "$(grep -rq 'wrong-secret\|p@ss' "$STATE"/*.log "$STATE/get.err"; [ $? -eq 1 ]; echo $?)" \
 	"no password in any log"
 
+# A Redis Cluster: the same user with exactly +cluster|slots and +asking
+# more (SL_CLUSTER_ACL, what docs/operations.md says) on every node, and
+# no +select needed; without +cluster|slots the slot map cannot be read.
+start_cluster 3 0 || exit 1
+CR() { "$CLUSTER_CLI" -c -p "${CLUSTER_MASTERS[0]}" "$@"; }
+for s in events:chat events:ticket '{t}a'; do
+	CR XADD "$s" '*' f v >/dev/null
+	CR XGROUP CREATE "$s" signalr-consumers 0 >/dev/null
+done
+is "$(STREAMLAG_STREAMS='events:chat,events:ticket,{t}a' "$SL_BIN" get /api/v1/events/consumer-lag | jq -c '[.stream_count, .total_lag]')" \
+	"[3,3]" "a cluster as the ACL user with +cluster|slots +asking"
+for p in "${CLUSTER_MASTERS[@]}"; do
+	"$CLUSTER_CLI" -p "$p" ACL SETUSER "$SL_REDIS_USER" '-cluster|slots' >/dev/null
+done
+STREAMLAG_STREAMS=events:chat "$SL_BIN" get /api/v1/events/consumer-lag >/dev/null 2>"$STATE/slots.err"
+like "$(cat "$STATE/slots.err")" "NOPERM.*cluster\|slots" "without +cluster|slots: refused, in Redis's words"
+
 done_testing

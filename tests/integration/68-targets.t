@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
-# Named targets: two redis-servers watched by one streamlag serve behind
-# nginx.  Each ?target= answer is its own server's truth, /metrics?target=
+# Named targets: two redis-servers and a Redis Cluster watched by one
+# streamlag serve behind nginx.  Each ?target= answer is its own server's truth, /metrics?target=
 # is that target's families alone, /api/v1/events/targets lists both, an
 # unknown name is a 400; and a target frozen with SIGSTOP costs only the
 # requests that ask for it.
@@ -23,7 +23,20 @@ BETA_PID=$SL_REDIS_PID
 	echo "XREADGROUP GROUP billing w1 COUNT 12 STREAMS orders:eu >"
 } | redis-cli -p "$BPORT" >/dev/null
 
-export STREAMLAG_TARGETS=alpha,beta
+# gamma: a Redis Cluster of 3 masters, two streams in different slots, 10
+# entries each; w1 of g read 4 of cl:1 and all of cl:2 (lag 6 and 0).
+start_cluster 3 0 || exit 1
+for k in cl:1 cl:2; do
+	"$CLUSTER_CLI" -c -p "${CLUSTER_PORTS[0]}" XGROUP CREATE "$k" g 0 MKSTREAM >/dev/null
+	for i in $(seq 1 10); do "$CLUSTER_CLI" -c -p "${CLUSTER_PORTS[0]}" XADD "$k" '*' n "$i" >/dev/null; done
+done
+"$CLUSTER_CLI" -c -p "${CLUSTER_PORTS[0]}" XREADGROUP GROUP g w1 COUNT 4 STREAMS cl:1 '>' >/dev/null
+"$CLUSTER_CLI" -c -p "${CLUSTER_PORTS[0]}" XREADGROUP GROUP g w1 COUNT 10 STREAMS cl:2 '>' >/dev/null
+export STREAMLAG_TARGET_GAMMA_REDIS_URL=$REDIS_URL
+export STREAMLAG_TARGET_GAMMA_STREAMS=cl:1,cl:2 STREAMLAG_TARGET_GAMMA_CONSUMER_GROUP=g
+unset REDIS_URL
+
+export STREAMLAG_TARGETS=alpha,beta,gamma
 export STREAMLAG_TARGET_ALPHA_REDIS_URL
 STREAMLAG_TARGET_ALPHA_REDIS_URL=$(sl_redis_url "$APORT")
 export STREAMLAG_TARGET_BETA_REDIS_URL
@@ -60,8 +73,11 @@ read -r st _ < <(req /api/v1/events/streams?target=beta)
 is "$st:$(jq -c '.streams | map(.length)' "$STATE/body" 2>/dev/null || cat "$STATE/body")" \
 	"200:[30]" "streams?target=beta: XLEN of beta's stream"
 read -r st _ < <(req /api/v1/events/consumer-lag?target=gamma)
+is "$st:$(jq -c '[.total_lag, .streams["cl:1"].lag, .streams["cl:2"].lag]' "$STATE/body")" \
+	'200:[6,6,0]' "gamma (a cluster): each stream from its own master"
+read -r st _ < <(req /api/v1/events/consumer-lag?target=delta)
 is "$st:$(cat "$STATE/body")" \
-	'400:{"error":"target: \"gamma\" is not a configured target","code":"bad_query"}' \
+	'400:{"error":"target: \"delta\" is not a configured target","code":"bad_query"}' \
 	"unknown target: 400 with the error shape"
 
 read -r st _ < <(req /metrics?target=beta)
@@ -72,6 +88,13 @@ is "$(grep -c 'events:chat\|^streamlag_build_info\|^streamlag_http_requests_tota
 if command -v promtool >/dev/null; then
 	promtool check metrics <"$STATE/body" >"$STATE/promtool.out" 2>&1
 	ok $? "promtool check metrics on /metrics?target=beta"
+fi
+read -r st _ < <(req /metrics?target=gamma)
+is "$st:$(metric 'event_consumer_lag{stream="cl:1",consumer_group="g"}')" 200:6 \
+	"/metrics?target=gamma: the cluster's seed gauge"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$STATE/body" >"$STATE/promtool.out" 2>&1
+	ok $? "promtool check metrics on /metrics?target=gamma"
 fi
 read -r st _ < <(req /metrics?target=alpha)
 is "$st:$(metric 'event_consumer_lag{stream="events:chat",consumer_group="signalr-consumers"}')" 200:123 \
@@ -86,8 +109,8 @@ is "$st:$(metric 'event_consumer_lag{stream="events:chat",consumer_group="signal
 
 read -r st _ < <(req /api/v1/events/targets)
 is "$st:$(jq -c '[.default, (.targets[] | [.name, .mode, .nodes, .up, .server, .status])]' "$STATE/body")" \
-	'200:["alpha",["alpha","standalone",1,true,"redis","degraded"],["beta","standalone",1,true,"redis","healthy"]]' \
-	"/api/v1/events/targets lists both"
+	'200:["alpha",["alpha","standalone",1,true,"redis","degraded"],["beta","standalone",1,true,"redis","healthy"],["gamma","cluster",3,true,"redis","healthy"]]' \
+	"/api/v1/events/targets lists the three, gamma a cluster of 3 masters"
 is "$(jq -r '.targets[1].version' "$STATE/body")" \
 	"$(redis-cli -p "$BPORT" INFO server | tr -d '\r' | awk -F: '$1 == "redis_version" { print $2 }')" \
 	"the version is INFO server's"
@@ -95,8 +118,8 @@ is "$(jq -r '.targets[1].version' "$STATE/body")" \
 # The command line: --target picks one.
 out=$("$SL_BIN" get --target beta /api/v1/events/consumer-lag)
 is "$?:$(jq -c .total_lag <<<"$out")" 0:18 "streamlag get --target beta"
-"$SL_BIN" get --target gamma /healthz >/dev/null 2>&1
-is "$?" 2 "streamlag get --target gamma: usage error"
+"$SL_BIN" get --target delta /healthz >/dev/null 2>&1
+is "$?" 2 "streamlag get --target delta: usage error"
 # A --config file names per-target settings too (and they pass its
 # unknown-key check): beta's threshold lowered under its lag of 18.
 printf 'STREAMLAG_TARGET_BETA_LAG_DEGRADED=10\n' >"$STATE/targets.env"
@@ -157,10 +180,12 @@ for i in 1 2 3 4 5 6; do
 	[ "$st" = 200 ] && (( ms < 500 )) || { slow=$((slow + 1)); echo "# alpha: $st in $ms ms"; }
 	read -r st ms < <(req /metrics?target=alpha)
 	[ "$st" = 200 ] && (( ms < 500 )) || { slow=$((slow + 1)); echo "# alpha metrics: $st in $ms ms"; }
+	read -r st ms < <(req /api/v1/events/consumer-lag?target=gamma)
+	[ "$st" = 200 ] && (( ms < 500 )) || { slow=$((slow + 1)); echo "# gamma: $st in $ms ms"; }
 done
-is "$slow" 0 "beta frozen: every alpha answer is a 200 within 500 ms (both workers)"
+is "$slow" 0 "beta frozen: every alpha and gamma answer is a 200 within 500 ms (both workers)"
 read -r st _ < <(req /api/v1/events/targets)
-is "$st:$(jq -c '[.targets[] | [.name, .up]]' "$STATE/body")" '200:[["alpha",true],["beta",false]]' \
+is "$st:$(jq -c '[.targets[] | [.name, .up]]' "$STATE/body")" '200:[["alpha",true],["beta",false],["gamma",true]]' \
 	"beta frozen: /targets says it is down"
 kill -CONT "$BETA_PID"
 
@@ -174,11 +199,12 @@ is "$st:$(jq -c .total_lag "$STATE/body")" "200:18" "beta thawed: right again"
 # Each worker keeps its own back-off: polled until the one that saw beta
 # frozen in /targets has passed it too.
 t0=$(sl_now_ms) got=""
-until [ "$got" = '[["alpha",true],["beta",true]]' ] || (( $(sl_now_ms) - t0 > 10000 )); do
+want='[["alpha",true],["beta",true],["gamma",true]]'
+until [ "$got" = "$want" ] || (( $(sl_now_ms) - t0 > 10000 )); do
 	read -r st _ < <(req /api/v1/events/targets)
 	got=$(jq -c '[.targets[] | [.name, .up]]' "$STATE/body")
-	[ "$got" = '[["alpha",true],["beta",true]]' ] || sleep 0.05
+	[ "$got" = "$want" ] || sleep 0.05
 done
-is "$st:$got" '200:[["alpha",true],["beta",true]]' "beta thawed: /targets says both are up"
+is "$st:$got" "200:$want" "beta thawed: /targets says all are up"
 
 done_testing

@@ -167,6 +167,70 @@ thresholds_in_order(void **state)
 	    "STREAMLAG_LAG_UNHEALTHY (400), got 500");
 }
 
+/* Several seed nodes: the first is host:port too; each keeps its own
+ * port or 6379; an empty one, a bad port or one too many is refused. */
+static void
+redis_url_seeds(void **state)
+{
+	struct sl_redis_addr a;
+	char	 err[256], many[64 * 12 + 32];
+	size_t	 o;
+
+	(void)state;
+	assert_int_equal(sl_parse_redis_url("redis://u:p@h1:7001,[::1]:7002,h3/0",
+	    &a, err, sizeof(err)), 0);
+	assert_string_equal(a.host, "h1");
+	assert_int_equal(a.port, 7001);
+	assert_int_equal(a.nseeds, 3);
+	assert_string_equal(a.seeds[1].host, "::1");
+	assert_int_equal(a.seeds[1].port, 7002);
+	assert_string_equal(a.seeds[2].host, "h3");
+	assert_int_equal(a.seeds[2].port, 6379);
+	assert_string_equal(a.user, "u");
+	assert_int_equal(a.db, 0);
+	sl_redis_addr_free(&a);
+	assert_int_equal(sl_parse_redis_url("redis://h1:7001,,h2", &a, err,
+	    sizeof(err)), -1);
+	assert_int_equal(sl_parse_redis_url("redis://h1:7001,h2:0", &a, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "REDIS_URL: expected a port from 1 to 65535");
+	/* 64 seeds at most: 64 pass, 65 do not. */
+	o = (size_t)snprintf(many, sizeof(many), "redis://h");
+	for (int i = 1; i < 64; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, ",h%d", i);
+	assert_int_equal(sl_parse_redis_url(many, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.nseeds, 64);
+	sl_redis_addr_free(&a);
+	snprintf(many + o, sizeof(many) - o, ",h64");
+	assert_int_equal(sl_parse_redis_url(many, &a, err, sizeof(err)), -1);
+	assert_string_equal(err, "REDIS_URL: more than 64 seed nodes");
+}
+
+/* STREAMLAG_REDIS_MODE; a database other than 0 with mode cluster is
+ * refused at load. */
+static void
+redis_modes(void **state)
+{
+	struct sl_config cfg;
+	char	 err[256];
+	const char *clus[] = { "STREAMLAG_REDIS_MODE=cluster", NULL };
+	const char *bad[] = { "STREAMLAG_REDIS_MODE=sentinel", NULL };
+	const char *db[] = { "STREAMLAG_REDIS_MODE=cluster",
+	    "REDIS_URL=redis://h/2", NULL };
+
+	(void)state;
+	assert_int_equal(load(&cfg, clus, err, sizeof(err)), 0);
+	assert_int_equal(cfg.redis_mode, SL_MODE_CLUSTER);
+	assert_int_equal(cfg.request_timeout_ms, 10000);
+	sl_config_free(&cfg);
+	assert_int_equal(load(&cfg, bad, err, sizeof(err)), -1);
+	assert_string_equal(err, "STREAMLAG_REDIS_MODE: expected auto, "
+	    "standalone or cluster, got \"sentinel\"");
+	assert_int_equal(load(&cfg, db, err, sizeof(err)), -1);
+	assert_string_equal(err, "REDIS_URL: database 2 with "
+	    "STREAMLAG_REDIS_MODE=cluster: a Redis Cluster has only database 0");
+}
+
 static void
 redis_urls(void **state)
 {
@@ -963,7 +1027,8 @@ target_under_a_prefix(void **state)
 	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
 	    table_lookup, (void *)badurl, err, sizeof(err)), -1);
 	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_REDIS_URL: expected "
-	    "redis://[user:password@]host[:port][/db] or unix:///path[?db=N]");
+	    "redis://[user:password@]host[:port][,host[:port]...][/db] or "
+	    "unix:///path[?db=N]");
 	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
 	    table_lookup, (void *)badms, err, sizeof(err)), -1);
 	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_STALL_MS: expected an "
@@ -1062,6 +1127,8 @@ main(void)
 		cmocka_unit_test(integers_at_their_limits),
 		cmocka_unit_test(thresholds_in_order),
 		cmocka_unit_test(redis_urls),
+		cmocka_unit_test(redis_url_seeds),
+		cmocka_unit_test(redis_modes),
 		cmocka_unit_test(password_masked_for_logs),
 		cmocka_unit_test(stream_lists),
 		cmocka_unit_test(jwt_keys),

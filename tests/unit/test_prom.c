@@ -76,9 +76,13 @@ families_and_escaping(void **state)
 {
 	struct sl_lag_report r = report();
 	struct sl_counters c;
+	static const char *const names[] = { "127.0.0.1:7001", "[::1]:7002",
+	    "127.0.0.1:7003" };
+	static const signed char up[] = { 1, 0, -1 };
 	struct sl_prom_opts o = { .redis_up = 1, .consumers = 1,
 	    .collect_seconds = 0.25, .counters = &c, .version = "0.1.0",
-	    .commit = "0123abcd\"x" };
+	    .commit = "0123abcd\"x", .nnodes = 3, .node_name = names,
+	    .node_up = up };
 	char *t;
 
 	(void)state;
@@ -91,6 +95,14 @@ families_and_escaping(void **state)
 	t = sl_render_prom(&r, &o);
 	assert_non_null(t);
 	LINE(t, "# TYPE event_consumer_lag gauge");
+	/* Each node as it last was; one never asked has no series. */
+	LINE(t, "# TYPE streamlag_redis_node_up gauge");
+	LINE(t, "streamlag_redis_node_up{node=\"127.0.0.1:7001\"} 1");
+	LINE(t, "streamlag_redis_node_up{node=\"[::1]:7002\"} 0");
+	NO_LINE(t, "streamlag_redis_node_up{node=\"127.0.0.1:7003\"} 0");
+	NO_LINE(t, "streamlag_redis_node_up{node=\"127.0.0.1:7003\"} 1");
+	LINE(t, "streamlag_redis_redirects_total{kind=\"moved\"} 0");
+	LINE(t, "streamlag_redis_redirects_total{kind=\"ask\"} 0");
 	LINE(t, "event_consumer_lag{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\",consumer_group=\"g\"} 7");
 	LINE(t, "event_queue_depth{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\"} 10");
 	LINE(t, "streamlag_stream_entries_added_total{stream=\"a\\\"b\\\\c\\nd\xEF\xBF\xBD\"} 12");
@@ -159,7 +171,9 @@ out_of_memory(void **state)
 {
 	struct sl_lag_report r = report();
 	struct sl_counters c;
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd", 0, 0 };
+	struct sl_prom_opts o = { .redis_up = 1, .consumers = 1,
+	    .collect_seconds = 0.25, .counters = &c, .version = "0.1.0",
+	    .commit = "0123abcd" };
 	char *want, *t;
 	long n;
 
@@ -197,7 +211,8 @@ static void
 streamed(void **state)
 {
 	struct sl_lag_report r = report();
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, NULL, "0.1.0", "0123abcd", 0, 0 };
+	struct sl_prom_opts o = { .redis_up = 1, .consumers = 1,
+	    .collect_seconds = 0.25, .version = "0.1.0", .commit = "0123abcd" };
 	struct sl_out out;
 	size_t total = 0;
 	char *want;
