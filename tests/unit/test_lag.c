@@ -12,7 +12,8 @@
 #define G "signalr-consumers"
 #define NOW 1800000000000LL	/* Redis's clock in the tests, ms */
 
-static struct sl_thresholds T = { 100, 1000, 60000, 10000, 0, 0, 0 };
+static struct sl_thresholds T = { .degraded = 100, .unhealthy = 1000,
+    .stall_ms = 60000, .count_cap = 10000 };
 
 static redisReply *
 groups_reply(const char *name, long long pending, const char *last,

@@ -813,7 +813,7 @@ static void
 exec_cmd_refusals(void **state)
 {
 	struct sl_exec		 x;
-	struct sl_sentinel_exec	 sx = { &x, &x, 0 };
+	struct sl_sentinel_exec	 sx = { .sentinels = &x, .nodes = &x };
 	struct sl_hostport	 h = { (char *)"127.0.0.1", 1 };
 	const char		*argv[SL_SENTINEL_ARGV_MAX + 1] = { "ROLE" };
 	redisReply		*r = (redisReply *)&h;
