@@ -159,7 +159,9 @@ out_of_memory(void **state)
 {
 	struct sl_lag_report r = report();
 	struct sl_counters c;
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, &c, "0.1.0", "0123abcd" };
+	struct sl_prom_opts o = { .redis_up = 1, .consumers = 1,
+	    .collect_seconds = 0.25, .counters = &c, .version = "0.1.0",
+	    .commit = "0123abcd" };
 	char *want, *t;
 	long n;
 
@@ -197,7 +199,8 @@ static void
 streamed(void **state)
 {
 	struct sl_lag_report r = report();
-	struct sl_prom_opts o = { 1, 0, 1, 0.25, NULL, "0.1.0", "0123abcd" };
+	struct sl_prom_opts o = { .redis_up = 1, .consumers = 1,
+	    .collect_seconds = 0.25, .version = "0.1.0", .commit = "0123abcd" };
 	struct sl_out out;
 	size_t total = 0;
 	char *want;

@@ -348,7 +348,8 @@ health(void **state)
 	    "\"signalr-consumers\"}");
 	free(s);
 
-	h = (struct sl_health){ 3, 0, 0, 0, 0, 45, 45, SL_STATUS_HEALTHY };
+	h = (struct sl_health){ .healthy = 3, .max_lag = 45, .total_lag = 45,
+	    .status = SL_STATUS_HEALTHY };
 	o.transport_redis_streams = 0;
 	s = sl_render_health(&h, &o);
 	assert_string_equal(s, "{\"status\":\"healthy\",\"redis_connected\":true,"
@@ -358,7 +359,8 @@ health(void **state)
 	    "\"signalr-consumers\"}");
 	free(s);
 
-	h = (struct sl_health){ 0, 0, 1, 1, 1, 5000, 5000, SL_STATUS_UNHEALTHY };
+	h = (struct sl_health){ .unhealthy = 1, .stalled = 1, .no_group = 1,
+	    .max_lag = 5000, .total_lag = 5000, .status = SL_STATUS_UNHEALTHY };
 	s = sl_render_health(&h, &o);
 	assert_string_equal(s, "{\"status\":\"unhealthy\",\"redis_connected\":true,"
 	    "\"transport_mode\":\"http\",\"streams\":{\"healthy\":0,"

@@ -740,7 +740,8 @@ replicas_lag(void **state)
 	struct fake		 f = { .nodes = replica_world, .n = 4 };
 	struct sl_sentinel_url	 u;
 	struct sl_replica_list	 l;
-	struct sl_hostport	 m = { (char *)"127.0.0.1", 6380 };
+	struct sl_hostport	 m = { .host = (char *)"127.0.0.1",
+	    .port = 6380 };
 	struct sl_error		 e;
 
 	(void)state;
@@ -784,7 +785,8 @@ replicas_oom(void **state)
 	struct fake		 f = { .nodes = replica_world, .n = 4 };
 	struct sl_sentinel_url	 u;
 	struct sl_replica_list	 l;
-	struct sl_hostport	 m = { (char *)"127.0.0.1", 6380 };
+	struct sl_hostport	 m = { .host = (char *)"127.0.0.1",
+	    .port = 6380 };
 	struct sl_error		 e;
 	long			 total;
 
@@ -814,7 +816,7 @@ exec_cmd_refusals(void **state)
 {
 	struct sl_exec		 x;
 	struct sl_sentinel_exec	 sx = { .sentinels = &x, .nodes = &x };
-	struct sl_hostport	 h = { (char *)"127.0.0.1", 1 };
+	struct sl_hostport	 h = { .host = (char *)"127.0.0.1", .port = 1 };
 	const char		*argv[SL_SENTINEL_ARGV_MAX + 1] = { "ROLE" };
 	redisReply		*r = (redisReply *)&h;
 	struct sl_error		 e;
