@@ -84,20 +84,6 @@ sl_discache_get(struct sl_discache *c, const struct sl_discache_key *k,
 }
 
 int
-sl_discache_load(struct sl_discache *c, const char *pattern, long long max,
-    int64_t now_ms, long long ttl_ms, int stale, char ***out, size_t *nout,
-    int *truncated)
-{
-	const struct sl_discache_key k = { .pattern = pattern, .max = max,
-	    .now_ms = now_ms, .ttl_ms = ttl_ms, .stale = stale };
-	int	 found;
-
-	if (sl_discache_get(c, &k, out, nout, truncated, &found) != SL_OK)
-		return -2;
-	return found;
-}
-
-int
 sl_discache_begin(struct sl_discache *c, int64_t now_ms)
 {
 	if (__atomic_exchange_n(&c->refreshing, 1, __ATOMIC_ACQUIRE) == 0 ||

@@ -44,11 +44,6 @@ struct sl_discache_key {
 enum sl_err	sl_discache_get(struct sl_discache *c,
 		    const struct sl_discache_key *k, char ***out, size_t *n,
 		    int *truncated, int *found);
-/* The same as 1 (found), 0 (none) or -2 (out of memory): the older form,
- * kept while src/collect.c still calls it. */
-int	sl_discache_load(struct sl_discache *c, const char *pattern,
-	    long long max, int64_t now_ms, long long ttl_ms, int stale,
-	    char ***out, size_t *n, int *truncated);
 /* 1 when this process may refresh (then sl_discache_done), 0 when another
  * one is at it (for less than SL_DISCACHE_TAKEOVER_MS: a worker that died
  * while scanning does not stop refreshes for ever). */

@@ -116,7 +116,7 @@ empty_and_one_refresher(void **state)
 }
 
 /* Every allocation of a read, failed in turn, is SL_ENOMEM with nothing
- * left to free; the old form answers -2. */
+ * left to free. */
 static void
 out_of_memory(void **state)
 {
@@ -140,16 +140,15 @@ out_of_memory(void **state)
 		sl_alloc_reset();
 		assert_int_equal(found, 0);
 		assert_null(out);
-		sl_alloc_fail_after(i);
-		assert_int_equal(sl_discache_load(c, "events:*", 50, 1500,
-		    1000, 0, &out, &n, &trunc), -2);
-		sl_alloc_reset();
 	}
-	assert_int_equal(sl_discache_load(c, "events:*", 50, 1500, 1000, 0,
-	    &out, &n, &trunc), 1);
+	assert_int_equal(sl_discache_get(c, &k, &out, &n, &trunc, &found),
+	    SL_OK);
+	assert_int_equal(found, 1);
 	names_free(out, n);
-	assert_int_equal(sl_discache_load(c, "events:*", 50, 2500, 1000, 0,
-	    &out, &n, &trunc), 0);
+	k.now_ms = 2500;			/* past the TTL */
+	assert_int_equal(sl_discache_get(c, &k, &out, &n, &trunc, &found),
+	    SL_OK);
+	assert_int_equal(found, 0);
 	free(c);
 }
 
