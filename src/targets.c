@@ -62,9 +62,14 @@ target_state(struct sl_jw *w, const struct sl_target_state *s)
 		sl_jw_null(w);
 	}
 	/* A target not reached has no verdict but "unhealthy", as
-	 * /api/v1/events/health answers when Redis is down. */
+	 * /api/v1/events/health answers when Redis is down; one reached whose
+	 * lag Redis does not know (or whose streams are not discovered yet)
+	 * is "unknown" (probe.h). */
 	sl_jw_kstr(w, "status", s->status_known ? sl_status_name(s->status) :
-	    sl_status_name(SL_STATUS_UNHEALTHY));
+	    s->up ? "unknown" : sl_status_name(SL_STATUS_UNHEALTHY));
+	sl_jw_kint(w, "groups", s->groups);
+	sl_jw_kint(w, "lag_unknown", s->lag_unknown);
+	sl_jw_kint(w, "round_trips", s->round_trips);
 	sl_jw_kint(w, "elapsed_ms", s->elapsed_ms);
 	sl_jw_obj_end(w);
 }

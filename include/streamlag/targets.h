@@ -33,8 +33,11 @@ struct sl_target_state {
 	int		 up;		/* this request reached it */
 	int		 server_known;
 	struct sl_server server;	/* INFO server, when known */
-	int		 status_known;	/* a health verdict was reached */
+	int		 status_known;	/* a verdict was reached */
 	enum sl_status	 status;
+	long long	 groups;	/* groups judged (reached only) */
+	long long	 lag_unknown;	/* of which Redis's lag is not known */
+	unsigned	 round_trips;	/* of the probe, over the nodes */
 	long long	 elapsed_ms;	/* what asking it cost */
 };
 
