@@ -475,9 +475,9 @@ build_third(struct sl_lag_run *run, struct sl_pipeline *p)
 			(void)sl_lag_resolve(e, &fu->f, &st);
 			continue;
 		}
-		sl_lagcache_get(run->cache, sl_lagcache_key(e->stream.p,
-		    e->stream.len, e->group.name.p, e->group.name.len), &st,
-		    &version);
+		sl_lagcache_get(run->cache, sl_group_key(run->r->target,
+		    e->stream.p, e->stream.len, e->group.name.p,
+		    e->group.name.len), &st, &version);
 		if (sl_lag_resolve(e, &fu->f, &st) == 1 || over_bytes(run) ||
 		    over_commands(p, 1, run->q->t)) {
 			/* Settled, or no budget left for a count step: the

@@ -290,12 +290,13 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	return rc;
 }
 
-/* The sampler records the default target only (target 0): another
- * target's groups get no history, even where names are the same. */
+/* The sampler records every target, each group keyed by its target's
+ * name (sel->r->target) too. */
 static struct sl_history *
 history_of(const struct sl_ctx *ctx, const struct sel *sel)
 {
-	return sel->r == &ctx->redis[0] ? ctx->history : NULL;
+	(void)sel;
+	return ctx->history;
 }
 
 /* The history of one group: read from shared memory, no Redis. */
@@ -327,7 +328,8 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	enum sl_err		 rc = collect(ctx, sel, &rep);
 
 	if (rc == SL_ENOMEM || (rc == SL_OK && sl_history_insight_attach(
-	    history_of(ctx, sel), ctx->cfg, &rep, &gi) != SL_OK)) {
+	    history_of(ctx, sel), ctx->cfg, sel->r->target, &rep, &gi) !=
+	    SL_OK)) {
 		if (rc == SL_OK)
 			sl_lag_report_free(&rep);
 		fail_request(resp, SL_ENOMEM);
@@ -397,7 +399,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	if (rc != SL_OK)
 		sl_lag_report_free(&rep);	/* nothing to say about streams */
 	else if (sl_history_insight_attach(history_of(ctx, sel), ctx->cfg,
-	    &rep, &gi) != SL_OK) {
+	    sel->r->target, &rep, &gi) != SL_OK) {
 		sl_lag_report_free(&rep);
 		fail_request(resp, SL_ENOMEM);
 		return;

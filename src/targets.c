@@ -7,6 +7,9 @@
 #include "streamlag/jsonw.h"
 #include "streamlag/targets.h"
 
+_Static_assert(SL_SHARED_TARGETS >= SL_TARGETS_MAX,
+    "a discovery cache per target");
+
 struct sl_redis *
 sl_targets_open(const struct sl_config *cfg, struct sl_counters *counters,
     struct sl_lagcache *lagcache, struct sl_discache *discache)
@@ -24,10 +27,9 @@ sl_targets_open(const struct sl_config *cfg, struct sl_counters *counters,
 		r[i].request_timeout_ms = t->request_timeout_ms;
 		r[i].counters = counters;
 		r[i].discovery_ttl_ms = t->discovery_ttl_ms;
-		if (i == 0) {
-			r[i].lagcache = lagcache;
-			r[i].discache = discache;
-		}
+		r[i].target = sl_config_target_name(cfg, i);
+		r[i].lagcache = lagcache;
+		r[i].discache = discache != NULL ? &discache[i] : NULL;
 	}
 	return r;
 }
