@@ -449,7 +449,8 @@ static enum sl_err
 probe_streams(const struct sl_target *tgt, struct sl_redis *r,
     struct sl_probe *p, char ***own, size_t *nown)
 {
-	struct sl_discache_key k = { .pattern = tgt->stream_pattern,
+	struct sl_discache_key k = { .target = r->target,
+	    .pattern = tgt->stream_pattern,
 	    .max = tgt->discovery_max, .now_ms = sl_monotonic_ms(),
 	    .ttl_ms = 0, .stale = 1 };
 	int	 found = 0, truncated;
