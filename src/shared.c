@@ -2,7 +2,6 @@
 /* Shared memory mapped before fork (see shared.h). */
 #include <sys/mman.h>
 
-#include <string.h>
 #include <time.h>
 
 #include "streamlag/shared.h"
