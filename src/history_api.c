@@ -312,6 +312,8 @@ sl_history_insight_jw(struct sl_jw *w, const struct sl_group_insight *gi)
 	t != NULL ? sl_jw_str(w, t) : sl_jw_null(w);
 	sl_jw_key(w, "verdict");
 	v != NULL ? sl_jw_str(w, v) : sl_jw_null(w);
+	if (!gi->show_pel)
+		return;
 	sl_jw_key(w, "pel");
 	if (!gi->has_pel) {
 		sl_jw_null(w);

@@ -26,6 +26,7 @@
 				 * cache-busting ones to liveness probes */
 #define Q_OWN		0x10	/* the handler reads the query (sel.query) */
 #define Q_TARGET	0x20	/* ?target=NAME */
+#define Q_DETAIL	0x40	/* ?detail=pel */
 
 /* What a request asks about: the streams (configured, discovered, or
  * chosen with ?stream=) and the group (or every group). */
@@ -42,6 +43,7 @@ struct sel {
 	const char	*query;		/* Q_OWN routes */
 	const char *const *node_errors;	/* masters discovery missed */
 	size_t		 nnode_errors;
+	int		 detail_pel;	/* ?detail=pel: each group's pel */
 };
 
 /* Methods a route takes. */
@@ -79,7 +81,7 @@ static const struct route routes[] = {
 	{ "/auth/verify", SL_ROUTE_AUTH_VERIFY, M_GET | M_HEAD,
 	    h_verify, 1, 0 },
 	{ "/api/v1/events/consumer-lag", SL_ROUTE_CONSUMER_LAG, M_GET | M_HEAD,
-	    h_lag, 1, Q_STREAM | Q_GROUP | Q_TARGET },
+	    h_lag, 1, Q_STREAM | Q_GROUP | Q_TARGET | Q_DETAIL },
 	{ "/api/v1/events/streams", SL_ROUTE_STREAMS, M_GET | M_HEAD,
 	    h_streams, 1, Q_STREAM | Q_TARGET },
 	{ "/api/v1/events/health", SL_ROUTE_HEALTH, M_GET | M_HEAD,
@@ -340,6 +342,10 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 		report_done(ctx, &rep);
 		return;
 	}
+	/* The pending list's answers only when asked: they are most of what
+	 * the history adds to an answer (docs/api.md). */
+	for (size_t i = 0; gi != NULL && i < rep.n; i++)
+		gi[i].show_pel = sel->detail_pel;
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
 	set_rendered(ctx, resp, sl_err_status(rc), CT_JSON, render_lag, &rep);
 	sl_history_insight_detach(&rep, gi);
@@ -618,7 +624,8 @@ static int
 read_params(const struct route *rt, const struct sl_query_param *q,
     size_t nq, const struct sl_query_param **stream_q,
     const struct sl_query_param **group_q,
-    const struct sl_query_param **target_q, struct sl_response *resp)
+    const struct sl_query_param **target_q, int *detail,
+    struct sl_response *resp)
 {
 	char msg[200];
 
@@ -635,6 +642,15 @@ read_params(const struct route *rt, const struct sl_query_param *q,
 			}
 		if ((rt->params & Q_STREAM) && strcmp(q[i].name, "stream") == 0)
 			*stream_q = &q[i];
+		else if ((rt->params & Q_DETAIL) &&
+		    strcmp(q[i].name, "detail") == 0) {
+			if (strcmp(q[i].value, "pel") != 0) {
+				sl_http_error(resp, 400, "bad_query",
+				    "detail: expected pel");
+				return -1;
+			}
+			*detail = 1;
+		}
 		else if ((rt->params & Q_TARGET) &&
 		    strcmp(q[i].name, "target") == 0)
 			*target_q = &q[i];
@@ -681,7 +697,8 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 		return;
 	}
 	if (read_params(rt, q, nq, &stream_q, &group_q, &target_q,
-	    resp) == -1 || select_target(ctx, target_q, &sel, resp) == -1)
+	    &sel.detail_pel, resp) == -1 ||
+	    select_target(ctx, target_q, &sel, resp) == -1)
 		goto out;
 	if (group_q != NULL) {
 		sel.all_groups = strcmp(group_q->value, "*") == 0;

@@ -257,7 +257,7 @@
     /* One target: asked once, to learn that; several: at each refresh. */
     if (!state.targetsAsked || state.targets.length > 1) refreshTargets();
     Promise.all([
-      api('consumer-lag?group=*' + tq('&')),
+      api('consumer-lag?group=*&detail=pel' + tq('&')),
       api('health?group=*' + tq('&')),
       api('streams' + tq('?'))
     ]).then(function (res) {

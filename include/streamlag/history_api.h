@@ -40,6 +40,7 @@ struct sl_group_insight {
 	struct sl_insight	in;
 	int			has_pel;
 	struct sl_pel_report	pel;
+	int			show_pel;	/* JSON: write "pel" (?detail=pel) */
 };
 
 /* ?target= (a configured target, the default one when absent), ?stream=

@@ -86,6 +86,15 @@ sl_wait_for 10 "1-1..1-3 idle past STREAMLAG_CLAIM_IDLE_MS" claimable3
 sl_wait_for 10 "c1 and c2 quiet past STREAMLAG_DEAD_CONSUMER_MS" dead2
 is "$(pel '.pel | [.max_deliveries, .poison_entries, .poison_ids, .claimable_entries, .dead_consumers, .dangling_entries, .truncated]')" \
 	'[12,1,["1-1"],3,2,0,false]' "poison (XCLAIM x11), claimable, dead consumers; nothing dangling"
+# consumer-lag gives the same pending-list answers with ?detail=pel only.
+D=$(get "/api/v1/events/consumer-lag?stream=ins:p&group=gp&detail=pel")
+is "$(echo "$D" | jq -c '.streams["ins:p"].pel | [.max_deliveries, .poison_entries, .poison_ids, .claimable_entries, .dead_consumers]')" \
+	'[12,1,["1-1"],3,2]' "consumer-lag?detail=pel: the pending list's answers under the group"
+N=$(get "/api/v1/events/consumer-lag?stream=ins:p&group=gp")
+is "$(echo "$N" | jq -c '.streams["ins:p"] | [has("pel"), has("verdict")]')" \
+	'[false,true]' "consumer-lag without ?detail=pel: no pel, the other insight fields kept"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	"$BASE/api/v1/events/consumer-lag?detail=all")" 400 "?detail= other than pel: 400"
 # The dashboard: charts filled from the server's history on first load, and
 # the pending-list panel with the poison entry (when node and playwright are
 # there: tests/integration/70-dashboard.t installs them).
