@@ -276,6 +276,9 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	rep->truncated = sel->truncated;
 	rep->node_errors = sel->node_errors;
 	rep->nnode_errors = sel->nnode_errors;
+	rep->replica_node = ctx->redis->replica_name;
+	rep->replica_lag = ctx->redis->replica_lagv;
+	rep->nreplica_lag = ctx->redis->nreplicas;
 	return rc;
 }
 
@@ -390,6 +393,10 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	o.nnodes = ctx->redis->nnode_up;
 	o.node_name = ctx->redis->node_name;
 	o.node_up = ctx->redis->node_up;
+	o.node_role = ctx->redis->node_role;
+	o.nreplicas = ctx->redis->nreplicas;
+	o.replica_name = ctx->redis->replica_name;
+	o.replica_lag = ctx->redis->replica_lagv;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
