@@ -188,7 +188,9 @@ rediscover(struct sl_redis *r, long long now)
 		r->role_checked = now;
 		r->rediscoveries++;
 	} else if (rc != SL_ENOMEM) {
-		sentinel_note(r, "sentinel", r->addr->host, e.str);
+		sentinel_note(r, "sentinel", sl_hostport_fmt(
+		    &r->addr->sentinel->sentinels[r->sentinel_next], hp,
+		    sizeof(hp)), e.str);
 		rc = SL_EREDIS;
 	}
 	sl_discovery_free(&d);

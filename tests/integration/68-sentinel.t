@@ -44,6 +44,19 @@ is "$("$SL_BIN" get /api/v1/events/consumer-lag | jq -r ".replica_lag[\"127.0.0.
 like "$(REDIS_URL=${SL_SENTINEL_URL/mymaster/nosuch} "$SL_BIN" get /api/v1/events/health 2>&1 >/dev/null)" \
 	'no master named \\"nosuch\\"|no master named "nosuch"' "an unknown master name: the sentinel says so"
 
+# streamlag check: the sentinel, the master it names, the replica, the
+# node read; then that node's own steps.
+S=${SL_SENTINEL_PORTS[0]}
+out=$("$SL_BIN" check 2>&1)
+like "$out" "✔ sentinel 127.0.0.1:$S: names 127.0.0.1:$M" "check: what the sentinel names"
+like "$out" "✔ master: \"mymaster\" at 127.0.0.1:$M, confirmed by its ROLE; 1 of 1 sentinels name it" \
+	"check: the master they agree on"
+like "$out" "✔ replica 127.0.0.1:$R: up, [0-9]+ bytes of replication behind the master" "check: the replica"
+like "$out" "✔ read from: 127.0.0.1:$M \(STREAMLAG_READ_FROM=master\)" "check: the master is read"
+like "$out" "✔ command XPENDING: allowed" "check: the commands on the node read"
+like "$(STREAMLAG_READ_FROM=replica "$SL_BIN" check 2>&1)" "✔ read from: 127.0.0.1:$R \(STREAMLAG_READ_FROM=replica\)" \
+	"check: READ_FROM=replica reads the replica"
+
 # Replica reads: INFO commandstats on the master shows none of streamlag's
 # reads; the answers are the same.
 cmdstats() {
