@@ -286,8 +286,8 @@ step_mode(struct run *rn, const char *mode)
 		if (r != NULL)
 			freeReplyObject(r);
 		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_FAIL, detail,
-		    "point REDIS_URL at the master itself; Sentinel discovery is "
-		    "not supported yet");
+		    "name the sentinels and the master in REDIS_URL: "
+		    "redis-sentinel://[user:password@]HOST:PORT/MASTER");
 		return 1;
 	}
 	sl_checks_addf(rn->out, "mode", "mode", SL_CHECK_FAIL, NULL, "unknown mode \"%s\"",
