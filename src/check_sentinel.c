@@ -164,8 +164,8 @@ sl_check_sentinel(const struct sl_config *cfg, struct sl_checks *out,
     struct sl_hostport *node)
 {
 	const struct sl_redis_addr *a = &cfg->redis;
-	struct sl_node_auth sauth = { a->sentinel_user, a->sentinel_password, 0 };
-	struct sl_node_auth nauth = { a->user, a->password, a->db };
+	struct sl_node_auth sauth = { a->sentinel_user, a->sentinel_password, 0, 0 };
+	struct sl_node_auth nauth = { a->user, a->password, a->db, 0 };
 	struct scheck	 sc;
 	int		 rc;
 

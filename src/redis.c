@@ -103,7 +103,7 @@ static enum sl_err
 exec_setup(struct sl_redis *r, int db)
 {
 	const struct sl_redis_addr *a = r->addr;
-	struct sl_node_auth auth = { a->user, a->password, db };
+	struct sl_node_auth auth = { a->user, a->password, db, r->readonly };
 	struct sl_error	 e;
 	size_t		 idx;
 
@@ -174,6 +174,11 @@ sl_redis_mark(struct sl_redis *r, const struct sl_node *n, int up)
 		return;
 	if (r->addr->kind == SL_REDIS_SENTINEL && i == r->home)
 		role = r->home_role == SL_ROLE_REPLICA ? "replica" : "master";
+	else if (r->cluster == 1 && r->addr->read_from != SL_READ_MASTER)
+		for (size_t m = 0; m < r->nmapx; m++)
+			if (r->mapx[m] == i)
+				role = r->map.nodes[m].master == -1 ? "master" :
+				    "replica";
 	sl_redis_set_node(r, i, up, role);
 	if (!up) {
 		r->failures++;
@@ -305,6 +310,28 @@ reselect(struct sl_redis *r)
 	return SL_OK;
 }
 
+/* A cluster read from replicas: the nodes again, READONLY in their
+ * handshake (a replica answers MOVED to reads without it). */
+static enum sl_err
+reexec_readonly(struct sl_redis *r)
+{
+	unsigned long	 connects = r->connects, errors = r->errors;
+	unsigned long long bytes = r->meter.bytes;
+	size_t		 home = r->home;
+	enum sl_err	 rc;
+
+	sl_redis_close(r);
+	r->connects = connects;
+	r->errors = errors;
+	r->meter.bytes = bytes;
+	r->readonly = 1;
+	if ((rc = exec_setup(r, 0)) != SL_OK)
+		return rc;
+	r->home = home;
+	r->cluster = 1;
+	return SL_OK;
+}
+
 /* INFO and TIME go to a master that did not fail last time. */
 static void
 pick_home(struct sl_redis *r)
@@ -338,6 +365,9 @@ sl_redis_ensure(struct sl_redis *r)
 			return rc;
 		if (!r->cluster && r->addr->db != 0 && r->mode != SL_MODE_STANDALONE)
 			return reselect(r);
+		if (r->cluster && r->addr->read_from != SL_READ_MASTER &&
+		    !r->readonly && (rc = reexec_readonly(r)) != SL_OK)
+			return rc;
 	}
 	if (r->cluster && r->addr->db != 0) {
 		if (!r->cluster_db)
@@ -380,6 +410,31 @@ sl_redis_map_nodes(struct sl_redis *r)
 	return SL_OK;
 }
 
+/* The executor node that reads map node m (a master): itself, or with
+ * STREAMLAG_READ_FROM a replica of it that did not fail last time (with
+ * replica, the first replica even when it failed: nothing goes to the
+ * master while it has one). */
+size_t
+sl_redis_read_node(const struct sl_redis *r, size_t m)
+{
+	size_t	 first = SIZE_MAX, x;
+
+	if (r->addr->read_from == SL_READ_MASTER)
+		return r->mapx[m];
+	for (size_t j = 0; j < r->nmapx; j++) {
+		if (r->map.nodes[j].master != (int)m)
+			continue;
+		x = r->mapx[j];
+		if (x >= r->nnode_up || r->node_up[x] != 0)
+			return x;
+		if (first == SIZE_MAX)
+			first = x;
+	}
+	if (first != SIZE_MAX && r->addr->read_from == SL_READ_REPLICA)
+		return first;
+	return r->mapx[m];
+}
+
 /* The node of a hash slot (-1: no key, the home node; -2 - n: node n). */
 static size_t
 route(const struct sl_redis *r, int slot)
@@ -392,7 +447,7 @@ route(const struct sl_redis *r, int slot)
 	    (m = sl_slotmap_lookup(&r->map, (unsigned)slot)) < 0 ||
 	    (size_t)m >= r->nmapx)
 		return r->home;
-	return r->mapx[m];
+	return sl_redis_read_node(r, (size_t)m);
 }
 
 size_t
@@ -415,12 +470,15 @@ sl_redis_masters(struct sl_redis *r, size_t *out, size_t max)
 		return 1;
 	}
 	for (size_t i = 0; i < r->nmapx; i++) {
+		size_t x;
+
 		if (r->map.nodes[i].master != -1)
 			continue;
-		for (k = 0; k < n && out[k] != r->mapx[i]; k++)
+		x = sl_redis_read_node(r, i);
+		for (k = 0; k < n && out[k] != x; k++)
 			;
 		if (k == n && n < max)
-			out[n++] = r->mapx[i];
+			out[n++] = x;
 	}
 	return n;
 }

@@ -48,7 +48,7 @@ static enum sl_err
 sentinel_exec(struct sl_redis *r)
 {
 	const struct sl_redis_addr *a = r->addr;
-	struct sl_node_auth auth = { a->sentinel_user, a->sentinel_password, 0 };
+	struct sl_node_auth auth = { a->sentinel_user, a->sentinel_password, 0, 0 };
 
 	if (r->sx != NULL)
 		return SL_OK;

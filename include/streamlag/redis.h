@@ -48,6 +48,8 @@ struct sl_redis {
 	struct sl_exec	*x;		/* owned: NULL until the first use */
 	int		 cluster;	/* -1 not known yet, 0, 1 */
 	int		 cluster_db;	/* a cluster with a database not 0 */
+	int		 readonly;	/* READONLY in every handshake: a
+					   cluster read from its replicas */
 	struct sl_slotmap map;		/* cluster: the slots' masters */
 	int		 map_stale;	/* read CLUSTER SLOTS again */
 	size_t		*mapx;		/* exec node of each map node */
@@ -178,6 +180,10 @@ enum sl_err sl_pipeline_add_node(struct sl_pipeline *p, size_t node, int argc,
  * one node; at most max into out.  Their number (0 before the first
  * sl_redis_ensure). */
 size_t	sl_redis_masters(struct sl_redis *r, size_t *out, size_t max);
+/* The executor node that reads slot map node m (a master): m's own, or
+ * with STREAMLAG_READ_FROM replica / prefer-replica one of its replicas
+ * (r->mapx made; see redis.c). */
+size_t	sl_redis_read_node(const struct sl_redis *r, size_t m);
 /* The node a key's commands go to now (SIZE_MAX when not known). */
 size_t	sl_redis_key_node(const struct sl_redis *r, const char *key,
 	    size_t len);

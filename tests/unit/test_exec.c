@@ -37,7 +37,7 @@ test_resp(void **state)
 static void
 test_handshake_bytes(void **state)
 {
-	struct sl_node_auth a = { "streamlag", "pw", 3 };
+	struct sl_node_auth a = { "streamlag", "pw", 3, 0 };
 	struct sl_node	 n;
 	static const char want[] = "*3\r\n$4\r\nAUTH\r\n$9\r\nstreamlag\r\n"
 	    "$2\r\npw\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n";
@@ -68,7 +68,7 @@ test_handshake_bytes(void **state)
 static enum sl_err
 build(struct sl_exec *x, struct sl_request *q)
 {
-	struct sl_node_auth a = { "u", "p", 0 };
+	struct sl_node_auth a = { "u", "p", 0, 0 };
 	const char	*argv[] = { "TIME" };
 	size_t		 len = 4, idx, n[3];
 	enum sl_err	 rc;
