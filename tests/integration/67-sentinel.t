@@ -118,7 +118,7 @@ seen_lag() { awk -v l="$2" '$4 == l { f = 1 } END { exit !f }' "$1"; }
 
 client "$STATE/failover.log" &
 CLIENT=$!
-is "$(sl_sentinel_failover)" "OK" "SENTINEL FAILOVER accepted"
+is "$(sl_sentinel_failover "${SL_SENTINEL_PORTS[0]}")" "OK" "SENTINEL FAILOVER accepted"
 sl_wait_sentinels_agree "$R" 30
 ok $? "the sentinel names the old replica"
 sl_wait_for 20 "the old master to follow the new one" sl_replica_synced "$M"
@@ -156,7 +156,7 @@ is "$(awk '$3 > 3500' "$STATE/kill.log" | wc -l)" 0 \
 # prefer-replica with no replica up: the master answers, and /metrics says
 # which node (and role) answered and that the replica is down.
 out=$(STREAMLAG_READ_FROM=prefer-replica "$SL_BIN" get /api/v1/events/consumer-lag)
-is "$(jq -r .streams[\"events:chat\"].lag <<<"$out")" 125 "prefer-replica, replica gone: the master answers"
+is "$(jq -r '.streams["events:chat"].lag' <<<"$out")" 125 "prefer-replica, replica gone: the master answers"
 is "$(STREAMLAG_READ_FROM=replica "$SL_BIN" get /api/v1/events/consumer-lag 2>/dev/null | jq -r .code)" \
 	redis_unavailable "replica, replica gone: 503, nothing read from the master"
 metrics=$(STREAMLAG_READ_FROM=prefer-replica "$SL_BIN" get /metrics)

@@ -1166,6 +1166,21 @@ allocation_failures(void **state)
 	assert_true(k > 20);
 	assert_int_equal(cfg.nstreams, 10);
 	sl_config_free(&cfg);
+	kv[0] = "REDIS_URL=redis-sentinel://u:p%40w@s1,[::1]:26380/m/1";
+	kv[3] = "STREAMLAG_SENTINEL_USERNAME=su";
+	kv[4] = "STREAMLAG_SENTINEL_PASSWORD=sp";
+	for (k = 0; ; k++) {
+		sl_alloc_fail_after(k);
+		rc = load(&cfg, kv, err, sizeof(err));
+		sl_alloc_reset();
+		if (rc == 0)
+			break;
+		if (strstr(err, "out of memory") == NULL)
+			fail_msg("sentinel, allocation %ld: \"%s\"", k, err);
+	}
+	assert_string_equal(cfg.redis.password, "p@w");
+	assert_string_equal(cfg.redis.sentinel_password, "sp");
+	sl_config_free(&cfg);
 	for (k = 0; ; k++) {
 		sl_alloc_fail_after(k);
 		env = sl_env_file_read(envf, err, sizeof(err));
