@@ -72,6 +72,8 @@ struct sl_redis {
 	unsigned long	 seen_connects, seen_errors;	/* the nodes' totals */
 	unsigned long long seen_bytes;			/* at the last look */
 	struct sl_counters *counters;	/* shared totals, or NULL */
+	const char	*target;	/* its name, in the shared caches' keys;
+					   NULL: keyed by stream alone */
 	struct sl_lagcache *lagcache;	/* shared by the workers, or NULL */
 	struct sl_discache *discache;	/* shared by the workers, or NULL */
 	long long	 discovery_ttl_ms;	/* STREAMLAG_DISCOVERY_TTL_MS */
