@@ -289,6 +289,9 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	rep->truncated = sel->truncated;
 	rep->node_errors = sel->node_errors;
 	rep->nnode_errors = sel->nnode_errors;
+	rep->replica_node = sel->r->replica_name;
+	rep->replica_lag = sel->r->replica_lagv;
+	rep->nreplica_lag = sel->r->nreplicas;
 	return rc;
 }
 
@@ -417,6 +420,10 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	o.nnodes = sel->r->nnode_up;
 	o.node_name = sel->r->node_name;
 	o.node_up = sel->r->node_up;
+	o.node_role = sel->r->node_role;
+	o.nreplicas = sel->r->nreplicas;
+	o.replica_name = sel->r->replica_name;
+	o.replica_lag = sel->r->replica_lagv;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
