@@ -162,6 +162,17 @@ consumer_lag_fields(void **state)
 	    &rep, &gi), SL_OK);
 	assert_non_null(e[0].insight);
 	assert_null(e[1].insight);
+	/* Without ?detail=pel: no pel. */
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_history_insight_jw(&w, e[0].insight);
+	sl_jw_obj_end(&w);
+	out = sl_jw_finish(&w, NULL);
+	assert_string_equal(out, "{\"produce_rate\":10.000,\"consume_rate\":"
+	    "20.000,\"eta_s\":5.000,\"catching_up\":true,\"trend\":\"shrinking\","
+	    "\"verdict\":\"ok\"}");
+	free(out);
+	gi[0].show_pel = 1;
 	sl_jw_init(&w);
 	sl_jw_obj(&w);
 	sl_history_insight_jw(&w, e[0].insight);
