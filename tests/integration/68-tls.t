@@ -26,8 +26,9 @@ url() { echo "rediss://$SL_REDIS_USER:$SL_REDIS_PASS@${2:-127.0.0.1}:$1/0"; }
 export REDIS_URL STREAMLAG_REDIS_TLS_CA_FILE=$D/ca.crt
 REDIS_URL=$(url "$GOOD")
 # The seed's consumers never read again: no group is stalled however
-# slow the machine.
-export STREAMLAG_STALL_MS=3600000
+# slow the machine (a sanitizer build, other tests beside this one), and
+# no reply is late.
+export STREAMLAG_STALL_MS=3600000 STREAMLAG_REDIS_TIMEOUT_MS=5000
 numbers='[.total_lag, .stream_count, .streams["events:chat"].lag, .streams["events:ticket"].lag, .streams["events:remote"].lag, .streams["events:chat"].pending]'
 SEED='[168,3,123,45,0,77]'
 
@@ -55,16 +56,19 @@ out=$("$SL_BIN" check 2>&1)
 like "$(grep '^✔ TLS:' <<<"$out")" \
 	"^✔ TLS: TLSv1\.3 TLS_[A-Z0-9_]+; certificate CN=server, serial 1001, expires 20[0-9-]+T[0-9:]+Z; verified for 127\.0\.0\.1$" \
 	"check: protocol, cipher, subject, serial, expiry and the name verified"
-is "$(grep -c '^✔ \(AUTH: as user streamlag\|command [A-Z ]*: allowed\)' <<<"$out")" 10 \
-	"check over TLS: AUTH as the ACL user and every command allowed"
+n=$(grep -c '^✔ \(AUTH: as user streamlag\|command [A-Z ]*: allowed\)' <<<"$out")
+is "$n" 10 "check over TLS: AUTH as the ACL user and every command allowed"
+[ "$n" = 10 ] || sed 's/^/#   /' <<<"$out"
 is "$(grep -c '^✔ stream events:' <<<"$out")" 3 "check over TLS: the three streams"
 
 # Mutual TLS: with the client certificate it works; without, refused in
-# words.
+# words.  In TLS 1.3 the server checks the client's certificate after the
+# client's handshake ended: its refusal may come to the first write or
+# read.
 is "$(get REDIS_URL="$(url "$MUTUAL")" STREAMLAG_REDIS_TLS_CERT_FILE="$D/client.crt" STREAMLAG_REDIS_TLS_KEY_FILE="$D/client.key")" \
 	"0|$SEED|" "mutual TLS with the client certificate"
 like "$(get REDIS_URL="$(url "$MUTUAL")")" \
-	"^1\|redis_unavailable\|streamlag: redis 127\.0\.0\.1:$MUTUAL: TLS handshake with 127\.0\.0\.1: client certificate required: " \
+	"^1\|redis_unavailable\|streamlag: redis 127\.0\.0\.1:$MUTUAL: TLS (handshake|write|read) with 127\.0\.0\.1: client certificate required: " \
 	"mutual TLS without a client certificate: 503, client certificate required"
 cp "$D/client.key" "$D/loose.key" && chmod 0644 "$D/loose.key"
 like "$(get REDIS_URL="$(url "$MUTUAL")" STREAMLAG_REDIS_TLS_CERT_FILE="$D/client.crt" STREAMLAG_REDIS_TLS_KEY_FILE="$D/loose.key")" \
@@ -155,7 +159,7 @@ sl_stop_pid "$MASTER"
 # A 3-master cluster with TLS on every node (client, bus, replication):
 # the seeds by IP, and the masters CLUSTER SLOTS names, all verified.
 unset STREAMLAG_REDIS_TLS_CERT_FILE STREAMLAG_REDIS_TLS_KEY_FILE
-export STREAMLAG_REDIS_TLS_CA_FILE=$D/ca.crt STREAMLAG_REDIS_TIMEOUT_MS=5000
+export STREAMLAG_REDIS_TLS_CA_FILE=$D/ca.crt
 CLUSTER_TLS=$D start_cluster 3 0 || exit 1
 m0=${CLUSTER_MASTERS[0]}
 for s in events:chat events:ticket events:remote; do
