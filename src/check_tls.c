@@ -203,7 +203,10 @@ recv_one(struct sl_check_conn *cc, long long deadline)
 			return r;
 		io = cc->t.ops->read(&cc->t, buf, sizeof(buf), &k);
 		if (io == SL_IO_OK) {
-			redisReaderFeed(cc->reader, buf, k);
+			if (redisReaderFeed(cc->reader, buf, k) != REDIS_OK) {
+				snprintf(cc->err, sizeof(cc->err), "out of memory");
+				return NULL;
+			}
 			continue;
 		}
 		if (io == SL_IO_WANT_READ || io == SL_IO_WANT_WRITE) {
@@ -226,7 +229,12 @@ sl_check_tls_command(struct sl_check_conn *cc, int argc, const char **argv)
 	redisReply	*r = NULL;
 	long long	 deadline = mono_ms() + cc->timeout_ms;
 
-	if (argc < 1 || argc > 16 || cc->t.fd == -1 || cc->err[0] != '\0')
+	if (argc < 1 || argc > 16) {
+		snprintf(cc->err, sizeof(cc->err), "%d arguments: 1 to 16 "
+		    "expected", argc);
+		return NULL;
+	}
+	if (cc->t.fd == -1 || cc->err[0] != '\0')
 		goto fail;
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
