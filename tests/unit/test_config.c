@@ -1151,6 +1151,22 @@ tls_settings(void **state)
 	load_fails(tls11, "STREAMLAG_REDIS_TLS_PROTOCOLS: ");
 	load_fails(name, "STREAMLAG_REDIS_TLS_SERVER_NAME: not a host name");
 	load_fails(ciphers, "STREAMLAG_REDIS_TLS_CIPHERS");
+	/* Named targets: each its own URL and its own context. */
+	{
+		const char *named[] = { "STREAMLAG_TARGETS=a,b",
+		    "STREAMLAG_TARGET_B_REDIS_URL=rediss://h2:6380",
+		    "STREAMLAG_TARGET_B_REDIS_TLS_SERVER_NAME=cache.example",
+		    NULL };
+
+		assert_int_equal(load(&cfg, named, err, sizeof(err)), 0);
+		assert_int_equal(sl_config_ntargets(&cfg), 2);
+		assert_null(sl_config_target(&cfg, 0)->redis.tls_ctx);
+		assert_non_null(sl_config_target(&cfg, 1)->redis.tls_ctx);
+		assert_string_equal(sl_config_target(&cfg, 1)->tls_server_name,
+		    "cache.example");
+		assert_null(sl_config_target(&cfg, 0)->tls_server_name);
+		sl_config_free(&cfg);
+	}
 	assert_int_equal(sl_setting_find("STREAMLAG_REDIS_TLS_CA_FILE")->scope,
 	    SL_SCOPE_TARGET);
 	assert_int_equal(sl_setting_find("STREAMLAG_REDIS_TLS_VERIFY")->reload,
