@@ -35,6 +35,8 @@ struct run {
 	const struct sl_config	*cfg;
 	struct sl_checks	*out;
 	redisContext		*c;
+	struct sl_check_conn	*tls;	/* rediss://: &conn instead of c */
+	struct sl_check_conn	 conn;
 	char			 where[300];
 	char			*info;		/* INFO server, or NULL */
 	char			 info_err[256];	/* why not */
@@ -53,6 +55,8 @@ now_ms(void)
 static const char *
 reply_error(const struct run *rn, const redisReply *r)
 {
+	if (r == NULL && rn->tls != NULL)
+		return rn->tls->err[0] != '\0' ? rn->tls->err : "no reply";
 	if (r == NULL)
 		return rn->c->errstr[0] != '\0' ? rn->c->errstr : "no reply";
 	if (r->type == REDIS_REPLY_ERROR)
@@ -110,6 +114,7 @@ step_dns(struct run *rn)
 	return 0;
 }
 
+/* -1: the connect failed; -2 (rediss://): the TLS handshake. */
 static int
 step_connect(struct run *rn)
 {
@@ -120,6 +125,10 @@ step_connect(struct run *rn)
 	const char	*what = a->kind == SL_REDIS_UNIX ? "unix connect" :
 	    "TCP connect";
 
+	if (a->tls) {
+		rn->tls = &rn->conn;
+		return sl_check_tls_open(rn->tls, rn->cfg, rn->out, rn->where);
+	}
 	if (a->kind == SL_REDIS_UNIX)
 		rn->c = redisConnectUnixWithTimeout(a->path, tv);
 	else
@@ -137,13 +146,15 @@ step_connect(struct run *rn)
 	return 0;
 }
 
+/* rediss:// has its line from step_connect. */
 static void
 step_tls(struct run *rn)
 {
+	if (rn->tls != NULL)
+		return;
 	sl_checks_add(rn->out, "tls", "TLS", SL_CHECK_OK,
 	    rn->cfg->redis.kind == SL_REDIS_UNIX ? "not used (unix socket)" :
-	    "not used: redis:// is plain TCP (rediss:// is not supported yet; "
-	    "a local TLS proxy such as stunnel can carry it)", NULL);
+	    "not used: redis:// is plain TCP (rediss:// for TLS)", NULL);
 }
 
 /* One command on the check's connection; the reply (caller frees) or NULL
@@ -151,6 +162,8 @@ step_tls(struct run *rn)
 static redisReply *
 command(struct run *rn, int argc, const char **argv)
 {
+	if (rn->tls != NULL)
+		return sl_check_tls_command(rn->tls, argc, argv);
 	return redisCommandArgv(rn->c, argc, argv, NULL);
 }
 
@@ -631,8 +644,8 @@ check_node(const struct sl_config *cfg, struct sl_checks *out)
 	/* reached: the first step of the list above that did not run. */
 	if (step_dns(&rn) == -1)
 		reached = 0;
-	else if (step_connect(&rn) == -1)
-		reached = 1;
+	else if ((rc = step_connect(&rn)) < 0)
+		reached = rc == -1 ? 1 : 2;
 	else if (step_tls(&rn), step_auth(&rn) == -1)
 		reached = 3;
 	else if (step_select(&rn) == -1)
@@ -649,6 +662,8 @@ check_node(const struct sl_config *cfg, struct sl_checks *out)
 		    NULL);
 	if (rn.c != NULL)
 		redisFree(rn.c);
+	if (rn.tls != NULL)
+		sl_check_tls_close(rn.tls);
 	free(rn.info);
 }
 

@@ -26,6 +26,7 @@
 #include "streamlag/log.h"
 #include "streamlag/pel.h"
 #include "streamlag/shared.h"
+#include "streamlag/tls.h"
 #include "streamlag/worker.h"
 
 static const char *const jwt_algs[] = {
@@ -618,6 +619,22 @@ static const struct sl_setting settings[] = {
 	    T(redis.role_check_ms), 1 },
 	{ "STREAMLAG_READ_FROM", set_read_from, "master", 0, 0,
 	    T(redis.read_from), 1 },
+	{ "STREAMLAG_REDIS_TLS_CA_FILE", set_str_or_none, NULL, 0, 0,
+	    T(tls_ca_file), 1 },
+	{ "STREAMLAG_REDIS_TLS_CA_DIR", set_str_or_none, NULL, 0, 0,
+	    T(tls_ca_dir), 1 },
+	{ "STREAMLAG_REDIS_TLS_SERVER_NAME", set_str_or_none, NULL, 0,
+	    SL_TLS_NAME_MAX, T(tls_server_name), 1 },
+	{ "STREAMLAG_REDIS_TLS_CERT_FILE", set_str_or_none, NULL, 0, 0,
+	    T(tls_cert_file), 1 },
+	{ "STREAMLAG_REDIS_TLS_KEY_FILE", set_str_or_none, NULL, 0, 0,
+	    T(tls_key_file), 1 },
+	{ "STREAMLAG_REDIS_TLS_PROTOCOLS", set_str, SL_TLS_DEFAULT_PROTOCOLS,
+	    0, 0, T(tls_protocols), 1 },
+	{ "STREAMLAG_REDIS_TLS_CIPHERS", set_str, SL_TLS_DEFAULT_CIPHERS, 0, 0,
+	    T(tls_ciphers), 1 },
+	{ "STREAMLAG_REDIS_TLS_VERIFY", set_bool, "1", 0, 1, T(tls_verify),
+	    1 },
 	{ "STREAMLAG_LAG_COUNT_CAP", set_ll, "10000", 1, 10000000,
 	    T(lag_count_cap), 1 },
 	{ "STREAMLAG_DISCOVERY_MAX", set_ll, "100000", 1, 10000000,
@@ -771,6 +788,41 @@ load_rows(const char *prefix, struct sl_config *cfg, struct sl_target *t,
 	return 0;
 }
 
+/*
+ * STREAMLAG_REDIS_TLS_*: checked whatever the URL; with rediss:// the
+ * context is built here, so that a CA, certificate or key file that cannot
+ * be read (or a key file others may read) stops the start, and a reload
+ * (SIGHUP) re-reads them all: a reload that fails keeps the running
+ * configuration and its context.
+ */
+static int
+load_tls(struct sl_target *t, char *err, size_t errlen)
+{
+	struct sl_tls_config	 c;
+	struct sl_error		 e;
+
+	sl_tls_config_init(&c);
+	c.ca_file = t->tls_ca_file;
+	c.ca_dir = t->tls_ca_dir;
+	c.server_name = t->tls_server_name;
+	c.cert_file = t->tls_cert_file;
+	c.key_file = t->tls_key_file;
+	c.protocols = t->tls_protocols;
+	c.ciphers = t->tls_ciphers;
+	c.verify = t->tls_verify;
+	if (sl_tls_config_check(&c, &e) != SL_OK)
+		return fail(err, errlen, "%s", e.str);
+	if (!t->redis.tls)
+		return 0;
+	if ((t->redis.tls_ctx = sl_tls_ctx_new(&c, &e)) == NULL)
+		return fail(err, errlen, "%s", e.str);
+	if (!c.verify)
+		sl_log(SL_LOG_WARN, "tls_verify_off", "msg=\"STREAMLAG_REDIS_"
+		    "TLS_VERIFY=false: Redis's certificate is not checked; for "
+		    "tests only\"");
+	return 0;
+}
+
 /* What one row alone cannot check: thresholds in order. */
 static int
 check_target(const char *prefix, const struct sl_target *t, char *err,
@@ -823,6 +875,7 @@ sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 	}
 	if (load_rows(NULL, cfg, &cfg->target, lookup, ctx, err, errlen) == -1 ||
 	    check_target(NULL, &cfg->target, err, errlen) == -1 ||
+	    load_tls(&cfg->target, err, errlen) == -1 ||
 	    sl_config_targets_load(cfg, lookup, ctx, err, errlen) == -1 ||
 	    load_jwt(cfg, err, errlen) == -1 ||
 	    check_allow_tcp(cfg, err, errlen) == -1) {
@@ -838,7 +891,8 @@ sl_target_load(struct sl_target *t, const char *prefix, sl_lookup_fn lookup,
 {
 	memset(t, 0, sizeof(*t));
 	if (load_rows(prefix, NULL, t, lookup, ctx, err, errlen) == -1 ||
-	    check_target(prefix, t, err, errlen) == -1) {
+	    check_target(prefix, t, err, errlen) == -1 ||
+	    load_tls(t, err, errlen) == -1) {
 		sl_target_free(t);
 		return -1;
 	}
@@ -855,6 +909,13 @@ sl_target_free(struct sl_target *t)
 		sl_free(t->streams[i]);
 	sl_free(t->streams);
 	sl_free(t->stream_pattern);
+	sl_free(t->tls_ca_file);
+	sl_free(t->tls_ca_dir);
+	sl_free(t->tls_server_name);
+	sl_free(t->tls_cert_file);
+	sl_free(t->tls_key_file);
+	sl_free(t->tls_protocols);
+	sl_free(t->tls_ciphers);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* REDIS_URL: redis:// and unix:// URLs, as redis-py reads them, into a
- * struct sl_redis_addr, and the URL with its password masked for logs. */
+/* REDIS_URL: redis://, rediss:// (TLS) and unix:// URLs, as redis-py reads
+ * them, into a struct sl_redis_addr, and the URL with its password masked
+ * for logs. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "streamlag/alloc.h"
 #include "streamlag/config.h"
 #include "streamlag/sentinel.h"
+#include "streamlag/tls.h"
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -82,6 +84,7 @@ sl_redis_addr_free(struct sl_redis_addr *a)
 		    strlen(a->sentinel_password));
 		sl_free(a->sentinel_password);
 	}
+	sl_tls_ctx_free(a->tls_ctx);
 	if (a->password != NULL) {
 		explicit_bzero(a->password, strlen(a->password));
 		sl_free(a->password);
@@ -89,7 +92,7 @@ sl_redis_addr_free(struct sl_redis_addr *a)
 	memset(a, 0, sizeof(*a));
 }
 
-#define URL_FORMS "redis://[user:password@]host[:port][,host[:port]...][/db], unix:///path[?db=N] or redis-sentinel://[user:password@]s1[:port][,s2[:port]...]/master-name[/db]"
+#define URL_FORMS "redis://[user:password@]host[:port][,host[:port]...][/db] (rediss:// for TLS), unix:///path[?db=N] or redis-sentinel://[user:password@]s1[:port][,s2[:port]...]/master-name[/db]"
 #define URL_DB_RANGE "from 0 to 100000"
 
 /* "?db=N" (the only query accepted); 0 or -1. */
@@ -301,16 +304,15 @@ sl_parse_redis_url(const char *url, struct sl_redis_addr *a, char *err,
 	int		 rc;
 
 	memset(a, 0, sizeof(*a));
-	if (strncmp(url, "rediss://", 9) == 0)
-		return fail(err, errlen, "REDIS_URL: rediss:// (TLS) is not "
-		    "supported; use redis:// or unix:// (or a local TLS proxy)");
 	if (strncmp(url, "redis-sentinel://", 17) == 0 ||
 	    strncmp(url, "rediss-sentinel://", 18) == 0)
 		rc = url_sentinel(url, a, err, errlen);
 	else if (strncmp(url, "unix://", 7) == 0)
 		rc = url_unix(url + 7, a, err, errlen);
-	else if (strncmp(url, "redis://", 8) == 0) {
-		p = url + 8;
+	else if (strncmp(url, "redis://", 8) == 0 ||
+	    strncmp(url, "rediss://", 9) == 0) {
+		a->tls = url[5] == 's';
+		p = url + 8 + a->tls;
 		a->kind = SL_REDIS_TCP;
 		a->port = 6379;
 		slash = p + strcspn(p, "/?");

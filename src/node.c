@@ -20,6 +20,7 @@
 #include "streamlag/log.h"
 #include "streamlag/node.h"
 #include "streamlag/resp.h"
+#include "streamlag/tls.h"
 
 long long
 sl_mono_ms(void)
@@ -293,7 +294,14 @@ sl_node_ms_left(const struct sl_node *n, long long now)
 enum sl_err
 sl_node_expire(struct sl_node *n)
 {
-	sl_node_fail(n, SL_ETIMEOUT, "timed out after %d ms", n->timeout_ms);
+	/* A TLS handshake that did not end within the connect timeout says
+	 * so, and whether the server looked like a plaintext one. */
+	if (n->state == SL_NODE_HANDSHAKE && n->t.impl != NULL &&
+	    sl_tls_handshake_timeout(&n->t, n->timeout_ms) == SL_EREDIS)
+		sl_node_fail(n, SL_ETIMEOUT, "%s", n->t.err.str);
+	else
+		sl_node_fail(n, SL_ETIMEOUT, "timed out after %d ms",
+		    n->timeout_ms);
 	n->timeouts++;
 	n->retry_after = sl_mono_ms() + SL_NODE_BACKOFF_MS;
 	return SL_ETIMEOUT;
@@ -448,7 +456,10 @@ drain(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
 	for (int i = 0; n->state == SL_NODE_READY &&
 	    (n->setupleft > 0 || n->rpos < n->qn); i++) {
 		if (i == SL_NODE_READS) {
-			n->more = 1;	/* the other nodes' turn first */
+			/* The other nodes' turn first; bytes TLS decrypted
+			 * (sl_tls_pending) or still on the socket are read
+			 * before the executor sleeps. */
+			n->more = 1;
 			return SL_OK;
 		}
 		io = n->t.ops->read(&n->t, buf, sizeof(buf), &k);

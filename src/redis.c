@@ -9,6 +9,8 @@
  * the next request after a MOVED.  Back-off, reconnection and timeouts are
  * the nodes' own (node.c): a node that failed is logged there, once, with
  * its address and the words of Redis or of the system. */
+#include <arpa/inet.h>
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include "streamlag/redis.h"
 #include "streamlag/resp.h"
 #include "streamlag/sentinel.h"
+#include "streamlag/tls.h"
 
 /* The executor's request of a pipeline (exec.h's struct sl_request is
  * not named in redis.h: http.h has a struct of that name too). */
@@ -96,6 +99,29 @@ account(struct sl_redis *r)
 	r->seen_bytes = bytes;
 }
 
+/* rediss://: every new connection of every node (the seeds, and the
+ * nodes CLUSTER SLOTS or MOVED name later) starts TLS from the target's
+ * context before AUTH.  Which name is checked is tls.h's rule: the
+ * server name when set, else the node's host as the URL or Redis gave
+ * it, a name by DNS SAN, an address by IP SAN. */
+static enum sl_io
+tls_wrap(struct sl_transport *t, const char *host, void *arg)
+{
+	unsigned char	 ip[16];
+	int		 is_ip;
+
+	if (host == NULL || arg == NULL) {
+		sl_seterr(&t->err, SL_EINPUT, "TLS: %s", host == NULL ?
+		    "no host name for a unix socket" : "no TLS context");
+		return SL_IO_ERR;
+	}
+	is_ip = inet_pton(AF_INET, host, ip) == 1 ||
+	    inet_pton(AF_INET6, host, ip) == 1;
+	if (sl_tls_attach(t, arg, host, is_ip, &t->err) != SL_OK)
+		return SL_IO_ERR;
+	return SL_IO_OK;
+}
+
 /* The nodes are made from the seeds; nothing is connected yet.  SELECT is
  * in their handshake only once the target is known to be standalone (a
  * cluster refuses SELECT, even of 0). */
@@ -110,6 +136,10 @@ exec_setup(struct sl_redis *r, int db)
 	if ((r->x = sl_calloc(1, sizeof(*r->x))) == NULL)
 		return SL_ENOMEM;
 	sl_exec_init(r->x, &auth, r->timeout_ms);
+	if (a->tls) {
+		r->x->wrap = tls_wrap;
+		r->x->wrap_arg = a->tls_ctx;
+	}
 	if (a->kind == SL_REDIS_SENTINEL)
 		return SL_OK;	/* the sentinels name the node */
 	if (a->kind == SL_REDIS_UNIX || a->nseeds == 0)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "streamlag/config.h"
+#include "streamlag/transport.h"
 
 enum sl_check_state { SL_CHECK_OK, SL_CHECK_FAIL, SL_CHECK_SKIP };
 
@@ -79,5 +80,24 @@ int	sl_server_describe(const char *info, char *server, size_t slen,
  * 0, or -1 when `err` is not a NOPERM error. */
 int	sl_acl_rule_for(const char *err, const char *key, char *rule,
 	    size_t len);
+
+/* The check's own connection over rediss:// (check_tls.c): commands wait
+ * up to STREAMLAG_REDIS_TIMEOUT_MS each. */
+struct sl_check_conn {
+	struct sl_transport	 t;
+	struct redisReader	*reader;
+	int			 timeout_ms;
+	char			 err[256];	/* why the connection failed */
+};
+/* Connects and shakes hands, adding the "connect" and "tls" lines (the
+ * TLS line: protocol, cipher, certificate subject, serial and expiry, the
+ * name verified).  0; -1 when the connect failed, -2 the handshake (the
+ * reason in tls.h's words).  sl_check_tls_close in every case. */
+int	sl_check_tls_open(struct sl_check_conn *cc, const struct sl_config *cfg,
+	    struct sl_checks *out, const char *where);
+/* One command: its reply (the caller frees it), or NULL with cc->err. */
+struct redisReply *sl_check_tls_command(struct sl_check_conn *cc, int argc,
+	    const char **argv);
+void	sl_check_tls_close(struct sl_check_conn *cc);
 
 #endif

@@ -24,6 +24,7 @@ struct sl_sentinel_url;
 enum sl_read_from { SL_READ_MASTER, SL_READ_REPLICA, SL_READ_PREFER_REPLICA };
 
 struct evp_pkey_st;	/* OpenSSL's EVP_PKEY */
+struct sl_tls_ctx;	/* tls.h */
 
 struct sl_redis_addr {
 	enum sl_redis_kind kind;
@@ -33,6 +34,11 @@ struct sl_redis_addr {
 	char	*user;		/* ACL user, or NULL */
 	char	*password;	/* never logged; NULL when none */
 	int	 db;		/* SELECT index, 0 = none sent */
+	int	 tls;		/* rediss:// */
+	/* With tls: the context every node's connection starts from, built
+	 * by the configuration from STREAMLAG_REDIS_TLS_* (a reload builds a
+	 * new one, re-reading the files); owned. */
+	struct sl_tls_ctx *tls_ctx;
 	/* Every TCP seed node, the first being host:port (several in
 	 * redis://h1:p1,h2:p2); owned.  0 for a unix socket. */
 	struct sl_seed	*seeds;
@@ -85,7 +91,15 @@ typedef const char *(*sl_lookup_fn)(void *ctx, const char *name);
 	long long discovery_max;	/* STREAMLAG_DISCOVERY_MAX */	\
 	long long discovery_ttl_ms;	/* 0 = off */			\
 	int	 redis_mode;		/* STREAMLAG_REDIS_MODE */	\
-	int	 request_timeout_ms;	/* STREAMLAG_REQUEST_TIMEOUT_MS */
+	int	 request_timeout_ms;	/* STREAMLAG_REQUEST_TIMEOUT_MS */	\
+	char	*tls_ca_file;		/* STREAMLAG_REDIS_TLS_CA_FILE */	\
+	char	*tls_ca_dir;		/* STREAMLAG_REDIS_TLS_CA_DIR */	\
+	char	*tls_server_name;	/* STREAMLAG_REDIS_TLS_SERVER_NAME */	\
+	char	*tls_cert_file;		/* STREAMLAG_REDIS_TLS_CERT_FILE */	\
+	char	*tls_key_file;		/* STREAMLAG_REDIS_TLS_KEY_FILE */	\
+	char	*tls_protocols;		/* STREAMLAG_REDIS_TLS_PROTOCOLS */	\
+	char	*tls_ciphers;		/* STREAMLAG_REDIS_TLS_CIPHERS */	\
+	int	 tls_verify;		/* STREAMLAG_REDIS_TLS_VERIFY */
 
 struct sl_target {
 	SL_TARGET_FIELDS

@@ -28,8 +28,9 @@ expect_usage "bad --ttl" '--ttl: expected seconds' "$SL_BIN" token --ttl 0
 
 expect_usage "bad boolean" '^streamlag: EVENT_TRANSPORT_USE_REDIS_STREAMS: expected a boolean' \
 	env EVENT_TRANSPORT_USE_REDIS_STREAMS=maybe "$SL_BIN" get /healthz
-expect_usage "rediss" 'REDIS_URL: rediss:// \(TLS\) is not supported' \
-	env REDIS_URL=rediss://h:6379 "$SL_BIN" get /healthz
+expect_usage "rediss with a CA file that is not there" \
+	'STREAMLAG_REDIS_TLS_CA_FILE .*/nonexistent.pem' \
+	env REDIS_URL=rediss://h:6379 STREAMLAG_REDIS_TLS_CA_FILE=/nonexistent.pem "$SL_BIN" get /healthz
 expect_usage "bad scheme" 'REDIS_URL: expected redis://' \
 	env REDIS_URL=http://h "$SL_BIN" get /healthz
 expect_usage "bad integer" 'STREAMLAG_LAG_DEGRADED: expected an integer from 1 to' \

@@ -185,18 +185,39 @@ cluster_settled() {
 # CLUSTER_PORTS (every node), CLUSTER_MASTERS (the masters' ports, sorted),
 # CLUSTER_CLI and CLUSTER_SEEDS ("127.0.0.1:p1,..."),
 # exported; REDIS_URL names every master.  Stopped with the rest at exit.
+# With CLUSTER_TLS set to a directory of lib/tlscerts.sh's certificates,
+# every node speaks TLS only (client, bus and replication links; --port 0)
+# with server.crt (client.crt towards the other nodes, which verify it;
+# other clients need none), CLUSTER_CLI is a redis-cli over TLS, and
+# REDIS_URL is rediss://.
 start_cluster() {
-	local masters=$1 replicas=$2 total i p dir server addrs=() seeds=()
+	local masters=$1 replicas=$2 total i p dir server addrs=() seeds=() tls=()
 	total=$((masters * (1 + replicas)))
 	server=$(sl_redis_server) && [ -x "$server" ] || sl_die "no server binary for SL_REDIS_SERVER=${SL_REDIS_SERVER:-redis}"
 	CLUSTER_CLI=$(sl_redis_cli)
+	if [ -n "${CLUSTER_TLS:-}" ]; then
+		tls=(--tls-cert-file "$CLUSTER_TLS/server.crt"
+			--tls-key-file "$CLUSTER_TLS/server.key"
+			--tls-ca-cert-file "$CLUSTER_TLS/ca.crt"
+			--tls-client-cert-file "$CLUSTER_TLS/client.crt"
+			--tls-client-key-file "$CLUSTER_TLS/client.key"
+			--tls-auth-clients optional
+			--tls-cluster yes --tls-replication yes --port 0)
+		mkdir -p "$STATE/cluster"
+		printf '#!/bin/sh\nexec %s --tls --cacert %s --cert %s --key %s "$@"\n' \
+			"$CLUSTER_CLI" "$CLUSTER_TLS/ca.crt" "$CLUSTER_TLS/client.crt" \
+			"$CLUSTER_TLS/client.key" >"$STATE/cluster/cli"
+		chmod 0755 "$STATE/cluster/cli"
+		CLUSTER_CLI=$STATE/cluster/cli
+	fi
 	CLUSTER_PORTS=()
 	for ((i = 0; i < total; i++)); do
 		p=$(cluster_free_port) || exit 1
 		dir=$STATE/cluster/$p
 		mkdir -p "$dir"
 		# shellcheck disable=SC2086
-		"$server" --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' \
+		"$server" --port "$p" ${tls[@]+"${tls[@]}"} \
+			${tls[@]+--tls-port "$p"} --bind 127.0.0.1 --dir "$dir" --save '' \
 			--appendonly no --daemonize no --logfile "$dir/redis.log" \
 			--cluster-enabled yes --cluster-config-file nodes.conf \
 			--cluster-require-full-coverage no --cluster-node-timeout 2000 \
@@ -221,6 +242,6 @@ start_cluster() {
 		{ echo "start_cluster: ${#CLUSTER_MASTERS[@]} masters, expected $masters" >&2; return 1; }
 	for p in "${CLUSTER_MASTERS[@]}"; do seeds+=("127.0.0.1:$p"); done
 	CLUSTER_SEEDS=$(IFS=,; echo "${seeds[*]}")
-	REDIS_URL="redis://$SL_REDIS_USER:$SL_REDIS_PASS@$CLUSTER_SEEDS/0"
+	REDIS_URL="redis${tls[@]+s}://$SL_REDIS_USER:$SL_REDIS_PASS@$CLUSTER_SEEDS/0"
 	export CLUSTER_CLI CLUSTER_SEEDS REDIS_URL
 }

@@ -136,28 +136,30 @@ sl_port_in_use() {
 		PeerAddr => "127.0.0.1:$ARGV[0]", Timeout => 1) ? 0 : 1)' "$1"
 }
 
-# sl_seed_example PORT: the seed's example, built for real.
+# sl_seed_commands: the seed's example as redis-cli input.
 #   events:chat   200 entries, 77 delivered (instance-1: 50, instance-2: 27)
 #   events:ticket 100 entries, 55 delivered (instance-1)
 #   events:remote  10 entries, 10 delivered (instance-1)
 # The group is created at 0 before the entries; nothing is acknowledged.
-sl_seed_example() {
-	local port=$1 g=${EVENT_TRANSPORT_CONSUMER_GROUP:-signalr-consumers}
-	{
-		local s n i
-		for s in events:chat:200 events:ticket:100 events:remote:10; do
-			n=${s##*:}; s=${s%:*}
-			echo "DEL $s"
-			echo "XGROUP CREATE $s $g 0 MKSTREAM"
-			for ((i = 1; i <= n; i++)); do
-				echo "XADD $s * event demo seq $i"
-			done
+sl_seed_commands() {
+	local g=${EVENT_TRANSPORT_CONSUMER_GROUP:-signalr-consumers} s n i
+	for s in events:chat:200 events:ticket:100 events:remote:10; do
+		n=${s##*:}; s=${s%:*}
+		echo "DEL $s"
+		echo "XGROUP CREATE $s $g 0 MKSTREAM"
+		for ((i = 1; i <= n; i++)); do
+			echo "XADD $s * event demo seq $i"
 		done
-		echo "XREADGROUP GROUP $g instance-1 COUNT 50 STREAMS events:chat >"
-		echo "XREADGROUP GROUP $g instance-2 COUNT 27 STREAMS events:chat >"
-		echo "XREADGROUP GROUP $g instance-1 COUNT 55 STREAMS events:ticket >"
-		echo "XREADGROUP GROUP $g instance-1 COUNT 10 STREAMS events:remote >"
-	} | redis-cli -p "$port" >/dev/null
+	done
+	echo "XREADGROUP GROUP $g instance-1 COUNT 50 STREAMS events:chat >"
+	echo "XREADGROUP GROUP $g instance-2 COUNT 27 STREAMS events:chat >"
+	echo "XREADGROUP GROUP $g instance-1 COUNT 55 STREAMS events:ticket >"
+	echo "XREADGROUP GROUP $g instance-1 COUNT 10 STREAMS events:remote >"
+}
+
+# sl_seed_example PORT: the seed's example, built for real.
+sl_seed_example() {
+	sl_seed_commands | redis-cli -p "$1" >/dev/null
 }
 
 # sl_start_serve SOCKET [ARGS...]: streamlag serve on a unix socket, with the

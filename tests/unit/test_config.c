@@ -10,6 +10,7 @@
 #include "streamlag/alloc.h"
 #include "streamlag/auth.h"
 #include "streamlag/config.h"
+#include "streamlag/tls.h"
 
 /* A lookup over a NULL-terminated list of "NAME=VALUE". */
 static const char *
@@ -332,10 +333,23 @@ redis_urls(void **state)
 	assert_int_equal(a.db, 2);
 	sl_redis_addr_free(&a);
 
-	assert_int_equal(sl_parse_redis_url("rediss://h:6379", &a, err,
+	/* rediss:// is redis:// over TLS: the same forms, tls set. */
+	assert_int_equal(sl_parse_redis_url("rediss://u:p%40ss@h1:6380,h2/0", &a,
+	    err, sizeof(err)), 0);
+	assert_int_equal(a.tls, 1);
+	assert_int_equal(a.kind, SL_REDIS_TCP);
+	assert_string_equal(a.host, "h1");
+	assert_int_equal(a.port, 6380);
+	assert_int_equal(a.nseeds, 2);
+	assert_string_equal(a.password, "p@ss");
+	assert_null(a.tls_ctx);
+	sl_redis_addr_free(&a);
+	assert_int_equal(sl_parse_redis_url("redis://h", &a, err, sizeof(err)),
+	    0);
+	assert_int_equal(a.tls, 0);
+	sl_redis_addr_free(&a);
+	assert_int_equal(sl_parse_redis_url("redissx://h", &a, err,
 	    sizeof(err)), -1);
-	assert_string_equal(err, "REDIS_URL: rediss:// (TLS) is not supported; "
-	    "use redis:// or unix:// (or a local TLS proxy)");
 	assert_int_equal(sl_parse_redis_url("http://h", &a, err, sizeof(err)), -1);
 	assert_true(strncmp(err, "REDIS_URL: expected redis://", 28) == 0);
 	assert_int_equal(sl_parse_redis_url("redis://u:secret@h:0", &a, err,
@@ -922,7 +936,8 @@ every_row_at_its_limits(void **state)
 	/* Not vacuous: the rows this test knows of today. */
 	assert_true(numbers >= 18);
 	assert_int_equal(modes, 1);
-	assert_int_equal(strings, 4);	/* 2 + the sentinel credentials */
+	assert_int_equal(strings, 5);	/* 2, the sentinel credentials, the TLS
+					 * server name */
 }
 
 static void
@@ -1091,9 +1106,10 @@ target_under_a_prefix(void **state)
 	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
 	    table_lookup, (void *)badurl, err, sizeof(err)), -1);
 	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_REDIS_URL: expected "
-	    "redis://[user:password@]host[:port][,host[:port]...][/db], "
-	    "unix:///path[?db=N] or redis-sentinel://[user:password@]s1[:port]"
-	    "[,s2[:port]...]/master-name[/db]");
+	    "redis://[user:password@]host[:port][,host[:port]...][/db] "
+	    "(rediss:// for TLS), unix:///path[?db=N] or "
+	    "redis-sentinel://[user:password@]s1[:port][,s2[:port]...]"
+	    "/master-name[/db]");
 	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
 	    table_lookup, (void *)badms, err, sizeof(err)), -1);
 	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_STALL_MS: expected an "
@@ -1134,6 +1150,81 @@ restart_needed(void **state)
 	sl_config_free(&old);
 	sl_config_free(&cur);
 	sl_config_free(&next);
+}
+
+/* STREAMLAG_REDIS_TLS_*: checked whatever the URL; the context is built
+ * at load for rediss:// only, its files read then. */
+static void
+tls_settings(void **state)
+{
+	const char *plain[] = { "REDIS_URL=redis://h", NULL };
+	const char *tls[] = { "REDIS_URL=rediss://u:p@h:6380,10.0.0.2/0", NULL };
+	const char *noca[] = { "REDIS_URL=rediss://h",
+	    "STREAMLAG_REDIS_TLS_CA_FILE=/nonexistent/ca.pem", NULL };
+	const char *nocheck[] = { "REDIS_URL=redis://h",
+	    "STREAMLAG_REDIS_TLS_CA_FILE=/nonexistent/ca.pem", NULL };
+	const char *certonly[] = { "REDIS_URL=redis://h",
+	    "STREAMLAG_REDIS_TLS_CERT_FILE=/c.pem", NULL };
+	const char *tls11[] = { "STREAMLAG_REDIS_TLS_PROTOCOLS=TLSv1.1", NULL };
+	const char *name[] = { "STREAMLAG_REDIS_TLS_SERVER_NAME=a b", NULL };
+	const char *ciphers[] = { "REDIS_URL=rediss://h",
+	    "STREAMLAG_REDIS_TLS_CIPHERS=NOPE-NOT-A-CIPHER", NULL };
+	const char *off[] = { "REDIS_URL=rediss://h",
+	    "STREAMLAG_REDIS_TLS_VERIFY=false", NULL };
+	struct sl_config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load(&cfg, plain, err, sizeof(err)), 0);
+	assert_int_equal(cfg.redis.tls, 0);
+	assert_null(cfg.redis.tls_ctx);
+	assert_int_equal(cfg.tls_verify, 1);
+	assert_string_equal(cfg.tls_protocols, "TLSv1.2 TLSv1.3");
+	assert_string_equal(cfg.tls_ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	assert_null(cfg.tls_ca_file);
+	assert_null(cfg.tls_server_name);
+	sl_config_free(&cfg);
+
+	/* The system store when no CA is named. */
+	assert_int_equal(load(&cfg, tls, err, sizeof(err)), 0);
+	assert_int_equal(cfg.redis.tls, 1);
+	assert_non_null(cfg.redis.tls_ctx);
+	assert_int_equal(sl_tls_ctx_verifies(cfg.redis.tls_ctx), 1);
+	assert_int_equal(cfg.redis.nseeds, 2);
+	sl_config_free(&cfg);
+	assert_int_equal(load(&cfg, off, err, sizeof(err)), 0);
+	assert_int_equal(sl_tls_ctx_verifies(cfg.redis.tls_ctx), 0);
+	sl_config_free(&cfg);
+
+	load_fails(noca, "STREAMLAG_REDIS_TLS_CA_FILE /nonexistent/ca.pem: ");
+	/* Files are read for rediss:// only. */
+	assert_int_equal(load(&cfg, nocheck, err, sizeof(err)), 0);
+	sl_config_free(&cfg);
+	load_fails(certonly, "STREAMLAG_REDIS_TLS_CERT_FILE is set without "
+	    "STREAMLAG_REDIS_TLS_KEY_FILE: a client certificate needs both");
+	load_fails(tls11, "STREAMLAG_REDIS_TLS_PROTOCOLS: ");
+	load_fails(name, "STREAMLAG_REDIS_TLS_SERVER_NAME: not a host name");
+	load_fails(ciphers, "STREAMLAG_REDIS_TLS_CIPHERS");
+	/* Named targets: each its own URL and its own context. */
+	{
+		const char *named[] = { "STREAMLAG_TARGETS=a,b",
+		    "STREAMLAG_TARGET_B_REDIS_URL=rediss://h2:6380",
+		    "STREAMLAG_TARGET_B_REDIS_TLS_SERVER_NAME=cache.example",
+		    NULL };
+
+		assert_int_equal(load(&cfg, named, err, sizeof(err)), 0);
+		assert_int_equal(sl_config_ntargets(&cfg), 2);
+		assert_null(sl_config_target(&cfg, 0)->redis.tls_ctx);
+		assert_non_null(sl_config_target(&cfg, 1)->redis.tls_ctx);
+		assert_string_equal(sl_config_target(&cfg, 1)->tls_server_name,
+		    "cache.example");
+		assert_null(sl_config_target(&cfg, 0)->tls_server_name);
+		sl_config_free(&cfg);
+	}
+	assert_int_equal(sl_setting_find("STREAMLAG_REDIS_TLS_CA_FILE")->scope,
+	    SL_SCOPE_TARGET);
+	assert_int_equal(sl_setting_find("STREAMLAG_REDIS_TLS_VERIFY")->reload,
+	    1);
 }
 
 /* Every allocation of a load may fail: the load then fails with "out of
@@ -1229,6 +1320,7 @@ main(void)
 		cmocka_unit_test(sentinel_urls),
 		cmocka_unit_test(target_under_a_prefix),
 		cmocka_unit_test(restart_needed),
+		cmocka_unit_test(tls_settings),
 		cmocka_unit_test(allocation_failures),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
