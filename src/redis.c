@@ -66,6 +66,37 @@ sl_redis_close(struct sl_redis *r)
 	r->server_known = 0;
 }
 
+void
+sl_redis_begin(struct sl_redis *r)
+{
+	r->deadline = sl_mono_ms() + r->request_timeout_ms;
+}
+
+void
+sl_redis_end(struct sl_redis *r)
+{
+	r->deadline = 0;
+}
+
+long long
+sl_redis_deadline(const struct sl_redis *r)
+{
+	return r->deadline != 0 ? r->deadline : sl_mono_ms() +
+	    r->request_timeout_ms;
+}
+
+int
+sl_redis_late(struct sl_redis *r)
+{
+	if (r->deadline == 0 || sl_mono_ms() < r->deadline)
+		return 0;
+	snprintf(r->errstr, sizeof(r->errstr), "request deadline passed "
+	    "(STREAMLAG_REQUEST_TIMEOUT_MS=%d)", r->request_timeout_ms);
+	snprintf(r->errwhat, sizeof(r->errwhat), "deadline");
+	r->errnode[0] = '\0';
+	return 1;
+}
+
 /* Totals over the nodes into r and the shared counters. */
 static void
 account(struct sl_redis *r)
@@ -170,9 +201,11 @@ run_one(struct sl_redis *r, size_t node, int argc, const char **argv,
 	enum sl_err	 rc;
 
 	*out = NULL;
+	if (sl_redis_late(r))
+		return SL_EREDIS;
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	sl_request_init(&q, r->x, sl_mono_ms() + r->request_timeout_ms);
+	sl_request_init(&q, r->x, sl_redis_deadline(r));
 	if ((rc = sl_request_add(&q, node, argc, argv, lens, NULL)) == SL_OK)
 		rc = sl_exec(&q, &e);
 	if (rc == SL_OK && q.cmds[0].state == SL_CMD_DONE) {
@@ -583,8 +616,7 @@ pipeline_queue(struct sl_pipeline *p)
 	if (p->req == NULL) {
 		if ((p->req = sl_calloc(1, sizeof(*p->req))) == NULL)
 			return SL_ENOMEM;
-		sl_request_init(&p->req->q, r->x, sl_mono_ms() +
-		    r->request_timeout_ms);
+		sl_request_init(&p->req->q, r->x, sl_redis_deadline(r));
 		p->req->q.on_reply = on_node_reply;
 		p->req->q.arg = p;
 	}
@@ -615,8 +647,12 @@ sl_pipeline_exec(struct sl_pipeline *p)
 
 	if ((rc = sl_redis_ensure(r)) != SL_OK)
 		return rc;
+	if (sl_redis_late(r))
+		return SL_EREDIS;
 	if ((rc = pipeline_queue(p)) != SL_OK)
 		return rc;
+	if (r->deadline != 0)	/* a follow-up batch: still the request's */
+		p->req->q.deadline = r->deadline;
 	rc = sl_exec(&p->req->q, &e);
 	account(r);
 	p->round_trips = p->req->q.round_trips;

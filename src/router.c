@@ -648,10 +648,15 @@ sl_route(struct sl_ctx *ctx, const struct sl_request *req,
 	}
 	if (rt->needs_auth && !req->skip_auth && authorize(ctx, req, resp) == -1)
 		return rt->id;
+	/* Discovery, collection and their follow-up batches: one deadline. */
+	if (ctx->redis != NULL)
+		sl_redis_begin(ctx->redis);
 	if (rt->params & Q_OWN)
 		rt->handler(ctx, &(struct sel){ .query = req->query }, resp);
 	else
 		dispatch(ctx, rt, req, resp);
+	if (ctx->redis != NULL)
+		sl_redis_end(ctx->redis);
 	/* A cluster asked for a database other than 0 (auto mode): said as
 	 * such, not as an unreachable Redis (unless the body went already). */
 	if (resp->status == 503 && ctx->redis != NULL && ctx->redis->cluster_db &&
