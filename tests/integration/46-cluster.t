@@ -160,10 +160,13 @@ disc=$(STREAMLAG_STREAM_PATTERN='*' "$SL_BIN" get /api/v1/events/consumer-lag 2>
 is "$(jq -c '[.partial, .errors, .stream_count]' <<<"$disc")" \
 	"[true,[\"redis 127.0.0.1:$K: Connection refused\"],$(( ${#names[@]} - on_k ))]" \
 	"discovery with a master down: partial, the master in errors, the others' streams"
-is "$(STREAMLAG_STREAM_PATTERN='*' "$SL_BIN" get /api/v1/events/health 2>/dev/null | jq -r .status)" \
-	unhealthy "health with discovery and a master down: unhealthy"
+is "$(STREAMLAG_STREAM_PATTERN='*' "$SL_BIN" get /api/v1/events/health 2>/dev/null | jq -c '[.status, .partial, .errors]')" \
+	"[\"unhealthy\",true,[\"redis 127.0.0.1:$K: Connection refused\"]]" \
+	"health with discovery and a master down: unhealthy, partial, the master in errors"
 health=$(curl -s -o "$STATE/h.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/events/health")
-is "$health:$(jq -r .status "$STATE/h.json")" "503:unhealthy" "health is unhealthy"
+is "$health:$(jq -c '[.status, .partial, .errors, .streams.unhealthy]' "$STATE/h.json")" \
+	"503:[\"unhealthy\",null,[\"redis 127.0.0.1:$K: Connection refused\"],$on_k]" \
+	"health is unhealthy, the reason naming the master"
 api /metrics >"$STATE/m.txt"
 is "$(metric streamlag_redis_up)" 0 "streamlag_redis_up 0 with a master down"
 is "$(metric "streamlag_redis_node_up{node=\"127.0.0.1:$K\"}")" 0 "its streamlag_redis_node_up is 0"

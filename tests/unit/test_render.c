@@ -439,7 +439,8 @@ health(void **state)
 	    "\"signalr-consumers\"}");
 	free(s);
 
-	h = (struct sl_health){ 3, 0, 0, 0, 0, 45, 45, SL_STATUS_HEALTHY };
+	h = (struct sl_health){ .healthy = 3, .max_lag = 45, .total_lag = 45,
+	    .status = SL_STATUS_HEALTHY };
 	o.transport_redis_streams = 0;
 	s = sl_render_health(&h, &o);
 	assert_string_equal(s, "{\"status\":\"healthy\",\"redis_connected\":true,"
@@ -449,13 +450,27 @@ health(void **state)
 	    "\"signalr-consumers\"}");
 	free(s);
 
-	h = (struct sl_health){ 0, 0, 1, 1, 1, 5000, 5000, SL_STATUS_UNHEALTHY };
+	h = (struct sl_health){ .unhealthy = 1, .stalled = 1, .no_group = 1,
+	    .max_lag = 5000, .total_lag = 5000, .status = SL_STATUS_UNHEALTHY };
 	s = sl_render_health(&h, &o);
 	assert_string_equal(s, "{\"status\":\"unhealthy\",\"redis_connected\":true,"
 	    "\"transport_mode\":\"http\",\"streams\":{\"healthy\":0,"
 	    "\"degraded\":0,\"unhealthy\":1,\"stalled\":1,\"no_group\":1},"
 	    "\"max_lag\":5000,\"total_lag\":5000,\"consumer_group\":"
 	    "\"signalr-consumers\"}");
+	free(s);
+
+	/* A master down: partial, and the nodes named. */
+	h.partial = 1;
+	h.errors[0] = "redis 10.0.0.12:6379: Connection refused";
+	h.nerrors = 1;
+	s = sl_render_health(&h, &o);
+	assert_string_equal(s, "{\"status\":\"unhealthy\",\"redis_connected\":true,"
+	    "\"transport_mode\":\"http\",\"streams\":{\"healthy\":0,"
+	    "\"degraded\":0,\"unhealthy\":1,\"stalled\":1,\"no_group\":1},"
+	    "\"max_lag\":5000,\"total_lag\":5000,\"consumer_group\":"
+	    "\"signalr-consumers\",\"partial\":true,\"errors\":"
+	    "[\"redis 10.0.0.12:6379: Connection refused\"]}");
 	free(s);
 
 	s = sl_render_health_down("Cannot connect to Redis");
