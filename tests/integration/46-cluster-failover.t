@@ -41,6 +41,12 @@ want=$(i=0; for s in "${names[@]}"; do i=$((i + 1)); echo "$s=$((i + 1))"; done 
 is "$(for s in "${names[@]}"; do owner "$s"; done | sort -u | wc -l)" 3 \
 	"the ${#names[@]} streams are spread over the 3 masters"
 
+check=$(STREAMLAG_LISTEN="unix:$STATE/check.sock" "$SL_BIN" check 2>&1)
+is "$(grep -F '✔ mode' <<<"$check")" "✔ mode: cluster of 3 masters and 3 replicas, every slot served" \
+	"check: 3 masters and 3 replicas"
+is "$(grep -Ec '^✔ node 127.0.0.1:[0-9]+: replica of 127.0.0.1:[0-9]+; answered in' <<<"$check")" 3 \
+	"check: each replica named with its master, answered"
+
 serve_behind_nginx --workers 1
 BASE="http://127.0.0.1:$HTTP"
 TOKEN=$("$SL_BIN" token --sub failover --ttl 600)
