@@ -52,6 +52,9 @@ sl_redis_close(struct sl_redis *r)
 	r->x = NULL;
 	sl_free(r->node_up);
 	sl_free(r->node_name);
+	sl_free(r->rt_mark);
+	r->rt_mark = NULL;
+	r->nrt_mark = 0;
 	r->node_up = NULL;
 	r->node_name = NULL;
 	r->nnode_up = 0;
@@ -69,7 +72,44 @@ sl_redis_close(struct sl_redis *r)
 void
 sl_redis_begin(struct sl_redis *r)
 {
+	unsigned long	*m;
+
 	r->deadline = sl_mono_ms() + r->request_timeout_ms;
+	r->nrt_mark = 0;
+	if (r->x == NULL || r->x->nnodes == 0)
+		return;
+	if ((m = sl_reallocarray(r->rt_mark, r->x->nnodes, sizeof(*m))) == NULL)
+		return;		/* the log counts from 0: nothing worse */
+	r->rt_mark = m;
+	for (size_t i = 0; i < r->x->nnodes; i++)
+		m[i] = r->x->nodes[i]->round_trips;
+	r->nrt_mark = r->x->nnodes;
+}
+
+unsigned long
+sl_redis_trips(const struct sl_redis *r, char *buf, size_t len)
+{
+	unsigned long	 sum = 0, d;
+	size_t		 used = 0;
+	int		 w;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; r->x != NULL && i < r->x->nnodes; i++) {
+		d = r->x->nodes[i]->round_trips - (i < r->nrt_mark ?
+		    r->rt_mark[i] : 0);
+		if (d == 0)
+			continue;
+		sum += d;
+		if (used >= len)
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s=%lu", used ? "," : "",
+		    r->x->nodes[i]->name, d);
+		if (w < 0 || (size_t)w >= len - used)
+			buf[used] = '\0';	/* what does not fit is left out */
+		used = w < 0 || (size_t)w >= len - used ? len : used + (size_t)w;
+	}
+	return sum;
 }
 
 void

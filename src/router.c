@@ -629,8 +629,8 @@ authorize(struct sl_ctx *ctx, const struct sl_request *req,
 	return -1;
 }
 
-enum sl_route_id
-sl_route(struct sl_ctx *ctx, const struct sl_request *req,
+static enum sl_route_id
+route_one(struct sl_ctx *ctx, const struct sl_request *req,
     struct sl_response *resp)
 {
 	const struct route *rt = route_of(req->path);
@@ -648,19 +648,30 @@ sl_route(struct sl_ctx *ctx, const struct sl_request *req,
 	}
 	if (rt->needs_auth && !req->skip_auth && authorize(ctx, req, resp) == -1)
 		return rt->id;
-	/* Discovery, collection and their follow-up batches: one deadline. */
-	if (ctx->redis != NULL)
-		sl_redis_begin(ctx->redis);
 	if (rt->params & Q_OWN)
 		rt->handler(ctx, &(struct sel){ .query = req->query }, resp);
 	else
 		dispatch(ctx, rt, req, resp);
-	if (ctx->redis != NULL)
-		sl_redis_end(ctx->redis);
 	/* A cluster asked for a database other than 0 (auto mode): said as
 	 * such, not as an unreachable Redis (unless the body went already). */
 	if (resp->status == 503 && ctx->redis != NULL && ctx->redis->cluster_db &&
 	    (ctx->stream == NULL || !ctx->stream->started))
 		cluster_db(resp);
 	return rt->id;
+}
+
+/* Discovery, collection and their follow-up batches: one deadline, and
+ * the round trips counted from here (sl_redis_trips). */
+enum sl_route_id
+sl_route(struct sl_ctx *ctx, const struct sl_request *req,
+    struct sl_response *resp)
+{
+	enum sl_route_id id;
+
+	if (ctx->redis != NULL)
+		sl_redis_begin(ctx->redis);
+	id = route_one(ctx, req, resp);
+	if (ctx->redis != NULL)
+		sl_redis_end(ctx->redis);
+	return id;
 }

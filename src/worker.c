@@ -224,6 +224,7 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 	struct timespec		 t0;
 	enum sl_route_id	 id;
 	char			 pathbuf[SL_PATH_MAX + 1], logpath[160];
+	char			 trips[256];
 	int			 head;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -247,11 +248,14 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 	    (int64_t)(elapsed_ms(&t0) * 1000));
 	if (!st.started)
 		write_response(fr, &resp, head);
+	/* Redis's round trips, per node: "1 per node, plus the follow-up". */
 	sl_log(st.err == SL_OK ? SL_LOG_INFO : SL_LOG_WARN, "request",
-	    "method=%s path=%s status=%d dur_ms=%.2f%s",
-	    req.method != NULL ? req.method : "-",
+	    "method=%s path=%s status=%d dur_ms=%.2f redis_trips=%lu "
+	    "redis_nodes=\"%s\"%s", req.method != NULL ? req.method : "-",
 	    sl_log_str(req.path, logpath, sizeof(logpath)), resp.status,
-	    elapsed_ms(&t0), st.err == SL_OK ? "" : " body=cut");
+	    elapsed_ms(&t0), ctx->redis != NULL ? sl_redis_trips(ctx->redis,
+	    trips, sizeof(trips)) : 0, ctx->redis != NULL ? trips : "",
+	    st.err == SL_OK ? "" : " body=cut");
 	sl_response_free(&resp);
 	return st.err == SL_OK ? 0 : -1;
 }

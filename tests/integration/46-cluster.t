@@ -121,6 +121,13 @@ api /api/v1/events/consumer-lag >/dev/null
 for p in "${CLUSTER_MASTERS[@]}"; do
 	is "$(( $(time_calls "$p") - ${t0[$p]:-0} ))" 1 "one request: one TIME on master $p"
 done
+# The request log counts its round trips per node: every master asked, in
+# 1 round trip plus the follow-up (every group here is behind: XRANGE and
+# XPENDING), so 2 each.
+trips=$(grep 'event=request .*consumer-lag' "$STATE/streamlag.log" | tail -1 | sed -n 's/.* redis_nodes="\([^"]*\)".*/\1/p')
+is "$(tr ',' '\n' <<<"$trips" | sort | paste -sd,)" \
+	"$(for p in "${CLUSTER_MASTERS[@]}"; do echo "127.0.0.1:$p=2"; done | sort | paste -sd,)" \
+	"the request log: 2 round trips on each master ($trips)"
 
 # Parallel: while node A is paused, node B runs streamlag's XINFO.
 A=$(owner events:1)

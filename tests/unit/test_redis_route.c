@@ -149,6 +149,48 @@ test_request_deadline(void **state)
 	sl_redis_close(&r);
 }
 
+/* The request log's round trips: counted from sl_redis_begin, per node,
+ * nodes asked nothing left out, a node added during the request counted
+ * from 0, and a buffer too short cut at a whole entry. */
+static void
+test_round_trips(void **state)
+{
+	struct sl_redis		 r;
+	char			 host[] = "10.0.0.1";
+	struct sl_redis_addr	 a = { .kind = SL_REDIS_TCP, .host = host,
+	    .port = 6379 };
+	struct sl_error		 e;
+	size_t			 i0, i1, i2;
+	char			 buf[64];
+
+	(void)state;
+	sl_redis_init(&r, &a, 100);
+	assert_int_equal(sl_redis_trips(&r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	r.mode = SL_MODE_STANDALONE;
+	assert_int_equal(sl_redis_ensure(&r), SL_OK);	/* nothing connected */
+	assert_int_equal(sl_exec_node(r.x, "10.0.0.1", 6379, NULL, &i0, &e),
+	    SL_OK);
+	assert_int_equal(sl_exec_node(r.x, "10.0.0.2", 6379, NULL, &i1, &e),
+	    SL_OK);
+	r.x->nodes[i0]->round_trips = 7;	/* earlier requests */
+	sl_redis_begin(&r);
+	r.x->nodes[i0]->round_trips += 2;
+	assert_int_equal(sl_exec_node(r.x, "10.0.0.3", 6379, NULL, &i2, &e),
+	    SL_OK);
+	r.x->nodes[i2]->round_trips = 1;
+	assert_int_equal(sl_redis_trips(&r, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "10.0.0.1:6379=2,10.0.0.3:6379=1");
+	assert_int_equal(sl_redis_trips(&r, buf, 20), 3);
+	assert_string_equal(buf, "10.0.0.1:6379=2");
+	sl_redis_end(&r);
+	sl_redis_begin(&r);
+	assert_int_equal(sl_redis_trips(&r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	(void)i1;
+	sl_redis_close(&r);
+}
+
 int
 main(void)
 {
@@ -157,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_slots),
 		cmocka_unit_test(test_add_allocation_failures),
 		cmocka_unit_test(test_request_deadline),
+		cmocka_unit_test(test_round_trips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
