@@ -4,15 +4,17 @@
 # A benchmark, not a test: it prints numbers and asserts nothing.
 #
 # BENCH picks the sections: "base" (the figures below), "scale"
-# (bench_scale.sh: 10 000 and 100 000 discovered streams, peak memory), or
-# unset, both.
+# (bench_scale.sh: 10 000 and 100 000 discovered streams, peak memory),
+# "cluster" (bench_cluster.sh: the same streams on 1 node and over a Redis
+# Cluster of 3 masters), or unset, all three.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 case ${BENCH:-all} in
 scale) exec "$(dirname "$0")/bench_scale.sh" ;;
+cluster) exec "$(dirname "$0")/bench_cluster.sh" ;;
 base|all) ;;
-*) sl_die "BENCH: expected base, scale or unset, got $BENCH" ;;
+*) sl_die "BENCH: expected base, scale, cluster or unset, got $BENCH" ;;
 esac
 
 N=${BENCH_STREAMS:-10000}
@@ -177,4 +179,6 @@ if [ "${BENCH:-all}" = all ]; then
 	sl_teardown
 	echo
 	"$(dirname "$0")/bench_scale.sh"
+	echo
+	"$(dirname "$0")/bench_cluster.sh"
 fi
