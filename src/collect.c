@@ -783,7 +783,8 @@ sl_discover(struct sl_redis *r, const char *pattern, long long max,
     char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
 {
 	struct sl_discache *c = r->discache;
-	int64_t		 now = sl_monotonic_ms();
+	struct sl_discache_key k = { .pattern = pattern, .max = max,
+	    .now_ms = sl_monotonic_ms(), .ttl_ms = r->discovery_ttl_ms };
 	enum sl_err	 rc;
 	int		 found;
 
@@ -791,13 +792,16 @@ sl_discover(struct sl_redis *r, const char *pattern, long long max,
 		stats->round_trips = 0;
 	if (c == NULL || r->discovery_ttl_ms <= 0)
 		return discover_scan(r, pattern, max, out, nout, truncated, stats);
-	if ((found = sl_discache_load(c, pattern, max, now,
-	    r->discovery_ttl_ms, 0, out, nout, truncated)) != 0)
-		return found == 1 ? SL_OK : SL_ENOMEM;
-	if (!sl_discache_begin(c, now)) {
-		if ((found = sl_discache_load(c, pattern, max, now, 0, 1, out,
-		    nout, truncated)) != 0)
-			return found == 1 ? SL_OK : SL_ENOMEM;
+	if ((rc = sl_discache_get(c, &k, out, nout, truncated, &found)) !=
+	    SL_OK || found)
+		return rc;
+	if (!sl_discache_begin(c, k.now_ms)) {
+		/* Another worker refreshes: the previous set meanwhile. */
+		k.ttl_ms = 0;
+		k.stale = 1;
+		if ((rc = sl_discache_get(c, &k, out, nout, truncated,
+		    &found)) != SL_OK || found)
+			return rc;
 		return discover_scan(r, pattern, max, out, nout, truncated, stats);
 	}
 	rc = discover_scan(r, pattern, max, out, nout, truncated, stats);

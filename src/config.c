@@ -525,6 +525,36 @@ set_allow_tcp(const struct sl_setting *s, const char *name, const char *v,
 	return set_str(s, name, v, base, err, errlen);
 }
 
+/* name,name...: each [a-z0-9_-], at most SL_TARGETS_MAX, none twice. */
+static int
+set_targets(const struct sl_setting *s, const char *name, const char *v,
+    void *base, char *err, size_t errlen)
+{
+	const char	*p = v, *q;
+	size_t		 n = 0, len;
+
+	if (*v == '\0')
+		return 0;
+	for (;; p = q + 1) {
+		q = strchr(p, ',');
+		len = q != NULL ? (size_t)(q - p) : strlen(p);
+		if (!sl_target_name_valid(p, len))
+			return fail(err, errlen, "%s: expected names of 1 to %d "
+			    "characters a-z 0-9 _ - separated by commas, got "
+			    "\"%.100s\"", name, SL_TARGET_NAME_MAX, v);
+		for (const char *o = v; o < p; o += strcspn(o, ",") + 1)
+			if (strcspn(o, ",") == len && strncasecmp(o, p, len) == 0)
+				return fail(err, errlen, "%s: \"%.*s\" named "
+				    "twice", name, (int)len, p);
+		if (++n > SL_TARGETS_MAX)
+			return fail(err, errlen, "%s: at most %d targets", name,
+			    SL_TARGETS_MAX);
+		if (q == NULL)
+			break;
+	}
+	return set_str(s, name, v, base, err, errlen);
+}
+
 #define XSTR(x)		STR(x)
 #define STR(x)		#x
 #define P(f)		offsetof(struct sl_config, f), SL_SCOPE_PROCESS
@@ -576,6 +606,7 @@ static const struct sl_setting settings[] = {
 	{ "STREAMLAG_METRICS_CONSUMERS", set_bool, "1", 0, 1,
 	    P(metrics_consumers), 1 },
 	{ "STREAMLAG_GROUPS", set_groups, NULL, 0, 0, T(all_groups), 1 },
+	{ "STREAMLAG_TARGETS", set_targets, NULL, 0, 0, P(targets_spec), 1 },
 	{ "STREAMLAG_SAMPLE_MS", set_ll, "5000", 0, MS_HOUR, P(sample_ms), 0 },
 	{ "STREAMLAG_HISTORY_S", set_ll, "3600", 10, 7 * 86400, P(history_s),
 	    0 },
@@ -654,11 +685,21 @@ sl_config_known(const char *name)
 {
 	if (strncmp(name, "EVENT_TRANSPORT_", 16) == 0)
 		return 1;	/* the seed's settings: accepted, mostly ignored */
-	return sl_setting_find(name) != NULL;
+	return sl_setting_find(name) != NULL || sl_config_target_known(name);
 }
 
-/* A row's variable under a target's prefix: "STREAMLAG_" dropped, the rest
- * appended.  NULL when it does not fit. */
+const char *
+sl_setting_suffix(const struct sl_setting *s)
+{
+	if (strncmp(s->name, "STREAMLAG_", 10) == 0)
+		return s->name + 10;
+	if (strncmp(s->name, "EVENT_TRANSPORT_", 16) == 0)
+		return s->name + 16;
+	return s->name;
+}
+
+/* A row's variable under a target's prefix: its suffix appended.  NULL
+ * when it does not fit. */
 static const char *
 row_name(const struct sl_setting *s, const char *prefix, char *buf,
     size_t len)
@@ -668,8 +709,7 @@ row_name(const struct sl_setting *s, const char *prefix, char *buf,
 
 	if (prefix == NULL)
 		return s->name;
-	if (strncmp(rest, "STREAMLAG_", 10) == 0)
-		rest += 10;
+	rest = sl_setting_suffix(s);
 	n = snprintf(buf, len, "%s%s", prefix, rest);
 	return n < 0 || (size_t)n >= len ? NULL : buf;
 }
@@ -691,7 +731,9 @@ load_rows(const char *prefix, struct sl_config *cfg, struct sl_target *t,
 			continue;
 		if ((name = row_name(s, prefix, buf, sizeof(buf))) == NULL)
 			return fail(err, errlen, "%.100s: name too long", prefix);
-		if ((v = lookup(ctx, name)) == NULL && (v = s->def) == NULL)
+		/* A target's unset setting is the plain one's value. */
+		if ((v = lookup(ctx, name)) == NULL && (prefix == NULL ||
+		    (v = lookup(ctx, s->name)) == NULL) && (v = s->def) == NULL)
 			continue;
 		if (s->parse(s, name, v, base, err, errlen) == -1)
 			return -1;
@@ -749,6 +791,7 @@ sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 	}
 	if (load_rows(NULL, cfg, &cfg->target, lookup, ctx, err, errlen) == -1 ||
 	    check_target(NULL, &cfg->target, err, errlen) == -1 ||
+	    sl_config_targets_load(cfg, lookup, ctx, err, errlen) == -1 ||
 	    load_jwt(cfg, err, errlen) == -1 ||
 	    check_allow_tcp(cfg, err, errlen) == -1) {
 		sl_config_free(cfg);
@@ -787,6 +830,8 @@ void
 sl_config_free(struct sl_config *cfg)
 {
 	sl_target_free(&cfg->target);
+	sl_config_targets_free(cfg);
+	sl_free(cfg->targets_spec);
 	sl_free(cfg->jwt_alg);
 	sl_jws_key_free(cfg->jwt_pkey);
 	if (cfg->jwt_key != NULL) {

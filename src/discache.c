@@ -16,57 +16,71 @@ hash_of(const char *s)
 	return h;
 }
 
-int
-sl_discache_load(struct sl_discache *c, const char *pattern, long long max,
-    int64_t now_ms, long long ttl_ms, int stale, char ***out, size_t *nout,
-    int *truncated)
+/* Splits the n NUL-separated names of buf (used bytes) into names[].
+ * SL_OK; SL_ENOMEM; SL_EPROTO when buf holds fewer names than n (a torn
+ * copy: the caller treats it as a miss).  On failure names[] is empty. */
+static enum sl_err
+split_names(const char *buf, size_t used, size_t n, char **names)
+{
+	size_t	 i, off;
+
+	for (i = 0, off = 0; i < n; i++) {
+		if (off >= used || (names[i] = sl_strdup(buf + off)) == NULL) {
+			while (i > 0)
+				sl_free(names[--i]);
+			return off >= used ? SL_EPROTO : SL_ENOMEM;
+		}
+		off += strlen(buf + off) + 1;
+	}
+	return SL_OK;
+}
+
+/* Reads under the sequence lock: a copy taken while a write began is
+ * dropped, and the answer is a miss (*found stays 0). */
+enum sl_err
+sl_discache_get(struct sl_discache *c, const struct sl_discache_key *k,
+    char ***out, size_t *nout, int *truncated, int *found)
 {
 	uint32_t	 s1;
 	char		**names = NULL, *buf = NULL;
-	size_t		 n, used, i, off;
+	size_t		 n, used;
 	int		 trunc;
+	enum sl_err	 rc;
 
 	*out = NULL;
 	*nout = 0;
+	*found = 0;
 	s1 = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
-	if ((s1 & 1) || c->at_ms == 0 || c->pattern_hash != hash_of(pattern) ||
-	    c->max != max || (!stale && now_ms - c->at_ms >= ttl_ms))
-		return 0;
+	if ((s1 & 1) || c->at_ms == 0 || c->pattern_hash != hash_of(k->pattern) ||
+	    c->max != k->max || (!k->stale && k->now_ms - c->at_ms >= k->ttl_ms))
+		return SL_OK;
 	n = c->n;
 	used = c->used;
 	trunc = c->truncated;
 	if (used > SL_DISCACHE_BYTES)
-		return 0;
+		return SL_OK;
 	if ((buf = sl_malloc(used + 1)) == NULL ||
 	    (n > 0 && (names = sl_calloc(n, sizeof(*names))) == NULL)) {
 		sl_free(buf);
-		return -2;
+		return SL_ENOMEM;
 	}
 	memcpy(buf, c->names, used);
 	buf[used] = '\0';
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) != s1) {
-		sl_free(buf);		/* written meanwhile: not this copy */
-		sl_free(names);
-		return 0;
-	}
-	for (i = 0, off = 0; i < n; i++) {
-		size_t len = off < used ? strlen(buf + off) : 0;
-
-		if (off >= used || (names[i] = sl_strdup(buf + off)) == NULL) {
-			while (i > 0)
-				sl_free(names[--i]);
-			sl_free(names);
-			sl_free(buf);
-			return off >= used ? 0 : -2;
-		}
-		off += len + 1;
-	}
+	if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) != s1)
+		rc = SL_EPROTO;		/* written meanwhile: not this copy */
+	else
+		rc = split_names(buf, used, n, names);
 	sl_free(buf);
+	if (rc != SL_OK) {
+		sl_free(names);
+		return rc == SL_ENOMEM ? SL_ENOMEM : SL_OK;
+	}
 	*out = names;
 	*nout = n;
 	*truncated = trunc;
-	return 1;
+	*found = 1;
+	return SL_OK;
 }
 
 int

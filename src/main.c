@@ -25,6 +25,7 @@
 #include "streamlag/sockclean.h"
 #include "streamlag/supervisor.h"
 #include "streamlag/table.h"
+#include "streamlag/targets.h"
 #include "streamlag/top.h"
 #include "streamlag/version.h"
 
@@ -43,7 +44,8 @@ static const char usage_text[] =
 "        [--first-byte-deadline-ms MS] [--read-deadline-ms MS]\n"
 "        [--idle-deadline-ms MS] [--user NAME]\n"
 "        serve FastCGI requests with N prefork workers (default: cores)\n"
-"  get PATH[?QUERY] [--config FILE] [--format json|table|csv]\n"
+"  get PATH[?QUERY] [--config FILE] [--target NAME]\n"
+"        [--format json|table|csv]\n"
 "        answer one request in-process, without auth; print the body (or,\n"
 "        for consumer-lag and health, the table or CSV of every group);\n"
 "        exit 0 on 2xx, 1 on other statuses, 2 on usage errors; why Redis\n"
@@ -355,7 +357,7 @@ report_causes(const struct sl_lag_report *rep)
 static int
 cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 {
-	struct sl_redis		 redis;
+	struct sl_redis		*redis;
 	struct sl_ctx		 ctx;
 	struct sl_request	 req;
 	struct sl_response	 resp;
@@ -375,11 +377,12 @@ cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 		*(char *)req.query++ = '\0';
 	req.now = time(NULL);
 	req.skip_auth = 1;
-	sl_redis_init(&redis, &cfg->redis, cfg->redis_timeout_ms);
-	redis.mode = cfg->redis_mode;
-	redis.request_timeout_ms = cfg->request_timeout_ms;
+	if ((redis = sl_targets_open(cfg, NULL, NULL, NULL)) == NULL) {
+		free(path);
+		return 1;
+	}
 	ctx.cfg = cfg;
-	ctx.redis = &redis;
+	ctx.redis = redis;
 	ctx.counters = NULL;
 	ctx.lag_out = &rep;
 	ctx.stream = NULL;	/* bodies whole, in resp.body */
@@ -405,13 +408,15 @@ cmd_get(struct sl_config *cfg, const char *target, enum get_format fmt)
 		fputc('\n', stdout);
 	}
 	rc = resp.status >= 200 && resp.status < 300 ? 0 : 1;
-	if (redis.errors > 0 || (resp.status == 503 && redis.errstr[0] != '\0'))
-		fprintf(stderr, "streamlag: %s\n", sl_redis_cause(&redis, cause,
-		    sizeof(cause)));
+	for (size_t i = 0; i < sl_config_ntargets(cfg); i++)
+		if (redis[i].errors > 0 || (resp.status == 503 &&
+		    redis[i].errstr[0] != '\0'))
+			fprintf(stderr, "streamlag: %s\n", sl_redis_cause(
+			    &redis[i], cause, sizeof(cause)));
 	report_causes(&rep);
 	sl_lag_report_free(&rep);
 	sl_response_free(&resp);
-	sl_redis_close(&redis);
+	sl_targets_close(redis, sl_config_ntargets(cfg));
 	free(path);
 	if (fflush(stdout) != 0)
 		return 1;
@@ -480,6 +485,7 @@ struct args {
 	enum command	 cmd;
 	struct layers	 layers;
 	const char	*target;	/* get PATH */
+	const char	*tname;		/* get, check, top --target */
 	enum get_format	 fmt;		/* get --format */
 	const char	*sub, *scope;	/* token */
 	long long	 ttl;		/* token --ttl */
@@ -557,14 +563,10 @@ command_flag(struct args *a, int argc, char **argv, int *i, int *missing,
 	} else if (c == CMD_GET && (v = flag_value(argc, argv, i, "--format",
 	    missing)))
 		*rc = get_format(a, v);
-	else if ((c == CMD_CHECK || c == CMD_TOP) && (v = flag_value(argc, argv,
-	    i, "--target", missing))) {
-		/* Named targets come later; the one target is the
-		 * configuration itself. */
-		if (strcmp(v, "default") != 0)
-			*rc = usage_error("--target: no target \"%s\"; only "
-			    "\"default\" (the configuration) exists", v);
-	} else if (c == CMD_TOP && (v = flag_value(argc, argv, i, "--interval",
+	else if ((c == CMD_CHECK || c == CMD_TOP || c == CMD_GET) &&
+	    (v = flag_value(argc, argv, i, "--target", missing)))
+		a->tname = v;	/* checked once the configuration is read */
+	else if (c == CMD_TOP && (v = flag_value(argc, argv, i, "--interval",
 	    missing)))
 		*rc = top_interval(a, v);
 	else
@@ -655,6 +657,14 @@ run(struct args *a, struct sl_config *cfg)
 {
 	int rc;
 
+	if (a->tname != NULL && sl_config_pick_target(cfg, a->tname) == -1) {
+		rc = usage_error("--target: no target \"%s\" (STREAMLAG_TARGETS "
+		    "names them; without it the one target is \"default\")",
+		    a->tname);
+		sl_config_free(cfg);
+		free(cfg);
+		return rc;
+	}
 	switch (a->cmd) {
 	case CMD_SERVE:
 		return cmd_serve(cfg, &a->layers);	/* frees cfg */
@@ -667,6 +677,8 @@ run(struct args *a, struct sl_config *cfg)
 		rc = cmd_check(cfg, &a->layers, NULL, a->json);
 		break;
 	case CMD_TOP:
+		/* top watches one target: the default one unless named. */
+		(void)sl_config_pick_target(cfg, sl_config_target_name(cfg, 0));
 		rc = sl_top_run(cfg, &a->topts);
 		break;
 	case CMD_DEMO:

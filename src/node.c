@@ -410,14 +410,12 @@ static enum sl_err
 parse(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
 {
 	void		*r;
+	struct sl_error	 e;
 	enum sl_err	 rc;
 
 	for (;;) {
-		r = NULL;
-		if (redisReaderGetReply(n->reader, &r) != REDIS_OK)
-			return sl_node_fail(n, SL_EPROTO, "%s",
-			    n->reader->errstr[0] ? n->reader->errstr :
-			    "protocol error");
+		if ((rc = sl_reply_next(n->reader, &r, &e)) != SL_OK)
+			return sl_node_fail(n, rc, "%s", e.str);
 		if (r == NULL)
 			return SL_OK;
 		if ((rc = take(n, r, fn, ctx)) != SL_OK)

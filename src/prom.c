@@ -605,6 +605,8 @@ scrape_families(struct sl_out *b, const struct sl_lag_report *r,
 	    "_MAX_BYTES ran out (0 = complete).");
 	sl_out_printf(b, "streamlag_streams_not_covered %lld\n",
 	    r != NULL ? (long long)r->not_covered : 0LL);
+	if (o->target_only)
+		return;		/* ?target=: that target's families alone */
 	self_metrics(b, o);
 	family(b, "streamlag_build_info", "gauge",
 	    "streamlag's version and the commit it was built from.");

@@ -151,3 +151,16 @@ sl_reply_reader(struct sl_reply_meter *m)
 		rd->privdata = m;
 	return rd;
 }
+
+enum sl_err
+sl_reply_next(redisReader *rd, void **reply, struct sl_error *e)
+{
+	*reply = NULL;
+	if (redisReaderGetReply(rd, reply) == REDIS_OK)
+		return SL_OK;
+	*reply = NULL;
+	if (rd->err == REDIS_ERR_OOM)
+		return sl_seterr(e, SL_ENOMEM, NULL);
+	return sl_seterr(e, SL_EPROTO, "%s",
+	    rd->errstr[0] != '\0' ? rd->errstr : "protocol error");
+}

@@ -13,6 +13,7 @@
 #include "streamlag/prom.h"
 #include "streamlag/render.h"
 #include "streamlag/router.h"
+#include "streamlag/targets.h"
 #include "streamlag/version.h"
 
 /* Query parameters a route accepts. */
@@ -22,6 +23,7 @@
 #define Q_IGNORE	0x8	/* the query is not read: load balancers add
 				 * cache-busting ones to liveness probes */
 #define Q_OWN		0x10	/* the handler reads the query (sel.query) */
+#define Q_TARGET	0x20	/* ?target=NAME */
 
 /* What a request asks about: the streams (configured, discovered, or
  * chosen with ?stream=) and the group (or every group). */
@@ -32,6 +34,9 @@ struct sel {
 	int		 all_groups;
 	int		 truncated;	/* discovery hit STREAMLAG_DISCOVERY_MAX */
 	int		 redis_down;	/* discovery failed: answer 503 */
+	const struct sl_target *tgt;	/* the target asked about */
+	struct sl_redis	*r;		/* its connection */
+	int		 named;		/* ?target= was given */
 	const char	*query;		/* Q_OWN routes */
 	const char *const *node_errors;	/* masters discovery missed */
 	size_t		 nnode_errors;
@@ -61,21 +66,24 @@ static void h_streams(struct sl_ctx *, const struct sel *, struct sl_response *)
 static void h_health(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_verify(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_metrics(struct sl_ctx *, const struct sel *, struct sl_response *);
+static void h_targets(struct sl_ctx *, const struct sel *, struct sl_response *);
 static void h_history(struct sl_ctx *, const struct sel *, struct sl_response *);
 
 static const struct route routes[] = {
 	{ "/metrics", SL_ROUTE_METRICS, M_GET | M_HEAD,
-	    h_metrics, 1, Q_DISCOVER },
+	    h_metrics, 1, Q_DISCOVER | Q_TARGET },
 	{ "/healthz", SL_ROUTE_HEALTHZ, M_GET | M_HEAD,
 	    h_healthz, 0, Q_IGNORE },
 	{ "/auth/verify", SL_ROUTE_AUTH_VERIFY, M_GET | M_HEAD,
 	    h_verify, 1, 0 },
 	{ "/api/v1/events/consumer-lag", SL_ROUTE_CONSUMER_LAG, M_GET | M_HEAD,
-	    h_lag, 1, Q_STREAM | Q_GROUP },
+	    h_lag, 1, Q_STREAM | Q_GROUP | Q_TARGET },
 	{ "/api/v1/events/streams", SL_ROUTE_STREAMS, M_GET | M_HEAD,
-	    h_streams, 1, Q_STREAM },
+	    h_streams, 1, Q_STREAM | Q_TARGET },
 	{ "/api/v1/events/health", SL_ROUTE_HEALTH, M_GET | M_HEAD,
-	    h_health, 1, Q_STREAM | Q_GROUP },
+	    h_health, 1, Q_STREAM | Q_GROUP | Q_TARGET },
+	{ "/api/v1/events/targets", SL_ROUTE_TARGETS, M_GET | M_HEAD,
+	    h_targets, 1, 0 },
 	{ "/api/v1/events/history", SL_ROUTE_OTHER, M_GET | M_HEAD,
 	    h_history, 1, Q_OWN },
 };
@@ -207,12 +215,13 @@ render_prom(const void *arg, struct sl_out *out)
 }
 
 static const struct sl_thresholds *
-thresholds(const struct sl_ctx *ctx, struct sl_thresholds *t)
+thresholds(const struct sl_ctx *ctx, const struct sl_target *tgt,
+    struct sl_thresholds *t)
 {
-	t->degraded = ctx->cfg->lag_degraded;
-	t->unhealthy = ctx->cfg->lag_unhealthy;
-	t->stall_ms = ctx->cfg->stall_ms;
-	t->count_cap = ctx->cfg->lag_count_cap;
+	t->degraded = tgt->lag_degraded;
+	t->unhealthy = tgt->lag_unhealthy;
+	t->stall_ms = tgt->stall_ms;
+	t->count_cap = tgt->lag_count_cap;
 	t->max_len = ctx->cfg->stream_max_len;
 	t->max_commands = ctx->cfg->request_max_commands;
 	t->max_bytes = ctx->cfg->request_max_bytes;
@@ -262,7 +271,7 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 {
 	struct sl_thresholds	 t;
 	struct sl_lag_query	 q = { sel->group, sel->all_groups,
-	    thresholds(ctx, &t), 0 };
+	    thresholds(ctx, sel->tgt, &t), 0 };
 	enum sl_err		 rc;
 
 	if (sel->redis_down) {
@@ -272,11 +281,19 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 		return (rep->error = strdup(SL_MSG_REDIS_DOWN)) == NULL ?
 		    SL_ENOMEM : SL_EREDIS;
 	}
-	rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, rep, NULL);
+	rc = sl_collect_lag(sel->r, sel->streams, sel->n, &q, rep, NULL);
 	rep->truncated = sel->truncated;
 	rep->node_errors = sel->node_errors;
 	rep->nnode_errors = sel->nnode_errors;
 	return rc;
+}
+
+/* The sampler records the default target only (target 0): another
+ * target's groups get no history, even where names are the same. */
+static struct sl_history *
+history_of(const struct sl_ctx *ctx, const struct sel *sel)
+{
+	return sel->r == &ctx->redis[0] ? ctx->history : NULL;
 }
 
 /* The history of one group: read from shared memory, no Redis. */
@@ -308,13 +325,13 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	enum sl_err		 rc = collect(ctx, sel, &rep);
 
 	if (rc == SL_ENOMEM || (rc == SL_OK && sl_history_insight_attach(
-	    ctx->history, ctx->cfg, &rep, &gi) != SL_OK)) {
+	    history_of(ctx, sel), ctx->cfg, &rep, &gi) != SL_OK)) {
 		if (rc == SL_OK)
 			sl_lag_report_free(&rep);
 		fail_request(resp, SL_ENOMEM);
 		return;
 	}
-	if (rc == SL_EREDIS && ctx->redis != NULL && ctx->redis->cluster_db) {
+	if (rc == SL_EREDIS && sel->r->cluster_db) {
 		cluster_db(resp);	/* before a streamed body could start */
 		report_done(ctx, &rep);
 		return;
@@ -357,7 +374,8 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	static struct sl_counters	 local;	/* `streamlag get`: this process */
 	struct sl_thresholds		 t;
-	struct sl_lag_query		 q = { NULL, 1, thresholds(ctx, &t), 1 };
+	struct sl_lag_query		 q = { NULL, 1,
+	    thresholds(ctx, sel->tgt, &t), 1 };
 	struct sl_lag_report		 rep;
 	struct sl_prom_opts		 o;
 	int64_t				 t0 = sl_monotonic_us();
@@ -366,9 +384,9 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	struct sl_group_insight		*gi = NULL;
 
 	memset(&rep, 0, sizeof(rep));
-	ctx->redis->failures = 0;
+	sel->r->failures = 0;
 	if (!sel->redis_down)
-		rc = sl_collect_lag(ctx->redis, sel->streams, sel->n, &q, &rep,
+		rc = sl_collect_lag(sel->r, sel->streams, sel->n, &q, &rep,
 		    NULL);
 	if (rc == SL_ENOMEM) {
 		fail_request(resp, rc);
@@ -376,26 +394,26 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	}
 	if (rc != SL_OK)
 		sl_lag_report_free(&rep);	/* nothing to say about streams */
-	else if (sl_history_insight_attach(ctx->history, ctx->cfg, &rep,
-	    &gi) != SL_OK) {
+	else if (sl_history_insight_attach(history_of(ctx, sel), ctx->cfg,
+	    &rep, &gi) != SL_OK) {
 		sl_lag_report_free(&rep);
 		fail_request(resp, SL_ENOMEM);
 		return;
 	}
 	memset(&o, 0, sizeof(o));
-	o.history = ctx->history != NULL;
-	o.untracked = ctx->history != NULL ?
-	    sl_history_untracked(ctx->history) : 0;
-	o.redis_up = rc == SL_OK && ctx->redis->failures == 0;
-	o.nnodes = ctx->redis->nnode_up;
-	o.node_name = ctx->redis->node_name;
-	o.node_up = ctx->redis->node_up;
+	o.history = history_of(ctx, sel) != NULL;
+	o.untracked = o.history ? sl_history_untracked(ctx->history) : 0;
+	o.redis_up = rc == SL_OK && sel->r->failures == 0;
+	o.nnodes = sel->r->nnode_up;
+	o.node_name = sel->r->node_name;
+	o.node_up = sel->r->node_up;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
 	o.counters = ctx->counters != NULL ? ctx->counters : &local;
 	o.version = sl_version;
 	o.commit = sl_commit;
+	o.target_only = sel->named;
 	set_rendered(ctx, resp, 200, CT_PROM, render_prom, &args);
 	sl_history_insight_detach(&rep, gi);
 	sl_lag_report_free(&rep);
@@ -407,15 +425,99 @@ h_streams(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	struct sl_streams_report rep;
 	enum sl_err		 rc = SL_EREDIS;
 
+	(void)ctx;	/* sel carries the target's connection */
 	memset(&rep, 0, sizeof(rep));
 	if (!sel->redis_down)
-		rc = sl_collect_streams(ctx->redis, sel->streams, sel->n, &rep,
+		rc = sl_collect_streams(sel->r, sel->streams, sel->n, &rep,
 		    NULL);
 	if (rc != SL_OK)
 		fail_request(resp, rc);
 	else
 		set_json(resp, 200, sl_render_streams(&rep));
 	sl_streams_report_free(&rep);
+}
+
+static int
+masters(const struct sl_slotmap *m)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < m->nnodes; i++)
+		n += m->nodes[i].master == -1;
+	return n;
+}
+
+/* One target for /api/v1/events/targets: its health over its monitored
+ * streams (discovered when it has a pattern), asked with its own
+ * connection, so bounded by its own timeout and back-off. */
+static enum sl_err
+probe_target(struct sl_ctx *ctx, size_t i, struct sl_target_state *st)
+{
+	const struct sl_target	*tgt = sl_config_target(ctx->cfg, i);
+	struct sl_redis		*r = &ctx->redis[i];
+	struct sl_thresholds	 t;
+	struct sl_lag_query	 q = { tgt->consumer_group, tgt->all_groups,
+	    thresholds(ctx, tgt, &t), 0 };
+	struct sl_lag_report	 rep;
+	struct sl_health	 h;
+	char			**disc = NULL, **streams = tgt->streams;
+	size_t			 n = tgt->nstreams, ndisc = 0;
+	int			 truncated;
+	int64_t			 t0 = sl_monotonic_us();
+	enum sl_err		 rc = SL_OK;
+
+	memset(st, 0, sizeof(*st));
+	memset(&rep, 0, sizeof(rep));
+	st->name = sl_config_target_name(ctx->cfg, i);
+	if (tgt->stream_pattern != NULL) {
+		rc = sl_discover(r, tgt->stream_pattern, tgt->discovery_max,
+		    &disc, &ndisc, &truncated, NULL);
+		streams = disc;
+		n = ndisc;
+	}
+	if (rc == SL_OK)
+		rc = sl_collect_lag(r, streams, n, &q, &rep, NULL);
+	if (rc == SL_OK) {
+		st->up = 1;
+		sl_health_of(&rep, &h);
+		st->status_known = 1;
+		st->status = h.status;
+	}
+	/* Known once connected: a cluster counts its masters (the slot
+	 * map), a standalone Redis is one node. */
+	st->mode = r->cluster == 1 ? "cluster" : "standalone";
+	st->nodes = r->cluster == 1 ? masters(&r->map) : 1;
+	st->server_known = r->server_known;
+	st->server = r->server;
+	st->elapsed_ms = (sl_monotonic_us() - t0) / 1000;
+	sl_lag_report_free(&rep);
+	sl_names_free(disc, ndisc);
+	return rc == SL_ENOMEM ? rc : SL_OK;
+}
+
+/* Every target, one after the other: a frozen one costs its own timeout
+ * (STREAMLAG_TARGET_<NAME>_REDIS_TIMEOUT_MS), then back-off makes it fail
+ * fast.  Always 200: the body says which are down. */
+static void
+h_targets(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
+{
+	size_t			 n = sl_config_ntargets(ctx->cfg);
+	struct sl_target_state	*st;
+
+	(void)sel;
+	if ((st = calloc(n, sizeof(*st))) == NULL) {
+		fail_request(resp, SL_ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (probe_target(ctx, i, &st[i]) == SL_ENOMEM) {
+			fail_request(resp, SL_ENOMEM);
+			free(st);
+			return;
+		}
+	set_json(resp, 200, sl_render_targets(st, n,
+	    sl_config_target_name(ctx->cfg, 0)));
+	free(st);
 }
 
 /* ?stream=a,b: a subset of the monitored streams, in the order asked.
@@ -462,52 +564,65 @@ valid_group(const struct sl_query_param *q)
 	return q->value_len > 0 && q->value_len <= SL_NAME_MAX;
 }
 
-/* The streams matching STREAMLAG_STREAM_PATTERN into sel (owned by *disc);
- * a Redis failure marks sel->redis_down.  SL_OK or SL_ENOMEM. */
+/* The streams matching the target's STREAMLAG_STREAM_PATTERN into sel
+ * (owned by *disc); a Redis failure marks sel->redis_down.  SL_OK or
+ * SL_ENOMEM. */
 static enum sl_err
-discover(struct sl_ctx *ctx, struct sel *sel, char ***disc, size_t *ndisc)
+discover(struct sel *sel, char ***disc, size_t *ndisc)
 {
-	const struct sl_config *cfg = ctx->cfg;
 	enum sl_err rc;
 
-	ctx->redis->nscan_err = 0;
-	rc = sl_discover(ctx->redis, cfg->stream_pattern, cfg->discovery_max,
-	    disc, ndisc, &sel->truncated, NULL);
+	sel->r->nscan_err = 0;
+	rc = sl_discover(sel->r, sel->tgt->stream_pattern,
+	    sel->tgt->discovery_max, disc, ndisc, &sel->truncated, NULL);
 	if (rc == SL_ENOMEM)
 		return rc;
 	sel->redis_down = rc != SL_OK;
-	sel->node_errors = ctx->redis->scan_errp;
-	sel->nnode_errors = ctx->redis->nscan_err;
+	sel->node_errors = sel->r->scan_errp;
+	sel->nnode_errors = sel->r->nscan_err;
 	sel->streams = *disc;
 	sel->n = *ndisc;
 	return SL_OK;
 }
 
-static void
-dispatch(struct sl_ctx *ctx, const struct route *rt,
-    const struct sl_request *req, struct sl_response *resp)
+/* The target a request asks about: ?target=NAME, else target 0 (the
+ * default one, or the first named).  0, or -1 with resp the 400. */
+static int
+select_target(struct sl_ctx *ctx, const struct sl_query_param *tq,
+    struct sel *sel, struct sl_response *resp)
 {
-	const struct sl_config	*cfg = ctx->cfg;
-	struct sl_query_param	*q = NULL, *stream_q = NULL;
-	struct sel		 sel;
-	size_t			 nq = 0, ndisc = 0;
-	char			**disc = NULL, **chosen = NULL;
-	char			 err[160], msg[200];
-	enum sl_err		 rc;
+	char	 msg[200];
+	long	 i = 0;
 
-	memset(&sel, 0, sizeof(sel));
-	sel.streams = cfg->streams;
-	sel.n = cfg->nstreams;
-	sel.group = cfg->consumer_group;
-	sel.all_groups = cfg->all_groups;
-	if (rt->params & Q_IGNORE) {
-		rt->handler(ctx, &sel, resp);
-		return;
+	if (tq != NULL && (i = sl_config_target_find(ctx->cfg, tq->value,
+	    tq->value_len)) == -1) {
+		snprintf(msg, sizeof(msg), "target: \"%.*s\" is not a "
+		    "configured target", (int)(tq->value_len > 64 ? 64 :
+		    tq->value_len), tq->value);
+		sl_http_error(resp, 400, "bad_query", msg);
+		return -1;
 	}
-	if (sl_query_parse(req->query, &q, &nq, err, sizeof(err)) == -1) {
-		sl_http_error(resp, 400, "bad_query", err);
-		return;
-	}
+	sel->tgt = sl_config_target(ctx->cfg, (size_t)i);
+	sel->r = &ctx->redis[i];
+	sel->named = tq != NULL;
+	sel->streams = sel->tgt->streams;
+	sel->n = sel->tgt->nstreams;
+	sel->group = sel->tgt->consumer_group;
+	sel->all_groups = sel->tgt->all_groups;
+	return 0;
+}
+
+/* Checks the query against the route: each parameter known and given once;
+ * ?stream= and ?target= handed back, ?group= kept for after the target is
+ * chosen.  0, or -1 with resp the 400. */
+static int
+read_params(const struct route *rt, const struct sl_query_param *q,
+    size_t nq, const struct sl_query_param **stream_q,
+    const struct sl_query_param **group_q,
+    const struct sl_query_param **target_q, struct sl_response *resp)
+{
+	char msg[200];
+
 	for (size_t i = 0; i < nq; i++) {
 		/* Twice is ambiguous (which one wins differs between
 		 * frameworks and proxies): refused, never guessed. */
@@ -517,30 +632,65 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 				    "\"%.40s\" given more than once",
 				    q[i].name);
 				sl_http_error(resp, 400, "bad_query", msg);
-				goto out;
+				return -1;
 			}
-		if ((rt->params & Q_STREAM) && strcmp(q[i].name, "stream") == 0) {
-			stream_q = &q[i];
-		} else if ((rt->params & Q_GROUP) &&
+		if ((rt->params & Q_STREAM) && strcmp(q[i].name, "stream") == 0)
+			*stream_q = &q[i];
+		else if ((rt->params & Q_TARGET) &&
+		    strcmp(q[i].name, "target") == 0)
+			*target_q = &q[i];
+		else if ((rt->params & Q_GROUP) &&
 		    strcmp(q[i].name, "group") == 0) {
 			if (!valid_group(&q[i])) {
 				sl_http_error(resp, 400, "bad_query",
 				    "group: expected a consumer group name "
 				    "(1 to 4096 bytes) or *");
-				goto out;
+				return -1;
 			}
-			sel.all_groups = strcmp(q[i].value, "*") == 0;
-			sel.group = q[i].value;
+			*group_q = &q[i];
 		} else {
 			snprintf(msg, sizeof(msg), "unknown query parameter "
 			    "\"%.40s\"", q[i].name);
 			sl_http_error(resp, 400, "bad_query", msg);
-			goto out;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+static void
+dispatch(struct sl_ctx *ctx, const struct route *rt,
+    const struct sl_request *req, struct sl_response *resp)
+{
+	struct sl_query_param	*q = NULL;
+	const struct sl_query_param *stream_q = NULL, *group_q = NULL,
+				*target_q = NULL;
+	struct sel		 sel;
+	size_t			 nq = 0, ndisc = 0;
+	char			**disc = NULL, **chosen = NULL;
+	char			 err[160];
+	enum sl_err		 rc;
+
+	memset(&sel, 0, sizeof(sel));
+	if (rt->params & Q_IGNORE) {
+		(void)select_target(ctx, NULL, &sel, resp);
+		rt->handler(ctx, &sel, resp);
+		return;
+	}
+	if (sl_query_parse(req->query, &q, &nq, err, sizeof(err)) == -1) {
+		sl_http_error(resp, 400, "bad_query", err);
+		return;
+	}
+	if (read_params(rt, q, nq, &stream_q, &group_q, &target_q,
+	    resp) == -1 || select_target(ctx, target_q, &sel, resp) == -1)
+		goto out;
+	if (group_q != NULL) {
+		sel.all_groups = strcmp(group_q->value, "*") == 0;
+		sel.group = group_q->value;
+	}
 	/* Discovery: the monitored streams are those matching the pattern. */
-	if (cfg->stream_pattern != NULL && rt->params != 0 &&
-	    discover(ctx, &sel, &disc, &ndisc) == SL_ENOMEM) {
+	if (sel.tgt->stream_pattern != NULL && rt->params != 0 &&
+	    discover(&sel, &disc, &ndisc) == SL_ENOMEM) {
 		fail_request(resp, SL_ENOMEM);
 		goto out;
 	}
@@ -557,6 +707,11 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 		sel.streams = chosen;
 	}
 	rt->handler(ctx, &sel, resp);
+	/* A cluster asked for a database other than 0 (auto mode): said as
+	 * such, not as an unreachable Redis (unless the body went already). */
+	if (resp->status == 503 && sel.r->cluster_db &&
+	    (ctx->stream == NULL || !ctx->stream->started))
+		cluster_db(resp);
 out:
 	free(chosen);
 	sl_names_free(disc, ndisc);
@@ -652,11 +807,6 @@ route_one(struct sl_ctx *ctx, const struct sl_request *req,
 		rt->handler(ctx, &(struct sel){ .query = req->query }, resp);
 	else
 		dispatch(ctx, rt, req, resp);
-	/* A cluster asked for a database other than 0 (auto mode): said as
-	 * such, not as an unreachable Redis (unless the body went already). */
-	if (resp->status == 503 && ctx->redis != NULL && ctx->redis->cluster_db &&
-	    (ctx->stream == NULL || !ctx->stream->started))
-		cluster_db(resp);
 	return rt->id;
 }
 

@@ -46,6 +46,7 @@ sl_monotonic_us(void)
 
 const char *const sl_route_names[SL_ROUTES] = {
 	"consumer_lag", "streams", "health", "metrics", "healthz", "auth_verify",
+	"targets",
 	"other",
 };
 const int sl_codes[SL_CODES - 1] = {

@@ -24,6 +24,7 @@
 #include "streamlag/sampler.h"
 #include "streamlag/shared.h"
 #include "streamlag/supervisor.h"
+#include "streamlag/targets.h"
 #include "streamlag/worker.h"
 
 #define CRASH_WINDOW_MS	2000	/* a worker dying this soon counts as a crash */
@@ -70,7 +71,7 @@ static void
 worker_child(struct master *ms, int slot, pid_t master_pid)
 {
 	struct sl_worker_opts	 wo;
-	struct sl_redis		 redis;
+	struct sl_redis		*redis;
 	struct sl_ctx		 ctx;
 	struct sigaction	 sa;
 	sigset_t		 all;
@@ -93,15 +94,12 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ms->sh->slots[slot].pid = getpid();
 	ms->sh->slots[slot].busy_since_ms = 0;
 	ms->sh->slots[slot].requests = 0;
-	sl_redis_init(&redis, &ms->cfg->redis, ms->cfg->redis_timeout_ms);
-	redis.mode = ms->cfg->redis_mode;
-	redis.request_timeout_ms = ms->cfg->request_timeout_ms;
-	redis.counters = &ms->sh->counters;
-	redis.lagcache = &ms->sh->lagcache;
-	redis.discache = &ms->sh->discache;
-	redis.discovery_ttl_ms = ms->cfg->discovery_ttl_ms;
+	/* One connection per target (targets.h). */
+	if ((redis = sl_targets_open(ms->cfg, &ms->sh->counters,
+	    &ms->sh->lagcache, &ms->sh->discache)) == NULL)
+		_exit(1);
 	ctx.cfg = ms->cfg;
-	ctx.redis = &redis;
+	ctx.redis = redis;
 	ctx.counters = &ms->sh->counters;
 	ctx.lag_out = NULL;
 	ctx.stream = NULL;	/* set by the worker per request */
@@ -110,7 +108,7 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	wo.max_requests = ms->o.max_requests;
 	wo.deadlines = ms->o.deadlines;
 	rc = sl_worker_run(&ctx, ms->fd, &wo);
-	sl_redis_close(&redis);
+	sl_targets_close(redis, sl_config_ntargets(ms->cfg));
 	ms->sh->slots[slot].pid = 0;
 	_exit(rc == 0 ? 0 : 1);
 }

@@ -3,13 +3,14 @@
  * table` prints, and CSV.  Names are bytes from Redis: before they reach a
  * terminal they become valid UTF-8 with every control character (ESC
  * included) shown as "?", so a stream name cannot move the cursor. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "streamlag/alloc.h"
 #include "streamlag/jsonw.h"
 #include "streamlag/lag.h"
+#include "streamlag/out.h"
 #include "streamlag/table.h"
 
 #define GAP	2	/* spaces between columns */
@@ -52,81 +53,16 @@ sl_col_name(enum sl_col c)
 	return c < SL_NCOLS ? col_names[c] : "";
 }
 
-/* A growing text buffer; errors stick. */
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 err;
-};
-
 static void
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->err)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->err = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-static void sb_fmt(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sb_fmt(struct sbuf *b, const char *fmt, ...)
-{
-	char	 tmp[512];
-	va_list	 ap;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		b->err = 1;
-	else
-		sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-static void
-sb_spaces(struct sbuf *b, int n)
+out_spaces(struct sl_out *o, int n)
 {
 	static const char sp[] = "                                ";
 
 	while (n > 0) {
 		int k = n > (int)sizeof(sp) - 1 ? (int)sizeof(sp) - 1 : n;
-		sb_add(b, sp, (size_t)k);
+		sl_out_put(o, sp, (size_t)k);
 		n -= k;
 	}
-}
-
-static char *
-sb_finish(struct sbuf *b)
-{
-	if (b->err || b->p == NULL) {
-		free(b->p);
-		return b->err ? NULL : strdup("");
-	}
-	return b->p;
 }
 
 /* Bytes as terminal-safe UTF-8 (malloc'd), or NULL when out of memory. */
@@ -168,7 +104,7 @@ text_width(const char *s)
 
 /* s cut to `w` columns, "…" marking the cut; written into b. */
 static void
-sb_fit(struct sbuf *b, const char *s, int w, int pad_right)
+out_fit(struct sl_out *b, const char *s, int w, int pad_right)
 {
 	int	 tw = text_width(s), k = 0;
 	size_t	 i = 0;
@@ -176,9 +112,9 @@ sb_fit(struct sbuf *b, const char *s, int w, int pad_right)
 	if (w <= 0)
 		return;
 	if (tw <= w) {
-		sb_str(b, s);
+		sl_out_puts(b, s);
 		if (pad_right)
-			sb_spaces(b, w - tw);
+			out_spaces(b, w - tw);
 		return;
 	}
 	while (s[i] != '\0') {
@@ -189,8 +125,8 @@ sb_fit(struct sbuf *b, const char *s, int w, int pad_right)
 		}
 		i++;
 	}
-	sb_add(b, s, i);
-	sb_str(b, "…");
+	sl_out_put(b, s, i);
+	sl_out_puts(b, "…");
 }
 
 const char *
@@ -394,7 +330,7 @@ sl_table_rows(const struct sl_lag_report *r, const struct sl_table_view *v,
 	*n = 0;
 	if (r->n == 0)
 		return 0;
-	if ((out = calloc(r->n, sizeof(*out))) == NULL)
+	if ((out = sl_calloc(r->n, sizeof(*out))) == NULL)
 		return -1;
 	for (size_t i = 0; i < r->n; i++)
 		if (matches(r, &r->entries[i], v->filter))
@@ -413,7 +349,7 @@ numeric(enum sl_col c)
 }
 
 static void
-header(struct sbuf *b, const struct sl_lag_report *r,
+header(struct sl_out *b, const struct sl_lag_report *r,
     const struct sl_table_view *v, const char *note)
 {
 	struct sl_health h;
@@ -421,13 +357,13 @@ header(struct sbuf *b, const struct sl_lag_report *r,
 	sl_health_of(r, &h);
 	if (r->error != NULL)
 		h.status = SL_STATUS_UNHEALTHY;
-	sb_str(b, "health: ");
+	sl_out_puts(b, "health: ");
 	if (v->color)
-		sb_str(b, status_color[h.status]);
-	sb_str(b, sl_status_name(h.status));
+		sl_out_puts(b, status_color[h.status]);
+	sl_out_puts(b, sl_status_name(h.status));
 	if (v->color)
-		sb_str(b, COLOR_OFF);
-	sb_fmt(b, "  streams %lld  total lag %lld  max lag %lld  |",
+		sl_out_puts(b, COLOR_OFF);
+	sl_out_printf(b, "  streams %lld  total lag %lld  max lag %lld  |",
 	    r->stream_count, h.total_lag, h.max_lag);
 	/* The rows by status, those with none left out. */
 	{
@@ -439,25 +375,27 @@ header(struct sbuf *b, const struct sl_lag_report *r,
 
 		for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
 			if (n[i] > 0) {
-				sb_fmt(b, "%s %lld %s", first ? "" : ",", n[i],
+				sl_out_printf(b, "%s %lld %s", first ? "" : ",", n[i],
 				    name[i]);
 				first = 0;
 			}
 		if (first)
-			sb_str(b, " no rows");
+			sl_out_puts(b, " no rows");
 	}
-	sb_str(b, "\n");
+	sl_out_puts(b, "\n");
 	if (note != NULL && *note != '\0') {
 		char *s = safe_text(note, strlen(note));
 
-		if (s != NULL) {
-			if (v->color)
-				sb_str(b, status_color[SL_STATUS_ERROR]);
-			sb_fit(b, s, v->width > 0 ? v->width : 1 << 20, 0);
-			if (v->color)
-				sb_str(b, COLOR_OFF);
-			sb_str(b, "\n");
+		if (s == NULL) {
+			sl_out_fail(b, SL_ENOMEM);	/* not a table without it */
+			return;
 		}
+		if (v->color)
+			sl_out_puts(b, status_color[SL_STATUS_ERROR]);
+		out_fit(b, s, v->width > 0 ? v->width : 1 << 20, 0);
+		if (v->color)
+			sl_out_puts(b, COLOR_OFF);
+		sl_out_puts(b, "\n");
 		free(s);
 	}
 }
@@ -502,30 +440,30 @@ column_widths(const struct sl_lag_report *r, const struct sl_table_view *v,
 
 /* The column names, in reverse video with colour. */
 static void
-heading(struct sbuf *b, const struct sl_table_view *v, const int w[SL_NCOLS])
+heading(struct sl_out *b, const struct sl_table_view *v, const int w[SL_NCOLS])
 {
 	if (v->color)
-		sb_str(b, "\033[7m");
+		sl_out_puts(b, "\033[7m");
 	for (int c = 0; c < SL_NCOLS; c++) {
 		const char *name = col_names[c];
 
 		if (c > 0)
-			sb_spaces(b, GAP);
+			out_spaces(b, GAP);
 		if (numeric((enum sl_col)c))
-			sb_spaces(b, w[c] - text_width(name));
-		sb_str(b, name);
+			out_spaces(b, w[c] - text_width(name));
+		sl_out_puts(b, name);
 		if (!numeric((enum sl_col)c) && c != SL_COL_STATUS)
-			sb_spaces(b, w[c] - text_width(name));
+			out_spaces(b, w[c] - text_width(name));
 	}
 	if (v->color)
-		sb_str(b, COLOR_OFF);
-	sb_str(b, "\n");
+		sl_out_puts(b, COLOR_OFF);
+	sl_out_puts(b, "\n");
 }
 
 /* One row: numbers to the right, names cut to their width, the status
  * running to the edge of the view. */
 static void
-row(struct sbuf *b, const struct sl_lag_report *r,
+row(struct sl_out *b, const struct sl_lag_report *r,
     const struct sl_table_view *v, const struct sl_lag_entry *e,
     const int w[SL_NCOLS])
 {
@@ -539,23 +477,23 @@ row(struct sbuf *b, const struct sl_lag_report *r,
 		    c == SL_COL_STATUS);
 
 		if (c > 0) {
-			sb_spaces(b, GAP);
+			out_spaces(b, GAP);
 			used += GAP;
 		}
 		if (colored)
-			sb_str(b, status_color[e->status]);
+			sl_out_puts(b, status_color[e->status]);
 		if (numeric((enum sl_col)c)) {
-			sb_spaces(b, w[c] - text_width(s));
-			sb_str(b, s);
+			out_spaces(b, w[c] - text_width(s));
+			sl_out_puts(b, s);
 		} else if (c == SL_COL_STATUS)
-			sb_fit(b, s, v->width > 0 ? v->width - used : 1 << 20, 0);
+			out_fit(b, s, v->width > 0 ? v->width - used : 1 << 20, 0);
 		else
-			sb_fit(b, s, w[c], 1);
+			out_fit(b, s, w[c], 1);
 		if (colored)
-			sb_str(b, COLOR_OFF);
+			sl_out_puts(b, COLOR_OFF);
 		used += w[c];
 	}
-	sb_str(b, "\n");
+	sl_out_puts(b, "\n");
 }
 
 char *
@@ -563,13 +501,14 @@ sl_render_table(const struct sl_lag_report *r, const struct sl_table_view *v,
     const char *note)
 {
 	const struct sl_lag_entry **rows = NULL;
-	struct sbuf	 b = { .p = NULL };
+	struct sl_out	 b;
 	size_t		 n = 0, shown;
 	int		 w[SL_NCOLS];
 
+	sl_out_init(&b);
 	header(&b, r, v, note);
 	if (sl_table_rows(r, v, &rows, &n) == -1) {
-		free(b.p);
+		sl_out_free(&b);
 		return NULL;
 	}
 	shown = n;
@@ -580,35 +519,35 @@ sl_render_table(const struct sl_lag_report *r, const struct sl_table_view *v,
 	for (size_t i = 0; i < shown; i++)
 		row(&b, r, v, rows[i], w);
 	if (shown < n)
-		sb_fmt(&b, "… %zu more (/ filters)\n", n - shown);
+		sl_out_printf(&b, "… %zu more (/ filters)\n", n - shown);
 	else if (n == 0)
-		sb_str(&b, r->n == 0 ? "(no streams)\n" : "(no row matches the "
+		sl_out_puts(&b, r->n == 0 ? "(no streams)\n" : "(no row matches the "
 		    "filter)\n");
 	free(rows);
-	return sb_finish(&b);
+	return sl_out_finish(&b, NULL);
 }
 
 /* A CSV field: quoted when it holds a comma, a quote or a line break. */
 static void
-csv_field(struct sbuf *b, const char *p, size_t len)
+csv_field(struct sl_out *b, const char *p, size_t len)
 {
 	char	*s = sl_utf8_sanitize(p != NULL ? p : "", p != NULL ? len : 0, 0,
 	    &len);
 
 	if (s == NULL) {
-		b->err = 1;
+		sl_out_fail(b, SL_ENOMEM);
 		return;
 	}
 	if (strpbrk(s, ",\"\r\n") == NULL) {
-		sb_add(b, s, len);
+		sl_out_put(b, s, len);
 	} else {
-		sb_str(b, "\"");
+		sl_out_puts(b, "\"");
 		for (size_t i = 0; i < len; i++) {
-			sb_add(b, s + i, 1);
+			sl_out_put(b, s + i, 1);
 			if (s[i] == '"')
-				sb_add(b, "\"", 1);	/* doubled */
+				sl_out_put(b, "\"", 1);	/* doubled */
 		}
-		sb_str(b, "\"");
+		sl_out_puts(b, "\"");
 	}
 	free(s);
 }
@@ -616,29 +555,36 @@ csv_field(struct sbuf *b, const char *p, size_t len)
 char *
 sl_render_csv(const struct sl_lag_report *r)
 {
-	struct sbuf		 b = { .p = NULL };
+	struct sl_out		 b;
 	struct sl_bytes		 tmp;
 	const struct sl_bytes	*g;
 
-	sb_str(&b, "stream,group,lag,lag_exact,time_lag_ms,pending,consumers,"
+	sl_out_init(&b);
+	sl_out_puts(&b, "stream,group,lag,lag_exact,time_lag_ms,pending,consumers,"
 	    "status,error\r\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct sl_lag_entry *e = &r->entries[i];
 
 		csv_field(&b, e->stream.p, e->stream.len);
-		sb_str(&b, ",");
+		sl_out_puts(&b, ",");
 		g = group_of(r, e, &tmp);
 		csv_field(&b, g->p, g->len);
-		sb_fmt(&b, ",%lld,%s,", e->error ? -1 : e->lag,
-		    e->error == NULL && (e->lag_exact || !e->has_group) ?
-		    "true" : "false");
+		sl_out_putc(&b, ',');
+		sl_out_int(&b, e->error ? -1 : e->lag);
+		sl_out_puts(&b, e->error == NULL && (e->lag_exact ||
+		    !e->has_group) ? ",true," : ",false,");
 		if (e->error == NULL && e->has_group && e->has_time_lag)
-			sb_fmt(&b, "%lld", e->time_lag_ms);
-		sb_fmt(&b, ",%lld,%lld,%s,", pending_of(e), consumers_of(e),
-		    sl_status_name(e->status));
+			sl_out_int(&b, e->time_lag_ms);
+		sl_out_putc(&b, ',');
+		sl_out_int(&b, pending_of(e));
+		sl_out_putc(&b, ',');
+		sl_out_int(&b, consumers_of(e));
+		sl_out_putc(&b, ',');
+		sl_out_puts(&b, sl_status_name(e->status));
+		sl_out_putc(&b, ',');
 		if (e->error != NULL)
 			csv_field(&b, e->error, strlen(e->error));
-		sb_str(&b, "\r\n");
+		sl_out_puts(&b, "\r\n");
 	}
-	return sb_finish(&b);
+	return sl_out_finish(&b, NULL);
 }

@@ -2,7 +2,9 @@
 /* streamlag dashboard: one plain script, no build step.
  *
  * It reads the API with the token the user pasted (kept in sessionStorage
- * only), three requests per refresh, and draws every stream and group with
+ * only), three requests per refresh for the target chosen (?target=, when
+ * streamlag watches several: STREAMLAG_TARGETS) and, apart, the list of
+ * targets with their verdicts; it draws every stream and group with
  * a lag history kept in the page (ring buffers).  Names come from Redis and
  * may hold anything: they are only ever set with textContent.  Nothing here
  * writes a style attribute; uPlot sizes its own elements through the CSSOM,
@@ -34,7 +36,8 @@
     sortKey: 'status', sortDir: -1, filter: '',
     rows: [], facts: new Map(), selected: null, opener: null,
     times: new Ring(HISTORY), total: new Ring(HISTORY), per: new Map(),
-    charts: {}, lastRenderMs: 0, lastBanner: '', updates: 0, prefilled: false
+    charts: {}, lastRenderMs: 0, lastBanner: '', updates: 0, prefilled: false,
+    target: null, defaultTarget: null, targets: [], targetsInflight: false, targetsAsked: false
   };
 
   /* ---- a fixed-size history: the newest HISTORY points of one series ---- */
@@ -171,15 +174,92 @@
     n.hidden = !text;
   }
 
+  /* ---- targets ---- */
+
+  /* The query of the target chosen: '' for the default one. */
+  function tq(sep) {
+    return state.target && state.target !== state.defaultTarget ?
+      sep + 'target=' + encodeURIComponent(state.target) : '';
+  }
+
+  /* Asked apart from the refresh, so that a target slow to answer (frozen:
+     its own timeout) never holds the table of the one chosen. */
+  function refreshTargets() {
+    if (state.targetsInflight) return;
+    state.targetsInflight = true;
+    state.targetsAsked = true;
+    var session = state.session;
+    api('targets').then(function (x) {
+      state.targetsInflight = false;
+      if (session === state.session && x.body && Array.isArray(x.body.targets)) strip(x.body);
+    }, function () { state.targetsInflight = false; });
+  }
+
+  function strip(body) {
+    state.targets = body.targets;
+    state.defaultTarget = body['default'] || null;
+    if (!state.target) state.target = state.defaultTarget;
+    var several = body.targets.length > 1;
+    $('targets').hidden = !several;
+    $('target-box').hidden = !several;
+    var sel = $('target'), ul = $('targets-list');
+    var names = body.targets.map(function (t) { return t.name; }).join('\n');
+    if (sel.dataset.names !== names) {   /* rebuilt only when the list changes */
+      sel.textContent = '';
+      body.targets.forEach(function (t) {
+        var o = el('option', '', t.name);
+        o.value = t.name;
+        sel.appendChild(o);
+      });
+      sel.dataset.names = names;
+    }
+    sel.value = state.target;
+    ul.textContent = '';
+    body.targets.forEach(function (t) {
+      var li = el('li'), b = el('button', t.up ? '' : 'down'), st = t.up ? t.status : 'down';
+      b.type = 'button';
+      b.dataset.target = t.name;
+      b.setAttribute('aria-current', String(t.name === state.target));
+      b.appendChild(el('span', 'name', t.name));
+      b.appendChild(el('span', 'status ' + (t.up ? t.status : 'unhealthy'), STATUS_TEXT[st] || st));
+      b.title = (t.server ? t.server + ' ' + t.version + ', ' : '') + t.mode + ', ' +
+        t.nodes + (t.nodes === 1 ? ' node' : ' nodes');
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+  }
+
+  /* Another target: its own table and charts, from nothing. */
+  function chooseTarget(name) {
+    if (!name || name === state.target) return;
+    state.target = name;
+    state.session++;
+    closeDetails(false);
+    state.rows = [];
+    state.facts = new Map();
+    state.times = new Ring(HISTORY);
+    state.total = new Ring(HISTORY);
+    state.per = new Map();
+    state.prefilled = false;
+    state.lastBanner = '';
+    $('banner').textContent = 'Loading…';
+    if (state.targets.length) strip({ targets: state.targets, 'default': state.defaultTarget });
+    table();
+    charts();
+    if (!state.inflight) refresh();   /* else the one in flight starts it again */
+  }
+
   function refresh() {
     if (state.inflight || !token()) return;
     stop();
     state.inflight = true;
     var session = state.session;
+    /* One target: asked once, to learn that; several: at each refresh. */
+    if (!state.targetsAsked || state.targets.length > 1) refreshTargets();
     Promise.all([
-      api('consumer-lag?group=*'),
-      api('health?group=*'),
-      api('streams')
+      api('consumer-lag?group=*' + tq('&')),
+      api('health?group=*' + tq('&')),
+      api('streams' + tq('?'))
     ]).then(function (res) {
       state.inflight = false;
       if (session !== state.session) { refresh(); return; }   /* signed in again meanwhile */
@@ -640,6 +720,7 @@
   function prefill() {
     if (state.prefilled) return;
     state.prefilled = true;
+    if (tq('&')) return;   /* the server keeps the default target's history only */
     var ask = state.rows.filter(function (r) { return !r.error && r.hist; })
       .slice(0, PREFILL_MAX);
     var session = state.session;
@@ -697,6 +778,11 @@
     });
     $('interval').addEventListener('change', function () { if (!state.paused && !state.inflight) schedule(0); });
     $('filter').addEventListener('input', function () { state.filter = this.value; table(); });
+    $('target').addEventListener('change', function () { chooseTarget(this.value); });
+    $('targets-list').addEventListener('click', function (ev) {
+      var b = ev.target.closest('button');
+      if (b && b.dataset.target) chooseTarget(b.dataset.target);
+    });
     document.querySelectorAll('#table thead th button').forEach(function (b) {
       b.addEventListener('click', function () { sortBy(this.dataset.key, this); });
     });

@@ -11,6 +11,8 @@
 #define SL_NAME_MAX         4096    /* bytes in one stream or group name */
 #define SL_JWT_SECRET_MIN   32      /* bytes in an HS key */
 #define SL_JWT_LEEWAY_MAX   60      /* seconds */
+#define SL_TARGETS_MAX      32      /* names in STREAMLAG_TARGETS */
+#define SL_TARGET_NAME_MAX  32      /* bytes in one target name */
 
 enum sl_redis_kind { SL_REDIS_TCP, SL_REDIS_UNIX };
 
@@ -44,10 +46,11 @@ enum sl_redis_mode { SL_MODE_AUTO, SL_MODE_STANDALONE, SL_MODE_CLUSTER };
 typedef const char *(*sl_lookup_fn)(void *ctx, const char *name);
 
 /*
- * The settings of one Redis target.  Today the configuration has one target,
- * read from the plain names (REDIS_URL, STREAMLAG_STREAMS...); named targets
- * will read the same table rows as STREAMLAG_TARGET_<NAME>_<SETTING>
- * (sl_target_load).  The list is a macro so that struct sl_config holds the
+ * The settings of one Redis target.  Without STREAMLAG_TARGETS the
+ * configuration has one target, "default", read from the plain names
+ * (REDIS_URL, STREAMLAG_STREAMS...); each named target reads the same table
+ * rows as STREAMLAG_TARGET_<NAME>_<SETTING>, the plain name being its
+ * default (sl_target_load).  The list is a macro so that struct sl_config holds the
  * very same fields, both as cfg->redis and as the struct sl_target
  * cfg->target, without renaming what the rest of streamlag reads.
  */
@@ -83,6 +86,17 @@ struct sl_config {
 	long long request_max_commands;	/* STREAMLAG_REQUEST_MAX_COMMANDS */
 	long long request_max_bytes;	/* STREAMLAG_REQUEST_MAX_BYTES */
 	int	 metrics_consumers;	/* STREAMLAG_METRICS_CONSUMERS */
+
+	/* Named targets (STREAMLAG_TARGETS), in the order named; targets is
+	 * NULL without it, and the one target is the fields above, named
+	 * "default".  With it, the fields above are the first named target
+	 * (the default one) and targets[0] holds the plain settings, which
+	 * are only the others' defaults.  Read them through
+	 * sl_config_target*(). */
+	char	*targets_spec;		/* STREAMLAG_TARGETS */
+	struct sl_target *targets;
+	char	**target_names;		/* lower case */
+	size_t	 ntargets;
 
 	/* history and insight (docs/history.md) */
 	long long sample_ms;		/* STREAMLAG_SAMPLE_MS, 0 = no sampler */
@@ -169,13 +183,44 @@ void	sl_config_free(struct sl_config *cfg);
 
 /*
  * One target's settings read under `prefix`: the row STREAMLAG_STREAMS is
- * read as prefix + "STREAMS", REDIS_URL as prefix + "REDIS_URL" (a leading
- * "STREAMLAG_" is dropped), e.g. prefix "STREAMLAG_TARGET_ALPHA_".  Errors
- * name the prefixed variable.  t is freed on error.
+ * read as prefix + "STREAMS", REDIS_URL as prefix + "REDIS_URL",
+ * EVENT_TRANSPORT_CONSUMER_GROUP as prefix + "CONSUMER_GROUP"
+ * (sl_setting_suffix), e.g. prefix "STREAMLAG_TARGET_ALPHA_".  A setting
+ * unset under the prefix takes the plain setting's value, then the row's
+ * default.  Errors name the prefixed variable.  t is freed on error.
  */
 int	sl_target_load(struct sl_target *t, const char *prefix,
 	    sl_lookup_fn lookup, void *ctx, char *err, size_t errlen);
 void	sl_target_free(struct sl_target *t);
+
+/*
+ * The targets (config_targets.c): how many (1 without STREAMLAG_TARGETS),
+ * the i-th and its name, and the index of a name (case-insensitive; -1 when
+ * there is none).  Target 0 is the default one.
+ */
+size_t	 sl_config_ntargets(const struct sl_config *cfg);
+const struct sl_target *sl_config_target(const struct sl_config *cfg,
+	    size_t i);
+const char *sl_config_target_name(const struct sl_config *cfg, size_t i);
+long	 sl_config_target_find(const struct sl_config *cfg, const char *name,
+	    size_t len);
+/* 1 when name is [a-z0-9_-]{1,SL_TARGET_NAME_MAX} (either case), else 0. */
+int	 sl_target_name_valid(const char *name, size_t len);
+/* Loads the targets STREAMLAG_TARGETS names (config.c calls it); 0 or -1
+ * with err set. */
+int	 sl_config_targets_load(struct sl_config *cfg, sl_lookup_fn lookup,
+	    void *ctx, char *err, size_t errlen);
+void	 sl_config_targets_free(struct sl_config *cfg);
+/* The command line's --target NAME: that target becomes the one target of
+ * cfg (the plain fields), the others are freed.  0, or -1 when cfg has no
+ * such target. */
+int	 sl_config_pick_target(struct sl_config *cfg, const char *name);
+/* 1 when name is STREAMLAG_TARGET_<NAME>_<SETTING> of a per-target row. */
+int	 sl_config_target_known(const char *name);
+
+/* A row's name under a target's prefix: without "STREAMLAG_" or
+ * "EVENT_TRANSPORT_" (REDIS_URL, STREAMS, CONSUMER_GROUP...). */
+const char *sl_setting_suffix(const struct sl_setting *s);
 
 /* 1 when `name` is a variable streamlag accepts (for unknown-key checks in
  * --config files), else 0. */

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "streamlag/err.h"
+
 #define SL_DISCACHE_BYTES	(8u << 20)	/* names held, NUL-separated */
 
 struct sl_discache {
@@ -25,12 +27,23 @@ struct sl_discache {
 	char			 names[SL_DISCACHE_BYTES];
 };
 
-/* A copy of the cached set for pattern and max, when stored less than
- * ttl_ms ago (any age with stale).  1 with out/n/truncated set (free with
- * sl_names_free), 0 when there is none, -2 when out of memory. */
-int	sl_discache_load(struct sl_discache *c, const char *pattern,
-	    long long max, int64_t now_ms, long long ttl_ms, int stale,
-	    char ***out, size_t *n, int *truncated);
+/* What a reader asks for: the set stored for pattern and max less than
+ * ttl_ms before now_ms (any age with stale). */
+struct sl_discache_key {
+	const char	*pattern;
+	long long	 max;
+	int64_t		 now_ms;
+	long long	 ttl_ms;
+	int		 stale;
+};
+
+/* A copy of the cached set for k.  SL_OK with *found 1 and out/n/truncated
+ * set (free the names with sl_names_free), or *found 0 and *out NULL when
+ * there is none (also when a refresh wrote while it was copied);
+ * SL_ENOMEM with *found 0 and nothing to free. */
+enum sl_err	sl_discache_get(struct sl_discache *c,
+		    const struct sl_discache_key *k, char ***out, size_t *n,
+		    int *truncated, int *found);
 /* 1 when this process may refresh (then sl_discache_done), 0 when another
  * one is at it (for less than SL_DISCACHE_TAKEOVER_MS: a worker that died
  * while scanning does not stop refreshes for ever). */

@@ -16,6 +16,7 @@ struct sl_prom_opts {
 	const struct sl_counters *counters;	/* may be NULL */
 	const char	*version;
 	const char	*commit;
+	int		 target_only;	/* ?target=: no counters, no build info */
 	int		 history;	/* the sampler is on: insight families */
 	unsigned long long untracked;	/* groups the history could not keep */
 	size_t		 nnodes;	/* streamlag_redis_node_up */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <hiredis/hiredis.h>
 
+#include "streamlag/err.h"
+
 #define SL_REPLY_NAME_MAX	4096	/* longest name kept whole (SL_NAME_MAX) */
 #define SL_REPLY_NAME_KEEP	4064	/* bytes kept of a longer one */
 #define SL_REPLY_NAME_MARK	"...~"	/* then 16 hex digits of its hash */
@@ -22,5 +24,11 @@ void	sl_reply_install(redisContext *c, struct sl_reply_meter *m);
  * same functions, counting into m.  NULL on ENOMEM; redisReaderFree. */
 redisReader *sl_reply_reader(struct sl_reply_meter *m);
 uint64_t sl_reply_hash(const char *p, size_t len);
+/* The next reply parsed from rd's input: SL_OK with *reply set (NULL while
+ * it is incomplete; free it with freeReplyObject); SL_ENOMEM when building
+ * it ran out of memory, never taken for a protocol error; SL_EPROTO when
+ * the bytes are not RESP, with the reader's text in e.  After an error the
+ * reader is dead (hiredis): free it. */
+enum sl_err sl_reply_next(redisReader *rd, void **reply, struct sl_error *e);
 
 #endif

@@ -36,6 +36,8 @@ struct sl_stream {
 
 struct sl_ctx {
 	const struct sl_config	*cfg;
+	/* One connection per target, indexed like sl_config_target(cfg, i)
+	 * (targets.h): a single struct when there is one target. */
 	struct sl_redis		*redis;
 	struct sl_counters	*counters;	/* shared by the workers; may be NULL */
 	/* When set, consumer-lag and health hand their report here (the

@@ -16,6 +16,9 @@ n_streams() {
 }
 scans() { R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '$1 == "cmdstat_scan" { print $3 }'; }
 
+# The first request scans and caches; the cache is written after t0, so it
+# cannot expire before t0 + TTL.
+t0=$(sl_now_ms)
 is "$(n_streams)" 3 "the three dc:* streams"
 s0=$(scans)
 R XADD dc:s4 1-0 f v >/dev/null
@@ -23,8 +26,13 @@ got=""
 for i in 1 2 3 4 5 6; do got="$got$(n_streams)"; done
 s1=$(scans)
 is "$got/$((s1 - s0))" "333333/0" "six requests within the TTL, both workers: the cached set, no SCAN"
+four() { [ "$(n_streams)" = 4 ]; }
 sl_wait_for 40 "the fourth stream after the TTL" four
-is "$(n_streams)" 4 "after the TTL the new set: four streams"
+ok $? "after the TTL the new set: four streams"
+waited=$(( $(sl_now_ms) - t0 ))
+[ "$waited" -ge 8000 ]
+ok $? "not before the TTL: seen ${waited} ms after the first request (>= 8000)"
+is "$(n_streams)" 4 "and it stays four"
 out=$(STREAMLAG_DISCOVERY_TTL_MS=x "$SL_BIN" get /healthz 2>&1); rc=$?
 like "$rc:$out" '^2:streamlag: STREAMLAG_DISCOVERY_TTL_MS: expected an integer from 0 to 3600000' \
 	"a bad TTL: one line naming the variable, exit 2"

@@ -5,6 +5,7 @@
 # Grafana dashboard is valid JSON, every metric name the rules and the
 # dashboard use has samples in a live scrape, which promtool accepts; then a
 # real Prometheus, configured from scrape.yml, scrapes streamlag behind nginx
+# (scrape-targets.yml, the multi-target form, passes promtool check config)
 # with the token file, evaluates alerts.yml, and every alert goes off on data
 # built here for it, and only there.
 . "$(dirname "$0")/common.sh"
@@ -16,7 +17,7 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
 fi
 out=$(promtool check rules "$KIT/prometheus/alerts.yml" 2>&1); rc=$?
 is "$rc" 0 "promtool check rules alerts.yml"
-like "$out" 'SUCCESS: 13 rules found' "the thirteen alerts"
+like "$out" 'SUCCESS: 14 rules found' "the fourteen alerts"
 out=$(cd "$KIT/prometheus" && promtool test rules alerts_test.yml 2>&1); rc=$?
 is "$rc" 0 "promtool test rules: every alert fires and stays quiet as its tests say"
 [ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out"
@@ -152,6 +153,17 @@ is "$(grep -cE "scheme: http$|127.0.0.1:$HTTP|$STATE/streamlag.token|$KIT/promet
 out=$(promtool check config "$STATE/prometheus.yml" 2>&1); rc=$?
 is "$rc" 0 "promtool check config: scrape.yml with alerts.yml"
 [ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out"
+# The multi-target form (STREAMLAG_TARGETS): the same adaptation; the
+# scrapes it makes are those of 68-targets.t.
+sed -e "s/[[:space:]]*#.*//" -e "/^$/d" \
+	-e "s#/etc/prometheus/streamlag.token#$STATE/streamlag.token#" \
+	-e "s#/usr/share/streamlag/prometheus/alerts.yml#$KIT/prometheus/alerts.yml#" \
+	"$KIT/prometheus/scrape-targets.yml" >"$STATE/prometheus-targets.yml"
+out=$(promtool check config "$STATE/prometheus-targets.yml" 2>&1); rc=$?
+is "$rc" 0 "promtool check config: scrape-targets.yml (relabelled __param_target) with alerts.yml"
+[ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out"
+is "$(grep -c '__param_target' "$KIT/prometheus/scrape-targets.yml")" 2 \
+	"scrape-targets.yml: the target's name goes to ?target= and to instance"
 prometheus --config.file="$STATE/prometheus.yml" --storage.tsdb.path="$STATE/prometheus" \
 	--web.listen-address="127.0.0.1:$PROM" >"$STATE/prometheus.log" 2>&1 &
 SL_PIDS+=("$!")

@@ -192,8 +192,8 @@ is "$RC:$(line '✘ listen socket')" \
 	"1:✘ listen socket: $STATE/private/s.sock: free, but www-data cannot enter $STATE/private (mode 0700) — let nginx's user through (chmod o+x, or the group)" \
 	"a socket nginx cannot reach: exit 1"
 err=$("$SL_BIN" check --target eu 2>&1); rc=$?
-is "$rc:$err" "2:streamlag: --target: no target \"eu\"; only \"default\" (the configuration) exists (see streamlag --help)" \
-	"--target: only default exists"
+is "$rc:$err" "2:streamlag: --target: no target \"eu\" (STREAMLAG_TARGETS names them; without it the one target is \"default\") (see streamlag --help)" \
+	"--target: without STREAMLAG_TARGETS only default exists"
 check_default=$("$SL_BIN" check --target default >/dev/null; echo $?)
 is "$check_default" 0 "--target default is the configuration"
 

@@ -18,7 +18,8 @@
 #define G	"signalr-consumers"
 #define NOW_S	"1800000000"
 
-static const struct sl_thresholds T = { 100, 1000, 60000, 10000, 0, 0, 0 };
+static const struct sl_thresholds T = { .degraded = 100, .unhealthy = 1000,
+    .stall_ms = 60000, .count_cap = 10000 };
 
 static redisReply *
 id_entry(long long ms)
@@ -226,7 +227,7 @@ walk(const struct sl_lag_query *q, long *walked)
 static void
 one_group(void **state)
 {
-	struct sl_lag_query q = { G, 0, &T, 0 };
+	struct sl_lag_query q = { .group = G, .t = &T };
 	long		 walked;
 	char		*want = walk(&q, &walked);
 
@@ -247,7 +248,8 @@ one_group(void **state)
 static void
 all_groups_with_streams(void **state)
 {
-	struct sl_lag_query q = { NULL, 1, &T, 1 };
+	struct sl_lag_query q = { .all_groups = 1, .t = &T,
+	    .with_streams = 1 };
 	long		 walked;
 	char		*want = walk(&q, &walked);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The parts of the executor that need no server: RESP formatting, nodes
+/* The parts of the executor that need no server: nodes
  * and requests built (and refused) under every allocation failure, the
  * round trips counted per node, re-queue rules and the handshake bytes.
  * tests/integration/17-exec.t runs it against real servers. */
@@ -7,37 +7,12 @@
 
 #include "streamlag/alloc.h"
 #include "streamlag/exec.h"
-#include "streamlag/resp.h"
-
-static void
-test_resp(void **state)
-{
-	const char	*argv[] = { "XINFO", "GROUPS", "a\0b" };
-	size_t		 lens[] = { 5, 6, 3 }, len;
-	char		*c;
-	static const char want[] = "*3\r\n$5\r\nXINFO\r\n$6\r\nGROUPS\r\n"
-	    "$3\r\na\0b\r\n";
-
-	(void)state;
-	assert_non_null(c = sl_resp_format(3, argv, lens, &len));
-	assert_int_equal(len, sizeof(want) - 1);
-	assert_memory_equal(c, want, len);
-	sl_free(c);
-	lens[0] = 0;
-	assert_non_null(c = sl_resp_format(1, argv, lens, &len));
-	assert_int_equal(len, 10);
-	assert_memory_equal(c, "*1\r\n$0\r\n\r\n", 10);
-	sl_free(c);
-	assert_null(sl_resp_format(0, argv, lens, &len));
-	sl_alloc_fail_after(0);
-	assert_null(sl_resp_format(3, argv, lens, &len));
-	sl_alloc_reset();
-}
 
 static void
 test_handshake_bytes(void **state)
 {
-	struct sl_node_auth a = { "streamlag", "pw", 3 };
+	struct sl_node_auth a = { .user = "streamlag", .password = "pw",
+	    .db = 3 };
 	struct sl_node	 n;
 	static const char want[] = "*3\r\n$4\r\nAUTH\r\n$9\r\nstreamlag\r\n"
 	    "$2\r\npw\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n";
@@ -68,7 +43,7 @@ test_handshake_bytes(void **state)
 static enum sl_err
 build(struct sl_exec *x, struct sl_request *q)
 {
-	struct sl_node_auth a = { "u", "p", 0 };
+	struct sl_node_auth a = { .user = "u", .password = "p" };
 	const char	*argv[] = { "TIME" };
 	size_t		 len = 4, idx, n[3];
 	enum sl_err	 rc;
@@ -157,7 +132,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resp),
 		cmocka_unit_test(test_handshake_bytes),
 		cmocka_unit_test(test_build_enomem),
 		cmocka_unit_test(test_nodes_and_rules),

@@ -12,7 +12,8 @@
 #define G "signalr-consumers"
 #define NOW 1800000000000LL	/* Redis's clock in the tests, ms */
 
-static struct sl_thresholds T = { 100, 1000, 60000, 10000, 0, 0, 0 };
+static struct sl_thresholds T = { .degraded = 100, .unhealthy = 1000,
+    .stall_ms = 60000, .count_cap = 10000 };
 
 static redisReply *
 groups_reply(const char *name, long long pending, const char *last,
@@ -99,7 +100,7 @@ settle(struct sl_lag_entry *e, redisReply *next, redisReply *stream,
     redisReply *pending, redisReply *count, struct sl_lagcount *st,
     const struct sl_thresholds *t)
 {
-	struct sl_lag_facts	 f = { NULL, -1, "", 0, 0, 0 };
+	struct sl_lag_facts	 f = { .si = NULL, .next = -1 };
 	struct sl_stream_info	 si;
 	int			 rc;
 
@@ -536,7 +537,8 @@ bounds_meet(void **state)
 	fill(&e, groups_reply(G, 0, "70-0", t_int(30)),
 	    t_arr(1, consumer("c", 0, 1)), &T);
 	{
-		struct sl_lag_facts f = { NULL, 1, "71-0", 1, 0, 0 };
+		struct sl_lag_facts f = { .next = 1, .next_id = "71-0",
+		    .trusted = 1 };
 		assert_int_equal(sl_lag_resolve(&e, &f, &st), 1);
 	}
 	assert_int_equal(e.lag, 30);

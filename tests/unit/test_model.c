@@ -66,7 +66,7 @@ status_names(void **state)
 static void
 bytes_and_frees(void **state)
 {
-	struct sl_bytes		 b = { NULL, 0 };
+	struct sl_bytes		 b = { .p = NULL, .len = 0 };
 	struct sl_lag_report	 r;
 
 	(void)state;
@@ -85,6 +85,67 @@ bytes_and_frees(void **state)
 	sl_consumers_free(NULL, 3);
 }
 
+/* An entry with every owned member set, as the collector leaves one. */
+static void
+full_entry(struct sl_lag_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(sl_bytes_set(&e->stream, "s", 1), SL_OK);
+	e->has_group = 1;
+	assert_int_equal(sl_bytes_set(&e->group.name, "g", 1), SL_OK);
+	e->nconsumers = 2;
+	e->consumers = calloc(2, sizeof(*e->consumers));
+	assert_non_null(e->consumers);
+	assert_int_equal(sl_bytes_set(&e->consumers[0].name, "c1", 2), SL_OK);
+	assert_int_equal(sl_bytes_set(&e->consumers[1].name, "c2", 2), SL_OK);
+	e->error = strdup("x");
+	assert_non_null(e->error);
+}
+
+static void
+model_ownership(void **state)
+{
+	struct sl_bytes		b = { .p = NULL, .len = 0 };
+	struct sl_lag_entry	e;
+	struct sl_lag_report	r;
+	struct sl_streams_report sr;
+
+	(void)state;
+	assert_int_equal(sl_bytes_set(&b, "a\0b", 3), 0);
+	assert_int_equal(b.len, 3);
+	assert_memory_equal(b.p, "a\0b\0", 4);
+	/* Replacing, even from its own bytes. */
+	assert_int_equal(sl_bytes_set(&b, b.p + 2, 1), 0);
+	assert_int_equal(b.len, 1);
+	assert_string_equal(b.p, "b");
+	assert_int_equal(sl_bytes_set(&b, NULL, 0), 0);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.p, "");
+	sl_bytes_free(&b);
+	assert_null(b.p);
+	assert_int_equal(b.len, 0);
+	sl_bytes_free(&b);
+
+	/* Zeroed structs free cleanly, twice. */
+	memset(&e, 0, sizeof(e));
+	sl_lag_entry_free(&e);
+	sl_lag_entry_free(&e);
+	memset(&r, 0, sizeof(r));
+	sl_lag_report_free(&r);
+	memset(&sr, 0, sizeof(sr));
+	sl_streams_report_free(&sr);
+
+	/* A full entry leaves a zeroed struct behind. */
+	full_entry(&e);
+	sl_lag_entry_free(&e);
+	assert_null(e.consumers);
+	assert_int_equal(e.nconsumers, 0);
+	assert_null(e.stream.p);
+	assert_null(e.group.name.p);
+	assert_null(e.error);
+	sl_lag_entry_free(&e);
+}
+
 int
 main(void)
 {
@@ -93,6 +154,7 @@ main(void)
 		cmocka_unit_test(id_cmp_malformed_is_not_smaller),
 		cmocka_unit_test(status_names),
 		cmocka_unit_test(bytes_and_frees),
+		cmocka_unit_test(model_ownership),
 	};
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* JSON rendering: the seed's shapes byte for byte, names as bytes, and the
- * model's ownership helpers. */
+/* JSON rendering: the seed's shapes byte for byte and names as bytes. */
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -10,96 +9,6 @@
 #include "streamlag/render.h"
 
 #define R "\xEF\xBF\xBD"	/* U+FFFD as UTF-8 */
-
-static void
-sanitized(const char *in, size_t len, int nul_ok, const char *want,
-    size_t wantlen)
-{
-	size_t	 n = 12345;
-	char	*s = sl_utf8_sanitize(in, len, nul_ok, &n);
-
-	assert_non_null(s);
-	assert_int_equal(n, wantlen);
-	assert_memory_equal(s, want, wantlen);
-	assert_int_equal(s[n], '\0');
-	free(s);
-}
-
-/* Literal in, literal out (no embedded NULs). */
-#define S(in, want) sanitized(in, sizeof(in) - 1, 0, want, sizeof(want) - 1)
-/* Well-formed input comes back unchanged. */
-#define SAME(in) S(in, in)
-
-static void
-utf8_valid(void **state)
-{
-	char *s;
-
-	(void)state;
-	S("", "");
-	SAME("plain ascii, punctuation !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
-	SAME("caf\xC3\xA9");			/* 2 bytes: U+00E9 */
-	SAME("\xE2\x82\xAC");			/* 3 bytes: U+20AC */
-	SAME("\xF0\x9F\x98\x80");		/* 4 bytes: U+1F600 */
-	SAME("\xC2\x80" "\xDF\xBF");		/* U+0080, U+07FF */
-	SAME("\xE0\xA0\x80" "\xEF\xBF\xBF");	/* U+0800, U+FFFF */
-	SAME("\xED\x9F\xBF" "\xEE\x80\x80");	/* U+D7FF, U+E000: around surrogates */
-	SAME("\xF0\x90\x80\x80" "\xF4\x8F\xBF\xBF");	/* U+10000, U+10FFFF */
-	SAME("\x01\x1F\x7F");			/* controls are json-c's to escape */
-	/* outlen is optional. */
-	s = sl_utf8_sanitize("ab", 2, 0, NULL);
-	assert_string_equal(s, "ab");
-	free(s);
-}
-
-static void
-utf8_invalid(void **state)
-{
-	(void)state;
-	/* Lone continuation bytes: one U+FFFD each. */
-	S("\x80", R);
-	S("a\x80z", "a" R "z");
-	S("\x80\xBF", R R);
-	/* Truncated at the end: the maximal subpart is one U+FFFD. */
-	S("\xC3", R);
-	S("ab\xE2\x82", "ab" R);
-	S("\xF0\x9F\x98", R);
-	S("\xF0\x9F", R);
-	/* Truncated in the middle. */
-	S("\xE2\x82z", R "z");
-	S("\xF0\x9F\x98z", R "z");
-	S("\xC3\xC3\xA9", R "\xC3\xA9");
-	/* Overlongs: the lead byte can start nothing valid. */
-	S("\xC0\xAF", R R);
-	S("\xC1\xBF", R R);
-	S("\xE0\x80\x80", R R R);
-	S("\xE0\x9F\xBF", R R R);
-	S("\xF0\x80\x80\x80", R R R R);
-	S("\xF0\x8F\xBF\xBF", R R R R);
-	/* Surrogates U+D800 and U+DFFF. */
-	S("\xED\xA0\x80", R R R);
-	S("\xED\xBF\xBF", R R R);
-	/* Beyond U+10FFFF. */
-	S("\xF4\x90\x80\x80", R R R R);
-	S("\xF5\x80\x80\x80", R R R R);
-	/* Bytes that never appear in UTF-8. */
-	S("\xFF", R);
-	S("\xFE\xFF", R R);
-	S("x\xFFy", "x" R "y");
-	/* Unicode chapter 3, table 3-8: maximal subparts. */
-	S("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64",
-	    "a" R R R "b" R "c" R R "d");
-}
-
-static void
-utf8_nul(void **state)
-{
-	(void)state;
-	sanitized("a\0b", 3, 0, "a" R "b", 5);
-	sanitized("a\0b", 3, 1, "a\0b", 3);
-	sanitized("\0", 1, 0, R, 3);
-	sanitized("\0\xFF", 2, 1, "\0" R, 4);
-}
 
 static void
 set_name(struct sl_bytes *b, const char *s)
@@ -563,51 +472,6 @@ streams_body(void **state)
 	free(s);
 }
 
-static void
-model_ownership(void **state)
-{
-	struct sl_bytes		b = { .p = NULL, .len = 0 };
-	struct sl_lag_entry	e;
-	struct sl_lag_report	r;
-	struct sl_streams_report sr;
-
-	(void)state;
-	assert_int_equal(sl_bytes_set(&b, "a\0b", 3), 0);
-	assert_int_equal(b.len, 3);
-	assert_memory_equal(b.p, "a\0b\0", 4);
-	/* Replacing, even from its own bytes. */
-	assert_int_equal(sl_bytes_set(&b, b.p + 2, 1), 0);
-	assert_int_equal(b.len, 1);
-	assert_string_equal(b.p, "b");
-	assert_int_equal(sl_bytes_set(&b, NULL, 0), 0);
-	assert_int_equal(b.len, 0);
-	assert_string_equal(b.p, "");
-	sl_bytes_free(&b);
-	assert_null(b.p);
-	assert_int_equal(b.len, 0);
-	sl_bytes_free(&b);
-
-	/* Zeroed structs free cleanly, twice. */
-	memset(&e, 0, sizeof(e));
-	sl_lag_entry_free(&e);
-	sl_lag_entry_free(&e);
-	memset(&r, 0, sizeof(r));
-	sl_lag_report_free(&r);
-	memset(&sr, 0, sizeof(sr));
-	sl_streams_report_free(&sr);
-
-	/* A full entry leaves a zeroed struct behind. */
-	group_entry(&e, "s", 1, two, 2, 2, SL_STATUS_HEALTHY);
-	e.error = strdup("x");
-	sl_lag_entry_free(&e);
-	assert_null(e.consumers);
-	assert_int_equal(e.nconsumers, 0);
-	assert_null(e.stream.p);
-	assert_null(e.group.name.p);
-	assert_null(e.error);
-	sl_lag_entry_free(&e);
-}
-
 /* ?group=*: a stream holds each of its groups; its lag is the largest. */
 static void
 lag_all_groups(void **state)
@@ -755,9 +619,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(utf8_valid),
-		cmocka_unit_test(utf8_invalid),
-		cmocka_unit_test(utf8_nul),
 		cmocka_unit_test(lag_seed_example),
 		cmocka_unit_test(lag_optional_fields),
 		cmocka_unit_test(lag_error_entry),
@@ -768,7 +629,6 @@ main(void)
 		cmocka_unit_test(health),
 		cmocka_unit_test(error_body),
 		cmocka_unit_test(streams_body),
-		cmocka_unit_test(model_ownership),
 		cmocka_unit_test(lag_all_groups),
 		cmocka_unit_test(lag_out_of_memory),
 		cmocka_unit_test(lag_streamed),

@@ -608,14 +608,14 @@ discover_next_sentinel(void **state)
 	/* Sentinel 1 is down; sentinel 2 still names the demoted master;
 	 * sentinel 3 names the new one. */
 	static const struct fake_node w[] = {
-		{ "127.0.0.1:26001", SL_EREDIS, NULL, NULL, NULL },
-		{ "127.0.0.1:26002", SL_OK, MASTER_AT("6380"), NULL, NULL },
-		{ "127.0.0.1:26003", SL_OK, MASTER_AT("6381"), NULL, NULL },
-		{ "127.0.0.1:6380", SL_OK, NULL, NULL,
-		    ROLE_REPLICA_OF("6381", "500") },
-		{ "127.0.0.1:6381", SL_OK, NULL, NULL, ROLE_MASTER("777") },
+		{ .addr = "127.0.0.1:26001", .fail = SL_EREDIS },
+		{ .addr = "127.0.0.1:26002", .master_addr = MASTER_AT("6380") },
+		{ .addr = "127.0.0.1:26003", .master_addr = MASTER_AT("6381") },
+		{ .addr = "127.0.0.1:6380",
+		    .role = ROLE_REPLICA_OF("6381", "500") },
+		{ .addr = "127.0.0.1:6381", .role = ROLE_MASTER("777") },
 	};
-	struct fake		 f = { w, 5, "" };
+	struct fake		 f = { .nodes = w, .n = 5 };
 	struct sl_sentinel_url	 u;
 	struct sl_discovery	 d;
 	struct sl_error		 e;
@@ -660,12 +660,12 @@ static void
 discover_none(void **state)
 {
 	static const struct fake_node w[] = {
-		{ "127.0.0.1:26001", SL_OK, "*-1\r\n", NULL, NULL },
-		{ "127.0.0.1:26002", SL_OK, "-NOAUTH Authentication required.\r\n",
-		    NULL, NULL },
-		{ "127.0.0.1:26003", SL_OK, MASTER_AT("6390"), NULL, NULL },
+		{ .addr = "127.0.0.1:26001", .master_addr = "*-1\r\n" },
+		{ .addr = "127.0.0.1:26002",
+		    .master_addr = "-NOAUTH Authentication required.\r\n" },
+		{ .addr = "127.0.0.1:26003", .master_addr = MASTER_AT("6390") },
 	};
-	struct fake		 f = { w, 3, "" };
+	struct fake		 f = { .nodes = w, .n = 3 };
 	struct sl_sentinel_url	 u;
 	struct sl_discovery	 d;
 	struct sl_error		 e;
@@ -689,12 +689,12 @@ static void
 discover_oom(void **state)
 {
 	static const struct fake_node w[] = {
-		{ "127.0.0.1:26001", SL_OK, MASTER_AT("6380"), NULL, NULL },
-		{ "127.0.0.1:6380", SL_OK, NULL, NULL,
+		{ .addr = "127.0.0.1:26001", .master_addr = MASTER_AT("6380") },
+		{ .addr = "127.0.0.1:6380", .role =
 		    "*3\r\n$6\r\nmaster\r\n:9\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n"
 		    "$4\r\n6381\r\n$1\r\n9\r\n" },
 	};
-	struct fake		 f = { w, 2, "" };
+	struct fake		 f = { .nodes = w, .n = 2 };
 	struct sl_sentinel_url	 u;
 	struct sl_discovery	 d;
 	struct sl_error		 e;
@@ -719,7 +719,7 @@ discover_oom(void **state)
 }
 
 static const struct fake_node replica_world[] = {
-	{ "127.0.0.1:26001", SL_OK, NULL,
+	{ .addr = "127.0.0.1:26001", .replicas =
 	    "*3\r\n"
 	    "*8\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$4\r\nport\r\n$4\r\n6381\r\n"
 	    "$5\r\nflags\r\n$5\r\nslave\r\n$17\r\nslave-repl-offset\r\n$1\r\n1\r\n"
@@ -727,20 +727,21 @@ static const struct fake_node replica_world[] = {
 	    "$5\r\nflags\r\n$12\r\nslave,s_down\r\n"
 	    "$17\r\nslave-repl-offset\r\n$1\r\n1\r\n"
 	    "*8\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$4\r\nport\r\n$4\r\n6383\r\n"
-	    "$5\r\nflags\r\n$5\r\nslave\r\n$17\r\nslave-repl-offset\r\n$1\r\n1\r\n",
-	    NULL },
-	{ "127.0.0.1:6380", SL_OK, NULL, NULL, ROLE_MASTER("1500") },
-	{ "127.0.0.1:6381", SL_OK, NULL, NULL, ROLE_REPLICA_OF("6380", "1200") },
-	{ "127.0.0.1:6383", SL_OK, NULL, NULL, ROLE_REPLICA_OF("6399", "1") },
+	    "$5\r\nflags\r\n$5\r\nslave\r\n$17\r\nslave-repl-offset\r\n$1\r\n1\r\n"
+	},
+	{ .addr = "127.0.0.1:6380", .role = ROLE_MASTER("1500") },
+	{ .addr = "127.0.0.1:6381", .role = ROLE_REPLICA_OF("6380", "1200") },
+	{ .addr = "127.0.0.1:6383", .role = ROLE_REPLICA_OF("6399", "1") },
 };
 
 static void
 replicas_lag(void **state)
 {
-	struct fake		 f = { replica_world, 4, "" };
+	struct fake		 f = { .nodes = replica_world, .n = 4 };
 	struct sl_sentinel_url	 u;
 	struct sl_replica_list	 l;
-	struct sl_hostport	 m = { (char *)"127.0.0.1", 6380 };
+	struct sl_hostport	 m = { .host = (char *)"127.0.0.1",
+	    .port = 6380 };
 	struct sl_error		 e;
 
 	(void)state;
@@ -781,10 +782,11 @@ replicas_lag(void **state)
 static void
 replicas_oom(void **state)
 {
-	struct fake		 f = { replica_world, 4, "" };
+	struct fake		 f = { .nodes = replica_world, .n = 4 };
 	struct sl_sentinel_url	 u;
 	struct sl_replica_list	 l;
-	struct sl_hostport	 m = { (char *)"127.0.0.1", 6380 };
+	struct sl_hostport	 m = { .host = (char *)"127.0.0.1",
+	    .port = 6380 };
 	struct sl_error		 e;
 	long			 total;
 
@@ -813,8 +815,8 @@ static void
 exec_cmd_refusals(void **state)
 {
 	struct sl_exec		 x;
-	struct sl_sentinel_exec	 sx = { &x, &x, 0 };
-	struct sl_hostport	 h = { (char *)"127.0.0.1", 1 };
+	struct sl_sentinel_exec	 sx = { .sentinels = &x, .nodes = &x };
+	struct sl_hostport	 h = { .host = (char *)"127.0.0.1", .port = 1 };
 	const char		*argv[SL_SENTINEL_ARGV_MAX + 1] = { "ROLE" };
 	redisReply		*r = (redisReply *)&h;
 	struct sl_error		 e;

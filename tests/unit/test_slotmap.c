@@ -109,7 +109,7 @@ resp_n(const char *bytes, size_t len)
 	return reply;
 }
 
-#define B(s)	{ s, sizeof(s) - 1 }
+#define B(lit)	{ .s = lit, .len = sizeof(lit) - 1 }
 
 static void
 test_malformed(void **state)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "sl_test.h"
+#include "streamlag/alloc.h"
 #include "streamlag/lag.h"
 #include "streamlag/table.h"
 
@@ -260,6 +261,59 @@ width_height_color(void **state)
 	free_report(&r);
 }
 
+static size_t
+lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Each allocation of a table (with a note) and of the CSV failed in turn:
+ * the table is whole or NULL (a cell that cannot be cleaned shows "?",
+ * never a missing line), the CSV is NULL; nothing leaks. */
+static void
+out_of_memory(void **state)
+{
+	struct sl_lag_report	 r;
+	struct sl_table_view	 v;
+	char			*whole, *t;
+	long			 total;
+
+	(void)state;
+	seed_report(&r);
+	memset(&v, 0, sizeof(v));
+	sl_alloc_reset();
+	whole = sl_render_table(&r, &v, "redis down");
+	total = sl_alloc_count();
+	assert_non_null(whole);
+	assert_true(total > 3);
+	for (long n = 0; n < total; n++) {
+		sl_alloc_fail_after(n);
+		t = sl_render_table(&r, &v, "redis down");
+		sl_alloc_reset();
+		if (t != NULL) {
+			assert_int_equal(lines(t), lines(whole));
+			assert_non_null(strstr(t, "\nredis down\nSTREAM"));
+		}
+		free(t);
+	}
+	free(whole);
+	sl_alloc_reset();
+	whole = sl_render_csv(&r);
+	total = sl_alloc_count();
+	assert_non_null(whole);
+	for (long n = 0; n < total; n++) {
+		sl_alloc_fail_after(n);
+		assert_null(t = sl_render_csv(&r));
+		sl_alloc_reset();
+	}
+	free(whole);
+	free_report(&r);
+}
+
 int
 main(void)
 {
@@ -269,6 +323,7 @@ main(void)
 		cmocka_unit_test(sorting_and_filter),
 		cmocka_unit_test(special_rows),
 		cmocka_unit_test(width_height_color),
+		cmocka_unit_test(out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ listener(int *port)
 static enum sl_io
 finish_connect(struct sl_transport *t, enum sl_io io)
 {
-	struct pollfd pfd = { t->fd, POLLOUT, 0 };
+	struct pollfd pfd = { .fd = t->fd, .events = POLLOUT };
 
 	if (io != SL_IO_WANT_WRITE)
 		return io;

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: ISC */
+/* streamlag's reply functions for hiredis's reader, fed RESP bytes: an
+ * allocation failure while a reply is built is SL_ENOMEM, for every
+ * allocation over the reply, and never a protocol error; bytes that are
+ * not RESP are SL_EPROTO with the reader's text; long names inside arrays
+ * are shortened and every reply is counted. */
+#include <stdio.h>
+
+#include <hiredis/read.h>
+
+#include "sl_test.h"
+#include "streamlag/alloc.h"
+#include "streamlag/reply.h"
+
+/* XINFO GROUPS with one group: strings, integers, a nil, nested. */
+static const char groups[] =
+    "*1\r\n*12\r\n"
+    "$4\r\nname\r\n$1\r\ng\r\n"
+    "$9\r\nconsumers\r\n:2\r\n"
+    "$7\r\npending\r\n:3\r\n"
+    "$17\r\nlast-delivered-id\r\n$3\r\n5-0\r\n"
+    "$12\r\nentries-read\r\n$-1\r\n"
+    "$3\r\nlag\r\n:7\r\n";
+
+/* Feeds bytes to a fresh reader and reads one reply. */
+static enum sl_err
+read_one(const char *bytes, size_t len, redisReply **out,
+    struct sl_reply_meter *m, struct sl_error *e)
+{
+	redisReader	*rd = sl_reply_reader(m);
+	void		*r = (void *)1;
+	enum sl_err	 rc;
+
+	assert_non_null(rd);
+	assert_int_equal(redisReaderFeed(rd, bytes, len), REDIS_OK);
+	rc = sl_reply_next(rd, &r, e);
+	redisReaderFree(rd);
+	*out = r;
+	return rc;
+}
+
+static void
+parsed_and_counted(void **state)
+{
+	struct sl_reply_meter	 m = { .bytes = 0 };
+	struct sl_error		 e;
+	redisReply		*r;
+	redisReader		*rd;
+	void			*part = (void *)1;
+
+	(void)state;
+	assert_int_equal(read_one(groups, sizeof(groups) - 1, &r, &m, &e),
+	    SL_OK);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(r->elements, 1);
+	assert_int_equal(r->element[0]->elements, 12);
+	assert_string_equal(r->element[0]->element[7]->str, "5-0");
+	assert_int_equal(r->element[0]->element[9]->type, REDIS_REPLY_NIL);
+	assert_int_equal(r->element[0]->element[11]->integer, 7);
+	assert_true(m.bytes > 0);
+	freeReplyObject(r);
+
+	/* Incomplete: SL_OK and no reply yet. */
+	rd = sl_reply_reader(&m);
+	assert_non_null(rd);
+	assert_int_equal(redisReaderFeed(rd, groups, 20), REDIS_OK);
+	assert_int_equal(sl_reply_next(rd, &part, &e), SL_OK);
+	assert_null(part);
+	redisReaderFree(rd);
+}
+
+static void
+not_resp_is_eproto(void **state)
+{
+	struct sl_reply_meter	 m = { .bytes = 0 };
+	struct sl_error		 e = { .code = SL_OK, .str = "" };
+	redisReply		*r;
+
+	(void)state;
+	assert_int_equal(read_one("?what\r\n", 7, &r, &m, &e), SL_EPROTO);
+	assert_null(r);
+	assert_int_equal(e.code, SL_EPROTO);
+	assert_non_null(strstr(e.str, "Protocol error"));
+}
+
+/* Fails each allocation over the reply in turn: every one is SL_ENOMEM
+ * with no reply (and, under valgrind, nothing leaked). */
+static void
+reader_out_of_memory(void **state)
+{
+	const struct {
+		const char	*bytes;
+		size_t		 len;
+	} cases[] = {
+		{ .bytes = groups, .len = sizeof(groups) - 1 },
+		{ .bytes = "$5\r\nhello\r\n", .len = 11 },
+		{ .bytes = ":42\r\n", .len = 5 },
+		{ .bytes = "$-1\r\n", .len = 5 },
+		{ .bytes = "-ERR no\r\n", .len = 9 },
+		{ .bytes = "*0\r\n", .len = 4 },
+	};
+	struct sl_reply_meter	 m = { .bytes = 0 };
+	struct sl_error		 e;
+	redisReply		*r;
+	long			 total, n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sl_alloc_reset();
+		assert_int_equal(read_one(cases[i].bytes, cases[i].len, &r,
+		    &m, &e), SL_OK);
+		total = sl_alloc_count();
+		freeReplyObject(r);
+		assert_true(total >= 1);
+		for (n = 0; n < total; n++) {
+			memset(&e, 0, sizeof(e));
+			sl_alloc_fail_after(n);
+			assert_int_equal(read_one(cases[i].bytes, cases[i].len,
+			    &r, &m, &e), SL_ENOMEM);
+			sl_alloc_reset();
+			assert_null(r);
+			assert_int_equal(e.code, SL_ENOMEM);
+			assert_string_equal(e.str, "out of memory");
+		}
+	}
+	/* groups: two arrays with their element tables, eight strings with
+	 * their bytes, three integers and a nil. */
+	sl_alloc_reset();
+	assert_int_equal(read_one(groups, sizeof(groups) - 1, &r, &m, &e),
+	    SL_OK);
+	assert_int_equal(sl_alloc_count(), 2 * 2 + 8 * 2 + 3 + 1);
+	freeReplyObject(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parsed_and_counted),
+		cmocka_unit_test(not_resp_is_eproto),
+		cmocka_unit_test(reader_out_of_memory),
+	};
+	return cmocka_run_group_tests_name("reply", tests, NULL, NULL);
+}
