@@ -72,9 +72,14 @@ sl_redis_close(struct sl_redis *r)
 void
 sl_redis_begin(struct sl_redis *r)
 {
+	r->deadline = sl_mono_ms() + r->request_timeout_ms;
+}
+
+void
+sl_redis_trips_mark(struct sl_redis *r)
+{
 	unsigned long	*m;
 
-	r->deadline = sl_mono_ms() + r->request_timeout_ms;
 	r->nrt_mark = 0;
 	if (r->x == NULL || r->x->nnodes == 0)
 		return;

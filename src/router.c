@@ -469,6 +469,7 @@ probe_target(struct sl_ctx *ctx, size_t i, struct sl_target_state *st)
 	memset(st, 0, sizeof(*st));
 	memset(&rep, 0, sizeof(rep));
 	st->name = sl_config_target_name(ctx->cfg, i);
+	sl_redis_begin(r);	/* each target its own deadline */
 	if (tgt->stream_pattern != NULL) {
 		rc = sl_discover(r, tgt->stream_pattern, tgt->discovery_max,
 		    &disc, &ndisc, &truncated, NULL);
@@ -490,6 +491,7 @@ probe_target(struct sl_ctx *ctx, size_t i, struct sl_target_state *st)
 	st->server_known = r->server_known;
 	st->server = r->server;
 	st->elapsed_ms = (sl_monotonic_us() - t0) / 1000;
+	sl_redis_end(r);
 	sl_lag_report_free(&rep);
 	sl_names_free(disc, ndisc);
 	return rc == SL_ENOMEM ? rc : SL_OK;
@@ -604,6 +606,9 @@ select_target(struct sl_ctx *ctx, const struct sl_query_param *tq,
 	}
 	sel->tgt = sl_config_target(ctx->cfg, (size_t)i);
 	sel->r = &ctx->redis[i];
+	/* Discovery, collection and their follow-up batches: one deadline
+	 * (ended in dispatch). */
+	sl_redis_begin(sel->r);
 	sel->named = tq != NULL;
 	sel->streams = sel->tgt->streams;
 	sel->n = sel->tgt->nstreams;
@@ -675,6 +680,7 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	if (rt->params & Q_IGNORE) {
 		(void)select_target(ctx, NULL, &sel, resp);
 		rt->handler(ctx, &sel, resp);
+		sl_redis_end(sel.r);
 		return;
 	}
 	if (sl_query_parse(req->query, &q, &nq, err, sizeof(err)) == -1) {
@@ -713,6 +719,8 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	    (ctx->stream == NULL || !ctx->stream->started))
 		cluster_db(resp);
 out:
+	if (sel.r != NULL)
+		sl_redis_end(sel.r);
 	free(chosen);
 	sl_names_free(disc, ndisc);
 	sl_query_free(q, nq);
@@ -784,8 +792,8 @@ authorize(struct sl_ctx *ctx, const struct sl_request *req,
 	return -1;
 }
 
-static enum sl_route_id
-route_one(struct sl_ctx *ctx, const struct sl_request *req,
+enum sl_route_id
+sl_route(struct sl_ctx *ctx, const struct sl_request *req,
     struct sl_response *resp)
 {
 	const struct route *rt = route_of(req->path);
@@ -808,20 +816,4 @@ route_one(struct sl_ctx *ctx, const struct sl_request *req,
 	else
 		dispatch(ctx, rt, req, resp);
 	return rt->id;
-}
-
-/* Discovery, collection and their follow-up batches: one deadline, and
- * the round trips counted from here (sl_redis_trips). */
-enum sl_route_id
-sl_route(struct sl_ctx *ctx, const struct sl_request *req,
-    struct sl_response *resp)
-{
-	enum sl_route_id id;
-
-	if (ctx->redis != NULL)
-		sl_redis_begin(ctx->redis);
-	id = route_one(ctx, req, resp);
-	if (ctx->redis != NULL)
-		sl_redis_end(ctx->redis);
-	return id;
 }

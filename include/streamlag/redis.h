@@ -37,7 +37,7 @@ struct sl_redis {
 	int		 request_timeout_ms;	/* a whole request */
 	long long	 deadline;	/* sl_mono_ms() end of the request begun by
 					   sl_redis_begin; 0: each call its own */
-	unsigned long	*rt_mark;	/* each node's round trips at begin */
+	unsigned long	*rt_mark;	/* each node's round trips at the mark */
 	size_t		 nrt_mark;
 	int		 mode;		/* enum sl_redis_mode */
 	struct sl_exec	*x;		/* owned: NULL until the first use */
@@ -94,9 +94,11 @@ void	sl_redis_close(struct sl_redis *r);
  * (a discovery, a collection) has request_timeout_ms of its own. */
 void	sl_redis_begin(struct sl_redis *r);
 void	sl_redis_end(struct sl_redis *r);
-/* The round trips of the request begun last, over every node (their sum
- * returned), and per node into buf: "10.0.0.1:6379=2,10.0.0.2:6379=1"
- * (nodes with none left out; "" when none).  For the request log. */
+/* Round trips for the request log: sl_redis_trips_mark notes each node's
+ * total; sl_redis_trips gives those made since, over every node (their
+ * sum returned) and per node into buf: "10.0.0.1:6379=2,10.0.0.2:6379=1"
+ * (nodes with none left out; "" when none). */
+void	sl_redis_trips_mark(struct sl_redis *r);
 unsigned long sl_redis_trips(const struct sl_redis *r, char *buf, size_t len);
 /* The deadline of the next call: the request's, or request_timeout_ms from
  * now outside of one. */

@@ -149,7 +149,7 @@ test_request_deadline(void **state)
 	sl_redis_close(&r);
 }
 
-/* The request log's round trips: counted from sl_redis_begin, per node,
+/* The request log's round trips: counted from the mark, per node,
  * nodes asked nothing left out, a node added during the request counted
  * from 0, and a buffer too short cut at a whole entry. */
 static void
@@ -174,7 +174,7 @@ test_round_trips(void **state)
 	assert_int_equal(sl_exec_node(r.x, "10.0.0.2", 6379, NULL, &i1, &e),
 	    SL_OK);
 	r.x->nodes[i0]->round_trips = 7;	/* earlier requests */
-	sl_redis_begin(&r);
+	sl_redis_trips_mark(&r);
 	r.x->nodes[i0]->round_trips += 2;
 	assert_int_equal(sl_exec_node(r.x, "10.0.0.3", 6379, NULL, &i2, &e),
 	    SL_OK);
@@ -183,8 +183,7 @@ test_round_trips(void **state)
 	assert_string_equal(buf, "10.0.0.1:6379=2,10.0.0.3:6379=1");
 	assert_int_equal(sl_redis_trips(&r, buf, 20), 3);
 	assert_string_equal(buf, "10.0.0.1:6379=2");
-	sl_redis_end(&r);
-	sl_redis_begin(&r);
+	sl_redis_trips_mark(&r);
 	assert_int_equal(sl_redis_trips(&r, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 	(void)i1;
