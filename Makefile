@@ -20,7 +20,7 @@ SL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
 	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes \
 	-Iinclude -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
-SL_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null) -lm
+SL_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null) -lm -pthread
 
 # WERROR=1 turns every warning into an error; make test sets it.  It holds
 # for the ASan+UBSan build too (SANITIZE=1): with GCC 12.2 at -O2, src/,

@@ -10,11 +10,13 @@
 static long	fail_after = -1;	/* -1: never fail */
 static long	count;
 
+/* Atomic: the targets' probes allocate from threads of their own. */
 static int
 refuse(void)
 {
-	count++;
-	if (fail_after >= 0 && count > fail_after) {
+	long c = __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED);
+
+	if (fail_after >= 0 && c > fail_after) {
 		errno = ENOMEM;
 		return 1;
 	}

@@ -4,8 +4,9 @@
  * streams.
  *
  * The steps up to SELECT run on a connection of their own, so that each
- * gets its line; on a cluster, every node of its slot map is probed too; the monitored streams are then read with the collector
- * the server uses.  Every command is tried for real: a NOPERM names the
+ * gets its line; on a cluster, every node of its slot map is probed too
+ * (check_cluster.c); the monitored streams are then read with the
+ * collector the server uses.  Every command is tried for real: a NOPERM names the
  * ACL rule to add.  Nothing is written to Redis. */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@
 #include "streamlag/collect.h"
 #include "streamlag/jsonw.h"
 #include "streamlag/redis.h"
+#include "streamlag/sentinel.h"
 
 #define SHOW_OK_STREAMS		20	/* passing streams listed one by one */
 #define SHOW_FAILED_STREAMS	100	/* failing ones */
@@ -266,8 +268,8 @@ step_mode(struct run *rn, const char *mode)
 		if (r != NULL)
 			freeReplyObject(r);
 		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_FAIL, detail,
-		    "point REDIS_URL at the master itself; Sentinel discovery is "
-		    "not supported yet");
+		    "name the sentinels and the master in REDIS_URL: "
+		    "redis-sentinel://[user:password@]HOST:PORT/MASTER");
 		return 1;
 	}
 	sl_checks_addf(rn->out, "mode", "mode", SL_CHECK_FAIL, NULL, "unknown mode \"%s\"",
@@ -589,8 +591,8 @@ out:
 	sl_redis_close(&r);
 }
 
-void
-sl_check_redis(const struct sl_config *cfg, struct sl_checks *out)
+static void
+check_node(const struct sl_config *cfg, struct sl_checks *out)
 {
 	/* The Redis steps in order: after a failure, the rest say that they
 	 * were not tried. */
@@ -630,4 +632,41 @@ sl_check_redis(const struct sl_config *cfg, struct sl_checks *out)
 	if (rn.c != NULL)
 		redisFree(rn.c);
 	free(rn.info);
+}
+
+/* Through Sentinel, the node read is checked as the standalone server it
+ * is: the same configuration with REDIS_URL pointing at it. */
+void
+sl_check_redis(const struct sl_config *cfg, struct sl_checks *out)
+{
+	struct sl_hostport node;
+	struct sl_config c2;
+	char		 hp[300];
+
+	if (cfg->redis.kind != SL_REDIS_SENTINEL) {
+		check_node(cfg, out);
+		return;
+	}
+	if (sl_check_sentinel(cfg, out, &node) != 0) {
+		sl_checks_add(out, "read", "read from", SL_CHECK_FAIL,
+		    "no node to read", cfg->redis.read_from == SL_READ_REPLICA ?
+		    "STREAMLAG_READ_FROM=replica needs a replica that is up" :
+		    NULL);
+		sl_hostport_free(&node);
+		return;
+	}
+	sl_checks_addf(out, "read", "read from", SL_CHECK_OK, NULL,
+	    "%s (STREAMLAG_READ_FROM=%s)", sl_hostport_fmt(&node, hp,
+	    sizeof(hp)), sl_read_from_name(cfg->redis.read_from));
+	c2 = *cfg;
+	memset(&c2.redis, 0, sizeof(c2.redis));
+	c2.redis.kind = SL_REDIS_TCP;
+	c2.redis.host = node.host;
+	c2.redis.port = node.port;
+	c2.redis.user = cfg->redis.user;
+	c2.redis.password = cfg->redis.password;
+	c2.redis.db = cfg->redis.db;
+	c2.redis_mode = SL_MODE_STANDALONE;
+	check_node(&c2, out);
+	sl_hostport_free(&node);
 }

@@ -475,9 +475,9 @@ build_third(struct sl_lag_run *run, struct sl_pipeline *p)
 			(void)sl_lag_resolve(e, &fu->f, &st);
 			continue;
 		}
-		sl_lagcache_get(run->cache, sl_lagcache_key(e->stream.p,
-		    e->stream.len, e->group.name.p, e->group.name.len), &st,
-		    &version);
+		sl_lagcache_get(run->cache, sl_group_key(run->r->target,
+		    e->stream.p, e->stream.len, e->group.name.p,
+		    e->group.name.len), &st, &version);
 		if (sl_lag_resolve(e, &fu->f, &st) == 1 || over_bytes(run) ||
 		    over_commands(p, 1, run->q->t)) {
 			/* Settled, or no budget left for a count step: the
@@ -783,7 +783,8 @@ sl_discover(struct sl_redis *r, const char *pattern, long long max,
     char ***out, size_t *nout, int *truncated, struct sl_collect_stats *stats)
 {
 	struct sl_discache *c = r->discache;
-	struct sl_discache_key k = { .pattern = pattern, .max = max,
+	struct sl_discache_key k = { .target = r->target, .pattern = pattern,
+	    .max = max,
 	    .now_ms = sl_monotonic_ms(), .ttl_ms = r->discovery_ttl_ms };
 	enum sl_err	 rc;
 	int		 found;
@@ -806,8 +807,8 @@ sl_discover(struct sl_redis *r, const char *pattern, long long max,
 	}
 	rc = discover_scan(r, pattern, max, out, nout, truncated, stats);
 	if (rc == SL_OK && r->nscan_err == 0)	/* a partial set is not kept */
-		sl_discache_done(c, pattern, max, *out, *nout, *truncated,
-		    sl_monotonic_ms());
+		sl_discache_done(c, r->target, pattern, max, *out, *nout,
+		    *truncated, sl_monotonic_ms());
 	else
 		__atomic_store_n(&c->refreshing, 0, __ATOMIC_RELEASE);
 	return rc;

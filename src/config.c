@@ -432,6 +432,25 @@ set_redis_mode(const struct sl_setting *s, const char *name, const char *v,
 	    "got \"%.100s\"", name, v);
 }
 
+/* master, replica or prefer-replica (STREAMLAG_READ_FROM). */
+static int
+set_read_from(const struct sl_setting *s, const char *name, const char *v,
+    void *base, char *err, size_t errlen)
+{
+	static const char *const ways[] = { "master", "replica",
+	    "prefer-replica" };
+
+	if (*v == '\0')
+		v = s->def;
+	for (int i = 0; i < 3; i++)
+		if (strcmp(v, ways[i]) == 0) {
+			*FIELD(int, s, base) = i;
+			return 0;
+		}
+	return fail(err, errlen, "%s: expected master, replica or "
+	    "prefer-replica, got \"%.100s\"", name, v);
+}
+
 static int
 set_streams(const struct sl_setting *s, const char *name, const char *v,
     void *base, char *err, size_t errlen)
@@ -591,6 +610,14 @@ static const struct sl_setting settings[] = {
 	    T(request_timeout_ms), 1 },
 	{ "STREAMLAG_REDIS_MODE", set_redis_mode, "auto", 0, 0, T(redis_mode),
 	    1 },
+	{ "STREAMLAG_SENTINEL_USERNAME", set_str_or_none, NULL, 0, 255,
+	    T(redis.sentinel_user), 1 },
+	{ "STREAMLAG_SENTINEL_PASSWORD", set_str_or_none, NULL, 0, 4096,
+	    T(redis.sentinel_password), 1 },
+	{ "STREAMLAG_ROLE_CHECK_MS", set_int, "1000", 0, MS_HOUR,
+	    T(redis.role_check_ms), 1 },
+	{ "STREAMLAG_READ_FROM", set_read_from, "master", 0, 0,
+	    T(redis.read_from), 1 },
 	{ "STREAMLAG_LAG_COUNT_CAP", set_ll, "10000", 1, 10000000,
 	    T(lag_count_cap), 1 },
 	{ "STREAMLAG_DISCOVERY_MAX", set_ll, "100000", 1, 10000000,
@@ -756,6 +783,11 @@ check_target(const char *prefix, const struct sl_target *t, char *err,
 		return fail(err, errlen, "REDIS_URL: database %d with "
 		    "STREAMLAG_REDIS_MODE=cluster: a Redis Cluster has only "
 		    "database 0", t->redis.db);
+	if (t->redis.kind == SL_REDIS_SENTINEL &&
+	    t->redis_mode == SL_MODE_CLUSTER)
+		return fail(err, errlen, "REDIS_URL: a redis-sentinel:// URL "
+		    "with STREAMLAG_REDIS_MODE=cluster: Sentinel watches a "
+		    "master and its replicas, not a Redis Cluster");
 	if (t->lag_degraded <= t->lag_unhealthy)
 		return 0;
 	deg = row_name(sl_setting_find("STREAMLAG_LAG_DEGRADED"), prefix, b1,

@@ -9,6 +9,7 @@
 
 #include "streamlag/alloc.h"
 #include "streamlag/config.h"
+#include "streamlag/sentinel.h"
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -71,6 +72,16 @@ sl_redis_addr_free(struct sl_redis_addr *a)
 	for (size_t i = 0; i < a->nseeds; i++)
 		sl_free(a->seeds[i].host);
 	sl_free(a->seeds);
+	if (a->sentinel != NULL) {
+		sl_sentinel_url_free(a->sentinel);
+		sl_free(a->sentinel);
+	}
+	sl_free(a->sentinel_user);
+	if (a->sentinel_password != NULL) {
+		explicit_bzero(a->sentinel_password,
+		    strlen(a->sentinel_password));
+		sl_free(a->sentinel_password);
+	}
 	if (a->password != NULL) {
 		explicit_bzero(a->password, strlen(a->password));
 		sl_free(a->password);
@@ -78,7 +89,7 @@ sl_redis_addr_free(struct sl_redis_addr *a)
 	memset(a, 0, sizeof(*a));
 }
 
-#define URL_FORMS "redis://[user:password@]host[:port][,host[:port]...][/db] or unix:///path[?db=N]"
+#define URL_FORMS "redis://[user:password@]host[:port][,host[:port]...][/db], unix:///path[?db=N] or redis-sentinel://[user:password@]s1[:port][,s2[:port]...]/master-name[/db]"
 #define URL_DB_RANGE "from 0 to 100000"
 
 /* "?db=N" (the only query accepted); 0 or -1. */
@@ -251,6 +262,37 @@ bad_db:
 	    URL_DB_RANGE);
 }
 
+/* redis-sentinel:// and rediss-sentinel:// (sentinel.c parses them): the
+ * nodes' user, password and database copied out, the first sentinel as
+ * host:port for messages. */
+static int
+url_sentinel(const char *url, struct sl_redis_addr *a, char *err,
+    size_t errlen)
+{
+	struct sl_sentinel_url *u;
+	struct sl_error	 e;
+
+	if ((u = sl_calloc(1, sizeof(*u))) == NULL)
+		return fail(err, errlen, "REDIS_URL: out of memory");
+	if (sl_sentinel_url_parse(url, u, &e) != SL_OK) {
+		sl_free(u);
+		return fail(err, errlen, "%s", e.str);
+	}
+	a->sentinel = u;
+	a->kind = SL_REDIS_SENTINEL;
+	a->db = u->db;
+	a->port = u->sentinels[0].port;
+	if ((a->host = sl_strdup(u->sentinels[0].host)) == NULL ||
+	    (u->user != NULL && (a->user = sl_strdup(u->user)) == NULL) ||
+	    (u->password != NULL &&
+	    (a->password = sl_strdup(u->password)) == NULL))
+		return fail(err, errlen, "REDIS_URL: out of memory");
+	if (u->tls)
+		return fail(err, errlen, "REDIS_URL: rediss-sentinel:// (TLS) "
+		    "is not supported in this build; use redis-sentinel://");
+	return 0;
+}
+
 int
 sl_parse_redis_url(const char *url, struct sl_redis_addr *a, char *err,
     size_t errlen)
@@ -262,7 +304,10 @@ sl_parse_redis_url(const char *url, struct sl_redis_addr *a, char *err,
 	if (strncmp(url, "rediss://", 9) == 0)
 		return fail(err, errlen, "REDIS_URL: rediss:// (TLS) is not "
 		    "supported; use redis:// or unix:// (or a local TLS proxy)");
-	if (strncmp(url, "unix://", 7) == 0)
+	if (strncmp(url, "redis-sentinel://", 17) == 0 ||
+	    strncmp(url, "rediss-sentinel://", 18) == 0)
+		rc = url_sentinel(url, a, err, errlen);
+	else if (strncmp(url, "unix://", 7) == 0)
 		rc = url_unix(url + 7, a, err, errlen);
 	else if (strncmp(url, "redis://", 8) == 0) {
 		p = url + 8;

@@ -7,10 +7,16 @@
 #include "streamlag/discache.h"
 
 static uint64_t
-hash_of(const char *s)
+hash_of(const char *target, const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
 
+	/* The target's name first: a set never serves another target, even
+	 * after a SIGHUP reordered STREAMLAG_TARGETS. */
+	for (; target != NULL && *target != '\0'; target++)
+		h = (h ^ (unsigned char)*target) * 1099511628211ULL;
+	if (target != NULL)
+		h = (h ^ 0) * 1099511628211ULL;
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return h;
@@ -51,7 +57,8 @@ sl_discache_get(struct sl_discache *c, const struct sl_discache_key *k,
 	*nout = 0;
 	*found = 0;
 	s1 = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
-	if ((s1 & 1) || c->at_ms == 0 || c->pattern_hash != hash_of(k->pattern) ||
+	if ((s1 & 1) || c->at_ms == 0 || c->pattern_hash != hash_of(k->target,
+	    k->pattern) ||
 	    c->max != k->max || (!k->stale && k->now_ms - c->at_ms >= k->ttl_ms))
 		return SL_OK;
 	n = c->n;
@@ -95,8 +102,9 @@ sl_discache_begin(struct sl_discache *c, int64_t now_ms)
 }
 
 void
-sl_discache_done(struct sl_discache *c, const char *pattern, long long max,
-    char *const *names, size_t n, int truncated, int64_t now_ms)
+sl_discache_done(struct sl_discache *c, const char *target,
+    const char *pattern, long long max, char *const *names, size_t n,
+    int truncated, int64_t now_ms)
 {
 	size_t	 used = 0, i;
 
@@ -116,7 +124,7 @@ sl_discache_done(struct sl_discache *c, const char *pattern, long long max,
 		c->used = used;
 		c->truncated = truncated;
 		c->max = max;
-		c->pattern_hash = hash_of(pattern);
+		c->pattern_hash = hash_of(target, pattern);
 		c->at_ms = now_ms > 0 ? now_ms : 1;
 	} else
 		c->at_ms = 0;	/* does not fit: every request scans */

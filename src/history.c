@@ -165,11 +165,12 @@ hand_over(struct hist_slot *s, uint64_t key)
 }
 
 int
-sl_history_add(struct sl_history *h, const char *stream, size_t slen,
+sl_history_add(struct sl_history *h, const char *target,
+    const char *stream, size_t slen,
     const char *group, size_t glen, const struct sl_sample *x,
     long long stale_ms)
 {
-	uint64_t	  key = sl_lagcache_key(stream, slen, group, glen);
+	uint64_t	  key = sl_group_key(target, stream, slen, group, glen);
 	struct hist_slot *s = find(h, key, 1, stale_ms);
 	uint64_t	  head;
 
@@ -224,11 +225,12 @@ copy_out(struct sl_history *h, struct hist_slot *s, uint64_t lo, uint64_t hi,
 }
 
 ssize_t
-sl_history_read(struct sl_history *h, const char *stream, size_t slen,
+sl_history_read(struct sl_history *h, const char *target,
+    const char *stream, size_t slen,
     const char *group, size_t glen, long long since_ms,
     struct sl_sample *out, size_t max)
 {
-	uint64_t	  key = sl_lagcache_key(stream, slen, group, glen);
+	uint64_t	  key = sl_group_key(target, stream, slen, group, glen);
 	struct hist_slot *s = find(h, key, 0, 0);
 	uint64_t	  gen, h1, h2, lo, cap = (uint64_t)h->cap;
 	uint64_t	  len = (uint64_t)h->len;
@@ -262,10 +264,11 @@ sl_history_read(struct sl_history *h, const char *stream, size_t slen,
 }
 
 int
-sl_history_set_pel(struct sl_history *h, const char *stream, size_t slen,
+sl_history_set_pel(struct sl_history *h, const char *target,
+    const char *stream, size_t slen,
     const char *group, size_t glen, const struct sl_pel_report *p)
 {
-	uint64_t	  key = sl_lagcache_key(stream, slen, group, glen);
+	uint64_t	  key = sl_group_key(target, stream, slen, group, glen);
 	struct hist_slot *s = find(h, key, 0, 0);
 
 	if (s == NULL)
@@ -278,10 +281,11 @@ sl_history_set_pel(struct sl_history *h, const char *stream, size_t slen,
 }
 
 int
-sl_history_get_pel(struct sl_history *h, const char *stream, size_t slen,
+sl_history_get_pel(struct sl_history *h, const char *target,
+    const char *stream, size_t slen,
     const char *group, size_t glen, struct sl_pel_report *out)
 {
-	uint64_t	  key = sl_lagcache_key(stream, slen, group, glen);
+	uint64_t	  key = sl_group_key(target, stream, slen, group, glen);
 	struct hist_slot *s = find(h, key, 0, 0);
 
 	/* A few tries: the sampler writes a slot's answers once a round. */

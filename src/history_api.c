@@ -32,10 +32,34 @@ int_param(const struct sl_query_param *p, long long min, long long max,
 	return SL_OK;
 }
 
+/* ?target=: its name, and its group unless ?group= says another. */
 static enum sl_err
-one_param(const struct sl_query_param *p, struct sl_history_query *q,
-    struct sl_error *why)
+target_param(const struct sl_query_param *p, const struct sl_config *cfg,
+    struct sl_history_query *q, struct sl_error *why)
 {
+	const struct sl_target	*t;
+	long			 i;
+
+	if ((i = sl_config_target_find(cfg, p->value, p->value_len)) < 0)
+		return sl_seterr(why, SL_EINPUT, "target: \"%.*s\" is not a "
+		    "configured target", (int)(p->value_len > 64 ? 64 :
+		    p->value_len), p->value);
+	t = sl_config_target(cfg, (size_t)i);
+	q->target = sl_config_target_name(cfg, (size_t)i);
+	if (!q->group_given) {
+		q->group = t->consumer_group;
+		q->glen = t->consumer_group != NULL ?
+		    strlen(t->consumer_group) : 0;
+	}
+	return SL_OK;
+}
+
+static enum sl_err
+one_param(const struct sl_query_param *p, const struct sl_config *cfg,
+    struct sl_history_query *q, struct sl_error *why)
+{
+	if (strcmp(p->name, "target") == 0)
+		return target_param(p, cfg, q, why);
 	if (strcmp(p->name, "stream") == 0 || strcmp(p->name, "group") == 0) {
 		if (p->value_len == 0 || p->value_len > SL_NAME_MAX)
 			return sl_seterr(why, SL_EINPUT, "%s: expected a name "
@@ -46,6 +70,7 @@ one_param(const struct sl_query_param *p, struct sl_history_query *q,
 		} else {
 			q->group = p->value;
 			q->glen = p->value_len;
+			q->group_given = 1;
 		}
 		return SL_OK;
 	}
@@ -68,6 +93,7 @@ sl_history_query_parse(const char *query, const struct sl_config *cfg,
 	enum sl_err	 rc;
 
 	memset(q, 0, sizeof(*q));
+	q->target = sl_config_target_name(cfg, 0);
 	q->group = cfg->consumer_group;
 	q->glen = cfg->consumer_group != NULL ? strlen(cfg->consumer_group) : 0;
 	q->window_s = cfg->rate_window_s;
@@ -80,7 +106,7 @@ sl_history_query_parse(const char *query, const struct sl_config *cfg,
 				return sl_seterr(why, SL_EINPUT, "query "
 				    "parameter \"%.40s\" given more than once",
 				    (*params)[i].name);
-		if ((rc = one_param(&(*params)[i], q, why)) != SL_OK)
+		if ((rc = one_param(&(*params)[i], cfg, q, why)) != SL_OK)
 			return rc;
 	}
 	if (q->stream == NULL)
@@ -102,7 +128,7 @@ window_samples(const struct sl_config *cfg, long long window_s)
 
 enum sl_err
 sl_history_insight(struct sl_history *h, const struct sl_config *cfg,
-    const char *stream, size_t slen, const char *group, size_t glen,
+    const char *target, const char *stream, size_t slen, const char *group, size_t glen,
     long long window_s, struct sl_group_insight *out)
 {
 	size_t		  max = window_samples(cfg, window_s);
@@ -114,11 +140,13 @@ sl_history_insight(struct sl_history *h, const struct sl_config *cfg,
 		return SL_OK;
 	if ((s = sl_calloc(max, sizeof(*s))) == NULL)
 		return SL_ENOMEM;
-	n = sl_history_read(h, stream, slen, group, glen, 0, s, max);
+	n = sl_history_read(h, target, stream, slen, group, glen, 0, s,
+	    max);
 	if (n >= 0) {
 		out->tracked = 1;
 		sl_insight_compute(s, (size_t)n, window_s * 1000, &out->in);
-		out->has_pel = sl_history_get_pel(h, stream, slen, group, glen,
+		out->has_pel = sl_history_get_pel(h, target, stream, slen, group,
+		    glen,
 		    &out->pel);
 	}
 	sl_free(s);
@@ -247,16 +275,16 @@ sl_history_render(struct sl_history *h, const struct sl_config *cfg,
 	if (h != NULL && (s = sl_calloc(max, sizeof(*s))) == NULL)
 		goto out;
 	if (h != NULL)
-		n = sl_history_read(h, q->stream, q->slen, q->group, q->glen,
-		    q->since_ms, s, max);
+		n = sl_history_read(h, q->target, q->stream, q->slen, q->group,
+		    q->glen, q->since_ms, s, max);
 	json_object_object_add(root, "tracked", json_object_new_boolean(n >= 0));
 	for (ssize_t i = 0; i < n; i++)
 		json_object_array_add(arr, sample_json(&s[i]));
 	/* The insight from the window's samples, whatever since said. */
 	sl_free(s);
 	s = NULL;
-	if (sl_history_insight(h, cfg, q->stream, q->slen, q->group, q->glen,
-	    q->window_s, &gi) != SL_OK)
+	if (sl_history_insight(h, cfg, q->target, q->stream, q->slen, q->group,
+	    q->glen, q->window_s, &gi) != SL_OK)
 		goto out;
 	insight_json(root, &gi.in);
 	json_object_object_add(root, "pel", pel_json(&gi));
@@ -284,6 +312,8 @@ sl_history_insight_jw(struct sl_jw *w, const struct sl_group_insight *gi)
 	t != NULL ? sl_jw_str(w, t) : sl_jw_null(w);
 	sl_jw_key(w, "verdict");
 	v != NULL ? sl_jw_str(w, v) : sl_jw_null(w);
+	if (!gi->show_pel)
+		return;
 	sl_jw_key(w, "pel");
 	if (!gi->has_pel) {
 		sl_jw_null(w);
@@ -310,7 +340,8 @@ sl_history_insight_jw(struct sl_jw *w, const struct sl_group_insight *gi)
 
 enum sl_err
 sl_history_insight_attach(struct sl_history *h, const struct sl_config *cfg,
-    struct sl_lag_report *rep, struct sl_group_insight **out)
+    const char *target, struct sl_lag_report *rep,
+    struct sl_group_insight **out)
 {
 	struct sl_group_insight *gi;
 
@@ -329,8 +360,9 @@ sl_history_insight_attach(struct sl_history *h, const struct sl_config *cfg,
 
 		if (e->error != NULL || !e->has_group)
 			continue;
-		if (sl_history_insight(h, cfg, e->stream.p, e->stream.len, g,
-		    glen, cfg->rate_window_s, &gi[i]) != SL_OK) {
+		if (sl_history_insight(h, cfg, target, e->stream.p,
+		    e->stream.len, g, glen, cfg->rate_window_s, &gi[i]) !=
+		    SL_OK) {
 			sl_history_insight_detach(rep, gi);
 			return SL_ENOMEM;
 		}

@@ -6,18 +6,34 @@
 
 #include "streamlag/lagcache.h"
 
+static uint64_t
+fnv(uint64_t h, const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
 uint64_t
 sl_lagcache_key(const char *stream, size_t slen, const char *group,
     size_t glen)
 {
-	uint64_t	 h = 1469598103934665603ULL;
-	size_t		 i;
+	return sl_group_key(NULL, stream, slen, group, glen);
+}
 
-	for (i = 0; i < slen; i++)
-		h = (h ^ (unsigned char)stream[i]) * 1099511628211ULL;
+uint64_t
+sl_group_key(const char *target, const char *stream, size_t slen,
+    const char *group, size_t glen)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	if (target != NULL) {
+		h = fnv(h, target, strlen(target));
+		h = (h ^ 0) * 1099511628211ULL;
+	}
+	h = fnv(h, stream, slen);
 	h = (h ^ 0) * 1099511628211ULL;
-	for (i = 0; i < glen; i++)
-		h = (h ^ (unsigned char)group[i]) * 1099511628211ULL;
+	h = fnv(h, group, glen);
 	return h != 0 ? h : 1;
 }
 

@@ -30,13 +30,14 @@ sl_mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* AUTH [user] password, then SELECT db, as one RESP buffer. */
+/* AUTH [user] password, SELECT db, READONLY (a cluster replica read), as
+ * one RESP buffer. */
 static enum sl_err
 make_setup(struct sl_node *n, const struct sl_node_auth *a, struct sl_error *e)
 {
 	const char	*argv[3];
-	size_t		 lens[3], len[2] = { 0, 0 };
-	char		*cmd[2] = { NULL, NULL }, db[24];
+	size_t		 lens[3], len[3] = { 0, 0, 0 }, off = 0;
+	char		*cmd[3] = { NULL, NULL, NULL }, db[24];
 	int		 argc = 0, k = 0;
 
 	if (a != NULL && a->password != NULL) {
@@ -61,21 +62,30 @@ make_setup(struct sl_node *n, const struct sl_node_auth *a, struct sl_error *e)
 			goto nomem;
 		k++;
 	}
+	if (a != NULL && a->readonly) {
+		argv[0] = "READONLY";
+		lens[0] = 8;
+		if ((cmd[k] = sl_resp_format(1, argv, lens, &len[k])) == NULL)
+			goto nomem;
+		k++;
+		n->readonly_last = 1;
+	}
 	n->nsetup = (unsigned)k;
 	if (k == 0)
 		return SL_OK;
-	if ((n->setup = sl_malloc(len[0] + len[1])) == NULL)
+	if ((n->setup = sl_malloc(len[0] + len[1] + len[2])) == NULL)
 		goto nomem;
-	memcpy(n->setup, cmd[0], len[0]);
-	if (k == 2)
-		memcpy(n->setup + len[0], cmd[1], len[1]);
-	n->setuplen = len[0] + len[1];
-	sl_free(cmd[0]);
-	sl_free(cmd[1]);
+	for (int i = 0; i < k; i++) {
+		memcpy(n->setup + off, cmd[i], len[i]);
+		off += len[i];
+		sl_free(cmd[i]);
+	}
+	n->setuplen = off;
 	return SL_OK;
 nomem:
 	sl_free(cmd[0]);
 	sl_free(cmd[1]);
+	sl_free(cmd[2]);
 	return sl_seterr(e, SL_ENOMEM, NULL);
 }
 
@@ -146,6 +156,7 @@ step(const struct sl_node *n)
 		return "handshake";
 	if (n->setupleft > 0)
 		return n->auth_first && n->setupleft == n->nsetup ? "AUTH" :
+		    n->readonly_last && n->setupleft == 1 ? "READONLY" :
 		    "SELECT";
 	return "pipeline";
 }

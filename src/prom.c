@@ -65,7 +65,27 @@ node_up(struct sl_out *b, const struct sl_prom_opts *o)
 			continue;
 		sl_out_puts(b, "streamlag_redis_node_up{node=\"");
 		put_label(b, o->node_name[i], strlen(o->node_name[i]));
+		if (o->node_role != NULL && o->node_role[i] != NULL)
+			sl_out_printf(b, "\",role=\"%s", o->node_role[i]);
 		sl_out_printf(b, "\"} %d\n", o->node_up[i]);
+	}
+}
+
+/* streamlag_redis_replica_offset_lag{node}: Sentinel's replicas. */
+static void
+replica_lag(struct sl_out *b, const struct sl_prom_opts *o)
+{
+	if (o->nreplicas == 0)
+		return;
+	family(b, "streamlag_redis_replica_offset_lag", "gauge", "Bytes of "
+	    "the replication stream a replica of the master has not "
+	    "acknowledged yet.");
+	for (size_t i = 0; i < o->nreplicas; i++) {
+		if (o->replica_lag[i] < 0)
+			continue;
+		sl_out_puts(b, "streamlag_redis_replica_offset_lag{node=\"");
+		put_label(b, o->replica_name[i], strlen(o->replica_name[i]));
+		sl_out_printf(b, "\"} %lld\n", o->replica_lag[i]);
 	}
 }
 
@@ -593,6 +613,7 @@ scrape_families(struct sl_out *b, const struct sl_lag_report *r,
 	    "every Redis node it needed.");
 	sl_out_printf(b, "streamlag_redis_up %d\n", o->redis_up);
 	node_up(b, o);
+	replica_lag(b, o);
 	family(b, "streamlag_collect_duration_seconds", "gauge",
 	    "Time this scrape spent collecting from Redis.");
 	sl_out_printf(b, "streamlag_collect_duration_seconds %.6f\n",

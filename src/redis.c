@@ -22,6 +22,7 @@
 #include "streamlag/log.h"
 #include "streamlag/redis.h"
 #include "streamlag/resp.h"
+#include "streamlag/sentinel.h"
 
 /* The executor's request of a pipeline (exec.h's struct sl_request is
  * not named in redis.h: http.h has a struct of that name too). */
@@ -55,8 +56,10 @@ sl_redis_close(struct sl_redis *r)
 	sl_free(r->rt_mark);
 	r->rt_mark = NULL;
 	r->nrt_mark = 0;
+	sl_free(r->node_role);
 	r->node_up = NULL;
 	r->node_name = NULL;
+	r->node_role = NULL;
 	r->nnode_up = 0;
 	r->seen_connects = r->seen_errors = 0;
 	r->seen_bytes = 0;
@@ -67,6 +70,7 @@ sl_redis_close(struct sl_redis *r)
 	r->nmapx = 0;
 	r->cluster = -1;
 	r->server_known = 0;
+	sl_redis_sentinel_close(r);
 }
 
 void
@@ -175,13 +179,15 @@ static enum sl_err
 exec_setup(struct sl_redis *r, int db)
 {
 	const struct sl_redis_addr *a = r->addr;
-	struct sl_node_auth auth = { a->user, a->password, db };
+	struct sl_node_auth auth = { a->user, a->password, db, r->readonly };
 	struct sl_error	 e;
 	size_t		 idx;
 
 	if ((r->x = sl_calloc(1, sizeof(*r->x))) == NULL)
 		return SL_ENOMEM;
 	sl_exec_init(r->x, &auth, r->timeout_ms);
+	if (a->kind == SL_REDIS_SENTINEL)
+		return SL_OK;	/* the sentinels name the node */
 	if (a->kind == SL_REDIS_UNIX || a->nseeds == 0)
 		return sl_exec_node(r->x, a->kind == SL_REDIS_UNIX ? NULL :
 		    a->host, a->port, a->kind == SL_REDIS_UNIX ? a->path : NULL,
@@ -193,33 +199,67 @@ exec_setup(struct sl_redis *r, int db)
 	return SL_OK;
 }
 
+/* node_up, node_name and node_role grown to the executor's nodes.  0, or
+ * -1 when out of memory (a gauge left out, nothing worse). */
+static int
+node_arrays(struct sl_redis *r)
+{
+	size_t		 k = r->x->nnodes;
+	signed char	*u;
+	const char	**nm, **rl;
+
+	if (r->nnode_up >= k)
+		return 0;
+	if ((u = sl_reallocarray(r->node_up, k, sizeof(*u))) == NULL)
+		return -1;
+	r->node_up = u;
+	if ((nm = sl_reallocarray(r->node_name, k, sizeof(*nm))) == NULL)
+		return -1;
+	r->node_name = nm;
+	if ((rl = sl_reallocarray(r->node_role, k, sizeof(*rl))) == NULL)
+		return -1;
+	r->node_role = rl;
+	for (size_t j = r->nnode_up; j < k; j++) {
+		u[j] = -1;
+		nm[j] = r->x->nodes[j]->name;
+		rl[j] = NULL;
+	}
+	r->nnode_up = k;
+	return 0;
+}
+
+void
+sl_redis_set_node(struct sl_redis *r, size_t i, int up, const char *role)
+{
+	if (r->x == NULL || i >= r->x->nnodes || node_arrays(r) == -1)
+		return;
+	r->node_up[i] = (signed char)(up != 0);
+	if (role != NULL)
+		r->node_role[i] = role;
+}
+
 void
 sl_redis_mark(struct sl_redis *r, const struct sl_node *n, int up)
 {
 	size_t		 i, k = r->x->nnodes;
-	signed char	*u;
-	const char	**nm;
+	const char	*role = NULL;
 
 	for (i = 0; i < k && r->x->nodes[i] != n; i++)
 		;
 	if (i == k)
 		return;
-	if (r->nnode_up < k) {
-		if ((u = sl_reallocarray(r->node_up, k, sizeof(*u))) == NULL)
-			return;		/* a gauge left out, nothing worse */
-		r->node_up = u;
-		if ((nm = sl_reallocarray(r->node_name, k, sizeof(*nm))) == NULL)
-			return;
-		r->node_name = nm;
-		for (size_t j = r->nnode_up; j < k; j++) {
-			u[j] = -1;
-			nm[j] = r->x->nodes[j]->name;
-		}
-		r->nnode_up = k;
-	}
-	r->node_up[i] = (signed char)(up != 0);
+	if (r->addr->kind == SL_REDIS_SENTINEL && i == r->home)
+		role = r->home_role == SL_ROLE_REPLICA ? "replica" : "master";
+	else if (r->cluster == 1 && r->addr->read_from != SL_READ_MASTER)
+		for (size_t m = 0; m < r->nmapx; m++)
+			if (r->mapx[m] == i)
+				role = r->map.nodes[m].master == -1 ? "master" :
+				    "replica";
+	sl_redis_set_node(r, i, up, role);
 	if (!up) {
 		r->failures++;
+		if (i == r->home)
+			r->home_ok = 0;	/* Sentinel: ask again */
 		if (r->cluster == 1)
 			r->map_stale = 1;
 	}
@@ -234,10 +274,8 @@ note_node(struct sl_redis *r, const struct sl_node *n, const char *why)
 	snprintf(r->errnode, sizeof(r->errnode), "%s", n->name);
 }
 
-/* One command on node: its reply in *out (an error reply too).  SL_OK, or
- * SL_EREDIS with the failure noted; SL_ENOMEM. */
-static enum sl_err
-run_one(struct sl_redis *r, size_t node, int argc, const char **argv,
+enum sl_err
+sl_redis_run_one(struct sl_redis *r, size_t node, int argc, const char **argv,
     redisReply **out)
 {
 	struct sl_request q;
@@ -277,7 +315,7 @@ detect(struct sl_redis *r)
 	enum sl_err	 rc = SL_EREDIS;
 
 	for (size_t i = 0; i < r->x->nnodes; i++) {
-		if ((rc = run_one(r, i, 2, argv, &reply)) != SL_OK) {
+		if ((rc = sl_redis_run_one(r, i, 2, argv, &reply)) != SL_OK) {
 			if (rc == SL_ENOMEM)
 				return rc;
 			continue;
@@ -307,7 +345,7 @@ refresh_map(struct sl_redis *r)
 		size_t i = (r->home + k) % r->x->nnodes;
 		struct sl_node *n = r->x->nodes[i];
 
-		if ((rc = run_one(r, i, 2, argv, &reply)) == SL_ENOMEM)
+		if ((rc = sl_redis_run_one(r, i, 2, argv, &reply)) == SL_ENOMEM)
 			return rc;
 		if (rc != SL_OK)
 			continue;
@@ -350,6 +388,28 @@ reselect(struct sl_redis *r)
 	return SL_OK;
 }
 
+/* A cluster read from replicas: the nodes again, READONLY in their
+ * handshake (a replica answers MOVED to reads without it). */
+static enum sl_err
+reexec_readonly(struct sl_redis *r)
+{
+	unsigned long	 connects = r->connects, errors = r->errors;
+	unsigned long long bytes = r->meter.bytes;
+	size_t		 home = r->home;
+	enum sl_err	 rc;
+
+	sl_redis_close(r);
+	r->connects = connects;
+	r->errors = errors;
+	r->meter.bytes = bytes;
+	r->readonly = 1;
+	if ((rc = exec_setup(r, 0)) != SL_OK)
+		return rc;
+	r->home = home;
+	r->cluster = 1;
+	return SL_OK;
+}
+
 /* INFO and TIME go to a master that did not fail last time. */
 static void
 pick_home(struct sl_redis *r)
@@ -371,8 +431,11 @@ sl_redis_ensure(struct sl_redis *r)
 	enum sl_err rc;
 
 	if (r->x == NULL && (rc = exec_setup(r, r->mode ==
-	    SL_MODE_STANDALONE ? r->addr->db : 0)) != SL_OK)
+	    SL_MODE_STANDALONE || r->addr->kind == SL_REDIS_SENTINEL ?
+	    r->addr->db : 0)) != SL_OK)
 		return rc;
+	if (r->addr->kind == SL_REDIS_SENTINEL)
+		return sl_redis_sentinel_ensure(r);
 	if (r->cluster == -1) {
 		if (r->mode == SL_MODE_STANDALONE)
 			r->cluster = 0;
@@ -380,6 +443,9 @@ sl_redis_ensure(struct sl_redis *r)
 			return rc;
 		if (!r->cluster && r->addr->db != 0 && r->mode != SL_MODE_STANDALONE)
 			return reselect(r);
+		if (r->cluster && r->addr->read_from != SL_READ_MASTER &&
+		    !r->readonly && (rc = reexec_readonly(r)) != SL_OK)
+			return rc;
 	}
 	if (r->cluster && r->addr->db != 0) {
 		if (!r->cluster_db)
@@ -422,6 +488,31 @@ sl_redis_map_nodes(struct sl_redis *r)
 	return SL_OK;
 }
 
+/* The executor node that reads map node m (a master): itself, or with
+ * STREAMLAG_READ_FROM a replica of it that did not fail last time (with
+ * replica, the first replica even when it failed: nothing goes to the
+ * master while it has one). */
+size_t
+sl_redis_read_node(const struct sl_redis *r, size_t m)
+{
+	size_t	 first = SIZE_MAX, x;
+
+	if (r->addr->read_from == SL_READ_MASTER)
+		return r->mapx[m];
+	for (size_t j = 0; j < r->nmapx; j++) {
+		if (r->map.nodes[j].master != (int)m)
+			continue;
+		x = r->mapx[j];
+		if (x >= r->nnode_up || r->node_up[x] != 0)
+			return x;
+		if (first == SIZE_MAX)
+			first = x;
+	}
+	if (first != SIZE_MAX && r->addr->read_from == SL_READ_REPLICA)
+		return first;
+	return r->mapx[m];
+}
+
 /* The node of a hash slot (-1: no key, the home node; -2 - n: node n). */
 static size_t
 route(const struct sl_redis *r, int slot)
@@ -434,7 +525,7 @@ route(const struct sl_redis *r, int slot)
 	    (m = sl_slotmap_lookup(&r->map, (unsigned)slot)) < 0 ||
 	    (size_t)m >= r->nmapx)
 		return r->home;
-	return r->mapx[m];
+	return sl_redis_read_node(r, (size_t)m);
 }
 
 size_t
@@ -457,12 +548,15 @@ sl_redis_masters(struct sl_redis *r, size_t *out, size_t max)
 		return 1;
 	}
 	for (size_t i = 0; i < r->nmapx; i++) {
+		size_t x;
+
 		if (r->map.nodes[i].master != -1)
 			continue;
-		for (k = 0; k < n && out[k] != r->mapx[i]; k++)
+		x = sl_redis_read_node(r, i);
+		for (k = 0; k < n && out[k] != x; k++)
 			;
 		if (k == n && n < max)
-			out[n++] = r->mapx[i];
+			out[n++] = x;
 	}
 	return n;
 }

@@ -86,7 +86,8 @@ scan_reply(void *arg, size_t idx, redisReply *reply)
 	freeReplyObject(reply);
 }
 
-/* The masters: every node serving a slot, or the one standalone node. */
+/* The masters: every node serving a slot (or the replica that reads for
+ * it, per STREAMLAG_READ_FROM), or the one standalone node. */
 static enum sl_err
 masters(struct scan_run *s)
 {
@@ -104,12 +105,15 @@ masters(struct scan_run *s)
 		int	 m = sl_slotmap_lookup(&r->map, slot);
 		size_t	 k;
 
+		size_t	 x;
+
 		if (m < 0 || (size_t)m >= r->nmapx)
 			continue;
-		for (k = 0; k < s->nm && s->nodes[k] != r->mapx[m]; k++)
+		x = sl_redis_read_node(r, (size_t)m);
+		for (k = 0; k < s->nm && s->nodes[k] != x; k++)
 			;
 		if (k == s->nm && s->nm < cap)
-			s->nodes[s->nm++] = r->mapx[m];
+			s->nodes[s->nm++] = x;
 	}
 	return SL_OK;
 }

@@ -365,6 +365,22 @@ not_covered(struct sl_jw *w, const struct sl_lag_report *r)
 	sl_jw_arr_end(w);
 }
 
+/* "replica_lag": {"host:port": bytes behind the master, or null}. */
+static void
+replica_lag(struct sl_jw *w, const struct sl_lag_report *r)
+{
+	sl_jw_key(w, "replica_lag");
+	sl_jw_obj(w);
+	for (size_t i = 0; i < r->nreplica_lag; i++) {
+		sl_jw_key(w, r->replica_node[i]);
+		if (r->replica_lag[i] < 0)
+			sl_jw_null(w);
+		else
+			sl_jw_int(w, r->replica_lag[i]);
+	}
+	sl_jw_obj_end(w);
+}
+
 enum sl_err
 sl_render_lag_out(const struct sl_lag_report *r, struct sl_out *out)
 {
@@ -398,6 +414,8 @@ sl_render_lag_out(const struct sl_lag_report *r, struct sl_out *out)
 	sl_jw_kstr(&w, "consumer_group", group);
 	if (r->truncated)
 		sl_jw_kbool(&w, "truncated", 1);
+	if (r->nreplica_lag > 0 && r->error == NULL)
+		replica_lag(&w, r);
 	/* Never silent: the masters discovery could not reach (their streams
 	 * are not named), and what the budget left out. */
 	if (r->nnode_errors > 0 && r->error == NULL)

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "streamlag/alloc.h"
 #include "streamlag/auth.h"
 #include "streamlag/collect.h"
 #include "streamlag/history_api.h"
 #include "streamlag/lag.h"
 #include "streamlag/log.h"
+#include "streamlag/probe.h"
 #include "streamlag/prom.h"
 #include "streamlag/render.h"
 #include "streamlag/router.h"
@@ -24,6 +26,7 @@
 				 * cache-busting ones to liveness probes */
 #define Q_OWN		0x10	/* the handler reads the query (sel.query) */
 #define Q_TARGET	0x20	/* ?target=NAME */
+#define Q_DETAIL	0x40	/* ?detail=pel */
 
 /* What a request asks about: the streams (configured, discovered, or
  * chosen with ?stream=) and the group (or every group). */
@@ -40,6 +43,7 @@ struct sel {
 	const char	*query;		/* Q_OWN routes */
 	const char *const *node_errors;	/* masters discovery missed */
 	size_t		 nnode_errors;
+	int		 detail_pel;	/* ?detail=pel: each group's pel */
 };
 
 /* Methods a route takes. */
@@ -77,7 +81,7 @@ static const struct route routes[] = {
 	{ "/auth/verify", SL_ROUTE_AUTH_VERIFY, M_GET | M_HEAD,
 	    h_verify, 1, 0 },
 	{ "/api/v1/events/consumer-lag", SL_ROUTE_CONSUMER_LAG, M_GET | M_HEAD,
-	    h_lag, 1, Q_STREAM | Q_GROUP | Q_TARGET },
+	    h_lag, 1, Q_STREAM | Q_GROUP | Q_TARGET | Q_DETAIL },
 	{ "/api/v1/events/streams", SL_ROUTE_STREAMS, M_GET | M_HEAD,
 	    h_streams, 1, Q_STREAM | Q_TARGET },
 	{ "/api/v1/events/health", SL_ROUTE_HEALTH, M_GET | M_HEAD,
@@ -285,15 +289,19 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	rep->truncated = sel->truncated;
 	rep->node_errors = sel->node_errors;
 	rep->nnode_errors = sel->nnode_errors;
+	rep->replica_node = sel->r->replica_name;
+	rep->replica_lag = sel->r->replica_lagv;
+	rep->nreplica_lag = sel->r->nreplicas;
 	return rc;
 }
 
-/* The sampler records the default target only (target 0): another
- * target's groups get no history, even where names are the same. */
+/* The sampler records every target, each group keyed by its target's
+ * name (sel->r->target) too. */
 static struct sl_history *
 history_of(const struct sl_ctx *ctx, const struct sel *sel)
 {
-	return sel->r == &ctx->redis[0] ? ctx->history : NULL;
+	(void)sel;
+	return ctx->history;
 }
 
 /* The history of one group: read from shared memory, no Redis. */
@@ -325,7 +333,8 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	enum sl_err		 rc = collect(ctx, sel, &rep);
 
 	if (rc == SL_ENOMEM || (rc == SL_OK && sl_history_insight_attach(
-	    history_of(ctx, sel), ctx->cfg, &rep, &gi) != SL_OK)) {
+	    history_of(ctx, sel), ctx->cfg, sel->r->target, &rep, &gi) !=
+	    SL_OK)) {
 		if (rc == SL_OK)
 			sl_lag_report_free(&rep);
 		fail_request(resp, SL_ENOMEM);
@@ -336,6 +345,10 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 		report_done(ctx, &rep);
 		return;
 	}
+	/* The pending list's answers only when asked: they are most of what
+	 * the history adds to an answer (docs/api.md). */
+	for (size_t i = 0; gi != NULL && i < rep.n; i++)
+		gi[i].show_pel = sel->detail_pel;
 	/* Redis down keeps the seed shape, with 503 (report->error set). */
 	set_rendered(ctx, resp, sl_err_status(rc), CT_JSON, render_lag, &rep);
 	sl_history_insight_detach(&rep, gi);
@@ -395,7 +408,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	if (rc != SL_OK)
 		sl_lag_report_free(&rep);	/* nothing to say about streams */
 	else if (sl_history_insight_attach(history_of(ctx, sel), ctx->cfg,
-	    &rep, &gi) != SL_OK) {
+	    sel->r->target, &rep, &gi) != SL_OK) {
 		sl_lag_report_free(&rep);
 		fail_request(resp, SL_ENOMEM);
 		return;
@@ -407,6 +420,10 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	o.nnodes = sel->r->nnode_up;
 	o.node_name = sel->r->node_name;
 	o.node_up = sel->r->node_up;
+	o.node_role = sel->r->node_role;
+	o.nreplicas = sel->r->nreplicas;
+	o.replica_name = sel->r->replica_name;
+	o.replica_lag = sel->r->replica_lagv;
 	o.truncated = sel->truncated;
 	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
@@ -437,89 +454,82 @@ h_streams(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	sl_streams_report_free(&rep);
 }
 
-static int
-masters(const struct sl_slotmap *m)
-{
-	int n = 0;
-
-	for (size_t i = 0; i < m->nnodes; i++)
-		n += m->nodes[i].master == -1;
-	return n;
-}
-
-/* One target for /api/v1/events/targets: its health over its monitored
- * streams (discovered when it has a pattern), asked with its own
- * connection, so bounded by its own timeout and back-off. */
+/* The streams a target's probe asks about: its configured ones, or the
+ * last set discovery left in the shared cache, whatever its age (*own,
+ * to free); none when there is no such set (the verdict is then
+ * "unknown": the targets list never scans).  SL_OK or SL_ENOMEM. */
 static enum sl_err
-probe_target(struct sl_ctx *ctx, size_t i, struct sl_target_state *st)
+probe_streams(const struct sl_target *tgt, struct sl_redis *r,
+    struct sl_probe *p, char ***own, size_t *nown)
 {
-	const struct sl_target	*tgt = sl_config_target(ctx->cfg, i);
-	struct sl_redis		*r = &ctx->redis[i];
-	struct sl_thresholds	 t;
-	struct sl_lag_query	 q = { tgt->consumer_group, tgt->all_groups,
-	    thresholds(ctx, tgt, &t), 0 };
-	struct sl_lag_report	 rep;
-	struct sl_health	 h;
-	char			**disc = NULL, **streams = tgt->streams;
-	size_t			 n = tgt->nstreams, ndisc = 0;
-	int			 truncated;
-	int64_t			 t0 = sl_monotonic_us();
-	enum sl_err		 rc = SL_OK;
+	struct sl_discache_key k = { .target = r->target,
+	    .pattern = tgt->stream_pattern,
+	    .max = tgt->discovery_max, .now_ms = sl_monotonic_ms(),
+	    .ttl_ms = 0, .stale = 1 };
+	int	 found = 0, truncated;
 
-	memset(st, 0, sizeof(*st));
-	memset(&rep, 0, sizeof(rep));
-	st->name = sl_config_target_name(ctx->cfg, i);
-	sl_redis_begin(r);	/* each target its own deadline */
-	if (tgt->stream_pattern != NULL) {
-		rc = sl_discover(r, tgt->stream_pattern, tgt->discovery_max,
-		    &disc, &ndisc, &truncated, NULL);
-		streams = disc;
-		n = ndisc;
+	*own = NULL;
+	*nown = 0;
+	p->streams_known = 1;
+	if (tgt->stream_pattern == NULL) {
+		p->streams = tgt->streams;
+		p->nstreams = tgt->nstreams;
+		return SL_OK;
 	}
-	if (rc == SL_OK)
-		rc = sl_collect_lag(r, streams, n, &q, &rep, NULL);
-	if (rc == SL_OK) {
-		st->up = 1;
-		sl_health_of(&rep, &h);
-		st->status_known = 1;
-		st->status = h.status;
-	}
-	/* Known once connected: a cluster counts its masters (the slot
-	 * map), a standalone Redis is one node. */
-	st->mode = r->cluster == 1 ? "cluster" : "standalone";
-	st->nodes = r->cluster == 1 ? masters(&r->map) : 1;
-	st->server_known = r->server_known;
-	st->server = r->server;
-	st->elapsed_ms = (sl_monotonic_us() - t0) / 1000;
-	sl_redis_end(r);
-	sl_lag_report_free(&rep);
-	sl_names_free(disc, ndisc);
-	return rc == SL_ENOMEM ? rc : SL_OK;
+	if (r->discache != NULL && sl_discache_get(r->discache, &k, own, nown,
+	    &truncated, &found) != SL_OK)
+		return SL_ENOMEM;
+	p->streams = *own;
+	p->nstreams = *nown;
+	p->streams_known = found;
+	return SL_OK;
 }
 
-/* Every target, one after the other: a frozen one costs its own timeout
- * (STREAMLAG_TARGET_<NAME>_REDIS_TIMEOUT_MS), then back-off makes it fail
- * fast.  Always 200: the body says which are down. */
+/* Every target at once, each with one batch on its own connection and
+ * thread (probe.h): a frozen target costs its own timeout
+ * (STREAMLAG_TARGET_<NAME>_REDIS_TIMEOUT_MS) and the answer comes by the
+ * slowest target's deadline, not by their sum.  Always 200: the body says
+ * which are down. */
 static void
 h_targets(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
-	size_t			 n = sl_config_ntargets(ctx->cfg);
-	struct sl_target_state	*st;
+	size_t			 n = sl_config_ntargets(ctx->cfg), i;
+	struct sl_target_state	*st = sl_calloc(n, sizeof(*st));
+	struct sl_probe		*p = sl_calloc(n, sizeof(*p));
+	char			***own = sl_calloc(n, sizeof(*own));
+	size_t			*nown = sl_calloc(n, sizeof(*nown));
+	struct sl_thresholds	 t;
 
 	(void)sel;
-	if ((st = calloc(n, sizeof(*st))) == NULL) {
-		fail_request(resp, SL_ENOMEM);
-		return;
+	for (i = 0; st != NULL && p != NULL && own != NULL && nown != NULL &&
+	    i < n; i++) {
+		const struct sl_target *tgt = sl_config_target(ctx->cfg, i);
+
+		p[i].r = &ctx->redis[i];
+		p[i].st = &st[i];
+		p[i].group = tgt->all_groups ? NULL : tgt->consumer_group;
+		p[i].t = *thresholds(ctx, tgt, &t);
+		st[i].name = sl_config_target_name(ctx->cfg, i);
+		if (probe_streams(tgt, p[i].r, &p[i], &own[i], &nown[i]) !=
+		    SL_OK)
+			break;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (probe_target(ctx, i, &st[i]) == SL_ENOMEM) {
-			fail_request(resp, SL_ENOMEM);
-			free(st);
-			return;
-		}
-	set_json(resp, 200, sl_render_targets(st, n,
-	    sl_config_target_name(ctx->cfg, 0)));
-	free(st);
+	if (i == n) {
+		sl_probe_all(p, n);
+		for (i = 0; i < n && p[i].rc != SL_ENOMEM; i++)
+			;
+	}
+	if (i == n)
+		set_json(resp, 200, sl_render_targets(st, n,
+		    sl_config_target_name(ctx->cfg, 0)));
+	else
+		fail_request(resp, SL_ENOMEM);
+	for (i = 0; own != NULL && nown != NULL && i < n; i++)
+		sl_names_free(own[i], nown[i]);
+	sl_free(nown);
+	sl_free(own);
+	sl_free(p);
+	sl_free(st);
 }
 
 /* ?stream=a,b: a subset of the monitored streams, in the order asked.
@@ -624,7 +634,8 @@ static int
 read_params(const struct route *rt, const struct sl_query_param *q,
     size_t nq, const struct sl_query_param **stream_q,
     const struct sl_query_param **group_q,
-    const struct sl_query_param **target_q, struct sl_response *resp)
+    const struct sl_query_param **target_q, int *detail,
+    struct sl_response *resp)
 {
 	char msg[200];
 
@@ -641,6 +652,15 @@ read_params(const struct route *rt, const struct sl_query_param *q,
 			}
 		if ((rt->params & Q_STREAM) && strcmp(q[i].name, "stream") == 0)
 			*stream_q = &q[i];
+		else if ((rt->params & Q_DETAIL) &&
+		    strcmp(q[i].name, "detail") == 0) {
+			if (strcmp(q[i].value, "pel") != 0) {
+				sl_http_error(resp, 400, "bad_query",
+				    "detail: expected pel");
+				return -1;
+			}
+			*detail = 1;
+		}
 		else if ((rt->params & Q_TARGET) &&
 		    strcmp(q[i].name, "target") == 0)
 			*target_q = &q[i];
@@ -688,7 +708,8 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 		return;
 	}
 	if (read_params(rt, q, nq, &stream_q, &group_q, &target_q,
-	    resp) == -1 || select_target(ctx, target_q, &sel, resp) == -1)
+	    &sel.detail_pel, resp) == -1 ||
+	    select_target(ctx, target_q, &sel, resp) == -1)
 		goto out;
 	if (group_q != NULL) {
 		sel.all_groups = strcmp(group_q->value, "*") == 0;

@@ -16,11 +16,13 @@
 #include "streamlag/log.h"
 #include "streamlag/pel.h"
 #include "streamlag/sampler.h"
+#include "streamlag/targets.h"
 
 #define PEL_CHUNK	100	/* XPENDING commands per round trip */
 
 struct pel_run {
 	struct sl_history	*h;
+	const char		*target;	/* the history's key */
 	const struct sl_lag_report *rep;
 	const struct sl_pel_limits *lim;
 	size_t			*entry;		/* report entry of command i */
@@ -129,7 +131,7 @@ answered(const struct sl_lag_entry *e)
 
 /* One sample per answered group; tracked[i] says which got a slot. */
 static void
-record(struct sl_history *h, long long history_s,
+record(struct sl_history *h, const char *target, long long history_s,
     const struct sl_lag_report *rep, unsigned char *tracked,
     struct sl_sampler_round *o)
 {
@@ -144,7 +146,7 @@ record(struct sl_history *h, long long history_s,
 			continue;
 		o->groups++;
 		sample_of(e, stream_of(rep, e, &k), o->now_ms, &s);
-		if (sl_history_add(h, e->stream.p, e->stream.len,
+		if (sl_history_add(h, target, e->stream.p, e->stream.len,
 		    e->group.name.p, e->group.name.len, &s,
 		    o->now_ms - history_s * 1000)) {
 			tracked[i] = 1;
@@ -174,8 +176,8 @@ pel_answer(struct pel_run *pr, size_t i, const redisReply *reply)
 		nc = -1;		/* not asked */
 	sl_pel_analyze(it, n, e->group.pending, se != NULL ?
 	    se->info.first_entry_id : NULL, e->consumers, nc, pr->lim, &rp);
-	sl_history_set_pel(pr->h, e->stream.p, e->stream.len, e->group.name.p,
-	    e->group.name.len, &rp);
+	sl_history_set_pel(pr->h, pr->target, e->stream.p, e->stream.len,
+	    e->group.name.p, e->group.name.len, &rp);
 	sl_pel_items_free(it, n);
 	return SL_OK;
 }
@@ -332,15 +334,15 @@ sl_sampler_round(struct sl_redis *r, const struct sl_config *cfg,
 		rc = SL_ENOMEM;
 		goto done;
 	}
-	record(h, cfg->history_s, &rep, tracked, o);
+	record(h, r->target, cfg->history_s, &rep, tracked, o);
 	limits(cfg, &lim);
 	pr.h = h;
+	pr.target = r->target;
 	pr.rep = &rep;
 	pr.lim = &lim;
 	pr.o = o;
 	pr.used = st.commands;
 	rc = pel_round(r, cfg, &pr, tracked);
-	sl_history_set_round(h, o->untracked, o->tracked, o->now_ms);
 done:
 	sl_free(tracked);
 	sl_lag_report_free(&rep);
@@ -390,27 +392,78 @@ log_round(const struct sl_sampler_round *o, enum sl_err rc,
 	    sl_log_str(o->untracked_names, buf, sizeof(buf)));
 }
 
+/* One round's totals over the targets into all. */
+static void
+add_round(struct sl_sampler_round *all, const struct sl_sampler_round *o)
+{
+	size_t	 len = strlen(all->untracked_names);
+	int	 w;
+
+	if (o->now_ms > all->now_ms)
+		all->now_ms = o->now_ms;
+	all->groups += o->groups;
+	all->tracked += o->tracked;
+	all->untracked += o->untracked;
+	all->pel_read += o->pel_read;
+	all->pel_skipped += o->pel_skipped;
+	if (o->untracked_names[0] == '\0')
+		return;
+	/* The first names that fit, as note_untracked keeps them. */
+	w = snprintf(all->untracked_names + len, sizeof(all->untracked_names) -
+	    len, "%s%.*s", len > 0 ? "," : "", (int)(sizeof(o->untracked_names)
+	    - 1), o->untracked_names);
+	if (w < 0 || (size_t)w >= sizeof(all->untracked_names) - len)
+		all->untracked_names[len] = '\0';
+}
+
+/* A round of every target, one after another, each with its own
+ * settings (its streams, group, thresholds, discovery) and its own
+ * budget; one set of totals for the history.  SL_OK when every target
+ * answered, else the first target's error; SL_ENOMEM at once. */
+static enum sl_err
+round_all(struct sl_redis *r, const struct sl_config *cfg,
+    struct sl_history *h, struct sl_sampler_round *all)
+{
+	struct sl_sampler_round	 o;
+	struct sl_config	 view = *cfg;
+	enum sl_err		 rc = SL_OK, one;
+
+	memset(all, 0, sizeof(*all));
+	all->now_ms = -1;
+	for (size_t i = 0; i < sl_config_ntargets(cfg); i++) {
+		view.target = *sl_config_target(cfg, i);
+		if ((one = sl_sampler_round(&r[i], &view, h, &o)) == SL_ENOMEM)
+			return one;
+		if (rc == SL_OK)
+			rc = one;
+		add_round(all, &o);
+	}
+	if (all->now_ms >= 0)
+		sl_history_set_round(h, all->untracked, all->tracked,
+		    all->now_ms);
+	return rc;
+}
+
 int
 sl_sampler_run(const struct sl_config *cfg, struct sl_history *h,
     struct sl_shared *sh, struct sl_slot *slot)
 {
-	struct sl_redis		 redis;
+	struct sl_redis		*redis;
 	struct sl_sampler_round	 o;
 	uint64_t		 last_untracked = 0;
-	enum sl_err		 rc;
+	enum sl_err		 rc = SL_ENOMEM;
 	int			 last_rc = -1;	/* the first round is logged */
 	int64_t			 next;
 
-	sl_redis_init(&redis, &cfg->redis, cfg->redis_timeout_ms);
-	redis.counters = &sh->counters;
-	redis.lagcache = &sh->lagcache;
-	redis.discache = &sh->discache;
-	redis.discovery_ttl_ms = cfg->discovery_ttl_ms;
+	/* Every target, on connections of its own (targets.h). */
+	if ((redis = sl_targets_open(cfg, &sh->counters, &sh->lagcache,
+	    sh->discache)) == NULL)
+		goto out;
 	slot->pid = getpid();
 	for (;;) {
 		next = sl_monotonic_ms() + cfg->sample_ms;
 		slot->busy_since_ms = sl_monotonic_ms();
-		rc = sl_sampler_round(&redis, cfg, h, &o);
+		rc = round_all(redis, cfg, h, &o);
 		slot->busy_since_ms = 0;
 		slot->requests++;
 		if (rc == SL_ENOMEM)
@@ -418,7 +471,8 @@ sl_sampler_run(const struct sl_config *cfg, struct sl_history *h,
 		log_round(&o, rc, &last_untracked, &last_rc);
 		sleep_until(next);
 	}
+	sl_targets_close(redis, sl_config_ntargets(cfg));
+out:
 	sl_log(SL_LOG_ERROR, "sampler_stopped", "error=%s", sl_err_name(rc));
-	sl_redis_close(&redis);
 	return 1;
 }

@@ -2,7 +2,6 @@
 /* Shared memory mapped before fork (see shared.h). */
 #include <sys/mman.h>
 
-#include <string.h>
 #include <time.h>
 
 #include "streamlag/shared.h"
@@ -13,10 +12,9 @@ sl_shared_create(void)
 	void *p = mmap(NULL, sizeof(struct sl_shared), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0, sizeof(struct sl_shared));
-	return p;
+	/* Anonymous pages come zeroed: no memset, which would make every
+	 * target's discovery cache resident. */
+	return p == MAP_FAILED ? NULL : p;
 }
 
 void

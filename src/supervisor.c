@@ -96,7 +96,7 @@ worker_child(struct master *ms, int slot, pid_t master_pid)
 	ms->sh->slots[slot].requests = 0;
 	/* One connection per target (targets.h). */
 	if ((redis = sl_targets_open(ms->cfg, &ms->sh->counters,
-	    &ms->sh->lagcache, &ms->sh->discache)) == NULL)
+	    &ms->sh->lagcache, ms->sh->discache)) == NULL)
 		_exit(1);
 	ctx.cfg = ms->cfg;
 	ctx.redis = redis;

@@ -7,6 +7,9 @@
 #include "streamlag/jsonw.h"
 #include "streamlag/targets.h"
 
+_Static_assert(SL_SHARED_TARGETS >= SL_TARGETS_MAX,
+    "a discovery cache per target");
+
 struct sl_redis *
 sl_targets_open(const struct sl_config *cfg, struct sl_counters *counters,
     struct sl_lagcache *lagcache, struct sl_discache *discache)
@@ -24,10 +27,9 @@ sl_targets_open(const struct sl_config *cfg, struct sl_counters *counters,
 		r[i].request_timeout_ms = t->request_timeout_ms;
 		r[i].counters = counters;
 		r[i].discovery_ttl_ms = t->discovery_ttl_ms;
-		if (i == 0) {
-			r[i].lagcache = lagcache;
-			r[i].discache = discache;
-		}
+		r[i].target = sl_config_target_name(cfg, i);
+		r[i].lagcache = lagcache;
+		r[i].discache = discache != NULL ? &discache[i] : NULL;
 	}
 	return r;
 }
@@ -62,9 +64,14 @@ target_state(struct sl_jw *w, const struct sl_target_state *s)
 		sl_jw_null(w);
 	}
 	/* A target not reached has no verdict but "unhealthy", as
-	 * /api/v1/events/health answers when Redis is down. */
+	 * /api/v1/events/health answers when Redis is down; one reached whose
+	 * lag Redis does not know (or whose streams are not discovered yet)
+	 * is "unknown" (probe.h). */
 	sl_jw_kstr(w, "status", s->status_known ? sl_status_name(s->status) :
-	    sl_status_name(SL_STATUS_UNHEALTHY));
+	    s->up ? "unknown" : sl_status_name(SL_STATUS_UNHEALTHY));
+	sl_jw_kint(w, "groups", s->groups);
+	sl_jw_kint(w, "lag_unknown", s->lag_unknown);
+	sl_jw_kint(w, "round_trips", s->round_trips);
 	sl_jw_kint(w, "elapsed_ms", s->elapsed_ms);
 	sl_jw_obj_end(w);
 }

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -470,6 +471,9 @@ const struct sl_transport_ops sl_tls_ops = {
  * is the socket BIO with send(2) and MSG_NOSIGNAL instead; made once, kept
  * for the life of the process. */
 static BIO_METHOD *nosig_method;
+/* Targets are probed from threads of their own (probe.h): the first two
+ * TLS connections may come at once. */
+static pthread_mutex_t nosig_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 nosig_write(BIO *b, const char *buf, int len)
@@ -493,10 +497,13 @@ nosig_bio(int fd)
 	BIO_METHOD		*m;
 	BIO			*b;
 
+	pthread_mutex_lock(&nosig_lock);
 	if (nosig_method == NULL) {
 		if ((m = BIO_meth_new(BIO_TYPE_SOCKET, "streamlag socket")) ==
-		    NULL)
+		    NULL) {
+			pthread_mutex_unlock(&nosig_lock);
 			return NULL;
+		}
 		if (BIO_meth_set_write(m, nosig_write) != 1 ||
 		    BIO_meth_set_read(m, BIO_meth_get_read(s)) != 1 ||
 		    BIO_meth_set_puts(m, BIO_meth_get_puts(s)) != 1 ||
@@ -504,10 +511,12 @@ nosig_bio(int fd)
 		    BIO_meth_set_create(m, BIO_meth_get_create(s)) != 1 ||
 		    BIO_meth_set_destroy(m, BIO_meth_get_destroy(s)) != 1) {
 			BIO_meth_free(m);
+			pthread_mutex_unlock(&nosig_lock);
 			return NULL;
 		}
 		nosig_method = m;
 	}
+	pthread_mutex_unlock(&nosig_lock);
 	if ((b = BIO_new(nosig_method)) != NULL)
 		BIO_set_fd(b, fd, BIO_NOCLOSE);
 	return b;

@@ -257,7 +257,7 @@
     /* One target: asked once, to learn that; several: at each refresh. */
     if (!state.targetsAsked || state.targets.length > 1) refreshTargets();
     Promise.all([
-      api('consumer-lag?group=*' + tq('&')),
+      api('consumer-lag?group=*&detail=pel' + tq('&')),
       api('health?group=*' + tq('&')),
       api('streams' + tq('?'))
     ]).then(function (res) {
@@ -720,13 +720,12 @@
   function prefill() {
     if (state.prefilled) return;
     state.prefilled = true;
-    if (tq('&')) return;   /* the server keeps the default target's history only */
     var ask = state.rows.filter(function (r) { return !r.error && r.hist; })
       .slice(0, PREFILL_MAX);
     var session = state.session;
     Promise.all(ask.map(function (r) {
       return api('history?stream=' + encodeURIComponent(r.stream) + '&group=' + encodeURIComponent(r.group) +
-        '&limit=' + HISTORY).then(function (x) { return [r, x.body]; }, function () { return [r, null]; });
+        '&limit=' + HISTORY + tq('&')).then(function (x) { return [r, x.body]; }, function () { return [r, null]; });
     })).then(function (res) {
       if (session !== state.session) return;
       state.prefilledPoints = refill(merge(res));

@@ -13,7 +13,8 @@
 enum sl_check_state { SL_CHECK_OK, SL_CHECK_FAIL, SL_CHECK_SKIP };
 
 struct sl_check_item {
-	char		*step;		/* stable id: config, dns, connect, tls,
+	char		*step;		/* stable id: config, sentinel, master,
+					   replica, read, dns, connect, tls,
 					   auth, select, server, mode, command,
 					   stream, jwt, listen */
 	char		*title;		/* "AUTH", "command XPENDING", ... */
@@ -49,6 +50,12 @@ int	sl_check_run(const struct sl_config *cfg, const char *source,
 /* The parts of the run, in their order: the Redis steps (check_redis.c),
  * then the JWT key and the listen socket (check_host.c). */
 void	sl_check_redis(const struct sl_config *cfg, struct sl_checks *out);
+/* REDIS_URL=redis-sentinel:// (check_sentinel.c): each sentinel, the master
+ * they agree on, its replicas; the node STREAMLAG_READ_FROM reads into
+ * *node (host sl_malloc'd).  0, or -1 when there is none to read. */
+struct sl_hostport;
+int	sl_check_sentinel(const struct sl_config *cfg, struct sl_checks *out,
+	    struct sl_hostport *node);
 void	sl_check_jwt(const struct sl_config *cfg, struct sl_checks *out);
 void	sl_check_listen(const struct sl_config *cfg, struct sl_checks *out);
 

@@ -14,7 +14,14 @@
 #define SL_TARGETS_MAX      32      /* names in STREAMLAG_TARGETS */
 #define SL_TARGET_NAME_MAX  32      /* bytes in one target name */
 
-enum sl_redis_kind { SL_REDIS_TCP, SL_REDIS_UNIX };
+/* SL_REDIS_SENTINEL: redis-sentinel:// (sentinel.h); host:port is then the
+ * first sentinel's, for messages. */
+enum sl_redis_kind { SL_REDIS_TCP, SL_REDIS_UNIX, SL_REDIS_SENTINEL };
+
+struct sl_sentinel_url;
+
+/* STREAMLAG_READ_FROM */
+enum sl_read_from { SL_READ_MASTER, SL_READ_REPLICA, SL_READ_PREFER_REPLICA };
 
 struct evp_pkey_st;	/* OpenSSL's EVP_PKEY */
 
@@ -30,6 +37,14 @@ struct sl_redis_addr {
 	 * redis://h1:p1,h2:p2); owned.  0 for a unix socket. */
 	struct sl_seed	*seeds;
 	size_t	 nseeds;
+	/* Sentinel (SL_REDIS_SENTINEL): the URL's sentinels and master name,
+	 * owned; user, password and db above are the nodes'.  The sentinels'
+	 * own credentials (STREAMLAG_SENTINEL_USERNAME, _PASSWORD), owned. */
+	struct sl_sentinel_url *sentinel;
+	char	*sentinel_user;
+	char	*sentinel_password;	/* never logged */
+	int	 read_from;	/* enum sl_read_from (STREAMLAG_READ_FROM) */
+	int	 role_check_ms;	/* STREAMLAG_ROLE_CHECK_MS */
 };
 
 #define SL_REDIS_SEEDS_MAX	64	/* seed nodes in one REDIS_URL */

@@ -30,6 +30,7 @@ struct sl_discache {
 /* What a reader asks for: the set stored for pattern and max less than
  * ttl_ms before now_ms (any age with stale). */
 struct sl_discache_key {
+	const char	*target;	/* the target's name; NULL: none */
 	const char	*pattern;
 	long long	 max;
 	int64_t		 now_ms;
@@ -49,9 +50,10 @@ enum sl_err	sl_discache_get(struct sl_discache *c,
  * while scanning does not stop refreshes for ever). */
 #define SL_DISCACHE_TAKEOVER_MS	30000
 int	sl_discache_begin(struct sl_discache *c, int64_t now_ms);
-/* Stores the set (unless it does not fit) and ends the refresh. */
-void	sl_discache_done(struct sl_discache *c, const char *pattern,
-	    long long max, char *const *names, size_t n, int truncated,
-	    int64_t now_ms);
+/* Stores the set of target's pattern (unless it does not fit) and ends
+ * the refresh. */
+void	sl_discache_done(struct sl_discache *c, const char *target,
+	    const char *pattern, long long max, char *const *names, size_t n,
+	    int truncated, int64_t now_ms);
 
 #endif

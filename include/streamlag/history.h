@@ -12,8 +12,10 @@
  * seqlock), so neither side ever waits on the other for long, and no lock
  * is left held by a process that died.
  *
- * Groups are found by the 64-bit FNV-1a of their stream and group names
- * (sl_lagcache_key) with linear probing over the slots.  A group whose last
+ * Groups are found by the 64-bit FNV-1a of their target's, stream's and
+ * group's names (sl_group_key; target NULL: the stream and group alone)
+ * with linear probing over the slots, so that every target's groups share
+ * the STREAMLAG_HISTORY_GROUPS slots.  A group whose last
  * sample is older than the history span gives its slot to a new group;
  * beyond that, a group that finds no slot is not tracked, and the sampler
  * counts it (sl_history_set_untracked).
@@ -50,7 +52,8 @@ long long	sl_history_groups_max(const struct sl_history *h);
 /* The sampler: appends s to the group's ring (taking a slot for a group
  * seen first).  A slot whose last sample is before stale_ms may be taken.
  * 1 when written, 0 when the group has no slot (not tracked). */
-int		sl_history_add(struct sl_history *h, const char *stream,
+int		sl_history_add(struct sl_history *h, const char *target,
+		    const char *stream,
 		    size_t slen, const char *group, size_t glen,
 		    const struct sl_sample *s, long long stale_ms);
 /* How many groups the last round could not track, and how many it did. */
@@ -63,17 +66,20 @@ long long	sl_history_last_round_ms(const struct sl_history *h);
 /* The sampler: the group's latest pending-list answers (1 when the group
  * is tracked).  Readers: a copy of them, 1; 0 when there is none yet or
  * the sampler was writing them. */
-int		sl_history_set_pel(struct sl_history *h, const char *stream,
+int		sl_history_set_pel(struct sl_history *h, const char *target,
+		    const char *stream,
 		    size_t slen, const char *group, size_t glen,
 		    const struct sl_pel_report *p);
-int		sl_history_get_pel(struct sl_history *h, const char *stream,
+int		sl_history_get_pel(struct sl_history *h, const char *target,
+		    const char *stream,
 		    size_t slen, const char *group, size_t glen,
 		    struct sl_pel_report *out);
 
 /* Readers: the group's samples with t_ms >= since_ms, oldest first, at
  * most max of them (the newest max), into out.  The count, or -1 when the
  * group is not tracked. */
-ssize_t		sl_history_read(struct sl_history *h, const char *stream,
+ssize_t		sl_history_read(struct sl_history *h, const char *target,
+		    const char *stream,
 		    size_t slen, const char *group, size_t glen,
 		    long long since_ms, struct sl_sample *out, size_t max);
 

@@ -23,6 +23,7 @@
 #define SL_HISTORY_ANSWER_MAX	10000	/* samples in one /history answer */
 
 struct sl_history_query {
+	const char	*target;	/* ?target= (its name), the default one */
 	const char	*stream;
 	size_t		 slen;
 	const char	*group;
@@ -30,6 +31,7 @@ struct sl_history_query {
 	long long	 since_ms;	/* ?since= (ms since the epoch), 0 */
 	long long	 window_s;	/* ?window=, STREAMLAG_RATE_WINDOW_S */
 	long long	 limit;		/* ?limit=, SL_HISTORY_ANSWER_MAX */
+	int		 group_given;	/* ?group= was given */
 };
 
 /* What the history says about one group (consumer-lag, /metrics). */
@@ -38,9 +40,11 @@ struct sl_group_insight {
 	struct sl_insight	in;
 	int			has_pel;
 	struct sl_pel_report	pel;
+	int			show_pel;	/* JSON: write "pel" (?detail=pel) */
 };
 
-/* ?stream= (required), ?group= (cfg's group when absent), ?since=,
+/* ?target= (a configured target, the default one when absent), ?stream=
+ * (required), ?group= (the target's group when absent), ?since=,
  * ?window= (2..604800 s), ?limit= (1..SL_HISTORY_ANSWER_MAX).  SL_OK, or
  * SL_EINPUT with the words for a 400 in *why; SL_ENOMEM.  q points into
  * *params: free them after. */
@@ -54,7 +58,8 @@ char		*sl_history_render(struct sl_history *h,
 /* The group's insight over window_s (samples read: the window's, no
  * more).  SL_OK or SL_ENOMEM. */
 enum sl_err	sl_history_insight(struct sl_history *h,
-		    const struct sl_config *cfg, const char *stream, size_t slen,
+		    const struct sl_config *cfg, const char *target,
+		    const char *stream, size_t slen,
 		    const char *group, size_t glen, long long window_s,
 		    struct sl_group_insight *out);
 
@@ -62,11 +67,12 @@ enum sl_err	sl_history_insight(struct sl_history *h,
  * catching_up, trend, verdict, pel (docs/api.md). */
 void		sl_history_insight_jw(struct sl_jw *w,
 		    const struct sl_group_insight *gi);
-/* Every answered group of rep gets its insight (e->insight) from h (NULL:
- * none, *out NULL); detach before the report outlives *out.  SL_OK or
- * SL_ENOMEM (nothing attached). */
+/* Every answered group of rep (target's) gets its insight (e->insight)
+ * from h (NULL: none, *out NULL); detach before the report outlives *out.
+ * SL_OK or SL_ENOMEM (nothing attached). */
 enum sl_err	sl_history_insight_attach(struct sl_history *h,
-		    const struct sl_config *cfg, struct sl_lag_report *rep,
+		    const struct sl_config *cfg, const char *target,
+		    struct sl_lag_report *rep,
 		    struct sl_group_insight **out);
 void		sl_history_insight_detach(struct sl_lag_report *rep,
 		    struct sl_group_insight *gi);

@@ -53,6 +53,11 @@ struct sl_lagcache {
 /* FNV-1a 64 of stream, a NUL, group; never 0. */
 uint64_t sl_lagcache_key(const char *stream, size_t slen, const char *group,
 	    size_t glen);
+/* The key of a group of a named target: FNV-1a 64 of target, a NUL, then
+ * as sl_lagcache_key (target NULL: sl_lagcache_key's), so that two targets'
+ * groups of the same names never share a slot. */
+uint64_t sl_group_key(const char *target, const char *stream, size_t slen,
+	    const char *group, size_t glen);
 /* A copy of the group's state (mode SL_LC_NONE when the slot holds another
  * group) and the slot's version, for sl_lagcache_put. */
 void	sl_lagcache_get(struct sl_lagcache *c, uint64_t key,

@@ -125,6 +125,11 @@ struct sl_lag_report {
 	 * streams could not be named ("redis host:port: why"); not owned. */
 	const char *const *node_errors;
 	size_t		 nnode_errors;
+	/* Sentinel: each replica of the master and how many bytes of the
+	 * replication stream it trails by (-1: not up); not owned. */
+	const char *const *replica_node;
+	const long long	*replica_lag;
+	size_t		 nreplica_lag;
 };
 
 struct sl_stream_entry {

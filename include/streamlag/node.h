@@ -32,6 +32,7 @@ struct sl_node_auth {
 	const char	*user;		/* ACL user, or NULL */
 	const char	*password;	/* NULL: no AUTH */
 	int		 db;		/* 0: no SELECT */
+	int		 readonly;	/* READONLY: a cluster replica read */
 };
 
 enum sl_node_state {
@@ -79,6 +80,7 @@ struct sl_node {
 	size_t		 setuplen;
 	unsigned	 nsetup;	/* their number */
 	int		 auth_first;	/* the first of them is AUTH */
+	int		 readonly_last;	/* the last of them is READONLY */
 	size_t		 setupoff;	/* of setup written on this connection */
 	unsigned	 setupleft;	/* their replies still to come */
 	char		*obuf;		/* SL_NODE_OBUF bytes, owned */

@@ -22,6 +22,11 @@ struct sl_prom_opts {
 	size_t		 nnodes;	/* streamlag_redis_node_up */
 	const char *const *node_name;	/* "host:port" */
 	const signed char *node_up;	/* 1, 0, or -1: not asked yet */
+	const char *const *node_role;	/* "master", "replica", or NULL
+					   (no role label: not Sentinel) */
+	size_t		 nreplicas;	/* streamlag_redis_replica_offset_lag */
+	const char *const *replica_name;
+	const long long	*replica_lag;	/* -1: not up */
 };
 
 /* The exposition of the report (all groups, with stream info) into out,

@@ -30,6 +30,15 @@ struct sl_preq;
 #define SL_REDIS_REDIRECTS	5	/* MOVED or ASK followed per command */
 #define SL_REQUEST_TIMEOUT_MS	10000	/* STREAMLAG_REQUEST_TIMEOUT_MS default */
 #define SL_SCAN_ERRORS		16	/* unreachable masters named */
+#define SL_REDIS_REPLICAS_SHOWN	16	/* replicas whose lag is reported */
+
+/* A replica of the master in use, as last seen (Sentinel). */
+struct sl_redis_replica {
+	char		 node[SL_NODE_NAME_MAX];	/* "host:port" */
+	int		 up;
+	long long	 lag;	/* replication offset bytes behind the
+				   master; -1 when not up */
+};
 
 struct sl_redis {
 	const struct sl_redis_addr *addr;
@@ -43,6 +52,8 @@ struct sl_redis {
 	struct sl_exec	*x;		/* owned: NULL until the first use */
 	int		 cluster;	/* -1 not known yet, 0, 1 */
 	int		 cluster_db;	/* a cluster with a database not 0 */
+	int		 readonly;	/* READONLY in every handshake: a
+					   cluster read from its replicas */
 	struct sl_slotmap map;		/* cluster: the slots' masters */
 	int		 map_stale;	/* read CLUSTER SLOTS again */
 	size_t		*mapx;		/* exec node of each map node */
@@ -65,6 +76,8 @@ struct sl_redis {
 	unsigned long	 seen_connects, seen_errors;	/* the nodes' totals */
 	unsigned long long seen_bytes;			/* at the last look */
 	struct sl_counters *counters;	/* shared totals, or NULL */
+	const char	*target;	/* its name, in the shared caches' keys;
+					   NULL: keyed by stream alone */
 	struct sl_lagcache *lagcache;	/* shared by the workers, or NULL */
 	struct sl_discache *discache;	/* shared by the workers, or NULL */
 	long long	 discovery_ttl_ms;	/* STREAMLAG_DISCOVERY_TTL_MS */
@@ -76,6 +89,21 @@ struct sl_redis {
 	char		 errwhat[16];	/* the step that failed: connect, AUTH,
 					   SELECT, pipeline... */
 	char		 errnode[SL_NODE_NAME_MAX];	/* where it failed */
+	/* Sentinel (redis_sentinel.c): r->home is the node read. */
+	struct sl_exec	*sx;		/* owned: the sentinels */
+	size_t		 sentinel_next;	/* the sentinel asked first */
+	int		 home_ok;	/* r->home known and its role held */
+	int		 home_role;	/* enum sl_role_kind of r->home */
+	int		 fell_back;	/* prefer-replica: no replica was up */
+	long long	 role_checked;	/* sl_mono_ms() of the last check */
+	unsigned long	 rediscoveries;	/* the sentinels asked, successfully */
+	char		 master[SL_NODE_NAME_MAX];	/* the sentinels' */
+	struct sl_redis_replica replicas[SL_REDIS_REPLICAS_SHOWN];
+	const char	*replica_name[SL_REDIS_REPLICAS_SHOWN];	/* theirs */
+	long long	 replica_lagv[SL_REDIS_REPLICAS_SHOWN];
+	size_t		 nreplicas;
+	const char	**node_role;	/* per executor node: "master",
+					   "replica" (Sentinel), or NULL */
 };
 
 void	sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
@@ -86,6 +114,17 @@ void	sl_redis_init(struct sl_redis *r, const struct sl_redis_addr *addr,
  * Redis or of the system); r->cluster_db when the target is a cluster and
  * the URL names a database other than 0. */
 enum sl_err sl_redis_ensure(struct sl_redis *r);
+/* Sentinel: finds the master (and the replica read, per
+ * STREAMLAG_READ_FROM) when not known, or when its ROLE is due for a
+ * check.  Called by sl_redis_ensure.  SL_OK, SL_EREDIS, SL_ENOMEM. */
+enum sl_err sl_redis_sentinel_ensure(struct sl_redis *r);
+void	sl_redis_sentinel_close(struct sl_redis *r);
+/* "master", "replica", "prefer-replica". */
+const char *sl_read_from_name(int read_from);
+/* One command on executor node `node`: its reply in *out (an error reply
+ * too).  SL_OK, or SL_EREDIS with the failure noted; SL_ENOMEM. */
+enum sl_err sl_redis_run_one(struct sl_redis *r, size_t node, int argc,
+	    const char **argv, redisReply **out);
 /* Closes every connection and forgets the nodes. */
 void	sl_redis_close(struct sl_redis *r);
 /* One request (an HTTP request: discovery, collection and follow-up
@@ -166,6 +205,10 @@ enum sl_err sl_pipeline_add_node(struct sl_pipeline *p, size_t node, int argc,
  * one node; at most max into out.  Their number (0 before the first
  * sl_redis_ensure). */
 size_t	sl_redis_masters(struct sl_redis *r, size_t *out, size_t max);
+/* The executor node that reads slot map node m (a master): m's own, or
+ * with STREAMLAG_READ_FROM replica / prefer-replica one of its replicas
+ * (r->mapx made; see redis.c). */
+size_t	sl_redis_read_node(const struct sl_redis *r, size_t m);
 /* The node a key's commands go to now (SIZE_MAX when not known). */
 size_t	sl_redis_key_node(const struct sl_redis *r, const char *key,
 	    size_t len);
@@ -175,6 +218,10 @@ enum sl_err sl_pipeline_exec(struct sl_pipeline *p);
 void	sl_pipeline_release(struct sl_pipeline *p, size_t from, size_t to);
 void	sl_pipeline_free(struct sl_pipeline *p);
 
+/* Sentinel: node i's state as discovery saw it, with its role; not
+ * counted as a failure of the request. */
+void	sl_redis_set_node(struct sl_redis *r, size_t i, int up,
+	    const char *role);
 /* Node n (of r's executor) answered (up) or failed: for
  * streamlag_redis_node_up; a failure in a cluster also has the slot map
  * read again at the next request (a failover may have moved its slots). */

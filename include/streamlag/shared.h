@@ -13,6 +13,7 @@
 
 #define SL_MAX_WORKERS	256
 #define SL_MAX_SLOTS	(2 * SL_MAX_WORKERS)	/* room to roll every worker */
+#define SL_SHARED_TARGETS 32	/* SL_TARGETS_MAX: a discovery cache each */
 
 struct sl_slot {
 	volatile pid_t		pid;		/* 0 = free */
@@ -45,8 +46,12 @@ struct sl_counters {
 struct sl_shared {
 	struct sl_slot		slots[SL_MAX_SLOTS];
 	struct sl_counters	counters;
-	struct sl_lagcache	lagcache;	/* counts and trim errors per group */
-	struct sl_discache	discache;	/* the discovered streams */
+	struct sl_lagcache	lagcache;	/* counts and trim errors per group
+						   (keyed by target, stream, group) */
+	/* The discovered streams, one cache per target (by index): 8 MiB
+	 * each of address space, but only the pages a set was written to
+	 * are memory. */
+	struct sl_discache	discache[SL_SHARED_TARGETS];
 	struct sl_slot		sampler;	/* the sampler process (sampler.h) */
 };
 

@@ -17,8 +17,9 @@
 /*
  * Returns an array of sl_config_ntargets(cfg) connections, not yet
  * connected (free with sl_targets_close), or NULL when out of memory.  The
- * shared discovery and lag caches, when given, serve the default target
- * only: they are keyed by stream name, which two targets may share.
+ * shared lag cache, when given, serves every target (its keys carry the
+ * target's name, r->target); discache, when given, is an array of
+ * SL_SHARED_TARGETS caches, target i using discache[i].
  */
 struct sl_redis *sl_targets_open(const struct sl_config *cfg,
 	    struct sl_counters *counters, struct sl_lagcache *lagcache,
@@ -33,8 +34,11 @@ struct sl_target_state {
 	int		 up;		/* this request reached it */
 	int		 server_known;
 	struct sl_server server;	/* INFO server, when known */
-	int		 status_known;	/* a health verdict was reached */
+	int		 status_known;	/* a verdict was reached */
 	enum sl_status	 status;
+	long long	 groups;	/* groups judged (reached only) */
+	long long	 lag_unknown;	/* of which Redis's lag is not known */
+	unsigned	 round_trips;	/* of the probe, over the nodes */
 	long long	 elapsed_ms;	/* what asking it cost */
 };
 

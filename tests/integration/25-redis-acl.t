@@ -54,4 +54,27 @@ done
 STREAMLAG_STREAMS=events:chat "$SL_BIN" get /api/v1/events/consumer-lag >/dev/null 2>"$STATE/slots.err"
 like "$(cat "$STATE/slots.err")" "NOPERM.*cluster\|slots" "without +cluster|slots: refused, in Redis's words"
 
+# Sentinel: on the master and replica the same user with exactly +role
+# more (a master is confirmed, and failover followed, by ROLE); on the
+# sentinels a user of their own with only +sentinel|get-master-addr-by-name
+# +sentinel|replicas (SL_SENTINEL_ACL, what docs/operations.md says).
+. "$(dirname "$0")/lib/sentinel.sh"
+sl_sentinel_setup "$STATE" 1 auth || exit 1
+sl_seed_example "$SL_MASTER_PORT"
+sl_wait_for 10 "the replica to have the seed" test \
+	"$(redis-cli -p "$SL_REPLICA_PORT" XLEN events:remote)" = 10
+export REDIS_URL=$SL_SENTINEL_URL STREAMLAG_SENTINEL_USERNAME=$SL_SENTINEL_USER \
+	STREAMLAG_SENTINEL_PASSWORD=$SL_SENTINEL_PASS
+for rf in master replica; do
+	is "$(STREAMLAG_READ_FROM=$rf "$SL_BIN" get /api/v1/events/consumer-lag | jq -c '[.stream_count, .total_lag]')" \
+		"[3,168]" "Sentinel, READ_FROM=$rf, as the ACL users (+role on the nodes, two SENTINEL subcommands)"
+done
+for p in "$SL_MASTER_PORT" "$SL_REPLICA_PORT"; do
+	redis-cli -p "$p" ACL SETUSER "$SL_REDIS_USER" -role >/dev/null
+done
+"$SL_BIN" get /api/v1/events/health >/dev/null 2>"$STATE/role.err"
+like "$(cat "$STATE/role.err")" "NOPERM.*'role'" "without +role: refused, in Redis's words"
+STREAMLAG_SENTINEL_PASSWORD='' "$SL_BIN" get /api/v1/events/health >/dev/null 2>"$STATE/sauth.err"
+like "$(cat "$STATE/sauth.err")" "NOAUTH" "without the sentinel credentials: the sentinel refuses"
+
 done_testing

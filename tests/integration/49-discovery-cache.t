@@ -33,6 +33,13 @@ waited=$(( $(sl_now_ms) - t0 ))
 [ "$waited" -ge 8000 ]
 ok $? "not before the TTL: seen ${waited} ms after the first request (>= 8000)"
 is "$(n_streams)" 4 "and it stays four"
+# The targets list reads the cached set and never scans: no group in the
+# dc:* streams, so four streams each without the configured group.
+xg() { R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '$1 == "cmdstat_xinfo|groups" { print $3 }'; }
+s2=$(scans) x2=$(xg)
+T=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$HTTP/api/v1/events/targets")
+is "$(jq -c '.targets[0] | [.up, .status, .groups, .round_trips]' <<<"$T"):$(( $(scans) - s2 )):$(( $(xg) - x2 ))" \
+	'[true,"degraded",0,1]:0:4' "/targets: the cached four streams (4 XINFO GROUPS) in one round trip (no group: degraded), no SCAN"
 out=$(STREAMLAG_DISCOVERY_TTL_MS=x "$SL_BIN" get /healthz 2>&1); rc=$?
 like "$rc:$out" '^2:streamlag: STREAMLAG_DISCOVERY_TTL_MS: expected an integer from 0 to 3600000' \
 	"a bad TTL: one line naming the variable, exit 2"

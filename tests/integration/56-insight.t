@@ -86,6 +86,15 @@ sl_wait_for 10 "1-1..1-3 idle past STREAMLAG_CLAIM_IDLE_MS" claimable3
 sl_wait_for 10 "c1 and c2 quiet past STREAMLAG_DEAD_CONSUMER_MS" dead2
 is "$(pel '.pel | [.max_deliveries, .poison_entries, .poison_ids, .claimable_entries, .dead_consumers, .dangling_entries, .truncated]')" \
 	'[12,1,["1-1"],3,2,0,false]' "poison (XCLAIM x11), claimable, dead consumers; nothing dangling"
+# consumer-lag gives the same pending-list answers with ?detail=pel only.
+D=$(get "/api/v1/events/consumer-lag?stream=ins:p&group=gp&detail=pel")
+is "$(echo "$D" | jq -c '.streams["ins:p"].pel | [.max_deliveries, .poison_entries, .poison_ids, .claimable_entries, .dead_consumers]')" \
+	'[12,1,["1-1"],3,2]' "consumer-lag?detail=pel: the pending list's answers under the group"
+N=$(get "/api/v1/events/consumer-lag?stream=ins:p&group=gp")
+is "$(echo "$N" | jq -c '.streams["ins:p"] | [has("pel"), has("verdict")]')" \
+	'[false,true]' "consumer-lag without ?detail=pel: no pel, the other insight fields kept"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	"$BASE/api/v1/events/consumer-lag?detail=all")" 400 "?detail= other than pel: 400"
 # The dashboard: charts filled from the server's history on first load, and
 # the pending-list panel with the poison entry (when node and playwright are
 # there: tests/integration/70-dashboard.t installs them).
@@ -178,6 +187,43 @@ for i in $(seq 10); do hist ins:a g >/dev/null; done
 is "$(stats)" "$before" "10 /history requests: no Redis command"
 is "$(hist ins:a g '&limit=1' | jq '.samples | length')" 1 "?limit= bounds the answer"
 is "$(get '/api/v1/events/history?group=g' | jq -r .code)" bad_query "?stream= is required"
+
+# Every target has its history.  A second Redis whose ins:a/g (the same
+# names as the first target's) is 7 behind, sampled next to the first:
+# its samples, insight and /metrics under ?target=second, its groups apart
+# from the first target's in the ring (STREAMLAG_HISTORY_GROUPS counts over
+# both).
+sl_stop_pid "$MASTER" 10
+mkdir -p "$STATE/second"
+P2=$(sl_free_port)
+sl_start_redis "$STATE/second" "$P2" || exit 1
+{
+	echo "XGROUP CREATE ins:a g 0 MKSTREAM"
+	for i in $(seq 10); do echo "XADD ins:a * k $i"; done
+	echo "XREADGROUP GROUP g w COUNT 3 STREAMS ins:a >"
+} | redis-cli -p "$P2" >/dev/null
+export STREAMLAG_TARGETS=main,second STREAMLAG_TARGET_MAIN_REDIS_URL=$REDIS_URL
+export STREAMLAG_TARGET_SECOND_REDIS_URL STREAMLAG_TARGET_SECOND_STREAMS=ins:a
+STREAMLAG_TARGET_SECOND_REDIS_URL=$(sl_redis_url "$P2")
+STREAMLAG_SAMPLE_MS=250 STREAMLAG_HISTORY_GROUPS=16 serve_on_socket --workers 1
+rated() { [ "$(hist ins:a g '&target=second' | jq '.produce_rate != null')" = true ]; }
+sl_wait_for 15 "a window of the second target's samples" rated
+ok $? "the sampler samples the second target"
+H2=$(hist ins:a g '&target=second')
+is "$(echo "$H2" | jq -c '[.tracked, (.samples | map(.lag) | unique), (.samples | map(.entries_added) | unique), .produce_rate, .consume_rate]')" \
+	'[true,[7],[10],0,0]' "?target=second: its own ins:a/g, 7 behind, 10 added, no traffic"
+is "$(hist ins:a g '&target=main' | jq -c '[.tracked, ((.samples | map(.entries_added) | unique) != [10])]')" \
+	'[true,true]' "?target=main: the first target's ins:a/g, apart"
+is "$(hist ins:p gp '&target=second' | jq -c .tracked)" false "a group only the first target has: not tracked for the second"
+is "$(get '/api/v1/events/history?stream=ins:a&target=third' | jq -r .code)" bad_query "?target= names a configured target"
+L2=$(get "/api/v1/events/consumer-lag?target=second")
+is "$(echo "$L2" | jq -c '.streams["ins:a"].groups.g | [.lag, has("trend"), has("verdict"), .produce_rate, .consume_rate]')" \
+	'[7,true,true,0,0]' "consumer-lag?target=second: the insight fields from the second target's history"
+M2=$(get "/metrics?target=second")
+is "$(echo "$M2" | awk 'index($0, "streamlag_group_consume_rate{stream=\"ins:a\",group=\"g\"} ") == 1 { print $NF }')" 0.000 \
+	"/metrics?target=second: the history families for its group"
+is "$(echo "$M2" | grep '^streamlag_group_verdict{stream="ins:a",group="g"' | awk '$NF == 1' | wc -l)" 1 \
+	"/metrics?target=second: one verdict for its ins:a/g"
 
 tap_before_plan
 done_testing

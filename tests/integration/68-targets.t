@@ -44,6 +44,11 @@ STREAMLAG_TARGET_BETA_REDIS_URL=$(sl_redis_url "$BPORT")
 export STREAMLAG_TARGET_BETA_STREAMS=orders:eu
 export STREAMLAG_TARGET_BETA_CONSUMER_GROUP=billing
 export STREAMLAG_REDIS_TIMEOUT_MS=300
+# alpha and beta wait 1 s for a reply: two of them frozen at once cost the
+# targets list 1 s (in parallel), not 2 s (one after the other).
+export STREAMLAG_TARGET_ALPHA_REDIS_TIMEOUT_MS=1000 STREAMLAG_TARGET_BETA_REDIS_TIMEOUT_MS=1000
+# No sampler: Redis's command counts below are the requests' alone.
+export STREAMLAG_SAMPLE_MS=0
 serve_behind_nginx --workers 2
 BASE="http://127.0.0.1:$HTTP"
 TOKEN=$("$SL_BIN" token --ttl 600)
@@ -114,6 +119,31 @@ is "$st:$(jq -c '[.default, (.targets[] | [.name, .mode, .nodes, .up, .server, .
 is "$(jq -r '.targets[1].version' "$STATE/body")" \
 	"$(redis-cli -p "$BPORT" INFO server | tr -d '\r' | awk -F: '$1 == "redis_version" { print $2 }')" \
 	"the version is INFO server's"
+
+# The targets list costs one batch per target: each Redis's own command
+# counts (INFO commandstats) move by one XINFO GROUPS per monitored stream
+# and nothing else.  INFO (server, once per connection; cluster, the mode)
+# and CLUSTER SLOTS are a connection's setup, counted apart; the requests
+# before this one have set both workers' connections up.
+calls() {	# calls PORT...: "xinfo_groups other" calls so far on those Redis
+	for p in "$@"; do redis-cli -p "$p" INFO commandstats; done | tr -d '\r' |
+		awk -F'[:=,]' '/^cmdstat_(info|cluster)/ { next }
+			/^cmdstat_xinfo\|groups:/ { x += $3; next }
+			/^cmdstat_/ { o += $3 }
+			END { printf "%d %d\n", x, o }'
+}
+for i in 1 2 3 4; do req /api/v1/events/targets >/dev/null; done
+a0=$(calls "$APORT") b0=$(calls "$BPORT") g0=$(calls "${CLUSTER_PORTS[@]}")
+read -r st _ < <(req /api/v1/events/targets)
+a1=$(calls "$APORT") b1=$(calls "$BPORT") g1=$(calls "${CLUSTER_PORTS[@]}")
+delta() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d %d", y[1] - x[1], y[2] - x[2] }'; }
+is "$st:$(delta "$a0" "$a1"):$(delta "$b0" "$b1"):$(delta "$g0" "$g1")" "200:3 0:1 0:2 0" \
+	"/targets: alpha 3 XINFO GROUPS (its 3 streams), beta 1, gamma 2, nothing else"
+is "$(jq -c '[.targets[] | [.name, .round_trips, .groups, .lag_unknown]]' "$STATE/body")" \
+	'[["alpha",1,3,0],["beta",1,1,0],["gamma",'"$(jq '.targets[2].round_trips' "$STATE/body")"',2,0]]' \
+	"/targets: one round trip for each standalone target; each of gamma's masters at most once"
+ok "$( (( $(jq '.targets[2].round_trips' "$STATE/body") <= 2 )); echo $?)" \
+	"/targets: gamma's two streams cost at most one round trip on each master holding one"
 
 # The command line: --target picks one.
 out=$("$SL_BIN" get --target beta /api/v1/events/consumer-lag)
@@ -206,5 +236,18 @@ until [ "$got" = "$want" ] || (( $(sl_now_ms) - t0 > 10000 )); do
 	[ "$got" = "$want" ] || sleep 0.05
 done
 is "$st:$got" "200:$want" "beta thawed: /targets says all are up"
+
+# alpha and beta frozen together: the targets list answers by one target's
+# deadline (1 s), not by the sum of the two (2 s); gamma is up meanwhile.
+APID=$(redis-cli -p "$APORT" INFO server | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }')
+kill -STOP "$APID" "$BETA_PID"
+read -r st ms < <(req /api/v1/events/targets)
+kill -CONT "$APID" "$BETA_PID"
+is "$st:$(jq -c '[.targets[] | [.name, .up]]' "$STATE/body")" \
+	'200:[["alpha",false],["beta",false],["gamma",true]]' "alpha and beta frozen: both down, gamma up"
+ok "$( (( ms >= 900 && ms < 1800 )); echo $?)" \
+	"alpha and beta frozen: the answer comes by one 1 s deadline, not two (${ms} ms)"
+ok "$( (( $(jq '[.targets[0].elapsed_ms, .targets[1].elapsed_ms] | max' "$STATE/body") < 1500 )); echo $?)" \
+	"each frozen target cost its own deadline ($(jq -c '[.targets[].elapsed_ms]' "$STATE/body") ms)"
 
 done_testing

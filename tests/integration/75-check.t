@@ -168,7 +168,7 @@ SL_PIDS+=("$!")
 sl_wait_ready "$!" 10 "redis-sentinel on port $SP" redis-cli -p "$SP" PING
 check REDIS_URL="redis://127.0.0.1:$SP/0"
 is "$RC:$(line '✘ mode')" \
-	"1:✘ mode: this is a Sentinel; master mymaster at 127.0.0.1:$PORT — point REDIS_URL at the master itself; Sentinel discovery is not supported yet" \
+	"1:✘ mode: this is a Sentinel; master mymaster at 127.0.0.1:$PORT — name the sentinels and the master in REDIS_URL: redis-sentinel://[user:password@]HOST:PORT/MASTER" \
 	"a Sentinel: named, with its master"
 is "$(line '- commands')" "- commands: not tried: not a standalone server" "a Sentinel: commands not tried"
 CP=$(sl_free_port)

@@ -78,8 +78,10 @@ serve_fresh() {
 	rm -f "$SOCK"
 	sl_start_serve "$SOCK" --workers 1 || exit 1
 	SERVE=$SL_SERVE_PID
-	sl_wait_for 10 "the worker of $SERVE" pgrep -P "$SERVE" >/dev/null || exit 1
-	WORKER=$(pgrep -P "$SERVE")
+	# The sampler (STREAMLAG_SAMPLE_MS) is a child too: the worker is the
+	# child that is not named streamlag-sampl.
+	sl_wait_for 10 "the worker of $SERVE" pgrep -P "$SERVE" -x streamlag >/dev/null || exit 1
+	WORKER=$(pgrep -P "$SERVE" -x streamlag)
 	[[ $WORKER =~ ^[0-9]+$ ]] || sl_die "expected one worker, got: $WORKER"
 }
 

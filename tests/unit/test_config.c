@@ -244,6 +244,57 @@ redis_modes(void **state)
 	    "STREAMLAG_REDIS_MODE=cluster: a Redis Cluster has only database 0");
 }
 
+/* redis-sentinel://: the nodes' credentials and database, the first
+ * sentinel as host:port; the sentinel rows; READ_FROM; TLS and cluster
+ * mode refused. */
+static void
+sentinel_urls(void **state)
+{
+	struct sl_config cfg;
+	char	 err[512], *safe;
+	const char *kv[] = { "REDIS_URL=redis-sentinel://u:p%40ss@s1:26380,"
+	    "[::1]/mymaster/3", "STREAMLAG_SENTINEL_USERNAME=su",
+	    "STREAMLAG_SENTINEL_PASSWORD=sp", "STREAMLAG_READ_FROM=replica",
+	    "STREAMLAG_ROLE_CHECK_MS=0", NULL };
+	const char *dflt[] = { "REDIS_URL=redis-sentinel://s1/m", NULL };
+	const char *tls[] = { "REDIS_URL=rediss-sentinel://s1/m", NULL };
+	const char *clus[] = { "REDIS_URL=redis-sentinel://s1/m",
+	    "STREAMLAG_REDIS_MODE=cluster", NULL };
+	const char *noname[] = { "REDIS_URL=redis-sentinel://s1", NULL };
+	const char *rf[] = { "STREAMLAG_READ_FROM=slave", NULL };
+
+	(void)state;
+	assert_int_equal(load(&cfg, kv, err, sizeof(err)), 0);
+	assert_int_equal(cfg.redis.kind, SL_REDIS_SENTINEL);
+	assert_string_equal(cfg.redis.host, "s1");
+	assert_int_equal(cfg.redis.port, 26380);
+	assert_int_equal(cfg.redis.db, 3);
+	assert_string_equal(cfg.redis.user, "u");
+	assert_string_equal(cfg.redis.password, "p@ss");
+	assert_string_equal(cfg.redis.sentinel_user, "su");
+	assert_string_equal(cfg.redis.sentinel_password, "sp");
+	assert_int_equal(cfg.redis.read_from, SL_READ_REPLICA);
+	assert_int_equal(cfg.redis.role_check_ms, 0);
+	assert_string_equal(cfg.redis_url_safe,
+	    "redis-sentinel://u:***@s1:26380,[::1]/mymaster/3");
+	safe = strstr(cfg.redis_url_safe, "p%40ss");
+	assert_null(safe);
+	sl_config_free(&cfg);
+	assert_int_equal(load(&cfg, dflt, err, sizeof(err)), 0);
+	assert_int_equal(cfg.redis.port, 26379);
+	assert_int_equal(cfg.redis.read_from, SL_READ_MASTER);
+	assert_int_equal(cfg.redis.role_check_ms, 1000);
+	assert_null(cfg.redis.sentinel_user);
+	assert_null(cfg.redis.password);
+	sl_config_free(&cfg);
+	load_fails(tls, "REDIS_URL: rediss-sentinel:// (TLS) is not supported");
+	load_fails(clus, "REDIS_URL: a redis-sentinel:// URL with "
+	    "STREAMLAG_REDIS_MODE=cluster");
+	load_fails(noname, "REDIS_URL: expected the master name");
+	load_fails(rf, "STREAMLAG_READ_FROM: expected master, replica or "
+	    "prefer-replica, got \"slave\"");
+}
+
 static void
 redis_urls(void **state)
 {
@@ -871,7 +922,7 @@ every_row_at_its_limits(void **state)
 	/* Not vacuous: the rows this test knows of today. */
 	assert_true(numbers >= 18);
 	assert_int_equal(modes, 1);
-	assert_int_equal(strings, 2);
+	assert_int_equal(strings, 4);	/* 2 + the sentinel credentials */
 }
 
 static void
@@ -1040,8 +1091,9 @@ target_under_a_prefix(void **state)
 	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
 	    table_lookup, (void *)badurl, err, sizeof(err)), -1);
 	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_REDIS_URL: expected "
-	    "redis://[user:password@]host[:port][,host[:port]...][/db] or "
-	    "unix:///path[?db=N]");
+	    "redis://[user:password@]host[:port][,host[:port]...][/db], "
+	    "unix:///path[?db=N] or redis-sentinel://[user:password@]s1[:port]"
+	    "[,s2[:port]...]/master-name[/db]");
 	assert_int_equal(sl_target_load(&t, "STREAMLAG_TARGET_ALPHA_",
 	    table_lookup, (void *)badms, err, sizeof(err)), -1);
 	assert_string_equal(err, "STREAMLAG_TARGET_ALPHA_STALL_MS: expected an "
@@ -1114,6 +1166,21 @@ allocation_failures(void **state)
 	assert_true(k > 20);
 	assert_int_equal(cfg.nstreams, 10);
 	sl_config_free(&cfg);
+	kv[0] = "REDIS_URL=redis-sentinel://u:p%40w@s1,[::1]:26380/m/1";
+	kv[3] = "STREAMLAG_SENTINEL_USERNAME=su";
+	kv[4] = "STREAMLAG_SENTINEL_PASSWORD=sp";
+	for (k = 0; ; k++) {
+		sl_alloc_fail_after(k);
+		rc = load(&cfg, kv, err, sizeof(err));
+		sl_alloc_reset();
+		if (rc == 0)
+			break;
+		if (strstr(err, "out of memory") == NULL)
+			fail_msg("sentinel, allocation %ld: \"%s\"", k, err);
+	}
+	assert_string_equal(cfg.redis.password, "p@w");
+	assert_string_equal(cfg.redis.sentinel_password, "sp");
+	sl_config_free(&cfg);
 	for (k = 0; ; k++) {
 		sl_alloc_fail_after(k);
 		env = sl_env_file_read(envf, err, sizeof(err));
@@ -1159,6 +1226,7 @@ main(void)
 		cmocka_unit_test(jwt_secret_at_its_limit),
 		cmocka_unit_test(token_ttl_at_its_limit),
 		cmocka_unit_test(table_is_the_list),
+		cmocka_unit_test(sentinel_urls),
 		cmocka_unit_test(target_under_a_prefix),
 		cmocka_unit_test(restart_needed),
 		cmocka_unit_test(allocation_failures),

@@ -18,7 +18,7 @@ filled(void)
 
 	assert_non_null(c);
 	assert_int_equal(sl_discache_begin(c, 1000), 1);
-	sl_discache_done(c, "events:*", 50, three, 3, 1, 1000);
+	sl_discache_done(c, NULL, "events:*", 50, three, 3, 1, 1000);
 	return c;
 }
 
@@ -76,10 +76,34 @@ hits_and_misses(void **state)
 	k.max = 51;
 	read_expect(c, &k, 0);
 	k.max = 50;
+	k.target = "beta";			/* another target's set */
+	read_expect(c, &k, 0);
+	k.target = NULL;
 	c->seq++;				/* a write under way */
 	read_expect(c, &k, 0);
 	c->seq++;
 	read_expect(c, &k, 1);
+	free(c);
+}
+
+/* A named target's set: its own, whatever another stored under the
+ * same pattern. */
+static void
+keyed_by_target(void **state)
+{
+	struct sl_discache	*c = calloc(1, sizeof(*c));
+	struct sl_discache_key	 k = { .target = "alpha", .pattern = "events:*",
+	    .max = 50, .now_ms = 1500, .ttl_ms = 1000 };
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(sl_discache_begin(c, 1000), 1);
+	sl_discache_done(c, "alpha", "events:*", 50, three, 3, 1, 1000);
+	read_expect(c, &k, 1);
+	k.target = "alphab";
+	read_expect(c, &k, 0);
+	k.target = NULL;
+	read_expect(c, &k, 0);
 	free(c);
 }
 
@@ -99,7 +123,7 @@ empty_and_one_refresher(void **state)
 	    0);
 	assert_int_equal(sl_discache_begin(c,
 	    1001 + SL_DISCACHE_TAKEOVER_MS), 1);
-	sl_discache_done(c, "events:*", 50, three, 0, 0, 1000);
+	sl_discache_done(c, NULL, "events:*", 50, three, 0, 0, 1000);
 	{
 		char	**out;
 		size_t	 n;
@@ -157,6 +181,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hits_and_misses),
+		cmocka_unit_test(keyed_by_target),
 		cmocka_unit_test(empty_and_one_refresher),
 		cmocka_unit_test(out_of_memory),
 	};

@@ -9,6 +9,7 @@
 
 #include "sl_test.h"
 #include "streamlag/history.h"
+#include "streamlag/lagcache.h"
 
 static struct sl_sample
 at(long long t)
@@ -30,15 +31,46 @@ add(struct sl_history *h, const char *st, const char *g, long long t,
 {
 	struct sl_sample s = at(t);
 
-	return sl_history_add(h, st, strlen(st), g, strlen(g), &s, stale);
+	return sl_history_add(h, NULL, st, strlen(st), g, strlen(g), &s, stale);
 }
 
 static ssize_t
 rd(struct sl_history *h, const char *st, const char *g, long long since,
     struct sl_sample *out, size_t max)
 {
-	return sl_history_read(h, st, strlen(st), g, strlen(g), since, out,
+	return sl_history_read(h, NULL, st, strlen(st), g, strlen(g), since, out,
 	    max);
+}
+
+/* Two targets' groups of the same names: apart (sl_group_key). */
+static void
+targets_apart(void **state)
+{
+	struct sl_error	 why;
+	struct sl_history *h = sl_history_create(8, 5, &why);
+	struct sl_sample out[8], s = at(1000);
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(sl_history_add(h, "alpha", "s", 1, "g", 1, &s, 0), 1);
+	s = at(2000);
+	assert_int_equal(sl_history_add(h, "beta", "s", 1, "g", 1, &s, 0), 1);
+	assert_int_equal(sl_history_add(h, "beta", "s", 1, "g", 1, &s, 0), 1);
+	assert_int_equal(sl_history_read(h, "alpha", "s", 1, "g", 1, 0, out, 8),
+	    1);
+	assert_int_equal(out[0].t_ms, 1000);
+	assert_int_equal(sl_history_read(h, "beta", "s", 1, "g", 1, 0, out, 8),
+	    2);
+	assert_int_equal(out[0].t_ms, 2000);
+	/* Neither is the group of no target (the key of stream and group). */
+	assert_int_equal(rd(h, "s", "g", 0, out, 8), -1);
+	assert_int_equal(sl_history_read(h, "gamma", "s", 1, "g", 1, 0, out,
+	    8), -1);
+	assert_true(sl_group_key("alpha", "s", 1, "g", 1) !=
+	    sl_group_key("beta", "s", 1, "g", 1));
+	assert_true(sl_group_key(NULL, "s", 1, "g", 1) ==
+	    sl_lagcache_key("s", 1, "g", 1));
+	sl_history_destroy(h);
 }
 
 static void
@@ -66,7 +98,7 @@ ring_wraps(void **state)
 	assert_int_equal(out[1].t_ms, 7000);
 	assert_int_equal(rd(h, "s", "g", 8000, out, 16), 0);
 	/* Names are bytes: "s\0g" + "" is not "s" + "g\0"... */
-	assert_int_equal(sl_history_read(h, "sg", 2, "", 0, 0, out, 16), -1);
+	assert_int_equal(sl_history_read(h, NULL, "sg", 2, "", 0, 0, out, 16), -1);
 	sl_history_destroy(h);
 }
 
@@ -100,10 +132,10 @@ group_limit(void **state)
 		memset(&p, 0, sizeof(p));
 		p.poison = 3;
 		strcpy(p.poison_ids[0], "1-0");
-		assert_int_equal(sl_history_get_pel(h, "s", 1, "g4", 2, &q), 0);
-		assert_int_equal(sl_history_set_pel(h, "s", 1, "g4", 2, &p), 1);
-		assert_int_equal(sl_history_set_pel(h, "s", 1, "g9", 2, &p), 0);
-		assert_int_equal(sl_history_get_pel(h, "s", 1, "g4", 2, &q), 1);
+		assert_int_equal(sl_history_get_pel(h, NULL, "s", 1, "g4", 2, &q), 0);
+		assert_int_equal(sl_history_set_pel(h, NULL, "s", 1, "g4", 2, &p), 1);
+		assert_int_equal(sl_history_set_pel(h, NULL, "s", 1, "g9", 2, &p), 0);
+		assert_int_equal(sl_history_get_pel(h, NULL, "s", 1, "g4", 2, &q), 1);
 		assert_int_equal(q.poison, 3);
 		assert_string_equal(q.poison_ids[0], "1-0");
 		/* A slot handed over forgets the answers of its last group. */
@@ -111,7 +143,7 @@ group_limit(void **state)
 		assert_int_equal(add(h, "s", "g2", 5000, 0), 1);
 		assert_int_equal(add(h, "s", "g3", 5000, 0), 1);
 		assert_int_equal(add(h, "s", "g5", 5000, 4000), 1);
-		assert_int_equal(sl_history_get_pel(h, "s", 1, "g4", 2, &q), 0);
+		assert_int_equal(sl_history_get_pel(h, NULL, "s", 1, "g4", 2, &q), 0);
 	}
 	sl_history_set_round(h, 1, 4, 3000);
 	assert_int_equal(sl_history_untracked(h), 1);
@@ -174,6 +206,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ring_wraps),
+		cmocka_unit_test(targets_apart),
 		cmocka_unit_test(group_limit),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(across_fork),

@@ -63,6 +63,12 @@ query_limits(void **state)
 	assert_int_equal(parse("stream=a&stream=b", &q, &why), SL_EINPUT);
 	assert_int_equal(parse("stream=a&x=1", &q, &why), SL_EINPUT);
 	assert_string_equal(why.str, "unknown query parameter \"x\"");
+	/* ?target=: the configured ones only (here "default", any case). */
+	assert_int_equal(parse("stream=a&target=DEFAULT", &q, &why), SL_OK);
+	assert_string_equal(q.target, "default");
+	assert_int_equal(parse("stream=a&target=beta", &q, &why), SL_EINPUT);
+	assert_string_equal(why.str,
+	    "target: \"beta\" is not a configured target");
 }
 
 static void
@@ -72,8 +78,8 @@ fill(struct sl_history *h, const char *s, const char *g, int n)
 		struct sl_sample x = { 1000000 + i * 1000LL, 100 + 10LL * i,
 		    20LL * i, 100 - 10LL * i, 5000000 + i, 3, 1, 0 };
 
-		assert_int_equal(sl_history_add(h, s, strlen(s), g, strlen(g),
-		    &x, 0), 1);
+		assert_int_equal(sl_history_add(h, "default", s, strlen(s), g,
+		    strlen(g), &x, 0), 1);
 	}
 }
 
@@ -142,7 +148,7 @@ consumer_lag_fields(void **state)
 	strcpy(pr.poison_ids[0], "1-1");
 	pr.dangling = -1;
 	pr.dead_consumers = 2;
-	assert_int_equal(sl_history_set_pel(h, "s", 1, "g", 1, &pr), 1);
+	assert_int_equal(sl_history_set_pel(h, "default", "s", 1, "g", 1, &pr), 1);
 	memset(e, 0, sizeof(e));
 	memset(&rep, 0, sizeof(rep));
 	e[0].stream.p = (char *)"s"; e[0].stream.len = 1;
@@ -152,9 +158,21 @@ consumer_lag_fields(void **state)
 	e[1].has_group = 0;	/* NOGROUP: nothing attached */
 	rep.entries = e;
 	rep.n = 2;
-	assert_int_equal(sl_history_insight_attach(h, &cfg, &rep, &gi), SL_OK);
+	assert_int_equal(sl_history_insight_attach(h, &cfg, "default",
+	    &rep, &gi), SL_OK);
 	assert_non_null(e[0].insight);
 	assert_null(e[1].insight);
+	/* Without ?detail=pel: no pel. */
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_history_insight_jw(&w, e[0].insight);
+	sl_jw_obj_end(&w);
+	out = sl_jw_finish(&w, NULL);
+	assert_string_equal(out, "{\"produce_rate\":10.000,\"consume_rate\":"
+	    "20.000,\"eta_s\":5.000,\"catching_up\":true,\"trend\":\"shrinking\","
+	    "\"verdict\":\"ok\"}");
+	free(out);
+	gi[0].show_pel = 1;
 	sl_jw_init(&w);
 	sl_jw_obj(&w);
 	sl_history_insight_jw(&w, e[0].insight);
@@ -172,13 +190,14 @@ consumer_lag_fields(void **state)
 	/* Out of memory: SL_ENOMEM, nothing attached. */
 	for (long k = 0; k < 2; k++) {
 		sl_alloc_fail_after(k);
-		assert_int_equal(sl_history_insight_attach(h, &cfg, &rep, &gi),
+		assert_int_equal(sl_history_insight_attach(h, &cfg, "default",
+	    &rep, &gi),
 		    SL_ENOMEM);
 		sl_alloc_reset();
 		assert_null(e[0].insight);
 	}
 	/* No history: nothing attached, nothing allocated. */
-	assert_int_equal(sl_history_insight_attach(NULL, &cfg, &rep, &gi), SL_OK);
+	assert_int_equal(sl_history_insight_attach(NULL, &cfg, NULL, &rep, &gi), SL_OK);
 	assert_null(gi);
 	sl_history_destroy(h);
 }

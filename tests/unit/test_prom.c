@@ -147,6 +147,42 @@ families_and_escaping(void **state)
 	sl_lag_report_free(&r);
 }
 
+/* Sentinel: node_up with each node's role; the replicas' offset lag, none
+ * for a replica that is not up. */
+static void
+sentinel_nodes(void **state)
+{
+	struct sl_lag_report r = report();
+	static const char *const names[] = { "127.0.0.1:6379",
+	    "127.0.0.1:6380" };
+	static const char *const roles[] = { "master", "replica" };
+	static const signed char up[] = { 1, 0 };
+	static const char *const rnames[] = { "127.0.0.1:6380",
+	    "127.0.0.1:6381" };
+	static const long long rlag[] = { -1, 17 };
+	struct sl_prom_opts o = { .redis_up = 1, .version = "0.1.0",
+	    .commit = "c", .nnodes = 2, .node_name = names, .node_up = up,
+	    .node_role = roles, .nreplicas = 2, .replica_name = rnames,
+	    .replica_lag = rlag };
+	char *t;
+
+	(void)state;
+	t = sl_render_prom(&r, &o);
+	assert_non_null(t);
+	LINE(t, "streamlag_redis_node_up{node=\"127.0.0.1:6379\",role=\"master\"} 1");
+	LINE(t, "streamlag_redis_node_up{node=\"127.0.0.1:6380\",role=\"replica\"} 0");
+	LINE(t, "# TYPE streamlag_redis_replica_offset_lag gauge");
+	LINE(t, "streamlag_redis_replica_offset_lag{node=\"127.0.0.1:6381\"} 17");
+	assert_null(strstr(t, "streamlag_redis_replica_offset_lag{node=\"127.0.0.1:6380\""));
+	free(t);
+	o.nreplicas = 0;
+	t = sl_render_prom(&r, &o);
+	assert_non_null(t);
+	assert_null(strstr(t, "streamlag_redis_replica_offset_lag"));
+	free(t);
+	sl_lag_report_free(&r);
+}
+
 static void
 redis_down(void **state)
 {
@@ -236,6 +272,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(families_and_escaping),
+		cmocka_unit_test(sentinel_nodes),
 		cmocka_unit_test(redis_down),
 		cmocka_unit_test(out_of_memory),
 		cmocka_unit_test(streamed),

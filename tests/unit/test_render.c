@@ -131,6 +131,34 @@ lag_seed_example(void **state)
 	    "\"total_lag\":168,\"stream_count\":3,\"consumer_group\":\"signalr-consumers\"}");
 }
 
+/* Sentinel: each replica's offset lag beside the answers, null for one
+ * that is not up; never beside an error. */
+static void
+lag_replica_lag(void **state)
+{
+	static const char *const nodes[] = { "127.0.0.1:6380", "[::1]:6381" };
+	static const long long lags[] = { 42, -1 };
+	struct sl_lag_report r;
+
+	(void)state;
+	report_init(&r, "g", 0);
+	r.replica_node = nodes;
+	r.replica_lag = lags;
+	r.nreplica_lag = 2;
+	lag_is(&r, "{\"streams\":{},\"total_lag\":0,\"stream_count\":0,"
+	    "\"consumer_group\":\"g\",\"replica_lag\":{\"127.0.0.1:6380\":42,"
+	    "\"[::1]:6381\":null}}");
+	report_init(&r, "g", 0);
+	r.replica_node = nodes;
+	r.replica_lag = lags;
+	r.nreplica_lag = 2;
+	r.error = strdup("Cannot connect to Redis");
+	assert_non_null(r.error);
+	lag_is(&r, "{\"streams\":{},\"total_lag\":0,\"stream_count\":0,"
+	    "\"consumer_group\":\"g\",\"error\":\"Cannot connect to Redis\","
+	    "\"code\":\"redis_unavailable\"}");
+}
+
 static void
 lag_optional_fields(void **state)
 {
@@ -620,6 +648,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lag_seed_example),
+		cmocka_unit_test(lag_replica_lag),
 		cmocka_unit_test(lag_optional_fields),
 		cmocka_unit_test(lag_error_entry),
 		cmocka_unit_test(lag_no_group),

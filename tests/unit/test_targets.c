@@ -217,7 +217,7 @@ load_oom(void **state)
 static void
 render(void **state)
 {
-	struct sl_target_state st[2];
+	struct sl_target_state st[3];
 	char *j;
 
 	(void)state;
@@ -233,18 +233,34 @@ render(void **state)
 	st[0].status_known = 1;
 	st[0].status = SL_STATUS_DEGRADED;
 	st[0].elapsed_ms = 3;
+	st[0].groups = 2;
+	st[0].round_trips = 1;
 	st[1].name = "b\"";
 	st[1].mode = "standalone";
 	st[1].nodes = 1;
-	j = sl_render_targets(st, 2, "alpha");
+	/* Reached, but a lag Redis does not know: no verdict, and not down. */
+	st[2].name = "c";
+	st[2].mode = "cluster";
+	st[2].nodes = 3;
+	st[2].up = 1;
+	st[2].groups = 4;
+	st[2].lag_unknown = 1;
+	st[2].round_trips = 3;
+	j = sl_render_targets(st, 3, "alpha");
 	assert_non_null(j);
 	assert_string_equal(j, "{\"default\":\"alpha\",\"targets\":["
 	    "{\"name\":\"alpha\",\"mode\":\"standalone\",\"nodes\":1,"
 	    "\"up\":true,\"server\":\"valkey\",\"version\":\"8.0.1\","
-	    "\"status\":\"degraded\",\"elapsed_ms\":3},"
+	    "\"status\":\"degraded\",\"groups\":2,\"lag_unknown\":0,"
+	    "\"round_trips\":1,\"elapsed_ms\":3},"
 	    "{\"name\":\"b\\\"\",\"mode\":\"standalone\",\"nodes\":1,"
 	    "\"up\":false,\"server\":null,\"version\":null,"
-	    "\"status\":\"unhealthy\",\"elapsed_ms\":0}]}");
+	    "\"status\":\"unhealthy\",\"groups\":0,\"lag_unknown\":0,"
+	    "\"round_trips\":0,\"elapsed_ms\":0},"
+	    "{\"name\":\"c\",\"mode\":\"cluster\",\"nodes\":3,"
+	    "\"up\":true,\"server\":null,\"version\":null,"
+	    "\"status\":\"unknown\",\"groups\":4,\"lag_unknown\":1,"
+	    "\"round_trips\":3,\"elapsed_ms\":0}]}");
 	sl_free(j);
 }
 

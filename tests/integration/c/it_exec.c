@@ -288,7 +288,7 @@ static void
 test_reconnect(struct sl_exec *x)
 {
 	const char	*kill[] = { "CLIENT", "KILL", "USER", "streamlag" };
-	struct sl_node_auth bad = { "streamlag", "wrong-password", 0 };
+	struct sl_node_auth bad = { "streamlag", "wrong-password", 0, 0 };
 	struct sl_exec	 y;
 	struct sl_request q;
 	size_t		 nb = node(x, port[1]);
