@@ -112,12 +112,14 @@ integration-asan:
 		tests/integration/30-nginx.t tests/integration/45-lag-truth.t \
 		tests/integration/35-refusals.t tests/integration/48-lag-cost.t \
 		tests/integration/62-metrics.t tests/integration/75-check.t \
-		tests/integration/76-top.t tests/integration/80-faults.t
+		tests/integration/76-top.t tests/integration/80-faults.t \
+		tests/integration/42-request-deadline.t
 
-# The lag-truth tests again on Valkey 8 (Debian's bookworm-backports,
+# The lag-truth and Redis Cluster tests again on Valkey 8 (Debian's bookworm-backports,
 # fetched into build/servers/ by tests/servers/valkey.sh).
 VALKEY_TESTS := tests/integration/45-lag-truth.t tests/integration/47-lag-differential.t \
-	tests/integration/48-lag-cost.t
+	tests/integration/48-lag-cost.t tests/integration/46-cluster.t \
+	tests/integration/46-cluster-failover.t
 integration-valkey: $(B)/streamlag
 	@tests/servers/valkey.sh >/dev/null
 	@SL_REDIS_SERVER=valkey prove $(VALKEY_TESTS)

@@ -4,8 +4,9 @@
  * streams.
  *
  * The steps up to SELECT run on a connection of their own, so that each
- * gets its line; the monitored streams are then read with the collector
- * the server uses.  Every command is tried for real: a NOPERM names the
+ * gets its line; on a cluster, every node of its slot map is probed too
+ * (check_cluster.c); the monitored streams are then read with the
+ * collector the server uses.  Every command is tried for real: a NOPERM names the
  * ACL rule to add.  Nothing is written to Redis. */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -234,8 +235,8 @@ step_select(struct run *rn)
 	return 0;
 }
 
-/* Cluster and Sentinel: detected and named; streamlag reads one standalone
- * server for now.  0 for standalone, else 1. */
+/* Standalone and cluster (its nodes and slots, check_cluster.c) go on to
+ * the commands and streams: 0; a Sentinel is named: 1. */
 static int
 step_mode(struct run *rn, const char *mode)
 {
@@ -248,27 +249,8 @@ step_mode(struct run *rn, const char *mode)
 		    NULL);
 		return 0;
 	}
-	if (strcmp(mode, "cluster") == 0) {
-		argv[0] = "CLUSTER";
-		argv[1] = "NODES";
-		r = command(rn, 2, argv);
-		if (r != NULL && r->type == REDIS_REPLY_STRING) {
-			size_t nodes = 0;
-			for (const char *p = r->str; (p = strchr(p, '\n')) != NULL;
-			    p++)
-				nodes++;
-			snprintf(detail, sizeof(detail), "cluster with %zu node%s",
-			    nodes, nodes == 1 ? "" : "s");
-		} else
-			snprintf(detail, sizeof(detail), "cluster (CLUSTER NODES: "
-			    "%s)", reply_error(rn, r) ? reply_error(rn, r) : "?");
-		if (r != NULL)
-			freeReplyObject(r);
-		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_FAIL, detail,
-		    "streamlag reads one standalone server for now; cluster "
-		    "routing is not supported yet");
-		return 1;
-	}
+	if (strcmp(mode, "cluster") == 0)
+		return sl_check_cluster(rn->cfg, rn->c, rn->out);
 	if (strcmp(mode, "sentinel") == 0) {
 		argv[0] = "SENTINEL";
 		argv[1] = "MASTERS";

@@ -591,6 +591,31 @@ sl_lag_report_totals(struct sl_lag_report *r)
 	}
 }
 
+/* A reason named once in h->errors, while there is room. */
+static void
+health_error(struct sl_health *h, const char *why)
+{
+	for (size_t i = 0; i < h->nerrors; i++)
+		if (strcmp(h->errors[i], why) == 0)
+			return;
+	if (h->nerrors < SL_HEALTH_ERRORS)
+		h->errors[h->nerrors++] = why;
+}
+
+/* The masters discovery missed, then each failed stream's error; the
+ * budget's are said by partial. */
+static void
+health_errors(const struct sl_lag_report *r, struct sl_health *h)
+{
+	h->partial = r->partial || r->nnode_errors > 0;
+	for (size_t i = 0; i < r->nnode_errors; i++)
+		health_error(h, r->node_errors[i]);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->entries[i].error != NULL &&
+		    strcmp(r->entries[i].error, SL_MSG_BUDGET) != 0)
+			health_error(h, r->entries[i].error);
+}
+
 void
 sl_health_of(const struct sl_lag_report *r, struct sl_health *h)
 {
@@ -622,6 +647,7 @@ sl_health_of(const struct sl_lag_report *r, struct sl_health *h)
 		if (e->lag > h->max_lag)
 			h->max_lag = e->lag;
 	}
+	health_errors(r, h);
 	if (h->unhealthy > 0 || h->stalled > 0 || r->nnode_errors > 0)
 		/* A master discovery could not reach: its streams unknown. */
 		h->status = SL_STATUS_UNHEALTHY;

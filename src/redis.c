@@ -56,6 +56,9 @@ sl_redis_close(struct sl_redis *r)
 	r->x = NULL;
 	sl_free(r->node_up);
 	sl_free(r->node_name);
+	sl_free(r->rt_mark);
+	r->rt_mark = NULL;
+	r->nrt_mark = 0;
 	sl_free(r->node_role);
 	r->node_up = NULL;
 	r->node_name = NULL;
@@ -71,6 +74,79 @@ sl_redis_close(struct sl_redis *r)
 	r->cluster = -1;
 	r->server_known = 0;
 	sl_redis_sentinel_close(r);
+}
+
+void
+sl_redis_begin(struct sl_redis *r)
+{
+	r->deadline = sl_mono_ms() + r->request_timeout_ms;
+}
+
+void
+sl_redis_trips_mark(struct sl_redis *r)
+{
+	unsigned long	*m;
+
+	r->nrt_mark = 0;
+	if (r->x == NULL || r->x->nnodes == 0)
+		return;
+	if ((m = sl_reallocarray(r->rt_mark, r->x->nnodes, sizeof(*m))) == NULL)
+		return;		/* the log counts from 0: nothing worse */
+	r->rt_mark = m;
+	for (size_t i = 0; i < r->x->nnodes; i++)
+		m[i] = r->x->nodes[i]->round_trips;
+	r->nrt_mark = r->x->nnodes;
+}
+
+unsigned long
+sl_redis_trips(const struct sl_redis *r, char *buf, size_t len)
+{
+	unsigned long	 sum = 0, d;
+	size_t		 used = 0;
+	int		 w;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; r->x != NULL && i < r->x->nnodes; i++) {
+		d = r->x->nodes[i]->round_trips - (i < r->nrt_mark ?
+		    r->rt_mark[i] : 0);
+		if (d == 0)
+			continue;
+		sum += d;
+		if (used >= len)
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s=%lu", used ? "," : "",
+		    r->x->nodes[i]->name, d);
+		if (w < 0 || (size_t)w >= len - used)
+			buf[used] = '\0';	/* what does not fit is left out */
+		used = w < 0 || (size_t)w >= len - used ? len : used + (size_t)w;
+	}
+	return sum;
+}
+
+void
+sl_redis_end(struct sl_redis *r)
+{
+	r->deadline = 0;
+}
+
+long long
+sl_redis_deadline(const struct sl_redis *r)
+{
+	return r->deadline != 0 ? r->deadline : sl_mono_ms() +
+	    r->request_timeout_ms;
+}
+
+int
+sl_redis_late(struct sl_redis *r)
+{
+	if (r->deadline == 0 || sl_mono_ms() < r->deadline)
+		return 0;
+	snprintf(r->errstr, sizeof(r->errstr), "request deadline passed "
+	    "(STREAMLAG_REQUEST_TIMEOUT_MS=%d)", r->request_timeout_ms);
+	snprintf(r->errwhat, sizeof(r->errwhat), "deadline");
+	r->errnode[0] = '\0';
+	return 1;
 }
 
 /* Totals over the nodes into r and the shared counters. */
@@ -238,9 +314,11 @@ sl_redis_run_one(struct sl_redis *r, size_t node, int argc, const char **argv,
 	enum sl_err	 rc;
 
 	*out = NULL;
+	if (sl_redis_late(r))
+		return SL_EREDIS;
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	sl_request_init(&q, r->x, sl_mono_ms() + r->request_timeout_ms);
+	sl_request_init(&q, r->x, sl_redis_deadline(r));
 	if ((rc = sl_request_add(&q, node, argc, argv, lens, NULL)) == SL_OK)
 		rc = sl_exec(&q, &e);
 	if (rc == SL_OK && q.cmds[0].state == SL_CMD_DONE) {
@@ -707,8 +785,7 @@ pipeline_queue(struct sl_pipeline *p)
 	if (p->req == NULL) {
 		if ((p->req = sl_calloc(1, sizeof(*p->req))) == NULL)
 			return SL_ENOMEM;
-		sl_request_init(&p->req->q, r->x, sl_mono_ms() +
-		    r->request_timeout_ms);
+		sl_request_init(&p->req->q, r->x, sl_redis_deadline(r));
 		p->req->q.on_reply = on_node_reply;
 		p->req->q.arg = p;
 	}
@@ -739,8 +816,12 @@ sl_pipeline_exec(struct sl_pipeline *p)
 
 	if ((rc = sl_redis_ensure(r)) != SL_OK)
 		return rc;
+	if (sl_redis_late(r))
+		return SL_EREDIS;
 	if ((rc = pipeline_queue(p)) != SL_OK)
 		return rc;
+	if (r->deadline != 0)	/* a follow-up batch: still the request's */
+		p->req->q.deadline = r->deadline;
 	rc = sl_exec(&p->req->q, &e);
 	account(r);
 	p->round_trips = p->req->q.round_trips;

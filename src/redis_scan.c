@@ -131,6 +131,8 @@ sl_redis_scan(struct sl_redis *r, const char *pattern, long long max,
 	r->nscan_err = 0;
 	if ((rc = sl_redis_ensure(r)) != SL_OK)
 		return rc;
+	if (sl_redis_late(r))
+		return SL_EREDIS;
 	if (r->cluster && sl_redis_map_nodes(r) != SL_OK)
 		return SL_ENOMEM;
 	s.r = r;
@@ -139,7 +141,7 @@ sl_redis_scan(struct sl_redis *r, const char *pattern, long long max,
 	s.names = names;
 	s.n = n;
 	s.cap = cap;
-	sl_request_init(&s.q, r->x, sl_mono_ms() + r->request_timeout_ms);
+	sl_request_init(&s.q, r->x, sl_redis_deadline(r));
 	s.q.on_reply = scan_reply;
 	s.q.arg = &s;
 	if ((rc = masters(&s)) == SL_OK)

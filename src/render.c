@@ -530,6 +530,16 @@ sl_render_health(const struct sl_health *h, const struct sl_render_opts *o)
 	sl_jw_kint(&w, "max_lag", h->max_lag);
 	sl_jw_kint(&w, "total_lag", h->total_lag);
 	sl_jw_kstr(&w, "consumer_group", group);
+	/* Never unhealthy without saying why: the nodes that failed. */
+	if (h->partial)
+		sl_jw_kbool(&w, "partial", 1);
+	if (h->nerrors > 0) {
+		sl_jw_key(&w, "errors");
+		sl_jw_arr(&w);
+		for (size_t i = 0; i < h->nerrors; i++)
+			sl_jw_str(&w, h->errors[i]);
+		sl_jw_arr_end(&w);
+	}
 	sl_jw_obj_end(&w);
 	return sl_jw_finish(&w, NULL);
 }

@@ -616,6 +616,9 @@ select_target(struct sl_ctx *ctx, const struct sl_query_param *tq,
 	}
 	sel->tgt = sl_config_target(ctx->cfg, (size_t)i);
 	sel->r = &ctx->redis[i];
+	/* Discovery, collection and their follow-up batches: one deadline
+	 * (ended in dispatch). */
+	sl_redis_begin(sel->r);
 	sel->named = tq != NULL;
 	sel->streams = sel->tgt->streams;
 	sel->n = sel->tgt->nstreams;
@@ -697,6 +700,7 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	if (rt->params & Q_IGNORE) {
 		(void)select_target(ctx, NULL, &sel, resp);
 		rt->handler(ctx, &sel, resp);
+		sl_redis_end(sel.r);
 		return;
 	}
 	if (sl_query_parse(req->query, &q, &nq, err, sizeof(err)) == -1) {
@@ -736,6 +740,8 @@ dispatch(struct sl_ctx *ctx, const struct route *rt,
 	    (ctx->stream == NULL || !ctx->stream->started))
 		cluster_db(resp);
 out:
+	if (sel.r != NULL)
+		sl_redis_end(sel.r);
 	free(chosen);
 	sl_names_free(disc, ndisc);
 	sl_query_free(q, nq);

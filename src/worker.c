@@ -211,6 +211,30 @@ request_path(FCGX_ParamArray envp, char *buf, size_t len)
 	return buf;
 }
 
+/* Redis's round trips during the request, over every target, per node
+ * (the sum returned); begin notes where they stand. */
+static unsigned long
+redis_trips(struct sl_ctx *ctx, int begin, char *buf, size_t len)
+{
+	size_t		 n = sl_config_ntargets(ctx->cfg), used = 0;
+	unsigned long	 sum = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; ctx->redis != NULL && i < n; i++) {
+		if (begin) {
+			sl_redis_trips_mark(&ctx->redis[i]);
+			continue;
+		}
+		if (used > 0 && used + 1 < len)
+			buf[used++] = ',';
+		sum += sl_redis_trips(&ctx->redis[i], buf + used, len - used);
+		used += strlen(buf + used);
+		if (used > 0 && buf[used - 1] == ',')
+			buf[--used] = '\0';	/* a target asked nothing */
+	}
+	return sum;
+}
+
 /* Answers the request of fr.  Large bodies are streamed to the client as
  * they are rendered (not for HEAD, whose Content-Length needs the whole
  * body).  Returns 0, or -1 when a streamed body was cut short: the
@@ -224,6 +248,7 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 	struct timespec		 t0;
 	enum sl_route_id	 id;
 	char			 pathbuf[SL_PATH_MAX + 1], logpath[160];
+	char			 trips[256];
 	int			 head;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -241,17 +266,20 @@ handle(struct sl_ctx *ctx, FCGX_Request *fr)
 	st.body = stream_body;
 	st.arg = fr;
 	ctx->stream = head ? NULL : &st;
+	(void)redis_trips(ctx, 1, trips, sizeof(trips));
 	id = sl_route(ctx, &req, &resp);
 	ctx->stream = NULL;
 	sl_count_request(ctx->counters, id, resp.status,
 	    (int64_t)(elapsed_ms(&t0) * 1000));
 	if (!st.started)
 		write_response(fr, &resp, head);
+	/* Redis's round trips, per node: "1 per node, plus the follow-up". */
 	sl_log(st.err == SL_OK ? SL_LOG_INFO : SL_LOG_WARN, "request",
-	    "method=%s path=%s status=%d dur_ms=%.2f%s",
-	    req.method != NULL ? req.method : "-",
+	    "method=%s path=%s status=%d dur_ms=%.2f redis_trips=%lu "
+	    "redis_nodes=\"%s\"%s", req.method != NULL ? req.method : "-",
 	    sl_log_str(req.path, logpath, sizeof(logpath)), resp.status,
-	    elapsed_ms(&t0), st.err == SL_OK ? "" : " body=cut");
+	    elapsed_ms(&t0), redis_trips(ctx, 0, trips, sizeof(trips)), trips,
+	    st.err == SL_OK ? "" : " body=cut");
 	sl_response_free(&resp);
 	return st.err == SL_OK ? 0 : -1;
 }

@@ -99,5 +99,21 @@ int	sl_check_tls_open(struct sl_check_conn *cc, const struct sl_config *cfg,
 struct redisReply *sl_check_tls_command(struct sl_check_conn *cc, int argc,
 	    const char **argv);
 void	sl_check_tls_close(struct sl_check_conn *cc);
+struct redisContext;
+struct sl_slotmap;
+/*
+ * The cluster steps (check_cluster.c), on a node that said
+ * cluster_enabled:1 (seed: the check's connection to it, authenticated):
+ * the slot map from CLUSTER SLOTS, then every node probed on a connection
+ * of its own, with its role, its slot ranges and whether it answered.
+ * 0 when the streams can be read next (a node down included), 1 when
+ * there is no slot map to read them with.
+ */
+int	sl_check_cluster(const struct sl_config *cfg, struct redisContext *seed,
+	    struct sl_checks *out);
+/* The slots node serves as ranges, "0-5460,10923" (cut with "…" when len
+ * is too short); their number.  Pure. */
+size_t	sl_check_slot_ranges(const struct sl_slotmap *m, int node, char *buf,
+	    size_t len);
 
 #endif

@@ -147,10 +147,19 @@ struct sl_streams_report {
 	char		*error;
 };
 
+#define SL_HEALTH_ERRORS	16	/* distinct reasons named in health */
+
 struct sl_health {
 	long long	healthy, degraded, unhealthy, stalled, no_group;
 	long long	max_lag, total_lag;
 	enum sl_status	status;		/* healthy, degraded or unhealthy */
+	/* Why it is not whole: the masters discovery missed, then each
+	 * distinct error of a failed stream ("redis 10.0.0.12:6379:
+	 * Connection refused"), the first SL_HEALTH_ERRORS; borrowed from
+	 * the report, which must outlive them. */
+	const char	*errors[SL_HEALTH_ERRORS];
+	size_t		 nerrors;
+	int		 partial;	/* streams unnamed or not covered */
 };
 
 /* Copies len bytes of p (p may point into b's old value).  SL_OK or

@@ -43,7 +43,11 @@ struct sl_redis_replica {
 struct sl_redis {
 	const struct sl_redis_addr *addr;
 	int		 timeout_ms;	/* connect, and each reply */
-	int		 request_timeout_ms;	/* a whole pipeline */
+	int		 request_timeout_ms;	/* a whole request */
+	long long	 deadline;	/* sl_mono_ms() end of the request begun by
+					   sl_redis_begin; 0: each call its own */
+	unsigned long	*rt_mark;	/* each node's round trips at the mark */
+	size_t		 nrt_mark;
 	int		 mode;		/* enum sl_redis_mode */
 	struct sl_exec	*x;		/* owned: NULL until the first use */
 	int		 cluster;	/* -1 not known yet, 0, 1 */
@@ -123,6 +127,25 @@ enum sl_err sl_redis_run_one(struct sl_redis *r, size_t node, int argc,
 	    const char **argv, redisReply **out);
 /* Closes every connection and forgets the nodes. */
 void	sl_redis_close(struct sl_redis *r);
+/* One request (an HTTP request: discovery, collection and follow-up
+ * batches) begins: everything it sends to Redis until sl_redis_end shares
+ * one deadline, request_timeout_ms from now.  Outside of one, each call
+ * (a discovery, a collection) has request_timeout_ms of its own. */
+void	sl_redis_begin(struct sl_redis *r);
+void	sl_redis_end(struct sl_redis *r);
+/* Round trips for the request log: sl_redis_trips_mark notes each node's
+ * total; sl_redis_trips gives those made since, over every node (their
+ * sum returned) and per node into buf: "10.0.0.1:6379=2,10.0.0.2:6379=1"
+ * (nodes with none left out; "" when none). */
+void	sl_redis_trips_mark(struct sl_redis *r);
+unsigned long sl_redis_trips(const struct sl_redis *r, char *buf, size_t len);
+/* The deadline of the next call: the request's, or request_timeout_ms from
+ * now outside of one. */
+long long sl_redis_deadline(const struct sl_redis *r);
+/* 1 (r->errstr set) when the request's deadline has passed already: what
+ * is left is not sent, so that no node is failed (and backed off) for a
+ * deadline spent elsewhere. */
+int	sl_redis_late(struct sl_redis *r);
 /* "127.0.0.1:6379", "[::1]:6379" or "unix:/path": where, never who. */
 const char *sl_redis_where(const struct sl_redis_addr *a, char *buf,
 	    size_t len);

@@ -80,6 +80,25 @@ is "$(REDIS_URL="${REDIS_URL%/0}/1" "$SL_BIN" get /api/v1/events/health 2>/dev/n
 REDIS_URL="${REDIS_URL%/0}/1" STREAMLAG_REDIS_MODE=cluster "$SL_BIN" get /api/v1/events/health >/dev/null 2>"$STATE/db.err"
 like "$(cat "$STATE/db.err")" "STREAMLAG_REDIS_MODE=cluster" "database 1 with STREAMLAG_REDIS_MODE=cluster: refused at startup"
 
+# streamlag check: the slot map, each node with its role and slot ranges
+# (as CLUSTER SLOTS gives them), and whether it answered; then the streams.
+ranges_of() {
+	"$CLUSTER_CLI" -2 --json -p "$m0" CLUSTER SLOTS | jq -r --argjson p "$1" '
+		[.[] | select(.[2][1] == $p)] | sort_by(.[0]) |
+		"\(map(.[1] - .[0] + 1) | add) slots \(map(if .[0] == .[1] then "\(.[0])" else "\(.[0])-\(.[1])" end) | join(","))"'
+}
+cluster_check() { CHECK=$(STREAMLAG_LISTEN="unix:$STATE/check.sock" "$SL_BIN" check 2>&1); CHECK_RC=$?; }
+cluster_check
+is "$CHECK_RC" 0 "check on the cluster: exit 0"
+is "$(grep -F '✔ mode' <<<"$CHECK")" "✔ mode: cluster of 3 masters and 0 replicas, every slot served" \
+	"check: the cluster, every slot served"
+for p in "${CLUSTER_MASTERS[@]}"; do
+	like "$(grep -F "node 127.0.0.1:$p:" <<<"$CHECK")" \
+		"^✔ node 127.0.0.1:$p: master, $(ranges_of "$p"); answered in [0-9]+ ms\$" \
+		"check: master $p, its slots, answered"
+done
+is "$(grep -c '^✔ stream ' <<<"$CHECK")" 20 "check: the streams read from their masters (20 listed)"
+
 # Through nginx, one worker (its counters are the ones read).
 serve_behind_nginx --workers 1
 BASE="http://127.0.0.1:$HTTP"
@@ -102,6 +121,13 @@ api /api/v1/events/consumer-lag >/dev/null
 for p in "${CLUSTER_MASTERS[@]}"; do
 	is "$(( $(time_calls "$p") - ${t0[$p]:-0} ))" 1 "one request: one TIME on master $p"
 done
+# The request log counts its round trips per node: every master asked, in
+# 1 round trip plus the follow-up (every group here is behind: XRANGE and
+# XPENDING), so 2 each.
+trips=$(grep 'event=request .*consumer-lag' "$STATE/streamlag.log" | tail -1 | sed -n 's/.* redis_nodes="\([^"]*\)".*/\1/p')
+is "$(tr ',' '\n' <<<"$trips" | sort | paste -sd,)" \
+	"$(for p in "${CLUSTER_MASTERS[@]}"; do echo "127.0.0.1:$p=2"; done | sort | paste -sd,)" \
+	"the request log: 2 round trips on each master ($trips)"
 
 # Parallel: while node A is paused, node B runs streamlag's XINFO.
 A=$(owner events:1)
@@ -160,10 +186,19 @@ disc=$(STREAMLAG_STREAM_PATTERN='*' "$SL_BIN" get /api/v1/events/consumer-lag 2>
 is "$(jq -c '[.partial, .errors, .stream_count]' <<<"$disc")" \
 	"[true,[\"redis 127.0.0.1:$K: Connection refused\"],$(( ${#names[@]} - on_k ))]" \
 	"discovery with a master down: partial, the master in errors, the others' streams"
-is "$(STREAMLAG_STREAM_PATTERN='*' "$SL_BIN" get /api/v1/events/health 2>/dev/null | jq -r .status)" \
-	unhealthy "health with discovery and a master down: unhealthy"
+is "$(STREAMLAG_STREAM_PATTERN='*' "$SL_BIN" get /api/v1/events/health 2>/dev/null | jq -c '[.status, .partial, .errors]')" \
+	"[\"unhealthy\",true,[\"redis 127.0.0.1:$K: Connection refused\"]]" \
+	"health with discovery and a master down: unhealthy, partial, the master in errors"
 health=$(curl -s -o "$STATE/h.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/events/health")
-is "$health:$(jq -r .status "$STATE/h.json")" "503:unhealthy" "health is unhealthy"
+is "$health:$(jq -c '[.status, .partial, .errors, .streams.unhealthy]' "$STATE/h.json")" \
+	"503:[\"unhealthy\",null,[\"redis 127.0.0.1:$K: Connection refused\"],$on_k]" \
+	"health is unhealthy, the reason naming the master"
+cluster_check
+is "$CHECK_RC" 1 "check with a master down: exit 1"
+like "$(grep -F "node 127.0.0.1:$K:" <<<"$CHECK")" \
+	"^✘ node 127.0.0.1:$K: master, [0-9]+ slots [0-9,-]+: Connection refused — is the node up" \
+	"check: the master down, named with its slots"
+is "$(grep -c '^✔ node ' <<<"$CHECK")" 2 "check: the two others answered"
 api /metrics >"$STATE/m.txt"
 is "$(metric streamlag_redis_up)" 0 "streamlag_redis_up 0 with a master down"
 is "$(metric "streamlag_redis_node_up{node=\"127.0.0.1:$K\"}")" 0 "its streamlag_redis_node_up is 0"

@@ -178,8 +178,8 @@ SL_PIDS+=("$!")
 sl_wait_ready "$!" 10 "a cluster node on port $CP" redis-cli -p "$CP" PING
 check REDIS_URL="redis://127.0.0.1:$CP/0"
 is "$RC:$(line '✘ mode')" \
-	"1:✘ mode: cluster with 1 node — streamlag reads one standalone server for now; cluster routing is not supported yet" \
-	"a Cluster node: named, with its nodes"
+	"1:✘ mode: cluster, but no slot is served yet (CLUSTER SLOTS is empty) — create the cluster (redis-cli --cluster create)" \
+	"a Cluster node serving no slot: said so, with the fix"
 
 # A bad configuration is the first failed step, not a usage error.
 check REDIS_URL=http://x

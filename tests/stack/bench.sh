@@ -5,16 +5,18 @@
 #
 # BENCH picks the sections: "base" (the figures below), "scale"
 # (bench_scale.sh: 10 000 and 100 000 discovered streams, peak memory),
-# "tls" (bench_tls.sh: the seed's example over TLS next to plain TCP), or
-# unset, all three.
+# "tls" (bench_tls.sh: the seed's example over TLS next to plain TCP),
+# "cluster" (bench_cluster.sh: the same streams on 1 node and over a Redis
+# Cluster of 3 masters), or unset, all of them.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 case ${BENCH:-all} in
 scale) exec "$(dirname "$0")/bench_scale.sh" ;;
 tls) exec "$(dirname "$0")/bench_tls.sh" ;;
+cluster) exec "$(dirname "$0")/bench_cluster.sh" ;;
 base|all) ;;
-*) sl_die "BENCH: expected base, scale, tls or unset, got $BENCH" ;;
+*) sl_die "BENCH: expected base, scale, tls, cluster or unset, got $BENCH" ;;
 esac
 
 N=${BENCH_STREAMS:-10000}
@@ -181,4 +183,6 @@ if [ "${BENCH:-all}" = all ]; then
 	"$(dirname "$0")/bench_scale.sh"
 	echo
 	"$(dirname "$0")/bench_tls.sh"
+	echo
+	"$(dirname "$0")/bench_cluster.sh"
 fi

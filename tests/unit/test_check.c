@@ -7,6 +7,7 @@
 
 #include "sl_test.h"
 #include "streamlag/check.h"
+#include "streamlag/slotmap.h"
 
 static const char redis_info[] =
     "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\n"
@@ -166,12 +167,45 @@ config_failed(void **state)
 	sl_checks_free(&c);
 }
 
+/* A master's slots as ranges: single slots alone, cut with "…" when the
+ * room is short, the count always whole. */
+static void
+slot_ranges(void **state)
+{
+	struct sl_slotmap m;
+	char	 buf[32];
+
+	(void)state;
+	sl_slotmap_init(&m);
+	for (unsigned s = 0; s < SL_CLUSTER_SLOTS; s++)
+		m.slot[s] = s <= 5460 ? 0 : s <= 10922 ? 1 : 2;
+	m.slot[42] = 1;
+	assert_int_equal(sl_check_slot_ranges(&m, 0, buf, sizeof(buf)), 5460);
+	assert_string_equal(buf, "0-41,43-5460");
+	assert_int_equal(sl_check_slot_ranges(&m, 1, buf, sizeof(buf)), 5463);
+	assert_string_equal(buf, "42,5461-10922");
+	assert_int_equal(sl_check_slot_ranges(&m, 2, buf, sizeof(buf)), 5461);
+	assert_string_equal(buf, "10923-16383");
+	assert_int_equal(sl_check_slot_ranges(&m, 3, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	for (unsigned s = 0; s < 40; s += 2)
+		m.slot[s] = 3;
+	assert_int_equal(sl_check_slot_ranges(&m, 3, buf, sizeof(buf)), 20);
+	assert_string_equal(buf, "0,2,4,6,8,10,12,14,16,18,20…");
+	assert_int_equal(sl_check_slot_ranges(&m, 3, buf, 4), 20);
+	assert_string_equal(buf, "…");
+	assert_int_equal(sl_check_slot_ranges(&m, 3, buf, 3), 20);
+	assert_string_equal(buf, "");
+	sl_slotmap_free(&m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(info_fields),
 		cmocka_unit_test(acl_rules),
+		cmocka_unit_test(slot_ranges),
 		cmocka_unit_test(results),
 		cmocka_unit_test(config_failed),
 	};

@@ -784,6 +784,10 @@ totals_and_health(void **state)
 	assert_int_equal(h.unhealthy, 1);
 	assert_int_equal(h.no_group, 1);
 	assert_int_equal(h.status, SL_STATUS_UNHEALTHY);
+	/* The reason is named, once however many streams share it. */
+	assert_int_equal(h.nerrors, 1);
+	assert_string_equal(h.errors[0], "no such key");
+	assert_false(h.partial);
 	/* ?group=*: two groups of one stream count one stream, both lags. */
 	es[5] = answered("other", 7, SL_STATUS_STALLED);
 	r.n = 6;
@@ -796,6 +800,54 @@ totals_and_health(void **state)
 	r.n = 1;
 	sl_health_of(&r, &h);
 	assert_int_equal(h.status, SL_STATUS_DEGRADED);
+	assert_int_equal(h.nerrors, 0);
+}
+
+/* A master down: the failed streams' error and the masters discovery
+ * missed name the nodes, each once, discovery's first; partial, never
+ * healthy; at most SL_HEALTH_ERRORS named. */
+static void
+health_names_the_nodes(void **state)
+{
+	struct sl_lag_entry	 es[SL_HEALTH_ERRORS + 4];
+	struct sl_lag_report	 r;
+	struct sl_health	 h;
+	char			 down[] = "redis 10.0.0.12:6379: Connection refused";
+	char			 budget[] = SL_MSG_BUDGET;
+	char			 many[SL_HEALTH_ERRORS + 4][40];
+	const char		*scan[] = { "redis 10.0.0.13:6379: timed out" };
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	es[0] = answered("a", 3, SL_STATUS_HEALTHY);
+	es[1] = answered("b", -1, SL_STATUS_ERROR);
+	es[1].error = down;
+	es[2] = answered("c", -1, SL_STATUS_ERROR);
+	es[2].error = down;
+	es[3] = answered("d", -1, SL_STATUS_ERROR);
+	es[3].error = budget;
+	r.entries = es;
+	r.n = 4;
+	r.node_errors = scan;
+	r.nnode_errors = 1;
+	sl_health_of(&r, &h);
+	assert_int_equal(h.status, SL_STATUS_UNHEALTHY);
+	assert_true(h.partial);
+	assert_int_equal(h.nerrors, 2);
+	assert_string_equal(h.errors[0], scan[0]);
+	assert_string_equal(h.errors[1], down);
+	for (size_t i = 0; i < SL_HEALTH_ERRORS + 4; i++) {
+		snprintf(many[i], sizeof(many[i]), "redis 10.0.1.%zu:6379: x", i);
+		es[i] = answered("s", -1, SL_STATUS_ERROR);
+		es[i].error = many[i];
+	}
+	r.n = SL_HEALTH_ERRORS + 4;
+	r.nnode_errors = 0;
+	sl_health_of(&r, &h);
+	assert_false(h.partial);
+	assert_int_equal(h.nerrors, SL_HEALTH_ERRORS);
+	assert_string_equal(h.errors[SL_HEALTH_ERRORS - 1],
+	    many[SL_HEALTH_ERRORS - 1]);
 }
 
 int
@@ -803,6 +855,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(seed_chat),
+		cmocka_unit_test(health_names_the_nodes),
 		cmocka_unit_test(caught_up_needs_no_followup),
 		cmocka_unit_test(other_group_only_is_no_group),
 		cmocka_unit_test(missing_stream_is_error),

@@ -8,6 +8,7 @@
 
 #include "streamlag/alloc.h"
 #include "streamlag/crc16.h"
+#include "streamlag/exec.h"
 #include "streamlag/redis.h"
 
 #define KEY(...)	key_of((const char *[]){ __VA_ARGS__ }, \
@@ -103,6 +104,92 @@ test_add_allocation_failures(void **state)
 	sl_redis_close(&r);
 }
 
+/* One deadline per request: begun, it stays put however many calls are
+ * made; once it has passed, a pipeline fails with the deadline's words and
+ * no node is connected, failed or backed off for it. */
+static void
+test_request_deadline(void **state)
+{
+	struct sl_redis		 r;
+	char			 host[] = "h";
+	struct sl_redis_addr	 a = { .kind = SL_REDIS_TCP, .host = host,
+	    .port = 1 };
+	struct sl_pipeline	 p;
+	const char *t[] = { "TIME" };
+	size_t	 lt[] = { 4 };
+	long long now, d;
+
+	(void)state;
+	sl_redis_init(&r, &a, 100);
+	r.mode = SL_MODE_STANDALONE;
+	r.request_timeout_ms = 5000;
+	now = sl_mono_ms();
+	d = sl_redis_deadline(&r);	/* outside a request: each call's own */
+	assert_true(d >= now + 5000 && d <= sl_mono_ms() + 5000);
+	sl_redis_begin(&r);
+	d = r.deadline;
+	assert_true(d >= now + 5000);
+	assert_true(sl_redis_deadline(&r) == d);
+	assert_false(sl_redis_late(&r));
+	r.deadline = sl_mono_ms() - 1;	/* spent by an earlier call */
+	sl_pipeline_init(&p, &r);
+	assert_int_equal(sl_pipeline_add(&p, 1, t, lt), SL_OK);
+	assert_int_equal(sl_pipeline_exec(&p), SL_EREDIS);
+	assert_non_null(strstr(r.errstr, "request deadline passed"));
+	assert_string_equal(r.errwhat, "deadline");
+	assert_non_null(r.x);
+	assert_int_equal(r.x->nnodes, 1);
+	assert_int_equal(r.x->nodes[0]->state, SL_NODE_DOWN);
+	assert_int_equal(r.x->nodes[0]->connects + r.x->nodes[0]->errors, 0);
+	assert_int_equal(r.x->nodes[0]->retry_after, 0);
+	sl_pipeline_free(&p);
+	sl_redis_end(&r);
+	assert_int_equal(r.deadline, 0);
+	assert_false(sl_redis_late(&r));
+	sl_redis_close(&r);
+}
+
+/* The request log's round trips: counted from the mark, per node,
+ * nodes asked nothing left out, a node added during the request counted
+ * from 0, and a buffer too short cut at a whole entry. */
+static void
+test_round_trips(void **state)
+{
+	struct sl_redis		 r;
+	char			 host[] = "10.0.0.1";
+	struct sl_redis_addr	 a = { .kind = SL_REDIS_TCP, .host = host,
+	    .port = 6379 };
+	struct sl_error		 e;
+	size_t			 i0, i1, i2;
+	char			 buf[64];
+
+	(void)state;
+	sl_redis_init(&r, &a, 100);
+	assert_int_equal(sl_redis_trips(&r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	r.mode = SL_MODE_STANDALONE;
+	assert_int_equal(sl_redis_ensure(&r), SL_OK);	/* nothing connected */
+	assert_int_equal(sl_exec_node(r.x, "10.0.0.1", 6379, NULL, &i0, &e),
+	    SL_OK);
+	assert_int_equal(sl_exec_node(r.x, "10.0.0.2", 6379, NULL, &i1, &e),
+	    SL_OK);
+	r.x->nodes[i0]->round_trips = 7;	/* earlier requests */
+	sl_redis_trips_mark(&r);
+	r.x->nodes[i0]->round_trips += 2;
+	assert_int_equal(sl_exec_node(r.x, "10.0.0.3", 6379, NULL, &i2, &e),
+	    SL_OK);
+	r.x->nodes[i2]->round_trips = 1;
+	assert_int_equal(sl_redis_trips(&r, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "10.0.0.1:6379=2,10.0.0.3:6379=1");
+	assert_int_equal(sl_redis_trips(&r, buf, 20), 3);
+	assert_string_equal(buf, "10.0.0.1:6379=2");
+	sl_redis_trips_mark(&r);
+	assert_int_equal(sl_redis_trips(&r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	(void)i1;
+	sl_redis_close(&r);
+}
+
 int
 main(void)
 {
@@ -110,6 +197,8 @@ main(void)
 		cmocka_unit_test(test_command_keys),
 		cmocka_unit_test(test_pipeline_slots),
 		cmocka_unit_test(test_add_allocation_failures),
+		cmocka_unit_test(test_request_deadline),
+		cmocka_unit_test(test_round_trips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

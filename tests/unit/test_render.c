@@ -397,6 +397,19 @@ health(void **state)
 	    "\"signalr-consumers\"}");
 	free(s);
 
+	/* A master down: partial, and the nodes named. */
+	h.partial = 1;
+	h.errors[0] = "redis 10.0.0.12:6379: Connection refused";
+	h.nerrors = 1;
+	s = sl_render_health(&h, &o);
+	assert_string_equal(s, "{\"status\":\"unhealthy\",\"redis_connected\":true,"
+	    "\"transport_mode\":\"http\",\"streams\":{\"healthy\":0,"
+	    "\"degraded\":0,\"unhealthy\":1,\"stalled\":1,\"no_group\":1},"
+	    "\"max_lag\":5000,\"total_lag\":5000,\"consumer_group\":"
+	    "\"signalr-consumers\",\"partial\":true,\"errors\":"
+	    "[\"redis 10.0.0.12:6379: Connection refused\"]}");
+	free(s);
+
 	s = sl_render_health_down("Cannot connect to Redis");
 	assert_string_equal(s, "{\"status\":\"unhealthy\",\"redis_connected\":false,"
 	    "\"error\":\"Cannot connect to Redis\",\"code\":\"redis_unavailable\"}");

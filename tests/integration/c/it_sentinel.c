@@ -194,9 +194,10 @@ main(int argc, char **argv)
 	cmd_fn = run_cmd;
 	cmd_ctx = &u;
 	if (executor) {
-		as = (struct sl_node_auth){ u.sentinel_user, u.sentinel_password,
-		    0 };
-		an = (struct sl_node_auth){ u.user, u.password, u.db };
+		as = (struct sl_node_auth){ .user = u.sentinel_user,
+		    .password = u.sentinel_password };
+		an = (struct sl_node_auth){ .user = u.user,
+		    .password = u.password, .db = u.db };
 		sl_exec_init(&xs, &as, TIMEOUT_MS);
 		sl_exec_init(&xn, &an, TIMEOUT_MS);
 		sx = (struct sl_sentinel_exec){ &xs, &xn,
