@@ -76,7 +76,7 @@ try {
   await page.waitForSelector(row('orders:eu'), { timeout: T });
   check(await lagOf('orders:eu') === '18', 'beta chosen: its stream orders:eu, lag 18');
   check(await page.$$eval('#rows tr', (r) => r.length) === 1, 'beta chosen: only beta\'s rows');
-  check(asked.some((u) => u.includes('consumer-lag?group=*&target=beta')),
+  check(asked.some((u) => u.includes('consumer-lag?group=*&detail=pel&target=beta')),
     'beta chosen: the API is asked with ?target=beta');
   check(await page.getAttribute('#targets-list button[data-target="beta"]', 'aria-current') === 'true',
     'the strip marks beta as the target shown');
