@@ -34,12 +34,8 @@ static const char *const jwt_algs[] = {
 	"ES256", "ES384", "ES512",
 };
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+int
+sl_config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -123,7 +119,7 @@ load_jwt_hs(struct sl_config *cfg, char *err, size_t errlen)
 	mode_t		 mode = 0;
 
 	if (cfg->jwt_key != NULL && file != NULL)
-		return fail(err, errlen, "STREAMLAG_JWT_SECRET: set either it or "
+		return sl_config_fail(err, errlen, "STREAMLAG_JWT_SECRET: set either it or "
 		    "STREAMLAG_JWT_SECRET_FILE, not both");
 	if (file != NULL) {
 		cfg->jwt_key = sl_file_read_small("STREAMLAG_JWT_SECRET_FILE", file,
@@ -141,7 +137,7 @@ load_jwt_hs(struct sl_config *cfg, char *err, size_t errlen)
 			cfg->jwt_key[--cfg->jwt_key_len] = '\0';
 	}
 	if (cfg->jwt_key != NULL && cfg->jwt_key_len < SL_JWT_SECRET_MIN)
-		return fail(err, errlen, "%s: expected at least %d bytes (got %zu); "
+		return sl_config_fail(err, errlen, "%s: expected at least %d bytes (got %zu); "
 		    "make one with: openssl rand -hex 32", file == NULL ?
 		    "STREAMLAG_JWT_SECRET" : "STREAMLAG_JWT_SECRET_FILE",
 		    SL_JWT_SECRET_MIN, cfg->jwt_key_len);
@@ -160,10 +156,10 @@ load_jwt(struct sl_config *cfg, char *err, size_t errlen)
 	if (alg[0] == 'H')
 		return load_jwt_hs(cfg, err, errlen);
 	if (cfg->jwt_key != NULL || cfg->jwt_secret_file != NULL)
-		return fail(err, errlen, "STREAMLAG_JWT_SECRET: not used with %s; "
+		return sl_config_fail(err, errlen, "STREAMLAG_JWT_SECRET: not used with %s; "
 		    "set STREAMLAG_JWT_PUBLIC_KEY_FILE", alg);
 	if (file == NULL)
-		return fail(err, errlen, "STREAMLAG_JWT_PUBLIC_KEY_FILE: required "
+		return sl_config_fail(err, errlen, "STREAMLAG_JWT_PUBLIC_KEY_FILE: required "
 		    "with STREAMLAG_JWT_ALG=%s", alg);
 	cfg->jwt_key = sl_file_read_small("STREAMLAG_JWT_PUBLIC_KEY_FILE", file,
 	    SECRET_FILE_MAX, &cfg->jwt_key_len, &mode, err, errlen);
@@ -190,7 +186,7 @@ check_listen(const char *v, char *err, size_t errlen)
 
 	if (strncmp(v, "unix:", 5) == 0) {
 		if (v[5] != '/')
-			return fail(err, errlen, "STREAMLAG_LISTEN: expected "
+			return sl_config_fail(err, errlen, "STREAMLAG_LISTEN: expected "
 			    "unix:/absolute/path or HOST:PORT, got \"%.100s\"", v);
 		return 0;
 	}
@@ -198,7 +194,7 @@ check_listen(const char *v, char *err, size_t errlen)
 	if (colon == NULL || colon == v ||
 	    sl_parse_ll(colon + 1, 1, 65535, &port) == -1 ||
 	    (v[0] == '[' && colon[-1] != ']'))
-		return fail(err, errlen, "STREAMLAG_LISTEN: expected "
+		return sl_config_fail(err, errlen, "STREAMLAG_LISTEN: expected "
 		    "unix:/absolute/path or HOST:PORT (port 1-65535), got "
 		    "\"%.100s\"", v);
 	return 0;
@@ -277,10 +273,10 @@ set_str(const struct sl_setting *s, const char *name, const char *v,
 	if (*v == '\0' && (v = s->def) == NULL)
 		return 0;
 	if (s->max > 0 && strlen(v) > (size_t)s->max)
-		return fail(err, errlen, "%s: expected at most %lld bytes", name,
+		return sl_config_fail(err, errlen, "%s: expected at most %lld bytes", name,
 		    s->max);
 	if ((*f = sl_strdup(v)) == NULL)
-		return fail(err, errlen, "%s: out of memory", name);
+		return sl_config_fail(err, errlen, "%s: out of memory", name);
 	return 0;
 }
 
@@ -299,7 +295,7 @@ number(const struct sl_setting *s, const char *name, const char *v,
     long long *out, char *err, size_t errlen)
 {
 	if (sl_parse_ll(v, s->min, s->max, out) == -1)
-		return fail(err, errlen, "%s: expected an integer from %lld to "
+		return sl_config_fail(err, errlen, "%s: expected an integer from %lld to "
 		    "%lld, got \"%.64s\"", name, s->min, s->max, v);
 	return 0;
 }
@@ -329,7 +325,7 @@ set_bool(const struct sl_setting *s, const char *name, const char *v,
     void *base, char *err, size_t errlen)
 {
 	if (sl_parse_bool(v, FIELD(int, s, base)) == -1)
-		return fail(err, errlen, "%s: expected a boolean (true/false, 1/0, "
+		return sl_config_fail(err, errlen, "%s: expected a boolean (true/false, 1/0, "
 		    "yes/no, on/off), got \"%.64s\"", name, v);
 	return 0;
 }
@@ -346,7 +342,7 @@ set_mode(const struct sl_setting *s, const char *name, const char *v,
 	m = strtoul(v, &end, 8);
 	if (*v == '\0' || *end != '\0' || errno != 0 || m < (unsigned long)s->min ||
 	    m > (unsigned long)s->max)
-		return fail(err, errlen, "%s: expected an octal mode from %llo to "
+		return sl_config_fail(err, errlen, "%s: expected an octal mode from %llo to "
 		    "0%llo (e.g. 0660), got \"%.16s\"", name,
 		    (unsigned long long)s->min, (unsigned long long)s->max, v);
 	*FIELD(unsigned, s, base) = (unsigned)m;
@@ -379,7 +375,7 @@ set_redis_url(const struct sl_setting *s, const char *name, const char *v,
 		return -1;
 	}
 	if ((t->redis_url_safe = sl_redis_url_safe(v)) == NULL)
-		return fail(err, errlen, "%s: out of memory", name);
+		return sl_config_fail(err, errlen, "%s: out of memory", name);
 	return 0;
 }
 
@@ -401,15 +397,15 @@ add_stream(const struct sl_setting *s, const char *name, struct sl_target *t,
 	char	**grown;
 
 	if (k == (size_t)s->max)
-		return fail(err, errlen, "%s: more than %lld streams", name, s->max);
+		return sl_config_fail(err, errlen, "%s: more than %lld streams", name, s->max);
 	if (k == 0 || (k >= 8 && (k & (k - 1)) == 0)) {
 		if ((grown = sl_reallocarray(t->streams, k == 0 ? 8 : 2 * k,
 		    sizeof(*grown))) == NULL)
-			return fail(err, errlen, "%s: out of memory", name);
+			return sl_config_fail(err, errlen, "%s: out of memory", name);
 		t->streams = grown;
 	}
 	if ((t->streams[k] = sl_strndup(b, n)) == NULL)
-		return fail(err, errlen, "%s: out of memory", name);
+		return sl_config_fail(err, errlen, "%s: out of memory", name);
 	t->nstreams++;
 	return 0;
 }
@@ -429,7 +425,7 @@ set_redis_mode(const struct sl_setting *s, const char *name, const char *v,
 			*FIELD(int, s, base) = i;
 			return 0;
 		}
-	return fail(err, errlen, "%s: expected auto, standalone or cluster, "
+	return sl_config_fail(err, errlen, "%s: expected auto, standalone or cluster, "
 	    "got \"%.100s\"", name, v);
 }
 
@@ -448,7 +444,7 @@ set_read_from(const struct sl_setting *s, const char *name, const char *v,
 			*FIELD(int, s, base) = i;
 			return 0;
 		}
-	return fail(err, errlen, "%s: expected master, replica or "
+	return sl_config_fail(err, errlen, "%s: expected master, replica or "
 	    "prefer-replica, got \"%.100s\"", name, v);
 }
 
@@ -465,10 +461,10 @@ set_streams(const struct sl_setting *s, const char *name, const char *v,
 
 		trim(&b, &e);
 		if (b == e)
-			return fail(err, errlen, "%s: expected a comma-separated "
+			return sl_config_fail(err, errlen, "%s: expected a comma-separated "
 			    "list of stream names, got an empty item", name);
 		if ((size_t)(e - b) > SL_NAME_MAX)
-			return fail(err, errlen, "%s: a stream name is longer than "
+			return sl_config_fail(err, errlen, "%s: a stream name is longer than "
 			    "%d bytes", name, SL_NAME_MAX);
 		if (!has_stream(t, b, (size_t)(e - b)) &&
 		    add_stream(s, name, t, b, (size_t)(e - b), err, errlen) == -1)
@@ -486,7 +482,7 @@ set_groups(const struct sl_setting *s, const char *name, const char *v,
 	if (*v == '\0')
 		return 0;
 	if (strcmp(v, "*") != 0)
-		return fail(err, errlen, "%s: expected \"*\" (every group of each "
+		return sl_config_fail(err, errlen, "%s: expected \"*\" (every group of each "
 		    "stream) or unset, got \"%.64s\"", name, v);
 	*FIELD(int, s, base) = 1;
 	return 0;
@@ -503,7 +499,7 @@ set_jwt_alg(const struct sl_setting *s, const char *name, const char *v,
 	for (i = 0; i < n && strcmp(v, jwt_algs[i]) != 0; i++)
 		;
 	if (i == n)
-		return fail(err, errlen, "%s: expected one of HS256 HS384 HS512 "
+		return sl_config_fail(err, errlen, "%s: expected one of HS256 HS384 HS512 "
 		    "RS256 RS384 RS512 ES256 ES384 ES512, got \"%.32s\"", name, v);
 	return set_str(s, name, v, base, err, errlen);
 }
@@ -520,7 +516,7 @@ set_secret(const struct sl_setting *s, const char *name, const char *v,
 		return 0;
 	cfg->jwt_key_len = strlen(v);
 	if ((cfg->jwt_key = (unsigned char *)sl_strdup(v)) == NULL)
-		return fail(err, errlen, "%s: out of memory", name);
+		return sl_config_fail(err, errlen, "%s: out of memory", name);
 	return 0;
 }
 
@@ -540,7 +536,7 @@ set_allow_tcp(const struct sl_setting *s, const char *name, const char *v,
 	if (*v == '\0')
 		return 0;
 	if (!valid_allow_tcp(v))
-		return fail(err, errlen, "%s: expected IPv4 addresses separated "
+		return sl_config_fail(err, errlen, "%s: expected IPv4 addresses separated "
 		    "by commas, got \"%.100s\"", name, v);
 	return set_str(s, name, v, base, err, errlen);
 }
@@ -559,15 +555,15 @@ set_targets(const struct sl_setting *s, const char *name, const char *v,
 		q = strchr(p, ',');
 		len = q != NULL ? (size_t)(q - p) : strlen(p);
 		if (!sl_target_name_valid(p, len))
-			return fail(err, errlen, "%s: expected names of 1 to %d "
+			return sl_config_fail(err, errlen, "%s: expected names of 1 to %d "
 			    "characters a-z 0-9 _ - separated by commas, got "
 			    "\"%.100s\"", name, SL_TARGET_NAME_MAX, v);
 		for (const char *o = v; o < p; o += strcspn(o, ",") + 1)
 			if (strcspn(o, ",") == len && strncasecmp(o, p, len) == 0)
-				return fail(err, errlen, "%s: \"%.*s\" named "
+				return sl_config_fail(err, errlen, "%s: \"%.*s\" named "
 				    "twice", name, (int)len, p);
 		if (++n > SL_TARGETS_MAX)
-			return fail(err, errlen, "%s: at most %d targets", name,
+			return sl_config_fail(err, errlen, "%s: at most %d targets", name,
 			    SL_TARGETS_MAX);
 		if (q == NULL)
 			break;
@@ -774,7 +770,7 @@ load_rows(const char *prefix, struct sl_config *cfg, struct sl_target *t,
 		if (s->parse == NULL || base == NULL)
 			continue;
 		if ((name = row_name(s, prefix, buf, sizeof(buf))) == NULL)
-			return fail(err, errlen, "%.100s: name too long", prefix);
+			return sl_config_fail(err, errlen, "%.100s: name too long", prefix);
 		/* A target's unset setting is the plain one's value. */
 		if ((v = lookup(ctx, name)) == NULL && (prefix == NULL ||
 		    (v = lookup(ctx, s->name)) == NULL) && (v = s->def) == NULL)
@@ -783,7 +779,7 @@ load_rows(const char *prefix, struct sl_config *cfg, struct sl_target *t,
 			return -1;
 		if (cfg != NULL && !s->reload &&
 		    (cfg->running[i] = sl_strdup(v)) == NULL)
-			return fail(err, errlen, "%s: out of memory", name);
+			return sl_config_fail(err, errlen, "%s: out of memory", name);
 	}
 	return 0;
 }
@@ -811,11 +807,11 @@ load_tls(struct sl_target *t, char *err, size_t errlen)
 	c.ciphers = t->tls_ciphers;
 	c.verify = t->tls_verify;
 	if (sl_tls_config_check(&c, &e) != SL_OK)
-		return fail(err, errlen, "%s", e.str);
+		return sl_config_fail(err, errlen, "%s", e.str);
 	if (!t->redis.tls)
 		return 0;
 	if ((t->redis.tls_ctx = sl_tls_ctx_new(&c, &e)) == NULL)
-		return fail(err, errlen, "%s", e.str);
+		return sl_config_fail(err, errlen, "%s", e.str);
 	if (!c.verify)
 		sl_log(SL_LOG_WARN, "tls_verify_off", "msg=\"STREAMLAG_REDIS_"
 		    "TLS_VERIFY=false: Redis's certificate is not checked; for "
@@ -832,12 +828,12 @@ check_target(const char *prefix, const struct sl_target *t, char *err,
 	const char	*deg, *unh;
 
 	if (t->redis_mode == SL_MODE_CLUSTER && t->redis.db != 0)
-		return fail(err, errlen, "REDIS_URL: database %d with "
+		return sl_config_fail(err, errlen, "REDIS_URL: database %d with "
 		    "STREAMLAG_REDIS_MODE=cluster: a Redis Cluster has only "
 		    "database 0", t->redis.db);
 	if (t->redis.kind == SL_REDIS_SENTINEL &&
 	    t->redis_mode == SL_MODE_CLUSTER)
-		return fail(err, errlen, "REDIS_URL: a redis-sentinel:// URL "
+		return sl_config_fail(err, errlen, "REDIS_URL: a redis-sentinel:// URL "
 		    "with STREAMLAG_REDIS_MODE=cluster: Sentinel watches a "
 		    "master and its replicas, not a Redis Cluster");
 	if (t->lag_degraded <= t->lag_unhealthy)
@@ -846,7 +842,7 @@ check_target(const char *prefix, const struct sl_target *t, char *err,
 	    sizeof(b1));
 	unh = row_name(sl_setting_find("STREAMLAG_LAG_UNHEALTHY"), prefix, b2,
 	    sizeof(b2));
-	return fail(err, errlen, "%s: expected at most %s (%lld), got %lld",
+	return sl_config_fail(err, errlen, "%s: expected at most %s (%lld), got %lld",
 	    deg != NULL ? deg : "STREAMLAG_LAG_DEGRADED",
 	    unh != NULL ? unh : "STREAMLAG_LAG_UNHEALTHY", t->lag_unhealthy,
 	    t->lag_degraded);
@@ -858,7 +854,7 @@ check_allow_tcp(const struct sl_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->allow_tcp != NULL || sl_listen_is_loopback(cfg->listen))
 		return 0;
-	return fail(err, errlen, "STREAMLAG_LISTEN: %.100s is not a loopback "
+	return sl_config_fail(err, errlen, "STREAMLAG_LISTEN: %.100s is not a loopback "
 	    "address (127.0.0.0/8 or [::1]; names are not resolved); set "
 	    "STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect",
 	    cfg->listen);
@@ -870,7 +866,7 @@ sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 {
 	memset(cfg, 0, sizeof(*cfg));
 	if ((cfg->running = sl_calloc(NSETTINGS, sizeof(char *))) == NULL) {
-		fail(err, errlen, "configuration: out of memory");
+		sl_config_fail(err, errlen, "configuration: out of memory");
 		return -1;
 	}
 	if (load_rows(NULL, cfg, &cfg->target, lookup, ctx, err, errlen) == -1 ||

@@ -20,21 +20,6 @@
 
 #define ENV_FILE_MAX	(1024 * 1024)
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* What a non-regular file is, for the error line. */
 static const char *
 file_kind(mode_t m)
@@ -85,36 +70,36 @@ sl_file_read_small(const char *name, const char *path, size_t max, size_t *len,
 
 	/* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
-		fail(err, errlen, "%s: cannot read %s: %s", name, path,
+		sl_config_fail(err, errlen, "%s: cannot read %s: %s", name, path,
 		    strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {
-		fail(err, errlen, "%s: cannot read %s: %s", name, path,
+		sl_config_fail(err, errlen, "%s: cannot read %s: %s", name, path,
 		    strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fail(err, errlen, "%s: %s is %s; expected a regular file", name,
+		sl_config_fail(err, errlen, "%s: %s is %s; expected a regular file", name,
 		    path, file_kind(st.st_mode));
 		goto out;
 	}
 	if ((buf = sl_malloc(max + 1)) == NULL) {
-		fail(err, errlen, "%s: out of memory", name);
+		sl_config_fail(err, errlen, "%s: out of memory", name);
 		goto out;
 	}
 	while (n <= max && (r = read(fd, buf + n, max + 1 - n)) != 0) {
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			fail(err, errlen, "%s: cannot read %s: %s", name, path,
+			sl_config_fail(err, errlen, "%s: cannot read %s: %s", name, path,
 			    strerror(errno));
 			goto bad;
 		}
 		n += (size_t)r;
 	}
 	if (n > max) {
-		fail(err, errlen, "%s: %s is larger than %zu bytes", name, path,
+		sl_config_fail(err, errlen, "%s: %s is larger than %zu bytes", name, path,
 		    max);
 		goto bad;
 	}
@@ -162,7 +147,7 @@ sl_env_file_read(const char *path, char *err, size_t errlen)
 	if ((nul = memchr(buf, '\0', len)) != NULL) {
 		for (const unsigned char *c = buf; c < nul; c++)
 			lineno += *c == '\n';
-		fail(err, errlen, "--config: %s:%zu: a NUL byte; expected text "
+		sl_config_fail(err, errlen, "--config: %s:%zu: a NUL byte; expected text "
 		    "KEY=VALUE lines", path, lineno + 1);
 		goto out;
 	}
@@ -187,7 +172,7 @@ sl_env_file_read(const char *path, char *err, size_t errlen)
 			for (k += 7; *k == ' '; k++)
 				;
 		if ((eq = strchr(k, '=')) == NULL || !valid_key(k, (size_t)(eq - k))) {
-			fail(err, errlen, "--config: %s:%zu: expected KEY=VALUE",
+			sl_config_fail(err, errlen, "--config: %s:%zu: expected KEY=VALUE",
 			    path, lineno);
 			goto out;
 		}
@@ -217,7 +202,7 @@ sl_env_file_read(const char *path, char *err, size_t errlen)
 		sl_file_warn_exposed("--config", path, mode, S_IROTH | S_IWOTH);
 	return env;
 oom:
-	fail(err, errlen, "--config: out of memory");
+	sl_config_fail(err, errlen, "--config: out of memory");
 out:
 	explicit_bzero(buf, len);
 	sl_free(buf);

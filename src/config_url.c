@@ -13,21 +13,6 @@
 #include "streamlag/sentinel.h"
 #include "streamlag/tls.h"
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Percent-decodes a URL userinfo part into *out: 0, -1 on a bad escape,
  * -2 when out of memory. */
 static int
@@ -114,12 +99,12 @@ url_unix(const char *p, struct sl_redis_addr *a, char *err, size_t errlen)
 	const char *q;
 
 	if (*p != '/')
-		return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
+		return sl_config_fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
 	q = strchr(p, '?');
 	if ((a->path = sl_strndup(p, q ? (size_t)(q - p) : strlen(p))) == NULL)
-		return fail(err, errlen, "REDIS_URL: out of memory");
+		return sl_config_fail(err, errlen, "REDIS_URL: out of memory");
 	if (q != NULL && parse_db_query(q + 1, &a->db) == -1)
-		return fail(err, errlen, "REDIS_URL: expected ?db=N with N "
+		return sl_config_fail(err, errlen, "REDIS_URL: expected ?db=N with N "
 		    URL_DB_RANGE);
 	a->kind = SL_REDIS_UNIX;
 	return 0;
@@ -145,9 +130,9 @@ url_userinfo(const char **pp, const char *slash, struct sl_redis_addr *a,
 	} else if (at > p)	/* redis://password@host */
 		rc = pct_decode(p, (size_t)(at - p), &a->password);
 	if (rc == -2)
-		return fail(err, errlen, "REDIS_URL: out of memory");
+		return sl_config_fail(err, errlen, "REDIS_URL: out of memory");
 	if (rc == -1)
-		return fail(err, errlen, "REDIS_URL: bad %%-escape in user or "
+		return sl_config_fail(err, errlen, "REDIS_URL: bad %%-escape in user or "
 		    "password");
 	*pp = at + 1;
 	return 0;
@@ -190,11 +175,11 @@ url_host(const char *p, const char *slash, struct sl_redis_addr *a,
 	a->port = (int)v;
 	return 0;
 bad_port:
-	return fail(err, errlen, "REDIS_URL: expected a port from 1 to 65535");
+	return sl_config_fail(err, errlen, "REDIS_URL: expected a port from 1 to 65535");
 bad:
-	return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
+	return sl_config_fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
 oom:
-	return fail(err, errlen, "REDIS_URL: out of memory");
+	return sl_config_fail(err, errlen, "REDIS_URL: out of memory");
 }
 
 /* Seed nodes host[:port] separated by commas in [p, slash): the first one
@@ -210,7 +195,7 @@ url_hosts(const char *p, const char *slash, struct sl_redis_addr *a,
 		end = memchr(p, ',', (size_t)(slash - p));
 		end = end != NULL ? end : slash;
 		if (a->nseeds == SL_REDIS_SEEDS_MAX)
-			return fail(err, errlen, "REDIS_URL: more than %d seed "
+			return sl_config_fail(err, errlen, "REDIS_URL: more than %d seed "
 			    "nodes", SL_REDIS_SEEDS_MAX);
 		memset(&one, 0, sizeof(one));
 		one.port = 6379;
@@ -221,7 +206,7 @@ url_hosts(const char *p, const char *slash, struct sl_redis_addr *a,
 		if (a->seeds == NULL && (a->seeds = sl_calloc(
 		    SL_REDIS_SEEDS_MAX, sizeof(*a->seeds))) == NULL) {
 			sl_free(one.host);
-			return fail(err, errlen, "REDIS_URL: out of memory");
+			return sl_config_fail(err, errlen, "REDIS_URL: out of memory");
 		}
 		a->seeds[a->nseeds].host = one.host;
 		a->seeds[a->nseeds++].port = one.port;
@@ -230,7 +215,7 @@ url_hosts(const char *p, const char *slash, struct sl_redis_addr *a,
 		p = end + 1;
 	}
 	if ((a->host = sl_strdup(a->seeds[0].host)) == NULL)
-		return fail(err, errlen, "REDIS_URL: out of memory");
+		return sl_config_fail(err, errlen, "REDIS_URL: out of memory");
 	a->port = a->seeds[0].port;
 	return 0;
 }
@@ -261,7 +246,7 @@ url_db(const char *slash, struct sl_redis_addr *a, char *err, size_t errlen)
 		goto bad_db;
 	return 0;
 bad_db:
-	return fail(err, errlen, "REDIS_URL: expected a database number "
+	return sl_config_fail(err, errlen, "REDIS_URL: expected a database number "
 	    URL_DB_RANGE);
 }
 
@@ -276,10 +261,10 @@ url_sentinel(const char *url, struct sl_redis_addr *a, char *err,
 	struct sl_error	 e;
 
 	if ((u = sl_calloc(1, sizeof(*u))) == NULL)
-		return fail(err, errlen, "REDIS_URL: out of memory");
+		return sl_config_fail(err, errlen, "REDIS_URL: out of memory");
 	if (sl_sentinel_url_parse(url, u, &e) != SL_OK) {
 		sl_free(u);
-		return fail(err, errlen, "%s", e.str);
+		return sl_config_fail(err, errlen, "%s", e.str);
 	}
 	a->sentinel = u;
 	a->kind = SL_REDIS_SENTINEL;
@@ -289,9 +274,9 @@ url_sentinel(const char *url, struct sl_redis_addr *a, char *err,
 	    (u->user != NULL && (a->user = sl_strdup(u->user)) == NULL) ||
 	    (u->password != NULL &&
 	    (a->password = sl_strdup(u->password)) == NULL))
-		return fail(err, errlen, "REDIS_URL: out of memory");
+		return sl_config_fail(err, errlen, "REDIS_URL: out of memory");
 	if (u->tls)
-		return fail(err, errlen, "REDIS_URL: rediss-sentinel:// (TLS) "
+		return sl_config_fail(err, errlen, "REDIS_URL: rediss-sentinel:// (TLS) "
 		    "is not supported in this build; use redis-sentinel://");
 	return 0;
 }
@@ -320,7 +305,7 @@ sl_parse_redis_url(const char *url, struct sl_redis_addr *a, char *err,
 		    (rc = url_hosts(p, slash, a, err, errlen)) == 0)
 			rc = url_db(slash, a, err, errlen);
 	} else
-		return fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
+		return sl_config_fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
 	if (rc == -1)
 		sl_redis_addr_free(a);
 	return rc;

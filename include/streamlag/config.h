@@ -206,6 +206,9 @@ const struct sl_setting	*sl_setting_find(const char *name);
  * flags: the caller layers them).  On error returns -1 and writes one line to
  * err naming the variable and what it accepts; the struct is then freed.
  */
+/* Writes the one-line message of a refused setting into err: -1. */
+int	sl_config_fail(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 int	sl_config_load(struct sl_config *cfg, sl_lookup_fn lookup, void *ctx,
 	    char *err, size_t errlen);
 void	sl_config_free(struct sl_config *cfg);
