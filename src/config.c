@@ -137,7 +137,8 @@ load_jwt_hs(struct sl_config *cfg, char *err, size_t errlen)
 			cfg->jwt_key[--cfg->jwt_key_len] = '\0';
 	}
 	if (cfg->jwt_key != NULL && cfg->jwt_key_len < SL_JWT_SECRET_MIN)
-		return sl_config_fail(err, errlen, "%s: expected at least %d bytes (got %zu); "
+		return sl_config_fail(err, errlen,
+		    "%s: expected at least %d bytes (got %zu); "
 		    "make one with: openssl rand -hex 32", file == NULL ?
 		    "STREAMLAG_JWT_SECRET" : "STREAMLAG_JWT_SECRET_FILE",
 		    SL_JWT_SECRET_MIN, cfg->jwt_key_len);
@@ -397,7 +398,8 @@ add_stream(const struct sl_setting *s, const char *name, struct sl_target *t,
 	char	**grown;
 
 	if (k == (size_t)s->max)
-		return sl_config_fail(err, errlen, "%s: more than %lld streams", name, s->max);
+		return sl_config_fail(err, errlen, "%s: more than %lld streams",
+		    name, s->max);
 	if (k == 0 || (k >= 8 && (k & (k - 1)) == 0)) {
 		if ((grown = sl_reallocarray(t->streams, k == 0 ? 8 : 2 * k,
 		    sizeof(*grown))) == NULL)
@@ -854,7 +856,8 @@ check_allow_tcp(const struct sl_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->allow_tcp != NULL || sl_listen_is_loopback(cfg->listen))
 		return 0;
-	return sl_config_fail(err, errlen, "STREAMLAG_LISTEN: %.100s is not a loopback "
+	return sl_config_fail(err, errlen,
+	    "STREAMLAG_LISTEN: %.100s is not a loopback "
 	    "address (127.0.0.0/8 or [::1]; names are not resolved); set "
 	    "STREAMLAG_ALLOW_TCP to the nginx hosts allowed to connect",
 	    cfg->listen);

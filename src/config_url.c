@@ -175,7 +175,8 @@ url_host(const char *p, const char *slash, struct sl_redis_addr *a,
 	a->port = (int)v;
 	return 0;
 bad_port:
-	return sl_config_fail(err, errlen, "REDIS_URL: expected a port from 1 to 65535");
+	return sl_config_fail(err, errlen,
+	    "REDIS_URL: expected a port from 1 to 65535");
 bad:
 	return sl_config_fail(err, errlen, "REDIS_URL: expected " URL_FORMS);
 oom:
