@@ -650,7 +650,8 @@ check_node(const struct sl_config *cfg, struct sl_checks *out)
 }
 
 /* Through Sentinel, the node read is checked as the standalone server it
- * is: the same configuration with REDIS_URL pointing at it. */
+ * is: the same configuration with REDIS_URL pointing at it (over TLS with
+ * rediss-sentinel://). */
 void
 sl_check_redis(const struct sl_config *cfg, struct sl_checks *out)
 {
@@ -681,6 +682,8 @@ sl_check_redis(const struct sl_config *cfg, struct sl_checks *out)
 	c2.redis.user = cfg->redis.user;
 	c2.redis.password = cfg->redis.password;
 	c2.redis.db = cfg->redis.db;
+	c2.redis.tls = cfg->redis.tls;		/* rediss-sentinel:// */
+	c2.redis.tls_ctx = cfg->redis.tls_ctx;	/* borrowed */
 	c2.redis_mode = SL_MODE_STANDALONE;
 	check_node(&c2, out);
 	sl_hostport_free(&node);

@@ -176,6 +176,10 @@ sl_check_sentinel(const struct sl_config *cfg, struct sl_checks *out,
 	sc.out = out;
 	sl_exec_init(&sc.sentinels, &sauth, cfg->redis_timeout_ms);
 	sl_exec_init(&sc.nodes, &nauth, cfg->redis_timeout_ms);
+	if (a->tls) {	/* rediss-sentinel:// */
+		sc.sentinels.wrap = sc.nodes.wrap = sl_redis_tls_wrap;
+		sc.sentinels.wrap_arg = sc.nodes.wrap_arg = a->tls_ctx;
+	}
 	sc.sx.sentinels = &sc.sentinels;
 	sc.sx.nodes = &sc.nodes;
 	sc.sx.deadline = sl_mono_ms() + cfg->request_timeout_ms;

@@ -253,7 +253,8 @@ bad_db:
 
 /* redis-sentinel:// and rediss-sentinel:// (sentinel.c parses them): the
  * nodes' user, password and database copied out, the first sentinel as
- * host:port for messages. */
+ * host:port for messages; with rediss-sentinel:// TLS to the sentinels and
+ * to the nodes alike. */
 static int
 url_sentinel(const char *url, struct sl_redis_addr *a, char *err,
     size_t errlen)
@@ -276,9 +277,7 @@ url_sentinel(const char *url, struct sl_redis_addr *a, char *err,
 	    (u->password != NULL &&
 	    (a->password = sl_strdup(u->password)) == NULL))
 		return sl_config_fail(err, errlen, "REDIS_URL: out of memory");
-	if (u->tls)
-		return sl_config_fail(err, errlen, "REDIS_URL: rediss-sentinel:// (TLS) "
-		    "is not supported in this build; use redis-sentinel://");
+	a->tls = u->tls;	/* load_tls makes the context for both */
 	return 0;
 }
 

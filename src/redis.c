@@ -175,13 +175,14 @@ account(struct sl_redis *r)
 	r->seen_bytes = bytes;
 }
 
-/* rediss://: every new connection of every node (the seeds, and the
- * nodes CLUSTER SLOTS or MOVED name later) starts TLS from the target's
- * context before AUTH.  Which name is checked is tls.h's rule: the
- * server name when set, else the node's host as the URL or Redis gave
- * it, a name by DNS SAN, an address by IP SAN. */
-static enum sl_io
-tls_wrap(struct sl_transport *t, const char *host, void *arg)
+/* rediss:// and rediss-sentinel://: every new connection of every node
+ * (the seeds, the nodes CLUSTER SLOTS or MOVED name later, the sentinels
+ * and the nodes they name) starts TLS from the target's context before
+ * AUTH.  Which name is checked is tls.h's rule: the server name when set,
+ * else the node's host as the URL or Redis gave it, a name by DNS SAN, an
+ * address by IP SAN. */
+enum sl_io
+sl_redis_tls_wrap(struct sl_transport *t, const char *host, void *arg)
 {
 	unsigned char	 ip[16];
 	int		 is_ip;
@@ -213,7 +214,7 @@ exec_setup(struct sl_redis *r, int db)
 		return SL_ENOMEM;
 	sl_exec_init(r->x, &auth, r->timeout_ms);
 	if (a->tls) {
-		r->x->wrap = tls_wrap;
+		r->x->wrap = sl_redis_tls_wrap;
 		r->x->wrap_arg = a->tls_ctx;
 	}
 	if (a->kind == SL_REDIS_SENTINEL)

@@ -43,7 +43,8 @@ sentinel_note(struct sl_redis *r, const char *what, const char *node,
 	snprintf(r->errnode, sizeof(r->errnode), "%s", node);
 }
 
-/* The sentinels' executor, made with the sentinels' own credentials. */
+/* The sentinels' executor, made with the sentinels' own credentials;
+ * rediss-sentinel:// speaks TLS to them with the nodes' context. */
 static enum sl_err
 sentinel_exec(struct sl_redis *r)
 {
@@ -55,6 +56,10 @@ sentinel_exec(struct sl_redis *r)
 	if ((r->sx = sl_calloc(1, sizeof(*r->sx))) == NULL)
 		return SL_ENOMEM;
 	sl_exec_init(r->sx, &auth, r->timeout_ms);
+	if (a->tls) {
+		r->sx->wrap = sl_redis_tls_wrap;
+		r->sx->wrap_arg = a->tls_ctx;
+	}
 	return SL_OK;
 }
 

@@ -127,6 +127,13 @@ enum sl_err sl_redis_run_one(struct sl_redis *r, size_t node, int argc,
 	    const char **argv, redisReply **out);
 /* Closes every connection and forgets the nodes. */
 void	sl_redis_close(struct sl_redis *r);
+/* The executor's wrap hook (exec.h) for rediss:// and rediss-sentinel://:
+ * arg is the target's struct sl_tls_ctx (sl_redis_addr.tls_ctx), host the
+ * name checked against the certificate unless the context has a server
+ * name.  Set it on every executor of such a target: the nodes' and the
+ * sentinels'. */
+enum sl_io sl_redis_tls_wrap(struct sl_transport *t, const char *host,
+	    void *arg);
 /* One request (an HTTP request: discovery, collection and follow-up
  * batches) begins: everything it sends to Redis until sl_redis_end shares
  * one deadline, request_timeout_ms from now.  Outside of one, each call

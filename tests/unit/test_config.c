@@ -10,6 +10,7 @@
 #include "streamlag/alloc.h"
 #include "streamlag/auth.h"
 #include "streamlag/config.h"
+#include "streamlag/sentinel.h"
 #include "streamlag/tls.h"
 
 /* A lookup over a NULL-terminated list of "NAME=VALUE". */
@@ -246,8 +247,8 @@ redis_modes(void **state)
 }
 
 /* redis-sentinel://: the nodes' credentials and database, the first
- * sentinel as host:port; the sentinel rows; READ_FROM; TLS and cluster
- * mode refused. */
+ * sentinel as host:port; the sentinel rows; READ_FROM; rediss-sentinel://
+ * with its TLS context; cluster mode refused. */
 static void
 sentinel_urls(void **state)
 {
@@ -259,6 +260,8 @@ sentinel_urls(void **state)
 	    "STREAMLAG_ROLE_CHECK_MS=0", NULL };
 	const char *dflt[] = { "REDIS_URL=redis-sentinel://s1/m", NULL };
 	const char *tls[] = { "REDIS_URL=rediss-sentinel://s1/m", NULL };
+	const char *tlsnoca[] = { "REDIS_URL=rediss-sentinel://s1/m",
+	    "STREAMLAG_REDIS_TLS_CA_FILE=/nonexistent/ca.pem", NULL };
 	const char *clus[] = { "REDIS_URL=redis-sentinel://s1/m",
 	    "STREAMLAG_REDIS_MODE=cluster", NULL };
 	const char *noname[] = { "REDIS_URL=redis-sentinel://s1", NULL };
@@ -288,7 +291,17 @@ sentinel_urls(void **state)
 	assert_null(cfg.redis.sentinel_user);
 	assert_null(cfg.redis.password);
 	sl_config_free(&cfg);
-	load_fails(tls, "REDIS_URL: rediss-sentinel:// (TLS) is not supported");
+	/* rediss-sentinel://: TLS to the sentinels and the nodes, from one
+	 * context built at load (its CA file read then). */
+	assert_int_equal(load(&cfg, tls, err, sizeof(err)), 0);
+	assert_int_equal(cfg.redis.kind, SL_REDIS_SENTINEL);
+	assert_int_equal(cfg.redis.tls, 1);
+	assert_non_null(cfg.redis.tls_ctx);
+	assert_int_equal(sl_tls_ctx_verifies(cfg.redis.tls_ctx), 1);
+	assert_int_equal(cfg.redis.sentinel->tls, 1);
+	assert_string_equal(cfg.redis_url_safe, "rediss-sentinel://s1/m");
+	sl_config_free(&cfg);
+	load_fails(tlsnoca, "STREAMLAG_REDIS_TLS_CA_FILE /nonexistent/ca.pem: ");
 	load_fails(clus, "REDIS_URL: a redis-sentinel:// URL with "
 	    "STREAMLAG_REDIS_MODE=cluster");
 	load_fails(noname, "REDIS_URL: expected the master name");
