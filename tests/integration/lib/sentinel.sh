@@ -21,6 +21,12 @@
 # discovery confirms a master with ROLE) and a user for the sentinels
 # (SL_SENTINEL_MON_ACL, from Redis's Sentinel documentation), which the
 # sentinels log in as (sentinel auth-user / auth-pass).
+#
+# With SL_SENTINEL_TLS=DIR (certificates of lib/tlscerts.sh's sl_tls_certs
+# in DIR), every node and sentinel speaks TLS only (port 0, tls-port on
+# the free port, DIR/server.crt, tls-replication yes, no client
+# certificate asked for), sl_node_cli goes over TLS trusting DIR/ca.crt,
+# and SL_SENTINEL_URL is rediss-sentinel://.
 
 SL_SENTINEL_MASTER_NAME=mymaster
 SL_SENTINEL_ADMIN_PASS=sentinel-admin-password
@@ -33,15 +39,44 @@ SL_SENTINEL_MON_ACL="on >$SL_SENTINEL_MON_PASS allchannels +multi +slaveof +ping
 SL_SENTINEL_PORTS=()
 SL_SENTINEL_PIDS=()
 SL_SENTINEL_AUTH=
+SL_SENTINEL_TLS=${SL_SENTINEL_TLS:-}
+
+# sl_node_cli PORT ARGS...: redis-cli to a node or a sentinel, over TLS
+# with SL_SENTINEL_TLS.
+sl_node_cli() {
+	local port=$1; shift
+	if [ -n "$SL_SENTINEL_TLS" ]; then
+		redis-cli --tls --cacert "$SL_SENTINEL_TLS/ca.crt" -h 127.0.0.1 \
+			-p "$port" "$@"
+	else
+		redis-cli -p "$port" "$@"
+	fi
+}
+
+# _sl_listen_conf PORT: the listening lines of a config file.
+_sl_listen_conf() {
+	local d=$SL_SENTINEL_TLS
+	if [ -z "$d" ]; then
+		echo "port $1"
+		return
+	fi
+	echo "port 0"
+	echo "tls-port $1"
+	echo "tls-cert-file $d/server.crt"
+	echo "tls-key-file $d/server.key"
+	echo "tls-ca-cert-file $d/ca.crt"
+	echo "tls-auth-clients no"
+	echo "tls-replication yes"
+}
 
 # sl_sentinel_cli PORT ARGS...: redis-cli to a sentinel (as its default
 # user, with the admin password when the sentinels want one).
 sl_sentinel_cli() {
 	local port=$1; shift
 	if [ -n "$SL_SENTINEL_AUTH" ]; then
-		REDISCLI_AUTH=$SL_SENTINEL_ADMIN_PASS redis-cli -p "$port" "$@"
+		REDISCLI_AUTH=$SL_SENTINEL_ADMIN_PASS sl_node_cli "$port" "$@"
 	else
-		redis-cli -p "$port" "$@"
+		sl_node_cli "$port" "$@"
 	fi
 }
 
@@ -50,7 +85,7 @@ _sl_node_conf() {
 	local file=$1 port=$2 master=${3:-} dir
 	dir=$(dirname "$file")
 	{
-		echo "port $port"
+		_sl_listen_conf "$port"
 		echo "bind 127.0.0.1"
 		echo "dir $dir"
 		echo "save \"\""
@@ -78,13 +113,13 @@ _sl_start_node() {
 	pid=$!
 	SL_PIDS+=("$pid")
 	sl_wait_ready "$pid" 10 "redis-server on port $port" \
-		redis-cli -p "$port" PING ||
+		sl_node_cli "$port" PING ||
 		{ sl_show_log "$(sl_log_dir "$dir")/redis-$port.log"; return 1; }
 }
 
 # sl_replica_synced PORT: the replica on PORT has its link to the master up.
 sl_replica_synced() {
-	redis-cli -p "$1" INFO replication | grep -q '^master_link_status:up'
+	sl_node_cli "$1" INFO replication | grep -q '^master_link_status:up'
 }
 
 # _sl_sentinel_conf FILE PORT MASTER_PORT QUORUM
@@ -92,7 +127,7 @@ _sl_sentinel_conf() {
 	local file=$1 port=$2 mport=$3 quorum=$4 dir m=$SL_SENTINEL_MASTER_NAME
 	dir=$(dirname "$file")
 	{
-		echo "port $port"
+		_sl_listen_conf "$port"
 		echo "bind 127.0.0.1"
 		echo "dir $dir"
 		echo "logfile $(sl_log_dir "$dir")/sentinel-$port.log"
@@ -164,7 +199,7 @@ sl_sentinel_setup() {
 			return 1
 	done
 	# shellcheck disable=SC2034  # the sourcing test's
-	SL_SENTINEL_URL="redis-sentinel://$SL_REDIS_USER:$SL_REDIS_PASS@$hosts/$SL_SENTINEL_MASTER_NAME/0"
+	SL_SENTINEL_URL="redis${SL_SENTINEL_TLS:+s}-sentinel://$SL_REDIS_USER:$SL_REDIS_PASS@$hosts/$SL_SENTINEL_MASTER_NAME/0"
 }
 
 # sl_sentinels_agree PORT: every running sentinel names 127.0.0.1:PORT.
@@ -191,7 +226,7 @@ sl_sentinel_failover() {
 }
 
 # sl_role PORT: the first word of ROLE on a node ("master", "slave").
-sl_role() { redis-cli -p "$1" ROLE 2>/dev/null | head -1; }
+sl_role() { sl_node_cli "$1" ROLE 2>/dev/null | head -1; }
 
 # sl_stop_sentinel INDEX: stops that sentinel and waits until it is gone.
 sl_stop_sentinel() {
