@@ -3,8 +3,9 @@
 # rediss-sentinel://: a master, its replica and one sentinel, all TLS only
 # (lib/sentinel.sh with SL_SENTINEL_TLS, certificates of lib/tlscerts.sh,
 # tls-replication yes).  streamlag asks the sentinel over TLS, then reads
-# the master it names over TLS: the seed's lags; `streamlag check` through
-# it; the wrong CA refused at the sentinel with "unknown CA".
+# the master it names over TLS: the seed's lags by get and behind nginx;
+# `streamlag check` through it; the wrong CA refused at the sentinel with
+# "unknown CA".
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/lib/tlscerts.sh"
 . "$(dirname "$0")/lib/sentinel.sh"
@@ -12,6 +13,7 @@
 D=$STATE/tls
 mkdir -p "$D"
 sl_tls_certs "$D" || exit 1
+# shellcheck disable=SC2034  # lib/sentinel.sh reads it
 SL_SENTINEL_TLS=$D
 sl_sentinel_setup "$STATE" 1 || exit 1
 M=$SL_MASTER_PORT
@@ -30,6 +32,15 @@ is "$rc|$(jq -c "$numbers" <<<"$out")|$(cat "$STATE/get.err")" \
 	"0|[168,123,45,0,77]|" "get through rediss-sentinel://: the seed's lags, nothing on stderr"
 is "$(jq -c '.replica_lag | keys' <<<"$out")" "[\"127.0.0.1:$R\"]" \
 	"replica_lag names the replica the sentinel lists"
+
+# serve behind nginx: each worker asks the sentinel and reads the master
+# over TLS.
+serve_behind_nginx --workers 2
+TOKEN=$("$SL_BIN" token --ttl 600)
+code=$(curl -s -o "$STATE/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	"http://127.0.0.1:$HTTP/api/v1/events/consumer-lag")
+is "$code|$(jq -c "$numbers" "$STATE/body")" "200|[168,123,45,0,77]" \
+	"behind nginx through rediss-sentinel://: 200, the seed's lags"
 
 out=$("$SL_BIN" check 2>&1)
 like "$out" "✔ sentinel 127\.0\.0\.1:$S: names 127\.0\.0\.1:$M" "check: the sentinel, over TLS"
