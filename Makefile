@@ -115,7 +115,8 @@ integration-asan:
 		tests/integration/76-top.t tests/integration/80-faults.t \
 		tests/integration/42-request-deadline.t \
 		tests/integration/46-cluster.t tests/integration/56-insight.t \
-		tests/integration/67-sentinel.t tests/integration/68-tls.t
+		tests/integration/67-sentinel.t tests/integration/68-tls.t \
+		tests/integration/67-sentinel-tls.t
 
 # The lag-truth and Redis Cluster tests again on Valkey 8 (Debian's bookworm-backports,
 # fetched into build/servers/ by tests/servers/valkey.sh).

@@ -133,8 +133,12 @@ slow=$(awk '$3 > 3500' "$STATE/failover.log" | wc -l)
 is "$slow" 0 "no request waited past the 3 s request deadline ($(wc -l <"$STATE/failover.log") asked, slowest $(sort -k3n "$STATE/failover.log" | tail -1 | cut -d' ' -f3) ms)"
 is "$(awk '$2 != 200 && $2 != 503' "$STATE/failover.log" | wc -l)" 0 "every answer during the failover is 200 or 503"
 # The old master, now a replica, has the entry too (replicated): the move
-# is logged at the workers' next ROLE check (STREAMLAG_ROLE_CHECK_MS).
-moved() { grep -q "event=sentinel_master master=127.0.0.1:$R previous=127.0.0.1:$M" "$STATE/streamlag.log"; }
+# is logged at a worker's next ROLE check (STREAMLAG_ROLE_CHECK_MS), which
+# a request makes; so each poll asks once.
+moved() {
+	req consumer-lag >/dev/null
+	grep -q "event=sentinel_master master=127.0.0.1:$R previous=127.0.0.1:$M" "$STATE/streamlag.log"
+}
 sl_wait_for 10 "a worker's move to the new master in the log" moved
 ok $? "the workers moved to the new master (logged)"
 read -r st _ lag < <(req consumer-lag)
