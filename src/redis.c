@@ -398,10 +398,12 @@ refresh_map(struct sl_redis *r)
 	return rc == SL_ENOMEM ? rc : SL_EREDIS;
 }
 
-/* Standalone with a database: the nodes again, SELECT in their handshake
- * (the connection INFO used is closed; the next one selects). */
+/* The nodes made again once the mode is known, the counters kept: a
+ * standalone Redis with a database gets SELECT in their handshake, a
+ * cluster read from replicas READONLY (a replica answers MOVED to reads
+ * without it).  The connection INFO used is closed; the next one has it. */
 static enum sl_err
-reselect(struct sl_redis *r)
+reexec(struct sl_redis *r, int db, int readonly, int cluster)
 {
 	unsigned long	 connects = r->connects, errors = r->errors;
 	unsigned long long bytes = r->meter.bytes;
@@ -412,32 +414,11 @@ reselect(struct sl_redis *r)
 	r->connects = connects;
 	r->errors = errors;
 	r->meter.bytes = bytes;
-	if ((rc = exec_setup(r, r->addr->db)) != SL_OK)
+	r->readonly = readonly;
+	if ((rc = exec_setup(r, db)) != SL_OK)
 		return rc;
 	r->home = home;
-	r->cluster = 0;
-	return SL_OK;
-}
-
-/* A cluster read from replicas: the nodes again, READONLY in their
- * handshake (a replica answers MOVED to reads without it). */
-static enum sl_err
-reexec_readonly(struct sl_redis *r)
-{
-	unsigned long	 connects = r->connects, errors = r->errors;
-	unsigned long long bytes = r->meter.bytes;
-	size_t		 home = r->home;
-	enum sl_err	 rc;
-
-	sl_redis_close(r);
-	r->connects = connects;
-	r->errors = errors;
-	r->meter.bytes = bytes;
-	r->readonly = 1;
-	if ((rc = exec_setup(r, 0)) != SL_OK)
-		return rc;
-	r->home = home;
-	r->cluster = 1;
+	r->cluster = cluster;
 	return SL_OK;
 }
 
@@ -473,9 +454,9 @@ sl_redis_ensure(struct sl_redis *r)
 		else if ((rc = detect(r)) != SL_OK)
 			return rc;
 		if (!r->cluster && r->addr->db != 0 && r->mode != SL_MODE_STANDALONE)
-			return reselect(r);
+			return reexec(r, r->addr->db, r->readonly, 0);
 		if (r->cluster && r->addr->read_from != SL_READ_MASTER &&
-		    !r->readonly && (rc = reexec_readonly(r)) != SL_OK)
+		    !r->readonly && (rc = reexec(r, 0, 1, 1)) != SL_OK)
 			return rc;
 	}
 	if (r->cluster && r->addr->db != 0) {
