@@ -14,6 +14,7 @@
 #include "streamlag/facts.h"
 
 #define SL_TIME_NODES	SL_EXEC_MAX_NODES	/* masters asked TIME */
+#define SL_COLLECT_CHUNK 2048			/* streams a chunk asks */
 
 /* What batch 2 learns about one entry, for its lag. */
 struct sl_followup {
@@ -694,20 +695,20 @@ sl_lag_run_free(struct sl_lag_run *run)
 	memset(run, 0, sizeof(*run));
 }
 
-enum sl_err
-sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
-    const struct sl_lag_query *q, struct sl_lag_report *report,
-    struct sl_collect_stats *stats)
+/* One chunk of the request's streams, every batch of it; budget is what
+ * the request has left (commands, and bytes since bytes0). */
+static enum sl_err
+collect_chunk(struct sl_redis *r, char *const *streams, size_t nstreams,
+    const struct sl_lag_query *q, unsigned long long bytes0,
+    struct sl_lag_report *part, struct sl_collect_stats *used)
 {
 	struct sl_pipeline	 p;
 	struct sl_lag_run	 run;
-	enum sl_err		 rc, pre;
+	enum sl_err		 rc;
 
 	sl_pipeline_init(&p, r);
-	pre = sl_redis_ensure(r);	/* the mode and masters, for TIME */
-	rc = sl_lag_run_init(&run, r, streams, nstreams, q, report);
-	if (rc == SL_OK && pre != SL_OK)
-		rc = pre == SL_ENOMEM ? SL_ENOMEM : SL_EREDIS;
+	rc = sl_lag_run_init(&run, r, streams, nstreams, q, part);
+	run.bytes0 = bytes0;
 	while (rc == SL_OK && (rc = sl_lag_run_build(&run, &p)) == SL_OK &&
 	    !run.done) {
 		if (run.plan.n == 0)
@@ -719,11 +720,150 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	}
 	if (rc == SL_OK)
 		rc = sl_lag_run_finish(&run);
-	else if (rc == SL_EREDIS)
-		rc = report_down(report, streams, run.nstreams);
-	stats_of(&p, stats);
+	used->round_trips += p.round_trips;
+	used->commands += (unsigned)p.n;
 	sl_lag_run_free(&run);
 	sl_pipeline_free(&p);
+	return rc;
+}
+
+/* Appends a chunk's entries and stream facts to the request's report
+ * (the part keeps nothing).  SL_OK or SL_ENOMEM. */
+static enum sl_err
+report_append(struct sl_lag_report *report, size_t *cap, size_t *scap,
+    struct sl_lag_report *part)
+{
+	if (report->n + part->n > *cap) {
+		size_t	 ncap = *cap ? *cap : 64;
+		void	*a;
+
+		while (ncap < report->n + part->n)
+			ncap *= 2;
+		if ((a = sl_reallocarray(report->entries, ncap,
+		    sizeof(*report->entries))) == NULL)
+			return SL_ENOMEM;
+		report->entries = a;
+		*cap = ncap;
+	}
+	if (report->nsinfo + part->nsinfo > *scap) {
+		size_t	 ncap = *scap ? *scap : 64;
+		void	*a;
+
+		while (ncap < report->nsinfo + part->nsinfo)
+			ncap *= 2;
+		if ((a = sl_reallocarray(report->sinfo, ncap,
+		    sizeof(*report->sinfo))) == NULL)
+			return SL_ENOMEM;
+		report->sinfo = a;
+		*scap = ncap;
+	}
+	if (part->n > 0)
+		memcpy(report->entries + report->n, part->entries, part->n *
+		    sizeof(*part->entries));
+	if (part->nsinfo > 0)
+		memcpy(report->sinfo + report->nsinfo, part->sinfo,
+		    part->nsinfo * sizeof(*part->sinfo));
+	report->n += part->n;
+	report->nsinfo += part->nsinfo;
+	if (report->now_ms < 0)
+		report->now_ms = part->now_ms;
+	report->partial |= part->partial;
+	report->not_covered += part->not_covered;
+	sl_free(part->entries);
+	sl_free(part->sinfo);
+	part->entries = NULL;
+	part->sinfo = NULL;
+	part->n = part->nsinfo = 0;
+	return SL_OK;
+}
+
+/* The request's budget is spent: no chunk after this one. */
+static int
+spent(const struct sl_redis *r, const struct sl_thresholds *t,
+    const struct sl_collect_stats *used, unsigned long long bytes0)
+{
+	return (t->max_commands > 0 && (long long)used->commands >=
+	    t->max_commands) || (t->max_bytes > 0 && r->meter.bytes - bytes0 >
+	    (unsigned long long)t->max_bytes);
+}
+
+/* The commands the request has left: a chunk gets that as its budget
+ * (0 stays "no budget"; spent is 1, the chunk then covers nothing). */
+static void
+chunk_budget(const struct sl_lag_query *q, struct sl_thresholds *t,
+    struct sl_lag_query *cq, unsigned used)
+{
+	*t = *q->t;
+	*cq = *q;
+	cq->t = t;
+	if (t->max_commands > 0)
+		t->max_commands = (long long)used >= q->t->max_commands ? 1 :
+		    q->t->max_commands - (long long)used;
+}
+
+/*
+ * The streams go in chunks of SL_COLLECT_CHUNK, each with all its batches
+ * before the next: what a request holds besides its answer (commands,
+ * plan, facts) is bounded by a chunk, however many streams it names, and
+ * Redis never holds more than a chunk's replies for it.  The budget is the
+ * request's: a chunk the budget stops ends the request, and every stream
+ * after it is named as not covered.
+ */
+enum sl_err
+sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
+    const struct sl_lag_query *q, struct sl_lag_report *report,
+    struct sl_collect_stats *stats)
+{
+	struct sl_collect_stats	 used = { 0, 0 };
+	struct sl_lag_report	 part;
+	struct sl_thresholds	 t;
+	struct sl_lag_query	 cq;
+	unsigned long long	 bytes0 = r->meter.bytes;
+	size_t			 off = 0, k, cap = 0, scap = 0;
+	enum sl_err		 rc, pre;
+
+	memset(report, 0, sizeof(*report));
+	report->group = q->all_groups ? NULL : q->group;
+	report->all_groups = q->all_groups;
+	report->now_ms = -1;
+	pre = sl_redis_ensure(r);	/* the mode and masters, for TIME */
+	rc = pre == SL_OK ? SL_OK : pre == SL_ENOMEM ? SL_ENOMEM : SL_EREDIS;
+	do {
+		k = nstreams - off < SL_COLLECT_CHUNK ? nstreams - off :
+		    SL_COLLECT_CHUNK;
+		chunk_budget(q, &t, &cq, used.commands);
+		memset(&part, 0, sizeof(part));
+		if (rc == SL_OK && off > 0 && spent(r, q->t, &used, bytes0)) {
+			report->partial = 1;
+			report->uncovered = streams + off;
+			report->nuncovered = nstreams - off;
+			report->not_covered += nstreams - off;
+			break;
+		}
+		if (rc == SL_OK)
+			rc = collect_chunk(r, streams + off, k, &cq, bytes0,
+			    &part, &used);
+		if (rc == SL_OK && part.nuncovered > 0) {
+			/* Out of budget: this chunk's rest and every later
+			 * stream. */
+			report->uncovered = part.uncovered;
+			report->nuncovered = nstreams -
+			    (size_t)(part.uncovered - streams);
+			report->not_covered += report->nuncovered -
+			    part.nuncovered;
+			off = nstreams;
+		}
+		if (rc == SL_OK)
+			rc = report_append(report, &cap, &scap, &part);
+		sl_lag_report_free(&part);
+		off = off >= nstreams ? nstreams : off + k;
+	} while (rc == SL_OK && off < nstreams);
+	if (rc == SL_OK)
+		sl_lag_report_totals(report);
+	else if (rc == SL_EREDIS)
+		rc = report_down(report, streams, nstreams);
+	if (stats != NULL)
+		*stats = used;
 	if (rc == SL_ENOMEM)
 		sl_lag_report_free(report);	/* out of memory: no report */
 	return rc;

@@ -117,7 +117,7 @@ measure() {
 		ms+=("$t")
 	done
 	hwm=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$WORKER/status" 2>/dev/null)
-	[ "$(pgrep -P "$SERVE")" = "$WORKER" ] || hwm="(worker replaced)"
+	[ "$(pgrep -P "$SERVE" -x streamlag)" = "$WORKER" ] || hwm="(worker replaced)"
 	line "$path, $n streams: first request (scans)" "${first%% *} ms"
 	line "  median of the next 5$target" \
 		"$(printf '%s\n' "${ms[@]}" | median) ms"

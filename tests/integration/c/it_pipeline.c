@@ -39,7 +39,7 @@ main(int argc, char **argv)
 	    .stall_ms = 60000, .count_cap = 10000 };
 	struct sl_lag_query	 q = { .t = &t };
 	char			 err[512], **many;
-	size_t			 nmany = 1500, i;
+	size_t			 nmany = 2500, i;
 	char			 line[160];
 	int			 rc;
 
@@ -69,9 +69,9 @@ main(int argc, char **argv)
 	    rep.entries[2].lag == 0, "lags 123, 45, 0");
 	sl_lag_report_free(&rep);
 
-	/* More commands than one batch: still one round trip, the node's
-	 * commands written as the socket takes them (the server is known
-	 * now: no INFO). */
+	/* More streams than a chunk (2048): two chunks, each one round trip
+	 * of TIME and its streams' commands, written as the socket takes them
+	 * (the server is known now: no INFO). */
 	many = calloc(nmany, sizeof(*many));
 	for (i = 0; i < nmany; i++) {
 		char name[32];
@@ -80,13 +80,41 @@ main(int argc, char **argv)
 	}
 	rc = sl_collect_lag(&r, many, nmany, &q, &rep, &st);
 	snprintf(line, sizeof(line), "%zu streams: %u commands in %u round "
-	    "trip", nmany, st.commands, st.round_trips);
-	ok(rc == 0 && st.commands == 1 + 2 * nmany && st.round_trips == 1,
+	    "trips", nmany, st.commands, st.round_trips);
+	ok(rc == 0 && st.commands == 2 + 2 * nmany && st.round_trips == 2,
 	    line);
 	ok(rep.n == nmany && rep.entries[nmany - 1].error != NULL &&
-	    strcmp(rep.entries[nmany - 1].error, "no such key") == 0,
-	    "every stream of a large batch answered (missing: no such key)");
+	    strcmp(rep.entries[nmany - 1].error, "no such key") == 0 &&
+	    rep.entries[2048].stream.len == strlen(many[2048]) &&
+	    memcmp(rep.entries[2048].stream.p, many[2048],
+	    strlen(many[2048])) == 0 && !rep.partial,
+	    "every stream of both chunks answered, in order (missing: no such "
+	    "key)");
 	sl_lag_report_free(&rep);
+
+	/* The budget is the request's: 3000 commands stop the first chunk
+	 * after (3000 - 1) / 2 streams, and every stream after is named as
+	 * not covered. */
+	t.max_commands = 3000;
+	rc = sl_collect_lag(&r, many, nmany, &q, &rep, &st);
+	ok(rc == 0 && rep.n == 1499 && rep.partial && rep.nuncovered == 1001 &&
+	    rep.uncovered == many + 1499 && rep.not_covered == 1001 &&
+	    st.commands == 1 + 2 * 1499, "3000 commands: 1499 streams, "
+	    "1001 not covered, from the first one left out");
+	sl_lag_report_free(&rep);
+
+	/* The first chunk fits (1 + 2 x 2048); the second gets what is left:
+	 * TIME and 100 streams. */
+	t.max_commands = 4097 + 1 + 2 * 100;
+	rc = sl_collect_lag(&r, many, nmany, &q, &rep, &st);
+	snprintf(line, sizeof(line), "%lld commands: %zu streams answered, "
+	    "%zu not covered, %u commands sent", t.max_commands, rep.n,
+	    rep.not_covered, st.commands);
+	ok(rc == 0 && rep.n == 2148 && rep.partial && rep.nuncovered == 352 &&
+	    rep.uncovered == many + 2148 && rep.not_covered == 352 &&
+	    st.commands == (unsigned)t.max_commands, line);
+	sl_lag_report_free(&rep);
+	t.max_commands = 0;
 	for (i = 0; i < nmany; i++)
 		free(many[i]);
 	free(many);
