@@ -116,7 +116,7 @@ integration-asan:
 		tests/integration/42-request-deadline.t \
 		tests/integration/46-cluster.t tests/integration/56-insight.t \
 		tests/integration/67-sentinel.t tests/integration/68-tls.t \
-		tests/integration/67-sentinel-tls.t
+		tests/integration/67-sentinel-tls.t tests/integration/63-chunked.t
 
 # The lag-truth and Redis Cluster tests again on Valkey 8 (Debian's bookworm-backports,
 # fetched into build/servers/ by tests/servers/valkey.sh).

@@ -50,18 +50,11 @@ stats_of(const struct sl_pipeline *p, struct sl_collect_stats *stats)
 	}
 }
 
-/* Every stream of the request answers "Cannot connect to Redis". */
+/* An entry per stream, each "Cannot connect to Redis" (report's entries
+ * are replaced). */
 static enum sl_err
-report_down(struct sl_lag_report *report, char *const *streams, size_t n)
+fail_streams(struct sl_lag_report *report, char *const *streams, size_t n)
 {
-	const char	*group = report->group;
-	int		 all = report->all_groups;
-
-	sl_lag_report_free(report);
-	report->group = group;
-	report->all_groups = all;
-	if ((report->error = sl_strdup(SL_MSG_REDIS_DOWN)) == NULL)
-		return SL_ENOMEM;
 	if (n > 0 && (report->entries = sl_calloc(n,
 	    sizeof(*report->entries))) == NULL)
 		return SL_ENOMEM;
@@ -75,6 +68,22 @@ report_down(struct sl_lag_report *report, char *const *streams, size_t n)
 		e->lag = -1;
 		e->status = SL_STATUS_ERROR;
 	}
+	return SL_OK;
+}
+
+/* Every stream of the request answers "Cannot connect to Redis". */
+static enum sl_err
+report_down(struct sl_lag_report *report, char *const *streams, size_t n)
+{
+	const char	*group = report->group;
+	int		 all = report->all_groups;
+
+	sl_lag_report_free(report);
+	report->group = group;
+	report->all_groups = all;
+	if ((report->error = sl_strdup(SL_MSG_REDIS_DOWN)) == NULL ||
+	    fail_streams(report, streams, n) != SL_OK)
+		return SL_ENOMEM;
 	return SL_EREDIS;
 }
 
@@ -777,6 +786,59 @@ report_append(struct sl_lag_report *report, size_t *cap, size_t *scap,
 	return SL_OK;
 }
 
+struct sl_drain {
+	size_t		 from;		/* the first entry not handed on */
+	long long	 total_lag, stream_count;
+	int		 started;	/* on_chunk was called */
+};
+
+/* The new entries to on_chunk, then freed; those the budget left out stay
+ * for their names.  The totals are counted before. */
+static enum sl_err
+drain(const struct sl_lag_query *q, struct sl_lag_report *report,
+    struct sl_drain *d)
+{
+	struct sl_lag_report	 view = *report;
+	size_t			 w = d->from;
+	enum sl_err		 rc;
+
+	view.entries += d->from;
+	view.n -= d->from;
+	sl_lag_report_totals(&view);
+	d->total_lag = sl_sat_add(d->total_lag, view.total_lag);
+	d->stream_count += view.stream_count;
+	d->started = 1;
+	rc = q->on_chunk(q->chunk_arg, report, d->from);
+	for (size_t i = d->from; i < report->n; i++) {
+		struct sl_lag_entry *e = &report->entries[i];
+
+		if (e->error != NULL && strcmp(e->error, SL_MSG_BUDGET) == 0)
+			report->entries[w++] = *e;
+		else
+			sl_lag_entry_free(e);
+	}
+	report->n = d->from = w;
+	return rc;
+}
+
+/* Redis lost after a first chunk was handed on: the streams left are
+ * entries with the error, handed on too. */
+static enum sl_err
+drain_down(const struct sl_lag_query *q, struct sl_lag_report *report,
+    size_t *cap, size_t *scap, char *const *streams, size_t n,
+    struct sl_drain *d)
+{
+	struct sl_lag_report	 part;
+	enum sl_err		 rc;
+
+	memset(&part, 0, sizeof(part));
+	if ((rc = fail_streams(&part, streams, n)) == SL_OK &&
+	    (rc = report_append(report, cap, scap, &part)) == SL_OK)
+		rc = drain(q, report, d);
+	sl_lag_report_free(&part);
+	return rc;
+}
+
 /* The request's budget is spent: no chunk after this one. */
 static int
 spent(const struct sl_redis *r, const struct sl_thresholds *t,
@@ -818,6 +880,7 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	struct sl_lag_report	 part;
 	struct sl_thresholds	 t;
 	struct sl_lag_query	 cq;
+	struct sl_drain		 d = { 0, 0, 0, 0 };
 	unsigned long long	 bytes0 = r->meter.bytes;
 	size_t			 off = 0, k, cap = 0, scap = 0;
 	enum sl_err		 rc, pre;
@@ -856,11 +919,19 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		if (rc == SL_OK)
 			rc = report_append(report, &cap, &scap, &part);
 		sl_lag_report_free(&part);
+		if (rc == SL_OK && q->on_chunk != NULL)
+			rc = drain(q, report, &d);
+		else if (rc == SL_EREDIS && d.started)
+			rc = drain_down(q, report, &cap, &scap, streams + off,
+			    nstreams - off, &d);
 		off = off >= nstreams ? nstreams : off + k;
 	} while (rc == SL_OK && off < nstreams);
-	if (rc == SL_OK)
+	if (rc == SL_OK && q->on_chunk == NULL)
 		sl_lag_report_totals(report);
-	else if (rc == SL_EREDIS)
+	else if (rc == SL_OK) {
+		report->total_lag = d.total_lag;
+		report->stream_count = d.stream_count;
+	} else if (rc == SL_EREDIS)
 		rc = report_down(report, streams, nstreams);
 	if (stats != NULL)
 		*stats = used;

@@ -381,55 +381,114 @@ replica_lag(struct sl_jw *w, const struct sl_lag_report *r)
 	sl_jw_obj_end(w);
 }
 
-enum sl_err
-sl_render_lag_out(const struct sl_lag_report *r, struct sl_out *out)
+/* The key set of a streamed answer, decided from the request's names
+ * (the entries come later, a chunk at a time). */
+static void
+keyset_for_names(struct keyset *ks, char *const *names, size_t n)
 {
-	struct sl_jw	 w;
-	struct keyset	 ks;
-	const char	*group = r->all_groups ? "*" :
-	    r->group != NULL ? r->group : "";
+	memset(ks, 0, sizeof(*ks));
+	for (size_t i = 0; i < n && !ks->active; i++) {
+		struct sl_bytes b = { names[i], strlen(names[i]) };
+
+		ks->active = needs_change(&b);
+	}
+}
+
+void
+sl_render_lag_begin(struct sl_lag_render *lr, struct sl_out *out,
+    const struct sl_lag_report *r, char *const *names, size_t n)
+{
+	memset(lr, 0, sizeof(*lr));
+	if ((lr->ks = sl_calloc(1, sizeof(*lr->ks))) == NULL) {
+		sl_out_fail(out, SL_ENOMEM);
+		return;
+	}
+	lr->group = r->all_groups ? "*" : r->group != NULL ? r->group : "";
+	sl_jw_init_out(&lr->w, out);
+	sl_jw_obj(&lr->w);
+	sl_jw_key(&lr->w, "streams");
+	sl_jw_obj(&lr->w);
+	if (names != NULL)
+		keyset_for_names(lr->ks, names, n);
+	else
+		keyset_for(lr->ks, r->n > 0 ? &r->entries[0].stream : NULL,
+		    r->n, sizeof(r->entries[0]));
+}
+
+void
+sl_render_lag_entries(struct sl_lag_render *lr, const struct sl_lag_report *r,
+    size_t from)
+{
+	struct sl_jw	*w = &lr->w;
 	size_t		 i, j;
 
-	sl_jw_init_out(&w, out);
-	sl_jw_obj(&w);
-	sl_jw_key(&w, "streams");
-	sl_jw_obj(&w);
-	keyset_for(&ks, r->n > 0 ? &r->entries[0].stream : NULL, r->n,
-	    sizeof(r->entries[0]));
+	if (lr->ks == NULL)
+		return;
 	/* A failed write (the client went away) ends the loop. */
-	for (i = 0; i < r->n && out->err == SL_OK; i = j) {
+	for (i = from; i < r->n && w->out->err == SL_OK; i = j) {
 		for (j = i + 1; r->all_groups && j < r->n &&
 		    same_stream(&r->entries[i], &r->entries[j]); j++)
 			;
-		named_key(&w, &ks, &r->entries[i].stream);
+		named_key(w, lr->ks, &r->entries[i].stream);
 		if (r->all_groups)
-			stream_of_groups(&w, &r->entries[i], j - i);
+			stream_of_groups(w, &r->entries[i], j - i);
 		else
-			lag_entry(&w, &r->entries[i], group);
+			lag_entry(w, &r->entries[i], lr->group);
 	}
-	keyset_free(&ks);
-	sl_jw_obj_end(&w);
-	sl_jw_kint(&w, "total_lag", r->total_lag);
-	sl_jw_kint(&w, "stream_count", r->stream_count);
-	sl_jw_kstr(&w, "consumer_group", group);
+}
+
+enum sl_err
+sl_render_lag_end(struct sl_lag_render *lr, const struct sl_lag_report *r)
+{
+	struct sl_jw	*w = &lr->w;
+
+	if (lr->ks == NULL)
+		return SL_ENOMEM;
+	keyset_free(lr->ks);
+	sl_free(lr->ks);
+	lr->ks = NULL;
+	sl_jw_obj_end(w);
+	sl_jw_kint(w, "total_lag", r->total_lag);
+	sl_jw_kint(w, "stream_count", r->stream_count);
+	sl_jw_kstr(w, "consumer_group", lr->group);
 	if (r->truncated)
-		sl_jw_kbool(&w, "truncated", 1);
+		sl_jw_kbool(w, "truncated", 1);
 	if (r->nreplica_lag > 0 && r->error == NULL)
-		replica_lag(&w, r);
+		replica_lag(w, r);
 	/* Never silent: the masters discovery could not reach (their streams
 	 * are not named), and what the budget left out. */
 	if (r->nnode_errors > 0 && r->error == NULL)
-		node_errors(&w, r);
+		node_errors(w, r);
 	if (r->partial && r->error == NULL)
-		not_covered(&w, r);
+		not_covered(w, r);
 	/* The seed's shape stays parseable; error and code say why it is
 	 * empty. */
 	if (r->error != NULL) {
-		sl_jw_kstr(&w, "error", r->error);
-		sl_jw_kstr(&w, "code", SL_CODE_REDIS_DOWN);
+		sl_jw_kstr(w, "error", r->error);
+		sl_jw_kstr(w, "code", SL_CODE_REDIS_DOWN);
 	}
-	sl_jw_obj_end(&w);
-	return sl_jw_end(&w);
+	sl_jw_obj_end(w);
+	return sl_jw_end(w);
+}
+
+void
+sl_render_lag_abandon(struct sl_lag_render *lr)
+{
+	if (lr->ks != NULL) {
+		keyset_free(lr->ks);
+		sl_free(lr->ks);
+	}
+	lr->ks = NULL;
+}
+
+enum sl_err
+sl_render_lag_out(const struct sl_lag_report *r, struct sl_out *out)
+{
+	struct sl_lag_render lr;
+
+	sl_render_lag_begin(&lr, out, r, NULL, 0);
+	sl_render_lag_entries(&lr, r, 0);
+	return sl_render_lag_end(&lr, r);
 }
 
 char *

@@ -268,14 +268,85 @@ report_done(struct sl_ctx *ctx, struct sl_lag_report *rep)
 	sl_lag_report_free(rep);
 }
 
-/* SL_OK, SL_EREDIS when Redis is unreachable (report->error set), or
- * SL_ENOMEM. */
+/* The sampler records every target, each group keyed by its target's
+ * name (sel->r->target) too. */
+static struct sl_history *
+history_of(const struct sl_ctx *ctx, const struct sel *sel)
+{
+	(void)sel;
+	return ctx->history;
+}
+
+/* A consumer-lag answer written as it is collected (see lag_chunk). */
+struct lag_stream {
+	struct sl_ctx		*ctx;
+	const struct sel	*sel;
+	struct sl_response	*resp;
+	struct sl_out		 out;
+	struct sl_lag_render	 lr;
+};
+
+/* One chunk of the consumer-lag answer: the first sends the status (200:
+ * Redis answered) and the head, then each writes its entries with their
+ * insight.  A failure cuts the answer (the connection is aborted). */
 static enum sl_err
-collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
+lag_chunk(void *arg, struct sl_lag_report *rep, size_t from)
+{
+	struct lag_stream	*ls = arg;
+	struct sl_stream	*st = ls->ctx->stream;
+	struct sl_lag_report	 view = *rep;
+	struct sl_group_insight	*gi = NULL;
+
+	if (!st->started) {
+		sl_response_free(ls->resp);
+		ls->resp->status = 200;
+		ls->resp->content_type = CT_JSON;
+		ls->resp->no_store = 1;
+		st->started = 1;
+		if (st->head(st->arg, ls->resp) == -1)
+			return st->err = SL_ESYS;
+		sl_out_set_sink(&ls->out, st->body, st->arg, st->flush_at);
+		sl_render_lag_begin(&ls->lr, &ls->out, rep, ls->sel->streams,
+		    ls->sel->n);
+	}
+	view.entries += from;
+	view.n -= from;
+	if (sl_history_insight_attach(history_of(ls->ctx, ls->sel),
+	    ls->ctx->cfg, ls->sel->r->target, &view, &gi) != SL_OK)
+		return st->err = SL_ENOMEM;
+	for (size_t i = 0; gi != NULL && i < view.n; i++)
+		gi[i].show_pel = ls->sel->detail_pel;
+	sl_render_lag_entries(&ls->lr, rep, from);
+	sl_history_insight_detach(&view, gi);
+	return st->err = ls->out.err;
+}
+
+/* The end of a streamed answer: totals and what was left out. */
+static void
+lag_stream_end(struct lag_stream *ls, const struct sl_lag_report *rep,
+    enum sl_err rc)
+{
+	struct sl_stream *st = ls->ctx->stream;
+
+	if (st->err != SL_OK)
+		sl_render_lag_abandon(&ls->lr);
+	else if (rc != SL_OK) {
+		sl_render_lag_abandon(&ls->lr);
+		st->err = rc;
+	} else if ((st->err = sl_render_lag_end(&ls->lr, rep)) == SL_OK)
+		st->err = sl_out_flush(&ls->out);
+}
+
+/* SL_OK, SL_EREDIS when Redis is unreachable (report->error set), or
+ * SL_ENOMEM.  With ls, the entries go to it a chunk at a time. */
+static enum sl_err
+collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep,
+    struct lag_stream *ls)
 {
 	struct sl_thresholds	 t;
-	struct sl_lag_query	 q = { sel->group, sel->all_groups,
-	    thresholds(ctx, sel->tgt, &t), 0 };
+	struct sl_lag_query	 q = { .group = sel->group,
+	    .all_groups = sel->all_groups, .t = thresholds(ctx, sel->tgt, &t),
+	    .on_chunk = ls != NULL ? lag_chunk : NULL, .chunk_arg = ls };
 	enum sl_err		 rc;
 
 	if (sel->redis_down) {
@@ -293,15 +364,6 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep)
 	rep->replica_lag = sel->r->replica_lagv;
 	rep->nreplica_lag = sel->r->nreplicas;
 	return rc;
-}
-
-/* The sampler records every target, each group keyed by its target's
- * name (sel->r->target) too. */
-static struct sl_history *
-history_of(const struct sl_ctx *ctx, const struct sel *sel)
-{
-	(void)sel;
-	return ctx->history;
 }
 
 /* The history of one group: read from shared memory, no Redis. */
@@ -330,7 +392,22 @@ h_lag(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	struct sl_lag_report	 rep;
 	struct sl_group_insight	*gi = NULL;
-	enum sl_err		 rc = collect(ctx, sel, &rep);
+	struct lag_stream	 ls = { .ctx = ctx, .sel = sel, .resp = resp };
+	int			 streamed = ctx->stream != NULL &&
+	    ctx->lag_out == NULL;
+	enum sl_err		 rc;
+
+	/* Streamed: each chunk of streams is written once collected, and
+	 * freed; what is held stays a chunk's whatever the streams' number. */
+	sl_out_init(&ls.out);
+	rc = collect(ctx, sel, &rep, streamed ? &ls : NULL);
+	if (streamed && ctx->stream->started) {
+		lag_stream_end(&ls, &rep, rc);
+		sl_out_free(&ls.out);
+		sl_lag_report_free(&rep);
+		return;
+	}
+	sl_out_free(&ls.out);
 
 	if (rc == SL_ENOMEM || (rc == SL_OK && sl_history_insight_attach(
 	    history_of(ctx, sel), ctx->cfg, sel->r->target, &rep, &gi) !=
@@ -361,7 +438,7 @@ h_health(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	struct sl_lag_report	 rep;
 	struct sl_health	 h;
 	struct sl_render_opts	 o;
-	enum sl_err		 rc = collect(ctx, sel, &rep);
+	enum sl_err		 rc = collect(ctx, sel, &rep, NULL);
 
 	if (rc == SL_ENOMEM) {
 		fail_request(resp, rc);
@@ -387,8 +464,8 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	static struct sl_counters	 local;	/* `streamlag get`: this process */
 	struct sl_thresholds		 t;
-	struct sl_lag_query		 q = { NULL, 1,
-	    thresholds(ctx, sel->tgt, &t), 1 };
+	struct sl_lag_query		 q = { .group = NULL, .all_groups = 1,
+	    .t = thresholds(ctx, sel->tgt, &t), .with_streams = 1 };
 	struct sl_lag_report		 rep;
 	struct sl_prom_opts		 o;
 	int64_t				 t0 = sl_monotonic_us();

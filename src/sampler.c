@@ -307,7 +307,8 @@ sl_sampler_round(struct sl_redis *r, const struct sl_config *cfg,
     struct sl_history *h, struct sl_sampler_round *o)
 {
 	struct sl_thresholds	 t;
-	struct sl_lag_query	 q = { NULL, 1, thresholds(cfg, &t), 1 };
+	struct sl_lag_query	 q = { .group = NULL, .all_groups = 1,
+	    .t = thresholds(cfg, &t), .with_streams = 1 };
 	struct sl_lag_report	 rep;
 	struct sl_collect_stats	 st = { 0, 0 };
 	struct sl_pel_limits	 lim;
