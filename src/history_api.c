@@ -126,14 +126,41 @@ window_samples(const struct sl_config *cfg, long long window_s)
 	return n > SL_HISTORY_ANSWER_MAX ? SL_HISTORY_ANSWER_MAX : (size_t)n;
 }
 
+/* The report as an insight keeps it: its poison ids copied out of line
+ * when there are any.  SL_OK or SL_ENOMEM (*out untouched). */
+static enum sl_err
+pel_keep(const struct sl_pel_report *p, struct sl_group_pel *out)
+{
+	size_t	  n = p->npoison_ids < SL_PEL_IDS_LISTED ? p->npoison_ids :
+	    SL_PEL_IDS_LISTED;
+	char	(*ids)[SL_ID_MAX] = NULL;
+
+	if (n > 0 && (ids = sl_reallocarray(NULL, n, sizeof(*ids))) == NULL)
+		return SL_ENOMEM;
+	if (n > 0)
+		memcpy(ids, p->poison_ids, n * sizeof(*ids));
+	out->scanned = p->scanned;
+	out->truncated = p->truncated;
+	out->max_deliveries = p->max_deliveries;
+	out->poison = p->poison;
+	out->npoison_ids = n;
+	out->poison_ids = ids;
+	out->claimable = p->claimable;
+	out->unowned = p->unowned;
+	out->dangling = p->dangling;
+	out->dead_consumers = p->dead_consumers;
+	return SL_OK;
+}
+
 enum sl_err
 sl_history_insight(struct sl_history *h, const struct sl_config *cfg,
     const char *target, const char *stream, size_t slen, const char *group, size_t glen,
     long long window_s, struct sl_group_insight *out)
 {
-	size_t		  max = window_samples(cfg, window_s);
-	struct sl_sample *s;
-	ssize_t		  n;
+	size_t		     max = window_samples(cfg, window_s);
+	struct sl_sample    *s;
+	struct sl_pel_report pr;
+	ssize_t		     n;
 
 	memset(out, 0, sizeof(*out));
 	if (h == NULL)
@@ -145,12 +172,26 @@ sl_history_insight(struct sl_history *h, const struct sl_config *cfg,
 	if (n >= 0) {
 		out->tracked = 1;
 		sl_insight_compute(s, (size_t)n, window_s * 1000, &out->in);
-		out->has_pel = sl_history_get_pel(h, target, stream, slen, group,
-		    glen,
-		    &out->pel);
 	}
 	sl_free(s);
+	if (n < 0 || !sl_history_get_pel(h, target, stream, slen, group, glen,
+	    &pr))
+		return SL_OK;
+	if (pel_keep(&pr, &out->pel) != SL_OK) {
+		memset(out, 0, sizeof(*out));
+		return SL_ENOMEM;
+	}
+	out->has_pel = 1;
 	return SL_OK;
+}
+
+void
+sl_group_insight_free(struct sl_group_insight *gi)
+{
+	sl_free(gi->pel.poison_ids);
+	gi->pel.poison_ids = NULL;
+	gi->pel.npoison_ids = 0;
+	gi->has_pel = 0;
 }
 
 static struct json_object *
@@ -223,7 +264,7 @@ insight_json(struct json_object *o, const struct sl_insight *in)
 static struct json_object *
 pel_json(const struct sl_group_insight *gi)
 {
-	const struct sl_pel_report *p = &gi->pel;
+	const struct sl_group_pel *p = &gi->pel;
 	struct json_object *o, *ids;
 
 	if (!gi->has_pel || (o = json_object_new_object()) == NULL)
@@ -288,6 +329,7 @@ sl_history_render(struct sl_history *h, const struct sl_config *cfg,
 		goto out;
 	insight_json(root, &gi.in);
 	json_object_object_add(root, "pel", pel_json(&gi));
+	sl_group_insight_free(&gi);
 	out = strdup(json_object_to_json_string_ext(root,
 	    JSON_C_TO_STRING_PLAIN));
 out:
@@ -299,10 +341,10 @@ out:
 void
 sl_history_insight_jw(struct sl_jw *w, const struct sl_group_insight *gi)
 {
-	const struct sl_insight	   *in = &gi->in;
-	const struct sl_pel_report *p = &gi->pel;
-	const char		   *t = sl_trend_name(in->trend);
-	const char		   *v = sl_verdict_name(in->verdict);
+	const struct sl_insight	  *in = &gi->in;
+	const struct sl_group_pel *p = &gi->pel;
+	const char		  *t = sl_trend_name(in->trend);
+	const char		  *v = sl_verdict_name(in->verdict);
 
 	sl_jw_kfixed3(w, "produce_rate", in->has_produce_rate, in->produce_rate);
 	sl_jw_kfixed3(w, "consume_rate", in->has_consume_rate, in->consume_rate);
@@ -378,7 +420,9 @@ sl_history_insight_detach(struct sl_lag_report *rep,
 {
 	if (gi == NULL)
 		return;
-	for (size_t i = 0; i < rep->n; i++)
+	for (size_t i = 0; i < rep->n; i++) {
 		rep->entries[i].insight = NULL;
+		sl_group_insight_free(&gi[i]);
+	}
 	sl_free(gi);
 }

@@ -325,7 +325,7 @@ static void
 m_pel(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct sl_lag_report *r)
 {
-	const struct sl_pel_report *p;
+	const struct sl_group_pel *p;
 	long long v;
 
 	(void)r;

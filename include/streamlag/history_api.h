@@ -34,12 +34,33 @@ struct sl_history_query {
 	int		 group_given;	/* ?group= was given */
 };
 
-/* What the history says about one group (consumer-lag, /metrics). */
+/*
+ * The pending-list answers as an insight keeps them: sl_pel_report's
+ * numbers, its poison ids out of line (NULL when there are none, as for
+ * most groups).  The report itself stays whole: the sampler writes it into
+ * the shared history, where a pointer would mean nothing to a worker; an
+ * insight is kept per consumer-lag entry, 100 000 of them in one answer.
+ */
+struct sl_group_pel {
+	long long	scanned;
+	long long	max_deliveries;
+	long long	poison;
+	long long	claimable;
+	long long	unowned;
+	long long	dangling;
+	long long	dead_consumers;
+	char		(*poison_ids)[SL_ID_MAX];	/* npoison_ids, owned */
+	size_t		npoison_ids;
+	int		truncated;
+};
+
+/* What the history says about one group (consumer-lag, /metrics); what it
+ * holds is freed by sl_group_insight_free. */
 struct sl_group_insight {
-	int			tracked;	/* 0: the history has no such group */
 	struct sl_insight	in;
+	struct sl_group_pel	pel;		/* when has_pel */
+	int			tracked;	/* 0: the history has no such group */
 	int			has_pel;
-	struct sl_pel_report	pel;
 	int			show_pel;	/* JSON: write "pel" (?detail=pel) */
 };
 
@@ -56,20 +77,24 @@ enum sl_err	sl_history_query_parse(const char *query,
 char		*sl_history_render(struct sl_history *h,
 		    const struct sl_config *cfg, const struct sl_history_query *q);
 /* The group's insight over window_s (samples read: the window's, no
- * more).  SL_OK or SL_ENOMEM. */
+ * more).  SL_OK (free *out with sl_group_insight_free) or SL_ENOMEM (*out
+ * holds nothing). */
 enum sl_err	sl_history_insight(struct sl_history *h,
 		    const struct sl_config *cfg, const char *target,
 		    const char *stream, size_t slen,
 		    const char *group, size_t glen, long long window_s,
 		    struct sl_group_insight *out);
+/* What *gi holds (its poison ids), not gi itself; gi is left empty. */
+void		sl_group_insight_free(struct sl_group_insight *gi);
 
 /* The group's fields in consumer-lag: produce_rate, consume_rate, eta_s,
  * catching_up, trend, verdict, pel (docs/api.md). */
 void		sl_history_insight_jw(struct sl_jw *w,
 		    const struct sl_group_insight *gi);
 /* Every answered group of rep (target's) gets its insight (e->insight)
- * from h (NULL: none, *out NULL); detach before the report outlives *out.
- * SL_OK or SL_ENOMEM (nothing attached). */
+ * from h (NULL: none, *out NULL); detach (which frees *out and what it
+ * holds) before the report outlives *out.  SL_OK or SL_ENOMEM (nothing
+ * attached, nothing kept). */
 enum sl_err	sl_history_insight_attach(struct sl_history *h,
 		    const struct sl_config *cfg, const char *target,
 		    struct sl_lag_report *rep,

@@ -139,6 +139,7 @@ consumer_lag_fields(void **state)
 	struct sl_pel_report pr;
 	struct sl_jw w;
 	char *out;
+	long total;
 
 	(void)state;
 	fill(h, "s", "g", 6);
@@ -187,18 +188,147 @@ consumer_lag_fields(void **state)
 	free(out);
 	sl_history_insight_detach(&rep, gi);
 	assert_null(e[0].insight);
-	/* Out of memory: SL_ENOMEM, nothing attached. */
-	for (long k = 0; k < 2; k++) {
+	/* Out of memory at each allocation (the insights, the samples, the
+	 * poison ids): SL_ENOMEM, nothing attached. */
+	sl_alloc_reset();
+	assert_int_equal(sl_history_insight_attach(h, &cfg, "default", &rep,
+	    &gi), SL_OK);
+	total = sl_alloc_count();
+	assert_int_equal(total, 3);
+	sl_history_insight_detach(&rep, gi);
+	for (long k = 0; k < total; k++) {
 		sl_alloc_fail_after(k);
 		assert_int_equal(sl_history_insight_attach(h, &cfg, "default",
-	    &rep, &gi),
-		    SL_ENOMEM);
+		    &rep, &gi), SL_ENOMEM);
 		sl_alloc_reset();
+		assert_null(gi);
 		assert_null(e[0].insight);
 	}
 	/* No history: nothing attached, nothing allocated. */
 	assert_int_equal(sl_history_insight_attach(NULL, &cfg, NULL, &rep, &gi), SL_OK);
 	assert_null(gi);
+	sl_history_destroy(h);
+}
+
+/* The insight of one group as consumer-lag writes it with ?detail=pel. */
+static char *
+pel_text(const struct sl_group_insight *gi)
+{
+	struct sl_jw w;
+
+	sl_jw_init(&w);
+	sl_jw_obj(&w);
+	sl_history_insight_jw(&w, gi);
+	sl_jw_obj_end(&w);
+	return sl_jw_finish(&w, NULL);
+}
+
+/*
+ * One insight per consumer-lag entry, 100 000 entries in an answer: it
+ * stays small, its poison ids out of line and only when there are some,
+ * all SL_PEL_IDS_LISTED of them written as before, freed with it.
+ */
+static void
+insight_kept_small(void **state)
+{
+	struct sl_error why;
+	struct sl_history *h = sl_history_create(4, 16, &why);
+	struct sl_lag_entry e[2];
+	struct sl_lag_report rep;
+	struct sl_group_insight *gi, one;
+	struct sl_pel_report pr;
+	struct sl_history_query q;
+	char *out, *body;
+	long total;
+
+	(void)state;
+	assert_true(sizeof(struct sl_group_insight) <= 200);
+	fill(h, "s", "g", 6);
+	fill(h, "s", "clean", 6);
+	memset(&pr, 0, sizeof(pr));
+	pr.scanned = pr.poison = 12;
+	pr.npoison_ids = SL_PEL_IDS_LISTED;
+	for (int i = 0; i < SL_PEL_IDS_LISTED; i++)
+		snprintf(pr.poison_ids[i], SL_ID_MAX, "100-%d", i);
+	pr.max_deliveries = 9;
+	assert_int_equal(sl_history_set_pel(h, "default", "s", 1, "g", 1, &pr),
+	    1);
+	memset(&pr, 0, sizeof(pr));
+	pr.scanned = 3;
+	pr.truncated = 1;
+	pr.max_deliveries = 1;
+	pr.claimable = 2;
+	pr.unowned = 1;
+	pr.dangling = 1;
+	pr.dead_consumers = -1;
+	assert_int_equal(sl_history_set_pel(h, "default", "s", 1, "clean", 5,
+	    &pr), 1);
+	memset(e, 0, sizeof(e));
+	memset(&rep, 0, sizeof(rep));
+	e[0].stream.p = (char *)"s"; e[0].stream.len = 1;
+	e[0].group.name.p = (char *)"g"; e[0].group.name.len = 1;
+	e[0].has_group = 1;
+	e[1] = e[0];
+	e[1].group.name.p = (char *)"clean"; e[1].group.name.len = 5;
+	rep.entries = e;
+	rep.n = 2;
+	sl_alloc_reset();
+	assert_int_equal(sl_history_insight_attach(h, &cfg, "default", &rep,
+	    &gi), SL_OK);
+	total = sl_alloc_count();
+	/* The insights, a window of samples each, one list of poison ids. */
+	assert_int_equal(total, 1 + 2 + 1);
+	assert_int_equal(gi[0].has_pel, 1);
+	assert_int_equal(gi[0].pel.npoison_ids, SL_PEL_IDS_LISTED);
+	assert_non_null(gi[0].pel.poison_ids);
+	assert_int_equal(gi[1].has_pel, 1);
+	assert_int_equal(gi[1].pel.npoison_ids, 0);
+	assert_null(gi[1].pel.poison_ids);
+	gi[0].show_pel = gi[1].show_pel = 1;
+	out = pel_text(&gi[0]);
+	assert_non_null(strstr(out, "\"pel\":{\"scanned\":12,\"truncated\":"
+	    "false,\"max_deliveries\":9,\"poison_entries\":12,\"poison_ids\":"
+	    "[\"100-0\",\"100-1\",\"100-2\",\"100-3\",\"100-4\",\"100-5\","
+	    "\"100-6\",\"100-7\",\"100-8\",\"100-9\"],\"claimable_entries\":0,"
+	    "\"unowned_entries\":0,\"dangling_entries\":0,\"dead_consumers\":0}}"));
+	free(out);
+	out = pel_text(&gi[1]);
+	assert_non_null(strstr(out, "\"pel\":{\"scanned\":3,\"truncated\":"
+	    "true,\"max_deliveries\":1,\"poison_entries\":0,\"poison_ids\":[],"
+	    "\"claimable_entries\":2,\"unowned_entries\":1,\"dangling_entries\":"
+	    "1,\"dead_consumers\":null}}"));
+	free(out);
+	sl_history_insight_detach(&rep, gi);
+	/* Out of memory at each of them: SL_ENOMEM, nothing kept. */
+	for (long k = 0; k < total; k++) {
+		sl_alloc_fail_after(k);
+		assert_int_equal(sl_history_insight_attach(h, &cfg, "default",
+		    &rep, &gi), SL_ENOMEM);
+		sl_alloc_reset();
+		assert_null(gi);
+		assert_null(e[0].insight);
+		assert_null(e[1].insight);
+	}
+	/* One insight alone, the way /history takes it; freed, it is empty. */
+	assert_int_equal(sl_history_insight(h, &cfg, "default", "s", 1, "g", 1,
+	    60, &one), SL_OK);
+	assert_string_equal(one.pel.poison_ids[9], "100-9");
+	sl_group_insight_free(&one);
+	assert_null(one.pel.poison_ids);
+	assert_int_equal(one.pel.npoison_ids, 0);
+	assert_int_equal(one.has_pel, 0);
+	sl_alloc_fail_after(1);			/* the samples, then not the ids */
+	assert_int_equal(sl_history_insight(h, &cfg, "default", "s", 1, "g", 1,
+	    60, &one), SL_ENOMEM);
+	sl_alloc_reset();
+	assert_int_equal(one.has_pel, 0);
+	assert_null(one.pel.poison_ids);
+	/* /history names the same ids, and frees them. */
+	assert_int_equal(parse("stream=s&group=g", &q, &why), SL_OK);
+	body = sl_history_render(h, &cfg, &q);
+	assert_non_null(body);
+	assert_non_null(strstr(body, "\"poison_ids\":[\"100-0\",\"100-1\","));
+	free(body);
 	sl_history_destroy(h);
 }
 
@@ -209,6 +339,7 @@ main(void)
 		cmocka_unit_test(query_limits),
 		cmocka_unit_test(render),
 		cmocka_unit_test(consumer_lag_fields),
+		cmocka_unit_test(insight_kept_small),
 	};
 
 	cfg.consumer_group = (char *)"signalr-consumers";
