@@ -574,13 +574,39 @@ first_consumers(struct sl_lag_run *run, size_t s, const redisReply *reply)
 	return rc;
 }
 
+/* XINFO STREAM of stream i, kept as its brief. */
+static enum sl_err
+stream_brief(struct sl_lag_run *run, size_t i, const redisReply *reply)
+{
+	struct sl_stream_brief	*b = &run->report->sinfo[i];
+	struct sl_stream_entry	 se;
+	const char		*name = run->streams[i];
+	enum sl_err		 rc;
+
+	memset(&se, 0, sizeof(se));
+	if (sl_bytes_set(&b->name, name, strlen(name)) != SL_OK)
+		return SL_ENOMEM;
+	rc = sl_facts_stream_entry(&se, reply, NULL, now_of(run, name,
+	    strlen(name)));
+	b->error = se.error;
+	se.error = NULL;
+	b->length = se.info.length;
+	b->groups = se.info.groups;
+	b->entries_added = se.info.entries_added;
+	b->has_entries_added = se.info.has_entries_added;
+	b->last_entry_ms = se.last_entry_age_ms < 0 ? -1 :
+	    sl_id_ms(se.info.last_entry_id);
+	memcpy(b->first_entry_id, se.info.first_entry_id,
+	    sizeof(b->first_entry_id));
+	sl_stream_entry_free(&se);
+	return rc;
+}
+
 static enum sl_err
 consume_first(struct sl_lag_run *run, const struct sl_plan_slot *s,
     redisReply **reply)
 {
 	struct sl_redis		*r = run->r;
-	struct sl_stream_entry	*se;
-	const char		*name;
 	long long		 t;
 
 	switch (s->ask) {
@@ -598,12 +624,7 @@ consume_first(struct sl_lag_run *run, const struct sl_plan_slot *s,
 			run->now_ms = run->report->now_ms = t;
 		return SL_OK;
 	case SL_ASK_STREAM:
-		se = &run->report->sinfo[s->stream];
-		name = run->streams[s->stream];
-		if (sl_bytes_set(&se->name, name, strlen(name)) != SL_OK)
-			return SL_ENOMEM;
-		return sl_facts_stream_entry(se, *reply, NULL, now_of(run, name,
-		    strlen(name)));
+		return stream_brief(run, s->stream, *reply);
 	case SL_ASK_GROUPS:
 		if (run->q->all_groups)
 			return entries_all_groups(run, s->stream, *reply);
@@ -792,8 +813,9 @@ struct sl_drain {
 	int		 started;	/* on_chunk was called */
 };
 
-/* The new entries to on_chunk, then freed; those the budget left out stay
- * for their names.  The totals are counted before. */
+/* The new entries and stream facts to on_chunk, then freed; the entries
+ * the budget left out stay for their names.  The totals are counted
+ * before. */
 static enum sl_err
 drain(const struct sl_lag_query *q, struct sl_lag_report *report,
     struct sl_drain *d)
@@ -808,7 +830,10 @@ drain(const struct sl_lag_query *q, struct sl_lag_report *report,
 	d->total_lag = sl_sat_add(d->total_lag, view.total_lag);
 	d->stream_count += view.stream_count;
 	d->started = 1;
-	rc = q->on_chunk(q->chunk_arg, report, d->from);
+	rc = q->on_chunk(q->chunk_arg, &view);
+	for (size_t i = 0; i < report->nsinfo; i++)
+		sl_stream_brief_free(&report->sinfo[i]);
+	report->nsinfo = 0;
 	for (size_t i = d->from; i < report->n; i++) {
 		struct sl_lag_entry *e = &report->entries[i];
 

@@ -80,6 +80,14 @@ sl_stream_entry_free(struct sl_stream_entry *e)
 }
 
 void
+sl_stream_brief_free(struct sl_stream_brief *b)
+{
+	sl_bytes_free(&b->name);
+	sl_free(b->error);
+	memset(b, 0, sizeof(*b));
+}
+
+void
 sl_lag_report_free(struct sl_lag_report *r)
 {
 	if (r->entries != NULL)
@@ -89,7 +97,7 @@ sl_lag_report_free(struct sl_lag_report *r)
 	sl_free(r->error);
 	if (r->sinfo != NULL)
 		for (size_t i = 0; i < r->nsinfo; i++)
-			sl_stream_entry_free(&r->sinfo[i]);
+			sl_stream_brief_free(&r->sinfo[i]);
 	sl_free(r->sinfo);
 	memset(r, 0, sizeof(*r));
 }

@@ -2,10 +2,13 @@
 /* /metrics in the Prometheus text format 0.0.4.  One family at a time, each
  * with HELP and TYPE; label values made valid UTF-8 (U+FFFD) and escaped as
  * the format requires (\\ \" \n). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "streamlag/alloc.h"
 #include "streamlag/jsonw.h"	/* sl_utf8_sanitize */
@@ -391,13 +394,11 @@ m_consumer_idle(struct sl_out *b, const struct sl_lag_entry *e, const char *name
 }
 
 static void
-streams_family(struct sl_out *b, const struct sl_lag_report *r, const char *name,
-    const char *type, const char *help, int which)
+stream_lines(struct sl_out *b, const struct sl_lag_report *r, const char *name,
+    int which)
 {
-	family(b, name, type, help);
 	for (size_t i = 0; i < r->nsinfo && b->err == SL_OK; i++) {
-		const struct sl_stream_entry *s = &r->sinfo[i];
-		long long ms;
+		const struct sl_stream_brief *s = &r->sinfo[i];
 
 		if (which == 4) {		/* streamlag_stream_up */
 			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
@@ -409,68 +410,141 @@ streams_family(struct sl_out *b, const struct sl_lag_report *r, const char *name
 		switch (which) {
 		case 0:
 			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
-			value_int(b, s->info.length);
+			value_int(b, s->length);
 			break;
 		case 1:
 			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
-			value_int(b, s->info.groups);
+			value_int(b, s->groups);
 			break;
 		case 2:
-			if (!s->info.has_entries_added)
+			if (!s->has_entries_added)
 				break;
 			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
-			value_int(b, s->info.entries_added);
+			value_int(b, s->entries_added);
 			break;
 		case 3:
 			/* Only ids that are timestamps (their age is known). */
-			if (s->last_entry_age_ms < 0 ||
-			    (ms = sl_id_ms(s->info.last_entry_id)) < 0)
+			if (s->last_entry_ms < 0)
 				break;
 			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
-			value_ms(b, ms);
+			value_ms(b, s->last_entry_ms);
 			break;
 		}
 	}
 }
 
-static void
-groups_family(struct sl_out *b, const struct sl_lag_report *r, const char *name,
-    const char *type, const char *help, group_metric fn)
+/* A family of the streams' and groups' series: stream facts (which, of
+ * stream_lines) or one line per group (fn). */
+struct fam {
+	const char	*name, *type, *help;
+	int		 which;		/* -1: a group family */
+	group_metric	 fn;
+};
+
+#define PEL_HELP(n, h)	{ n, "gauge", h, -1, m_pel }
+
+static const struct fam fams_streams[] = {
+	/* The seed's two families first, under their own names. */
+	{ "event_consumer_lag", "gauge", "Entries of the stream not yet "
+	    "delivered to the consumer group.", -1, m_seed_lag },
+	{ "event_queue_depth", "gauge", "Entries in the stream (XLEN).", 0,
+	    NULL },
+	{ "streamlag_stream_length", "gauge", "Entries in the stream.", 0,
+	    NULL },
+	{ "streamlag_stream_groups", "gauge", "Consumer groups of the stream.",
+	    1, NULL },
+	{ "streamlag_stream_entries_added_total", "counter", "Entries ever "
+	    "added to the stream (Redis 7.0+).", 2, NULL },
+	{ "streamlag_stream_last_entry_timestamp_seconds", "gauge", "Time of "
+	    "the newest entry, from its id.", 3, NULL },
+	{ "streamlag_stream_up", "gauge", "1 when the stream could be read.",
+	    4, NULL },
+	{ "streamlag_group_lag", "gauge", "Entries left to deliver to the "
+	    "group (absent when unknown).", -1, m_lag },
+	{ "streamlag_group_lag_exact", "gauge", "1 when streamlag_group_lag is "
+	    "exact, 0 when the count cap was hit.", -1, m_lag_exact },
+	{ "streamlag_group_time_lag_seconds", "gauge", "Age of the oldest "
+	    "entry not yet delivered to the group.", -1, m_time_lag },
+	{ "streamlag_group_pending", "gauge", "Entries delivered to the group "
+	    "and not yet acknowledged.", -1, m_pending },
+	{ "streamlag_group_oldest_pending_seconds", "gauge", "Age of the "
+	    "oldest pending entry (absent when none or unknown).", -1,
+	    m_oldest_pending },
+	{ "streamlag_group_consumers", "gauge", "Consumers in the group.", -1,
+	    m_consumers },
+	{ "streamlag_group_trimmed_unread", "gauge", "Entries trimmed before "
+	    "the group read them.", -1, m_trimmed },
+	{ "streamlag_group_status", "gauge", "1 for the group's current "
+	    "status, 0 for the others.", -1, m_status },
+};
+
+/* With STREAMLAG_METRICS_CONSUMERS. */
+static const struct fam fams_consumers[] = {
+	{ "streamlag_consumer_pending", "gauge", "Entries pending for the "
+	    "consumer.", -1, m_consumer_pending },
+	{ "streamlag_consumer_idle_seconds", "gauge", "Time since the "
+	    "consumer's last interaction.", -1, m_consumer_idle },
+	{ "streamlag_consumer_inactive_seconds", "gauge", "Time since the "
+	    "consumer last read (Redis 7.2+).", -1, m_consumer_inactive },
+};
+
+/* What the sampler's history says: only when it is on. */
+static const struct fam fams_history[] = {
+	{ "streamlag_group_produce_rate", "gauge", "Entries added per second "
+	    "over STREAMLAG_RATE_WINDOW_S.", -1, m_rate },
+	{ "streamlag_group_consume_rate", "gauge", "Entries read by the group "
+	    "per second over STREAMLAG_RATE_WINDOW_S.", -1, m_rate },
+	{ "streamlag_group_eta_seconds", "gauge", "Time to catch up at the "
+	    "current net rate (absent when not catching up).", -1, m_rate },
+	PEL_HELP("streamlag_group_poison_entries", "Pending entries delivered "
+	    "STREAMLAG_POISON_DELIVERIES times or more."),
+	PEL_HELP("streamlag_group_claimable_entries", "Pending entries idle "
+	    "STREAMLAG_CLAIM_IDLE_MS or more."),
+	PEL_HELP("streamlag_group_dangling_entries", "Pending entries older "
+	    "than the stream's first entry (trimmed unacknowledged)."),
+	PEL_HELP("streamlag_group_dead_consumers", "Consumers holding pending "
+	    "entries and not reading for STREAMLAG_DEAD_CONSUMER_MS."),
+	{ "streamlag_group_verdict", "gauge", "1 for the group's current "
+	    "verdict (ok, falling_behind, stopped, rewound).", -1, m_verdict },
+};
+
+#define NFAMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Family k of those the options ask for, in the exposition's order; NULL
+ * past the last. */
+static const struct fam *
+fam_at(const struct sl_prom_opts *o, size_t k)
 {
-	family(b, name, type, help);
-	each_group(b, r, name, fn);
+	if (k < NFAMS(fams_streams))
+		return &fams_streams[k];
+	k -= NFAMS(fams_streams);
+	if (o->consumers) {
+		if (k < NFAMS(fams_consumers))
+			return &fams_consumers[k];
+		k -= NFAMS(fams_consumers);
+	}
+	if (o->history && k < NFAMS(fams_history))
+		return &fams_history[k];
+	return NULL;
 }
 
-/* What the sampler's history says: families only when it is on. */
+/* The lines of family f over r's streams or groups (no HELP, TYPE). */
 static void
-insight_metrics(struct sl_out *b, const struct sl_lag_report *r,
-    const struct sl_prom_opts *o)
+fam_lines(struct sl_out *b, const struct sl_lag_report *r,
+    const struct fam *f)
 {
-	static const char *const pel[][2] = {
-	    { "streamlag_group_poison_entries", "Pending entries delivered "
-		"STREAMLAG_POISON_DELIVERIES times or more." },
-	    { "streamlag_group_claimable_entries", "Pending entries idle "
-		"STREAMLAG_CLAIM_IDLE_MS or more." },
-	    { "streamlag_group_dangling_entries", "Pending entries older than "
-		"the stream's first entry (trimmed unacknowledged)." },
-	    { "streamlag_group_dead_consumers", "Consumers holding pending "
-		"entries and not reading for STREAMLAG_DEAD_CONSUMER_MS." },
-	};
+	if (f->which >= 0)
+		stream_lines(b, r, f->name, f->which);
+	else
+		each_group(b, r, f->name, f->fn);
+}
 
+/* After the families of the streams and groups: the history's own. */
+static void
+history_untracked(struct sl_out *b, const struct sl_prom_opts *o)
+{
 	if (!o->history)
 		return;
-	groups_family(b, r, "streamlag_group_produce_rate", "gauge", "Entries "
-	    "added per second over STREAMLAG_RATE_WINDOW_S.", m_rate);
-	groups_family(b, r, "streamlag_group_consume_rate", "gauge", "Entries "
-	    "read by the group per second over STREAMLAG_RATE_WINDOW_S.", m_rate);
-	groups_family(b, r, "streamlag_group_eta_seconds", "gauge", "Time to "
-	    "catch up at the current net rate (absent when not catching up).",
-	    m_rate);
-	for (size_t i = 0; i < sizeof(pel) / sizeof(pel[0]); i++)
-		groups_family(b, r, pel[i][0], "gauge", pel[i][1], m_pel);
-	groups_family(b, r, "streamlag_group_verdict", "gauge", "1 for the "
-	    "group's current verdict (ok, falling_behind, stopped, rewound).",
-	    m_verdict);
 	family(b, "streamlag_history_untracked_groups", "gauge", "Groups the "
 	    "history could not keep (STREAMLAG_HISTORY_GROUPS).");
 	sl_out_printf(b, "streamlag_history_untracked_groups %llu\n",
@@ -548,62 +622,6 @@ self_metrics(struct sl_out *b, const struct sl_prom_opts *o)
 	    __atomic_load_n(&c->worker_restarts, __ATOMIC_RELAXED));
 }
 
-static void
-stream_families(struct sl_out *b, const struct sl_lag_report *r)
-{
-	/* The seed's two families first, under their own names. */
-	family(b, "event_consumer_lag", "gauge",
-	    "Entries of the stream not yet delivered to the consumer group.");
-	each_group(b, r, "event_consumer_lag", m_seed_lag);
-	streams_family(b, r, "event_queue_depth", "gauge",
-	    "Entries in the stream (XLEN).", 0);
-
-	streams_family(b, r, "streamlag_stream_length", "gauge",
-	    "Entries in the stream.", 0);
-	streams_family(b, r, "streamlag_stream_groups", "gauge",
-	    "Consumer groups of the stream.", 1);
-	streams_family(b, r, "streamlag_stream_entries_added_total", "counter",
-	    "Entries ever added to the stream (Redis 7.0+).", 2);
-	streams_family(b, r, "streamlag_stream_last_entry_timestamp_seconds",
-	    "gauge", "Time of the newest entry, from its id.", 3);
-	streams_family(b, r, "streamlag_stream_up", "gauge",
-	    "1 when the stream could be read.", 4);
-}
-
-static void
-group_families(struct sl_out *b, const struct sl_lag_report *r,
-    const struct sl_prom_opts *o)
-{
-	groups_family(b, r, "streamlag_group_lag", "gauge",
-	    "Entries left to deliver to the group (absent when unknown).", m_lag);
-	groups_family(b, r, "streamlag_group_lag_exact", "gauge",
-	    "1 when streamlag_group_lag is exact, 0 when the count cap was hit.",
-	    m_lag_exact);
-	groups_family(b, r, "streamlag_group_time_lag_seconds", "gauge",
-	    "Age of the oldest entry not yet delivered to the group.", m_time_lag);
-	groups_family(b, r, "streamlag_group_pending", "gauge",
-	    "Entries delivered to the group and not yet acknowledged.", m_pending);
-	groups_family(b, r, "streamlag_group_oldest_pending_seconds", "gauge",
-	    "Age of the oldest pending entry (absent when none or unknown).",
-	    m_oldest_pending);
-	groups_family(b, r, "streamlag_group_consumers", "gauge",
-	    "Consumers in the group.", m_consumers);
-	groups_family(b, r, "streamlag_group_trimmed_unread", "gauge",
-	    "Entries trimmed before the group read them.", m_trimmed);
-	groups_family(b, r, "streamlag_group_status", "gauge",
-	    "1 for the group's current status, 0 for the others.", m_status);
-	if (o->consumers) {
-		groups_family(b, r, "streamlag_consumer_pending", "gauge",
-		    "Entries pending for the consumer.", m_consumer_pending);
-		groups_family(b, r, "streamlag_consumer_idle_seconds", "gauge",
-		    "Time since the consumer's last interaction.", m_consumer_idle);
-		groups_family(b, r, "streamlag_consumer_inactive_seconds",
-		    "gauge", "Time since the consumer last read (Redis 7.2+).",
-		    m_consumer_inactive);
-	}
-	insight_metrics(b, r, o);
-}
-
 /* The families of the scrape itself and of streamlag. */
 static void
 scrape_families(struct sl_out *b, const struct sl_lag_report *r,
@@ -638,12 +656,141 @@ enum sl_err
 sl_render_prom_out(const struct sl_lag_report *r, const struct sl_prom_opts *o,
     struct sl_out *out)
 {
-	if (r != NULL) {
-		stream_families(out, r);
-		group_families(out, r, o);
+	const struct fam *f;
+
+	for (size_t k = 0; r != NULL && (f = fam_at(o, k)) != NULL; k++) {
+		family(out, f->name, f->type, f->help);
+		fam_lines(out, r, f);
 	}
+	if (r != NULL)
+		history_untracked(out, o);
 	scrape_families(out, r, o);
 	return out->err;
+}
+
+void
+sl_prom_stage_init(struct sl_prom_stage *st)
+{
+	for (size_t k = 0; k < SL_PROM_STAGED; k++) {
+		sl_out_init(&st->fam[k]);
+		st->spill[k].fd = -1;
+	}
+}
+
+/* An unlinked file of the worker's own in $TMPDIR (else /tmp). */
+static int
+spill_open(void)
+{
+	const char	*dir = getenv("TMPDIR");
+	char		 path[4096];
+	int		 fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) != -1)
+		return fd;
+	/* No O_TMPFILE there: a named one, unlinked at once. */
+	if (snprintf(path, sizeof(path), "%s/streamlag-metrics.XXXXXX", dir) >=
+	    (int)sizeof(path) || (fd = mkostemp(path, O_CLOEXEC)) == -1)
+		return -1;
+	(void)unlink(path);
+	return fd;
+}
+
+/* The sink of a family's buffer: appends to its file. */
+static int
+spill_write(void *arg, const char *p, size_t n)
+{
+	struct sl_prom_spill	*sp = arg;
+	ssize_t			 w;
+
+	if (sp->fd == -1 && (sp->fd = spill_open()) == -1)
+		return -1;
+	while (n > 0) {
+		if ((w = write(sp->fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+enum sl_err
+sl_prom_stage_add(struct sl_prom_stage *st, const struct sl_lag_report *chunk,
+    const struct sl_prom_opts *o)
+{
+	const struct fam *f;
+
+	for (size_t k = 0; k < SL_PROM_STAGED && (f = fam_at(o, k)) != NULL;
+	    k++) {
+		if (st->fam[k].sink == NULL)
+			sl_out_set_sink(&st->fam[k], spill_write, &st->spill[k],
+			    0);
+		fam_lines(&st->fam[k], chunk, f);
+		if (st->fam[k].err != SL_OK)
+			return st->fam[k].err;
+	}
+	return SL_OK;
+}
+
+/* Family k's lines into out: what spilled, then what is buffered. */
+static enum sl_err
+stage_copy(struct sl_prom_stage *st, size_t k, struct sl_out *out)
+{
+	struct sl_out	*b = &st->fam[k];
+	char		 buf[SL_OUT_FLUSH_AT];
+	ssize_t		 n;
+
+	if (b->err != SL_OK)
+		return b->err;
+	if (st->spill[k].fd != -1) {
+		if (lseek(st->spill[k].fd, 0, SEEK_SET) == -1)
+			return SL_ESYS;
+		while ((n = read(st->spill[k].fd, buf, sizeof(buf))) != 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				return SL_ESYS;
+			sl_out_put(out, buf, (size_t)n);
+		}
+	}
+	if (b->len > 0)
+		sl_out_put(out, b->buf, b->len);
+	return out->err;
+}
+
+enum sl_err
+sl_prom_stage_out(struct sl_prom_stage *st, const struct sl_lag_report *r,
+    const struct sl_prom_opts *o, struct sl_out *out)
+{
+	const struct fam *f;
+	enum sl_err	 rc;
+
+	for (size_t k = 0; k < SL_PROM_STAGED && (f = fam_at(o, k)) != NULL;
+	    k++) {
+		family(out, f->name, f->type, f->help);
+		if ((rc = stage_copy(st, k, out)) != SL_OK) {
+			sl_out_fail(out, rc);
+			return rc;
+		}
+	}
+	history_untracked(out, o);
+	scrape_families(out, r, o);
+	return out->err;
+}
+
+void
+sl_prom_stage_free(struct sl_prom_stage *st)
+{
+	for (size_t k = 0; k < SL_PROM_STAGED; k++) {
+		sl_out_free(&st->fam[k]);
+		if (st->spill[k].fd != -1)
+			(void)close(st->spill[k].fd);
+		st->spill[k].fd = -1;
+	}
 }
 
 char *

@@ -205,19 +205,6 @@ render_lag(const void *arg, struct sl_out *out)
 	return sl_render_lag_out(arg, out);
 }
 
-struct prom_args {
-	const struct sl_lag_report	*rep;
-	const struct sl_prom_opts	*o;
-};
-
-static enum sl_err
-render_prom(const void *arg, struct sl_out *out)
-{
-	const struct prom_args *a = arg;
-
-	return sl_render_prom_out(a->rep, a->o, out);
-}
-
 static const struct sl_thresholds *
 thresholds(const struct sl_ctx *ctx, const struct sl_target *tgt,
     struct sl_thresholds *t)
@@ -290,11 +277,10 @@ struct lag_stream {
  * Redis answered) and the head, then each writes its entries with their
  * insight.  A failure cuts the answer (the connection is aborted). */
 static enum sl_err
-lag_chunk(void *arg, struct sl_lag_report *rep, size_t from)
+lag_chunk(void *arg, struct sl_lag_report *chunk)
 {
 	struct lag_stream	*ls = arg;
 	struct sl_stream	*st = ls->ctx->stream;
-	struct sl_lag_report	 view = *rep;
 	struct sl_group_insight	*gi = NULL;
 
 	if (!st->started) {
@@ -306,18 +292,16 @@ lag_chunk(void *arg, struct sl_lag_report *rep, size_t from)
 		if (st->head(st->arg, ls->resp) == -1)
 			return st->err = SL_ESYS;
 		sl_out_set_sink(&ls->out, st->body, st->arg, st->flush_at);
-		sl_render_lag_begin(&ls->lr, &ls->out, rep, ls->sel->streams,
+		sl_render_lag_begin(&ls->lr, &ls->out, chunk, ls->sel->streams,
 		    ls->sel->n);
 	}
-	view.entries += from;
-	view.n -= from;
 	if (sl_history_insight_attach(history_of(ls->ctx, ls->sel),
-	    ls->ctx->cfg, ls->sel->r->target, &view, &gi) != SL_OK)
+	    ls->ctx->cfg, ls->sel->r->target, chunk, &gi) != SL_OK)
 		return st->err = SL_ENOMEM;
-	for (size_t i = 0; gi != NULL && i < view.n; i++)
+	for (size_t i = 0; gi != NULL && i < chunk->n; i++)
 		gi[i].show_pel = ls->sel->detail_pel;
-	sl_render_lag_entries(&ls->lr, rep, from);
-	sl_history_insight_detach(&view, gi);
+	sl_render_lag_entries(&ls->lr, chunk, 0);
+	sl_history_insight_detach(chunk, gi);
 	return st->err = ls->out.err;
 }
 
@@ -456,60 +440,107 @@ h_health(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	report_done(ctx, &rep);
 }
 
+/* /metrics a chunk at a time: each chunk's lines staged per family (see
+ * sl_prom_stage_add), with the chunk's insight. */
+struct metrics_stage {
+	struct sl_ctx		*ctx;
+	const struct sel	*sel;
+	const struct sl_prom_opts *o;
+	struct sl_prom_stage	 stage;
+};
+
+static enum sl_err
+metrics_chunk(void *arg, struct sl_lag_report *chunk)
+{
+	struct metrics_stage	*ms = arg;
+	struct sl_group_insight	*gi = NULL;
+	enum sl_err		 rc;
+
+	if (sl_history_insight_attach(history_of(ms->ctx, ms->sel),
+	    ms->ctx->cfg, ms->sel->r->target, chunk, &gi) != SL_OK)
+		return SL_ENOMEM;
+	rc = sl_prom_stage_add(&ms->stage, chunk, ms->o);
+	sl_history_insight_detach(chunk, gi);
+	return rc;
+}
+
+struct prom_args {
+	const struct sl_lag_report	*rep;	/* NULL: Redis was not read */
+	const struct sl_prom_opts	*o;
+	struct sl_prom_stage		*stage;
+};
+
+static enum sl_err
+render_prom(const void *arg, struct sl_out *out)
+{
+	const struct prom_args *a = arg;
+
+	if (a->rep == NULL)
+		return sl_render_prom_out(NULL, a->o, out);
+	return sl_prom_stage_out(a->stage, a->rep, a->o, out);
+}
+
+static void
+metrics_opts(const struct sl_ctx *ctx, const struct sel *sel,
+    struct sl_prom_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->history = history_of(ctx, sel) != NULL;
+	o->untracked = o->history ? sl_history_untracked(ctx->history) : 0;
+	o->nnodes = sel->r->nnode_up;
+	o->node_name = sel->r->node_name;
+	o->node_up = sel->r->node_up;
+	o->node_role = sel->r->node_role;
+	o->nreplicas = sel->r->nreplicas;
+	o->replica_name = sel->r->replica_name;
+	o->replica_lag = sel->r->replica_lagv;
+	o->truncated = sel->truncated;
+	o->consumers = ctx->cfg->metrics_consumers;
+	o->version = sl_version;
+	o->commit = sl_commit;
+	o->target_only = sel->named;
+}
+
 /* Prometheus: every group of every monitored stream, with the streams'
  * facts; Redis down still answers 200 (streamlag_redis_up 0), as exporters
- * do, so that the scrape itself never fails. */
+ * do, so that the scrape itself never fails.  The lines are staged a chunk
+ * of streams at a time, so a worker holds no more than a chunk's entries. */
 static void
 h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	static struct sl_counters	 local;	/* `streamlag get`: this process */
 	struct sl_thresholds		 t;
-	struct sl_lag_query		 q = { .group = NULL, .all_groups = 1,
-	    .t = thresholds(ctx, sel->tgt, &t), .with_streams = 1 };
-	struct sl_lag_report		 rep;
 	struct sl_prom_opts		 o;
+	struct metrics_stage		 ms = { .ctx = ctx, .sel = sel,
+	    .o = &o };
+	struct sl_lag_query		 q = { .group = NULL, .all_groups = 1,
+	    .t = thresholds(ctx, sel->tgt, &t), .with_streams = 1,
+	    .on_chunk = metrics_chunk, .chunk_arg = &ms };
+	struct sl_lag_report		 rep;
 	int64_t				 t0 = sl_monotonic_us();
-	struct prom_args		 args = { &rep, &o };
+	struct prom_args		 args = { &rep, &o, &ms.stage };
 	enum sl_err			 rc = SL_EREDIS;
-	struct sl_group_insight		*gi = NULL;
 
 	memset(&rep, 0, sizeof(rep));
+	metrics_opts(ctx, sel, &o);
+	sl_prom_stage_init(&ms.stage);
 	sel->r->failures = 0;
 	if (!sel->redis_down)
 		rc = sl_collect_lag(sel->r, sel->streams, sel->n, &q, &rep,
 		    NULL);
-	if (rc == SL_ENOMEM) {
+	if (rc == SL_ENOMEM || rc == SL_ESYS) {
+		sl_prom_stage_free(&ms.stage);
 		fail_request(resp, rc);
 		return;
 	}
 	if (rc != SL_OK)
-		sl_lag_report_free(&rep);	/* nothing to say about streams */
-	else if (sl_history_insight_attach(history_of(ctx, sel), ctx->cfg,
-	    sel->r->target, &rep, &gi) != SL_OK) {
-		sl_lag_report_free(&rep);
-		fail_request(resp, SL_ENOMEM);
-		return;
-	}
-	memset(&o, 0, sizeof(o));
-	o.history = history_of(ctx, sel) != NULL;
-	o.untracked = o.history ? sl_history_untracked(ctx->history) : 0;
+		args.rep = NULL;	/* nothing to say about streams */
+	metrics_opts(ctx, sel, &o);	/* the nodes, as collecting left them */
 	o.redis_up = rc == SL_OK && sel->r->failures == 0;
-	o.nnodes = sel->r->nnode_up;
-	o.node_name = sel->r->node_name;
-	o.node_up = sel->r->node_up;
-	o.node_role = sel->r->node_role;
-	o.nreplicas = sel->r->nreplicas;
-	o.replica_name = sel->r->replica_name;
-	o.replica_lag = sel->r->replica_lagv;
-	o.truncated = sel->truncated;
-	o.consumers = ctx->cfg->metrics_consumers;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
 	o.counters = ctx->counters != NULL ? ctx->counters : &local;
-	o.version = sl_version;
-	o.commit = sl_commit;
-	o.target_only = sel->named;
 	set_rendered(ctx, resp, 200, CT_PROM, render_prom, &args);
-	sl_history_insight_detach(&rep, gi);
+	sl_prom_stage_free(&ms.stage);
 	sl_lag_report_free(&rep);
 }
 

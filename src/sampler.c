@@ -73,12 +73,12 @@ id_ms(const char *id)
 }
 
 /* The XINFO STREAM answer of e's stream; *k is where to look first. */
-static const struct sl_stream_entry *
+static const struct sl_stream_brief *
 stream_of(const struct sl_lag_report *rep, const struct sl_lag_entry *e,
     size_t *k)
 {
 	for (size_t i = 0; i < rep->nsinfo; i++) {
-		const struct sl_stream_entry *se =
+		const struct sl_stream_brief *se =
 		    &rep->sinfo[(*k + i) % rep->nsinfo];
 
 		if (se->name.len == e->stream.len && (e->stream.len == 0 ||
@@ -91,13 +91,13 @@ stream_of(const struct sl_lag_report *rep, const struct sl_lag_entry *e,
 }
 
 static void
-sample_of(const struct sl_lag_entry *e, const struct sl_stream_entry *se,
+sample_of(const struct sl_lag_entry *e, const struct sl_stream_brief *se,
     long long now_ms, struct sl_sample *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->t_ms = now_ms;
-	s->added = se != NULL && se->info.has_entries_added ?
-	    se->info.entries_added : -1;
+	s->added = se != NULL && se->has_entries_added ?
+	    se->entries_added : -1;
 	s->read = e->group.has_entries_read ? e->group.entries_read : -1;
 	s->lag = e->lag_exact ? e->lag : -1;
 	s->pos_ms = id_ms(e->group.last_delivered_id);
@@ -161,7 +161,7 @@ static enum sl_err
 pel_answer(struct pel_run *pr, size_t i, const redisReply *reply)
 {
 	const struct sl_lag_entry *e = &pr->rep->entries[i];
-	const struct sl_stream_entry *se;
+	const struct sl_stream_brief *se;
 	struct sl_pel_item *it = NULL;
 	struct sl_pel_report rp;
 	struct sl_error	 why;
@@ -175,7 +175,7 @@ pel_answer(struct pel_run *pr, size_t i, const redisReply *reply)
 	if (e->group.consumers > 0 && e->nconsumers == 0)
 		nc = -1;		/* not asked */
 	sl_pel_analyze(it, n, e->group.pending, se != NULL ?
-	    se->info.first_entry_id : NULL, e->consumers, nc, pr->lim, &rp);
+	    se->first_entry_id : NULL, e->consumers, nc, pr->lim, &rp);
 	sl_history_set_pel(pr->h, pr->target, e->stream.p, e->stream.len,
 	    e->group.name.p, e->group.name.len, &rp);
 	sl_pel_items_free(it, n);

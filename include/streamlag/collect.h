@@ -23,14 +23,13 @@ struct sl_lag_query {
 	int		 all_groups;	/* every group of each stream */
 	const struct sl_thresholds *t;
 	int		 with_streams;	/* XINFO STREAM of each stream too (/metrics) */
-	/* When set, each chunk's entries (report->entries from `from` on)
-	 * go to on_chunk as soon as they are final, and are freed after it:
-	 * the report keeps its totals and the entries the budget left out
-	 * (for their names).  A failure of on_chunk ends the request with it.
-	 * Redis lost after a first chunk: the streams left are entries with
-	 * the error, and the request is SL_OK. */
-	enum sl_err	(*on_chunk)(void *arg, struct sl_lag_report *report,
-			    size_t from);
+	/* When set, each chunk goes to on_chunk as soon as it is final (a
+	 * view of the report holding that chunk's entries and stream facts),
+	 * and is freed after it: the report keeps its totals and the entries
+	 * the budget left out (for their names).  A failure of on_chunk ends
+	 * the request with it.  Redis lost after a first chunk: the streams
+	 * left are entries with the error, and the request is SL_OK. */
+	enum sl_err	(*on_chunk)(void *arg, struct sl_lag_report *chunk);
 	void		*chunk_arg;
 };
 

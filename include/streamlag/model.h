@@ -99,7 +99,19 @@ struct sl_lag_entry {
 	const struct sl_group_insight *insight;
 };
 
-struct sl_stream_entry;
+/* What a consumer-lag report keeps of a stream's XINFO STREAM (for
+ * /metrics and the history): a few numbers, not the whole answer. */
+struct sl_stream_brief {
+	struct sl_bytes	 name;
+	char		*error;		/* NULL when answered */
+	long long	 length;
+	long long	 groups;
+	long long	 entries_added;
+	int		 has_entries_added;
+	long long	 last_entry_ms;	/* the last entry's id as a time, -1 when
+					 * its age is unknown */
+	char		 first_entry_id[SL_ID_MAX];	/* "" when empty */
+};
 
 struct sl_lag_report {
 	const char	*group;		/* the monitored group; NULL with all_groups */
@@ -111,7 +123,7 @@ struct sl_lag_report {
 					 * (saturates at LLONG_MAX) */
 	long long	 stream_count;	/* streams answered without error */
 	char		*error;		/* whole request failed (Redis unreachable) */
-	struct sl_stream_entry *sinfo;	/* XINFO STREAM per stream, when asked */
+	struct sl_stream_brief *sinfo;	/* XINFO STREAM per stream, when asked */
 	size_t		 nsinfo;
 	long long	 now_ms;	/* Redis's clock, -1 when unknown */
 	/* The request's budget (commands, reply bytes) ran out: the streams
@@ -170,6 +182,7 @@ void	sl_groups_free(struct sl_group *g, size_t n);
 void	sl_consumers_free(struct sl_consumer *c, size_t n);
 void	sl_lag_entry_free(struct sl_lag_entry *e);
 void	sl_stream_entry_free(struct sl_stream_entry *e);
+void	sl_stream_brief_free(struct sl_stream_brief *b);
 void	sl_lag_report_free(struct sl_lag_report *r);
 void	sl_streams_report_free(struct sl_streams_report *r);
 

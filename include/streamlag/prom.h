@@ -34,6 +34,32 @@ struct sl_prom_opts {
  * sink failed; what was written is then not a whole exposition). */
 enum sl_err sl_render_prom_out(const struct sl_lag_report *r,
 	    const struct sl_prom_opts *o, struct sl_out *out);
+/*
+ * The same exposition over a report that comes a chunk at a time (the
+ * collector's on_chunk): each family's lines of a chunk go to that
+ * family's own buffer, which spills into an unlinked temporary file
+ * ($TMPDIR, else /tmp) past SL_OUT_FLUSH_AT bytes.  sl_prom_stage_out then
+ * writes the families in their order, with r (whose entries are gone: its
+ * totals and what was not covered) for the rest.  A worker holds a buffer
+ * per family, however many streams.  o's consumers and history must be the
+ * same for every call.  SL_OK, SL_ENOMEM, or SL_ESYS (a temporary file).
+ */
+#define SL_PROM_STAGED	32	/* families of streams and groups, at most */
+struct sl_prom_spill {
+	int		 fd;	/* -1 until the family first spills */
+};
+struct sl_prom_stage {
+	struct sl_out		 fam[SL_PROM_STAGED];
+	struct sl_prom_spill	 spill[SL_PROM_STAGED];
+};
+void	sl_prom_stage_init(struct sl_prom_stage *st);
+enum sl_err sl_prom_stage_add(struct sl_prom_stage *st,
+	    const struct sl_lag_report *chunk, const struct sl_prom_opts *o);
+enum sl_err sl_prom_stage_out(struct sl_prom_stage *st,
+	    const struct sl_lag_report *r, const struct sl_prom_opts *o,
+	    struct sl_out *out);
+void	sl_prom_stage_free(struct sl_prom_stage *st);
+
 /* The same, whole, sl_malloc'd; NULL when out of memory. */
 char	*sl_render_prom(const struct sl_lag_report *r,
 	    const struct sl_prom_opts *o);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* The Prometheus exposition: families, label escaping, unknown lag omitted,
  * cumulative histogram buckets, the per-consumer switch. */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "sl_test.h"
 #include "streamlag/alloc.h"
@@ -46,12 +49,11 @@ report(void)
 	r.nsinfo = 2;
 	r.sinfo = calloc(2, sizeof(*r.sinfo));
 	set(&r.sinfo[0].name, "a\"b\\c\nd\xff", 8);
-	r.sinfo[0].info.length = 10;
-	r.sinfo[0].info.groups = 1;
-	r.sinfo[0].info.has_entries_added = 1;
-	r.sinfo[0].info.entries_added = 12;
-	snprintf(r.sinfo[0].info.last_entry_id, SL_ID_MAX, "1800000000123-0");
-	r.sinfo[0].last_entry_age_ms = 5;
+	r.sinfo[0].length = 10;
+	r.sinfo[0].groups = 1;
+	r.sinfo[0].has_entries_added = 1;
+	r.sinfo[0].entries_added = 12;
+	r.sinfo[0].last_entry_ms = 1800000000123LL;	/* "1800000000123-0" */
 	set(&r.sinfo[1].name, "gone", 4);
 	r.sinfo[1].error = strdup("no such key");
 	return r;
@@ -267,6 +269,102 @@ streamed(void **state)
 	sl_lag_report_free(&r);
 }
 
+/* n streams s0000.. with group g, i behind, and their facts. */
+static struct sl_lag_report
+many(size_t n)
+{
+	struct sl_lag_report r;
+	char name[16];
+
+	memset(&r, 0, sizeof(r));
+	r.all_groups = 1;
+	r.n = r.nsinfo = n;
+	r.entries = calloc(n, sizeof(*r.entries));
+	r.sinfo = calloc(n, sizeof(*r.sinfo));
+	for (size_t i = 0; i < n; i++) {
+		struct sl_lag_entry *e = &r.entries[i];
+
+		snprintf(name, sizeof(name), "s%04zu", i);
+		set(&e->stream, name, strlen(name));
+		set(&r.sinfo[i].name, name, strlen(name));
+		e->has_group = 1;
+		set(&e->group.name, "g", 1);
+		e->lag = (long long)i;
+		e->lag_exact = 1;
+		e->status = SL_STATUS_HEALTHY;
+		r.sinfo[i].length = (long long)i + 1;
+	}
+	r.not_covered = 3;
+	return r;
+}
+
+/* Entries in the directory other than . and .. */
+static int
+dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* Staged a chunk at a time, spilled to unlinked files past 64 KiB a
+ * family: the same exposition, byte for byte, as the whole report's. */
+static void
+staged(void **state)
+{
+	struct sl_lag_report r = many(3000), done;
+	struct sl_prom_opts o = { .redis_up = 1, .consumers = 1,
+	    .collect_seconds = 0.25, .version = "0.1.0", .commit = "0123abcd" };
+	struct sl_prom_stage st;
+	struct sl_out out;
+	char dir[] = "/tmp/test_prom.XXXXXX", *want, *got;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("TMPDIR", dir, 1);
+	want = sl_render_prom(&r, &o);
+	assert_non_null(want);
+	sl_prom_stage_init(&st);
+	for (size_t off = 0; off < r.n; off += 1000) {
+		struct sl_lag_report view = r;
+
+		view.entries += off;
+		view.sinfo += off;
+		view.n = view.nsinfo = 1000;
+		assert_int_equal(sl_prom_stage_add(&st, &view, &o), SL_OK);
+	}
+	/* event_consumer_lag (family 0) passed 64 KiB: in a file, unlinked. */
+	assert_int_not_equal(st.spill[0].fd, -1);
+	assert_int_equal(dir_entries(dir), 0);
+	memset(&done, 0, sizeof(done));
+	done.all_groups = 1;
+	done.not_covered = r.not_covered;
+	sl_out_init(&out);
+	assert_int_equal(sl_prom_stage_out(&st, &done, &o, &out), SL_OK);
+	got = sl_out_finish(&out, NULL);
+	assert_non_null(got);
+	assert_int_equal(strlen(got), strlen(want));
+	assert_string_equal(got, want);
+	free(got);
+	sl_prom_stage_free(&st);
+
+	/* Nowhere to spill: SL_ESYS, never a short exposition. */
+	setenv("TMPDIR", "/nonexistent/streamlag", 1);
+	sl_prom_stage_init(&st);
+	assert_int_equal(sl_prom_stage_add(&st, &r, &o), SL_ESYS);
+	sl_prom_stage_free(&st);
+	unsetenv("TMPDIR");
+	assert_int_equal(rmdir(dir), 0);
+	free(want);
+	sl_lag_report_free(&r);
+}
+
 int
 main(void)
 {
@@ -276,6 +374,7 @@ main(void)
 		cmocka_unit_test(redis_down),
 		cmocka_unit_test(out_of_memory),
 		cmocka_unit_test(streamed),
+		cmocka_unit_test(staged),
 	};
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
 }

@@ -29,16 +29,16 @@ struct chunks {
 };
 
 static enum sl_err
-down_after_first(void *arg, struct sl_lag_report *rep, size_t from)
+down_after_first(void *arg, struct sl_lag_report *chunk)
 {
 	struct chunks	*c = arg;
 	char		 cmd[256];
 
-	for (size_t i = from; i < rep->n; i++)
-		c->down += rep->entries[i].error != NULL &&
-		    strcmp(rep->entries[i].error, SL_MSG_REDIS_DOWN) == 0;
+	for (size_t i = 0; i < chunk->n; i++)
+		c->down += chunk->entries[i].error != NULL &&
+		    strcmp(chunk->entries[i].error, SL_MSG_REDIS_DOWN) == 0;
 	if (c->calls < 4)
-		c->entries[c->calls] = rep->n - from;
+		c->entries[c->calls] = chunk->n;
 	if (c->calls++ == 0) {
 		snprintf(cmd, sizeof(cmd), "redis-cli -p %s SHUTDOWN NOSAVE "
 		    ">/dev/null 2>&1; while redis-cli -p %s PING >/dev/null "
