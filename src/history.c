@@ -128,14 +128,19 @@ ring(struct sl_history *h, size_t i)
 }
 
 /* The group's slot; with take, a free or stale one for a new group.
- * NULL when there is none. */
+ * NULL when there is none.  A group lives within PROBE slots of its home
+ * slot: a full table (more groups than STREAMLAG_HISTORY_GROUPS) costs a
+ * lookup PROBE slots, not the whole table, for every group it does not
+ * hold. */
+#define PROBE	32
+
 static struct hist_slot *
 find(struct sl_history *h, uint64_t key, int take, long long stale_ms)
 {
 	struct hist_slot *cand = NULL;
 	size_t		  g = (size_t)h->groups, j = key % g;
 
-	for (size_t k = 0; k < g; k++, j = (j + 1) % g) {
+	for (size_t k = 0; k < g && k < PROBE; k++, j = (j + 1) % g) {
 		struct hist_slot *s = &h->slot[j];
 		uint64_t	  sk = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
 
