@@ -631,7 +631,9 @@ sl_pipeline_add(struct sl_pipeline *p, int argc, const char **argv,
 		return SL_ENOMEM;
 	if ((cmd = sl_resp_format(argc, argv, argvlen, &len)) == NULL)
 		return SL_ENOMEM;
-	k = sl_command_key(argc, argv, argvlen);
+	/* A key's slot only matters to a cluster (or before the mode is
+	 * known). */
+	k = p->r->cluster == 0 ? -1 : sl_command_key(argc, argv, argvlen);
 	p->cmds[p->n] = cmd;
 	p->cmdlens[p->n] = len;
 	p->slots[p->n] = k < 0 ? -1 : (int)sl_key_slot(argv[k], argvlen[k]);

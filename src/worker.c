@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -560,6 +561,11 @@ sl_worker_run(struct sl_ctx *ctx, int listen_fd, const struct sl_worker_opts *o)
 		sl_log(SL_LOG_ERROR, "worker_signals", "errno=%d", errno);
 		return -1;
 	}
+	/* A request allocates and frees a chunk's worth of memory: it stays
+	 * in the heap for the next one, instead of being mapped and faulted
+	 * in again each time (which cost about a seventh of a request). */
+	(void)mallopt(M_MMAP_THRESHOLD, 8 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	listen_fd_g = listen_fd;
 	dead_fd_g = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* Blocked from here on, except while waiting. */
