@@ -528,6 +528,9 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	if (!sel->redis_down)
 		rc = sl_collect_lag(sel->r, sel->streams, sel->n, &q, &rep,
 		    NULL);
+	if (rc == SL_ESYS)	/* no temporary file for a family's lines */
+		sl_log(SL_LOG_ERROR, "metrics_stage_failed", "tmpdir=\"%s\"",
+		    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
 	if (rc == SL_ENOMEM || rc == SL_ESYS) {
 		sl_prom_stage_free(&ms.stage);
 		fail_request(resp, rc);

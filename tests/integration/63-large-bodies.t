@@ -49,6 +49,12 @@ if command -v promtool >/dev/null; then
 	ok $? "promtool accepts the streamed exposition"
 fi
 
+# Each family's lines past 64 KiB go on in a temporary file: with none to
+# be had, a 500 that says so, never a short exposition.
+out=$(TMPDIR=/nonexistent/streamlag "$SL_BIN" get /metrics 2>"$STATE/stage.err"); rc=$?
+is "$rc:$out" '1:{"error":"system error","code":"internal"}' "/metrics with no temporary file: 500 internal, exit 1"
+like "$(cat "$STATE/stage.err")" 'event=metrics_stage_failed tmpdir="/nonexistent/streamlag"' "logged with the directory"
+
 # HEAD is rendered whole (its Content-Length needs the body), and sent empty.
 is "$(get -I "$BASE/metrics")" 200 "HEAD /metrics"
 ok "$( (( $(header content-length) > 65536 )); echo $?)" "HEAD: Content-Length $(header content-length)"
