@@ -647,6 +647,8 @@ static const struct sl_setting settings[] = {
 	    T(stream_pattern), 1 },
 	{ "STREAMLAG_METRICS_CONSUMERS", set_bool, "1", 0, 1,
 	    P(metrics_consumers), 1 },
+	{ "STREAMLAG_METRICS_MEMORY_MB", set_ll, "16", 0, 4096,
+	    P(metrics_memory_mb), 1 },
 	{ "STREAMLAG_GROUPS", set_groups, NULL, 0, 0, T(all_groups), 1 },
 	{ "STREAMLAG_TARGETS", set_targets, NULL, 0, 0, P(targets_spec), 1 },
 	{ "STREAMLAG_SAMPLE_MS", set_ll, "5000", 0, MS_HOUR, P(sample_ms), 0 },

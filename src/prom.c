@@ -675,6 +675,8 @@ sl_prom_stage_init(struct sl_prom_stage *st)
 		sl_out_init(&st->fam[k]);
 		st->spill[k].fd = -1;
 	}
+	st->spilling = 0;
+	st->mem_max = SL_PROM_STAGE_MEM;
 }
 
 /* An unlinked file of the worker's own in $TMPDIR (else /tmp). */
@@ -724,13 +726,21 @@ sl_prom_stage_add(struct sl_prom_stage *st, const struct sl_lag_report *chunk,
 {
 	const struct fam *f;
 
-	for (size_t k = 0; k < SL_PROM_STAGED && (f = fam_at(o, k)) != NULL;
-	    k++) {
-		if (st->fam[k].sink == NULL)
-			sl_out_set_sink(&st->fam[k], spill_write, &st->spill[k],
-			    0);
+	size_t held = 0, k;
+
+	for (k = 0; k < SL_PROM_STAGED && (f = fam_at(o, k)) != NULL; k++) {
 		fam_lines(&st->fam[k], chunk, f);
 		if (st->fam[k].err != SL_OK)
+			return st->fam[k].err;
+		held += st->fam[k].len;
+	}
+	if (held < st->mem_max || st->spilling)
+		return SL_OK;
+	/* Past what is kept in memory: every family goes on in its file. */
+	st->spilling = 1;
+	while (k-- > 0) {
+		sl_out_set_sink(&st->fam[k], spill_write, &st->spill[k], 0);
+		if (sl_out_flush(&st->fam[k]) != SL_OK)
 			return st->fam[k].err;
 	}
 	return SL_OK;

@@ -524,6 +524,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	memset(&rep, 0, sizeof(rep));
 	metrics_opts(ctx, sel, &o);
 	sl_prom_stage_init(&ms.stage);
+	ms.stage.mem_max = (size_t)ctx->cfg->metrics_memory_mb << 20;
 	sel->r->failures = 0;
 	if (!sel->redis_down)
 		rc = sl_collect_lag(sel->r, sel->streams, sel->n, &q, &rep,

@@ -115,6 +115,7 @@ struct sl_config {
 	long long request_max_commands;	/* STREAMLAG_REQUEST_MAX_COMMANDS */
 	long long request_max_bytes;	/* STREAMLAG_REQUEST_MAX_BYTES */
 	int	 metrics_consumers;	/* STREAMLAG_METRICS_CONSUMERS */
+	long long metrics_memory_mb;	/* STREAMLAG_METRICS_MEMORY_MB */
 
 	/* Named targets (STREAMLAG_TARGETS), in the order named; targets is
 	 * NULL without it, and the one target is the fields above, named

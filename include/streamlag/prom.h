@@ -37,20 +37,25 @@ enum sl_err sl_render_prom_out(const struct sl_lag_report *r,
 /*
  * The same exposition over a report that comes a chunk at a time (the
  * collector's on_chunk): each family's lines of a chunk go to that
- * family's own buffer, which spills into an unlinked temporary file
- * ($TMPDIR, else /tmp) past SL_OUT_FLUSH_AT bytes.  sl_prom_stage_out then
+ * family's own buffer.  Once the buffers hold mem_max bytes or more,
+ * each goes on in an unlinked temporary file ($TMPDIR, else /tmp), past
+ * SL_OUT_FLUSH_AT bytes at a time.  sl_prom_stage_out then
  * writes the families in their order, with r (whose entries are gone: its
  * totals and what was not covered) for the rest.  A worker holds a buffer
  * per family, however many streams.  o's consumers and history must be the
  * same for every call.  SL_OK, SL_ENOMEM, or SL_ESYS (a temporary file).
  */
 #define SL_PROM_STAGED	32	/* families of streams and groups, at most */
+#define SL_PROM_STAGE_MEM (16u << 20)	/* STREAMLAG_METRICS_MEMORY_MB's
+					 * default */
 struct sl_prom_spill {
 	int		 fd;	/* -1 until the family first spills */
 };
 struct sl_prom_stage {
 	struct sl_out		 fam[SL_PROM_STAGED];
 	struct sl_prom_spill	 spill[SL_PROM_STAGED];
+	int			 spilling;	/* the files are in use */
+	size_t			 mem_max;	/* SL_PROM_STAGE_MEM after init */
 };
 void	sl_prom_stage_init(struct sl_prom_stage *st);
 enum sl_err sl_prom_stage_add(struct sl_prom_stage *st,

@@ -313,8 +313,9 @@ dir_entries(const char *dir)
 	return n;
 }
 
-/* Staged a chunk at a time, spilled to unlinked files past 64 KiB a
- * family: the same exposition, byte for byte, as the whole report's. */
+/* Staged a chunk at a time, spilled to unlinked files once the families
+ * hold more than mem_max: the same exposition, byte for byte, as the whole
+ * report's. */
 static void
 staged(void **state)
 {
@@ -331,6 +332,7 @@ staged(void **state)
 	want = sl_render_prom(&r, &o);
 	assert_non_null(want);
 	sl_prom_stage_init(&st);
+	st.mem_max = 1024 * 1024;	/* the first chunk stays in memory */
 	for (size_t off = 0; off < r.n; off += 1000) {
 		struct sl_lag_report view = r;
 
@@ -338,6 +340,8 @@ staged(void **state)
 		view.sinfo += off;
 		view.n = view.nsinfo = 1000;
 		assert_int_equal(sl_prom_stage_add(&st, &view, &o), SL_OK);
+		if (off == 0)	/* about 600 KB so far */
+			assert_int_equal(st.spill[0].fd, -1);
 	}
 	/* event_consumer_lag (family 0) passed 64 KiB: in a file, unlinked. */
 	assert_int_not_equal(st.spill[0].fd, -1);
@@ -357,6 +361,7 @@ staged(void **state)
 	/* Nowhere to spill: SL_ESYS, never a short exposition. */
 	setenv("TMPDIR", "/nonexistent/streamlag", 1);
 	sl_prom_stage_init(&st);
+	st.mem_max = 1024;
 	assert_int_equal(sl_prom_stage_add(&st, &r, &o), SL_ESYS);
 	sl_prom_stage_free(&st);
 	unsetenv("TMPDIR");
