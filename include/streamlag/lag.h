@@ -80,7 +80,19 @@ struct sl_lag_facts {
 	int		 trusted;	/* sl_server_lag_trusted */
 	int		 has_next_age;	/* next_id looks like a timestamp */
 	long long	 next_age_ms;	/* Redis's clock - its ms part, >= 0 */
+	int		 has_length;	/* XLEN answered */
+	long long	 length;	/* its reply */
 };
+
+/*
+ * 1 when the facts so far (the follow-up's XRANGE and XLEN, without XINFO
+ * STREAM) do not settle the entry's lag: its stream's facts are then asked.
+ * XLEN settles a non-nil lag beside a non-nil entries-read when the length
+ * is entries-read + lag: that sum is Redis's entries-added, so nothing was
+ * ever removed from the stream and Redis's figure holds no trimmed entry.
+ */
+int	sl_lag_needs_stream(const struct sl_lag_entry *e,
+	    const struct sl_lag_facts *f);
 
 /*
  * The entry's lag from the facts and the group's remembered state st (see
