@@ -283,9 +283,12 @@ sl_lag_followup(const struct sl_lag_entry *e, int all_groups, int trusted)
 		/* The first undelivered entry: time lag, and whether any is
 		 * left at all. */
 		need |= SL_NEED_RANGE;
-		/* Redis's figure needs the stream's facts to be trusted. */
-		if (!known || !trusted)
+		/* No figure: the stream's facts.  A figure the server may
+		 * have wrong: XLEN first (sl_lag_needs_stream). */
+		if (!known)
 			need |= SL_NEED_STREAM;
+		else if (!trusted)
+			need |= SL_NEED_LENGTH;
 	}
 	if (e->group.pending > 0)
 		need |= SL_NEED_PENDING;

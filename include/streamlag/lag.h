@@ -63,11 +63,15 @@ const char *sl_server_name(const struct sl_server *s);
  * entries in proportion to lag: the first undelivered entry (COUNT 1) and
  * XINFO STREAM (its first and last entries) are the only payloads; a count,
  * when unavoidable, goes in bounded steps across requests (sl_lag_resolve).
+ * Redis's figure on a server that cannot be trusted is checked with XLEN
+ * first; XINFO STREAM follows, in a batch of its own, only for the groups
+ * whose lag XLEN did not settle (sl_lag_needs_stream).
  */
 #define SL_NEED_CONSUMERS	0x1	/* XINFO CONSUMERS (all-groups mode) */
 #define SL_NEED_RANGE		0x2	/* XRANGE s (last-delivered + COUNT 1 */
 #define SL_NEED_STREAM		0x4	/* XINFO STREAM s, once per stream */
 #define SL_NEED_PENDING		0x8	/* XPENDING s g - + 1 */
+#define SL_NEED_LENGTH		0x10	/* XLEN s, once per stream */
 unsigned sl_lag_followup(const struct sl_lag_entry *e, int all_groups,
 	    int trusted);
 

@@ -155,10 +155,10 @@ seed_chat(void **state)
 	assert_int_equal(e.status, SL_STATUS_DEGRADED);
 	assert_int_equal(e.nconsumers, 2);
 	assert_string_equal(e.consumers[1].name.p, "instance-2");
-	/* Follow-up: the first undelivered entry, the stream's facts (Redis
-	 * 7.0 is not trusted) and the oldest pending entry.  No count. */
+	/* Follow-up: the first undelivered entry, XLEN (Redis 7.0 is not
+	 * trusted) and the oldest pending entry.  No count. */
 	assert_int_equal(sl_lag_followup(&e, 0, 0),
-	    SL_NEED_RANGE | SL_NEED_STREAM | SL_NEED_PENDING);
+	    SL_NEED_RANGE | SL_NEED_LENGTH | SL_NEED_PENDING);
 	assert_int_equal(sl_lag_followup(&e, 0, 1),
 	    SL_NEED_RANGE | SL_NEED_PENDING);
 	/* 200 added, none removed: Redis's 123 is exact. */
@@ -541,6 +541,9 @@ length_check(void **state)
 	/* 200 added (ids 1..200), 170 read: Redis says 30. */
 	fill(&e, groups_reply_er(G, 0, "170-0", t_int(170), t_int(30)),
 	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(sl_lag_followup(&e, 0, 0),
+	    SL_NEED_RANGE | SL_NEED_LENGTH);
+	assert_int_equal(sl_lag_followup(&e, 0, 1), SL_NEED_RANGE);
 	length_fact(&f, t_int(200));
 	assert_int_equal(sl_lag_needs_stream(&e, &f), 0);
 	assert_null(f.si);
@@ -589,16 +592,21 @@ length_check(void **state)
 	sl_lag_entry_free(&e);
 
 	/* A lag beside a nil entries-read is Redis's own estimate, exact:
-	 * the facts are not needed. */
+	 * XLEN is asked (the server is not trusted), the facts are not. */
 	fill(&e, groups_reply_er(G, 0, "170-0", t_nil(), t_int(30)),
 	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(sl_lag_followup(&e, 0, 0),
+	    SL_NEED_RANGE | SL_NEED_LENGTH);
 	f.has_length = 0;
 	assert_int_equal(sl_lag_needs_stream(&e, &f), 0);
 	sl_lag_entry_free(&e);
 
-	/* No figure at all: a length does not settle it. */
+	/* No figure at all: the stream's facts at once, and a length does
+	 * not settle it. */
 	fill(&e, groups_reply_er(G, 0, "170-0", t_int(170), t_nil()),
 	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(sl_lag_followup(&e, 0, 0),
+	    SL_NEED_RANGE | SL_NEED_STREAM);
 	length_fact(&f, t_int(200));
 	assert_int_equal(sl_lag_needs_stream(&e, &f), 1);
 	sl_lag_entry_free(&e);
