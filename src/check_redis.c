@@ -456,6 +456,11 @@ step_commands(struct run *rn, char *const *streams, size_t n,
 			return;
 	}
 	{
+		const char *argv[] = { "XLEN", s };
+		if (try_command(rn, "command XLEN", 2, argv, s) == -1)
+			return;
+	}
+	{
 		const char *argv[] = { "XPENDING", s, g, "-", "+", "1" };
 		if (try_command(rn, "command XPENDING", 6, argv, s) == -1)
 			return;

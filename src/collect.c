@@ -22,11 +22,17 @@ struct sl_followup {
 	struct sl_lag_facts f;
 };
 
-/* One stream's XINFO STREAM in the follow-up batch, shared by its groups. */
+/* One stream's facts in the follow-up, shared by its groups: XINFO STREAM
+ * (batch 2, or batch 3 when XLEN did not settle a group), or XLEN. */
 struct sl_sfacts {
 	struct sl_stream_info si;
-	int		 ok;
+	int		 ok;		/* si answered */
+	int		 asked;		/* XINFO STREAM asked */
+	int		 has_length;	/* XLEN answered */
+	long long	 length;
 };
+
+#define SL_NEED_FACTS	(SL_NEED_STREAM | SL_NEED_LENGTH)
 
 /* A group whose lag is being counted in this request. */
 struct sl_counting {
@@ -330,7 +336,7 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 }
 
 /* The follow-up commands of one entry (see sl_lag_followup); XINFO STREAM
- * once per stream, its groups being next to each other (fresh). */
+ * or XLEN once per stream, its groups being next to each other (fresh). */
 static enum sl_err
 build_followup(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
     unsigned need, int fresh)
@@ -342,22 +348,27 @@ build_followup(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
 	const char	*cargv[] = { "XINFO", "CONSUMERS", s, g };
 	const char	*rargv[] = { "XRANGE", s, from, "+", "COUNT", "1" };
 	const char	*fargv[] = { "XINFO", "STREAM", s };
+	const char	*largv[] = { "XLEN", s };
 	const char	*pargv[] = { "XPENDING", s, g, "-", "+", "1" };
 	size_t		 clens[] = { 5, 9, sl, gl }, flens[] = { 5, 6, sl };
+	size_t		 llens[] = { 4, sl };
 	size_t		 rlens[] = { 6, sl, 0, 1, 5, 1 };
 	size_t		 plens[] = { 8, sl, gl, 1, 1, 1 };
+	int		 info = (need & SL_NEED_STREAM) != 0;
 
 	/* The first entry after the last delivered one, and only it. */
 	snprintf(from, sizeof(from), "(%s", e->group.last_delivered_id[0] ?
 	    e->group.last_delivered_id : "0-0");
 	rlens[2] = strlen(from);
-	if ((need & SL_NEED_STREAM) && fresh) {
-		if (plan_add(run, p, SL_ASK_FACTS, SIZE_MAX, i, 3, fargv, flens,
-		    2) != SL_OK)
+	if ((need & SL_NEED_FACTS) && fresh) {
+		if ((info && plan_add(run, p, SL_ASK_FACTS, SIZE_MAX, i, 3,
+		    fargv, flens, 2) != SL_OK) || (!info && plan_add(run, p,
+		    SL_ASK_LENGTH, SIZE_MAX, i, 2, largv, llens, 1) != SL_OK))
 			return SL_ENOMEM;
-		run->plan.slot[run->plan.n - 1].aux = run->nsf++;
+		run->plan.slot[run->plan.n - 1].aux = run->nsf;
+		run->sf[run->nsf++].asked = info;
 	}
-	if (need & SL_NEED_STREAM)
+	if (need & SL_NEED_FACTS)
 		run->fu[i].sidx = run->nsf - 1;
 	if (((need & SL_NEED_CONSUMERS) && plan_add(run, p, SL_ASK_CONSUMERS,
 	    SIZE_MAX, i, 4, cargv, clens, 2) != SL_OK) ||
@@ -384,14 +395,31 @@ not_covered(struct sl_lag_report *report, size_t i)
 	return SL_OK;
 }
 
+/* What the groups of entry i's stream (next to each other) ask of it in
+ * batch 2: XINFO STREAM when one of them needs it (the length comes with
+ * it), else XLEN when one needs that. */
+static unsigned
+stream_ask(const struct sl_lag_run *run, size_t i)
+{
+	const struct sl_lag_report *report = run->report;
+	unsigned	 any = 0;
+
+	for (size_t j = i; j < report->n &&
+	    same_stream(&report->entries[i], &report->entries[j]); j++)
+		any |= sl_lag_followup(&report->entries[j], run->q->all_groups,
+		    run->trusted);
+	return (any & SL_NEED_STREAM) ? SL_NEED_STREAM : any & SL_NEED_LENGTH;
+}
+
 /* Batch 2, only for the groups that need it: the first undelivered entry,
- * XINFO STREAM once per stream, the oldest pending entry, consumers
- * (?group=*). */
+ * XINFO STREAM or XLEN once per stream, the oldest pending entry,
+ * consumers (?group=*). */
 static enum sl_err
 build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 {
 	struct sl_lag_report *report = run->report;
-	size_t		 last_sf = 0;
+	unsigned	 sask = 0;
+	int		 sfresh = 0;
 
 	run->trusted = run->r->server_known &&
 	    sl_server_lag_trusted(&run->r->server);
@@ -404,14 +432,20 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 		struct sl_lag_entry *e = &report->entries[i];
 		unsigned need = sl_lag_followup(e, run->q->all_groups,
 		    run->trusted);
-		int fresh = (need & SL_NEED_STREAM) && (run->nsf == 0 ||
-		    !same_stream(&report->entries[last_sf], e));
+		int	 fresh;
 
+		if (i == 0 || !same_stream(&report->entries[i - 1], e)) {
+			sask = stream_ask(run, i);
+			sfresh = 1;
+		}
+		if (need & SL_NEED_FACTS)
+			need = (need & ~SL_NEED_FACTS) | sask;
+		fresh = (need & SL_NEED_FACTS) && sfresh;
 		run->fu[i].sidx = SIZE_MAX;
 		run->fu[i].f.next = -1;
 		run->fu[i].f.trusted = run->trusted;
 		if (need != 0 && (over_bytes(run) || over_commands(p,
-		    (size_t)__builtin_popcount(need & ~SL_NEED_STREAM) +
+		    (size_t)__builtin_popcount(need & ~SL_NEED_FACTS) +
 		    (fresh != 0), run->q->t))) {
 			if (not_covered(report, i) != SL_OK)
 				return SL_ENOMEM;
@@ -419,9 +453,45 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 			fresh = 0;
 		}
 		if (fresh)
-			last_sf = i;
+			sfresh = 0;
 		if (build_followup(run, p, i, need, fresh) != SL_OK)
 			return SL_ENOMEM;
+	}
+	return SL_OK;
+}
+
+/*
+ * Batch 3: XINFO STREAM, once per stream, for the groups whose lag XLEN
+ * did not settle (sl_lag_needs_stream: the check failed, or XLEN was
+ * refused); none at all when every check passed.  One that does not fit
+ * the budget is not asked: the group keeps the bounds of Redis's figure
+ * (lag_exact false).
+ */
+static enum sl_err
+build_recheck(struct sl_lag_run *run, struct sl_pipeline *p)
+{
+	struct sl_lag_report *report = run->report;
+
+	for (size_t i = 0; i < report->n; i++) {
+		const struct sl_lag_entry *e = &report->entries[i];
+		struct sl_followup *fu = &run->fu[i];
+		const char	*argv[] = { "XINFO", "STREAM", e->stream.p };
+		size_t		 lens[] = { 5, 6, e->stream.len };
+		struct sl_sfacts *sf;
+
+		if (fu->sidx == SIZE_MAX)
+			continue;
+		sf = &run->sf[fu->sidx];
+		fu->f.has_length = sf->has_length;
+		fu->f.length = sf->length;
+		if (sf->asked || !sl_lag_needs_stream(e, &fu->f) ||
+		    over_bytes(run) || over_commands(p, 1, run->q->t))
+			continue;
+		if (plan_add(run, p, SL_ASK_FACTS, SIZE_MAX, i, 3, argv, lens,
+		    2) != SL_OK)
+			return SL_ENOMEM;
+		run->plan.slot[run->plan.n - 1].aux = fu->sidx;
+		sf->asked = 1;
 	}
 	return SL_OK;
 }
@@ -462,10 +532,10 @@ build_count(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
 	return SL_OK;
 }
 
-/* Batch 3: the lag of each group from the facts and what was learnt before
+/* Batch 4: the lag of each group from the facts and what was learnt before
  * (lagcache.h); one bounded count step for those still unsure. */
 static enum sl_err
-build_third(struct sl_lag_run *run, struct sl_pipeline *p)
+build_counts(struct sl_lag_run *run, struct sl_pipeline *p)
 {
 	struct sl_lag_report *report = run->report;
 
@@ -514,7 +584,9 @@ sl_lag_run_build(struct sl_lag_run *run, struct sl_pipeline *p)
 	case 2:
 		return build_second(run, p);
 	case 3:
-		return build_third(run, p);
+		return build_recheck(run, p);
+	case 4:
+		return build_counts(run, p);
 	default:
 		run->done = 1;
 		return SL_OK;
@@ -656,6 +728,11 @@ consume_later(struct sl_lag_run *run, const struct sl_plan_slot *s,
 	case SL_ASK_FACTS:
 		run->sf[s->aux].ok = sl_facts_stream(reply, &run->sf[s->aux].si,
 		    NULL) == SL_OK;
+		return SL_OK;
+	case SL_ASK_LENGTH:
+		/* Refused or malformed: XINFO STREAM next, as without XLEN. */
+		run->sf[s->aux].has_length = sl_facts_length(reply,
+		    &run->sf[s->aux].length) == SL_OK;
 		return SL_OK;
 	case SL_ASK_PENDING:
 		/* A refused XPENDING (an ACL without it) fails the group as a

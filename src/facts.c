@@ -379,6 +379,17 @@ sl_facts_next(const redisReply *r, long long now_ms, struct sl_lag_facts *f)
 	return SL_OK;
 }
 
+enum sl_err
+sl_facts_length(const redisReply *r, long long *len)
+{
+	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+		return SL_EREDIS;
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer < 0)
+		return SL_EPROTO;
+	*len = r->integer;
+	return SL_OK;
+}
+
 int
 sl_facts_oldest_pending(const redisReply *r, long long now_ms,
     long long *age_ms)

@@ -283,9 +283,12 @@ sl_lag_followup(const struct sl_lag_entry *e, int all_groups, int trusted)
 		/* The first undelivered entry: time lag, and whether any is
 		 * left at all. */
 		need |= SL_NEED_RANGE;
-		/* Redis's figure needs the stream's facts to be trusted. */
-		if (!known || !trusted)
+		/* No figure: the stream's facts.  A figure the server may
+		 * have wrong: XLEN first (sl_lag_needs_stream). */
+		if (!known)
 			need |= SL_NEED_STREAM;
+		else if (!trusted)
+			need |= SL_NEED_LENGTH;
 	}
 	if (e->group.pending > 0)
 		need |= SL_NEED_PENDING;
@@ -481,6 +484,66 @@ from_facts(struct sl_lag_entry *e, const struct sl_lag_facts *f,
 	return 0;
 }
 
+/*
+ * XLEN = entries-read + lag.  With entries-read valid, Redis 7.x and Valkey
+ * 8 give lag = entries-added - entries-read (t_stream.c,
+ * streamReplyWithCGLag), or else an estimate they only give where it is
+ * exact.  The sum is then entries-added: every entry ever added is still
+ * there, and the figure holds no trimmed one.  An XSETID ... ENTRIESADDED
+ * set too large only fails the check; one set too small is refused below
+ * the length; a false one otherwise is out of scope, as a false
+ * ENTRIESREAD is.  A sum that saturates never matches.
+ */
+static int
+length_settles(const struct sl_group *g, long long rl,
+    const struct sl_lag_facts *f)
+{
+	long long sum;
+
+	if (rl < 0 || !g->has_entries_read || g->entries_read < 0 ||
+	    !f->has_length)
+		return 0;
+	sum = sl_sat_add(g->entries_read, rl);
+	return sum != LLONG_MAX && sum == f->length;
+}
+
+/* The rules that need no stream facts, in order: 1 with the lag and the
+ * trimmed entries, else 0. */
+static int
+without_stream(const struct sl_lag_entry *e, const struct sl_lag_facts *f,
+    long long *lag, long long *trimmed)
+{
+	const struct sl_group	*g = &e->group;
+	int		 known = g->lag_state == SL_LAG_KNOWN && g->lag >= 0;
+	long long	 rl = known ? g->lag : -1;
+
+	*lag = known ? rl : 0;
+	*trimmed = 0;
+	if (known && rl == 0)
+		return 1;
+	/* A lag beside a nil entries-read is Redis's own estimate, given only
+	 * where it is exact (the group at the stream's first or last entry,
+	 * or before the first with nothing deleted ahead). */
+	if (known && !g->has_entries_read)
+		return 1;
+	/* Nothing after the group: Redis's surplus was trimmed unread. */
+	if (f->next == 0) {
+		*lag = 0;
+		*trimmed = known ? rl : 0;
+		return 1;
+	}
+	return known && (f->trusted || length_settles(g, rl, f));
+}
+
+int
+sl_lag_needs_stream(const struct sl_lag_entry *e, const struct sl_lag_facts *f)
+{
+	long long lag, trimmed;
+
+	return e->error == NULL && e->has_group &&
+	    !without_stream(e, f, &lag, &trimmed);
+}
+
 int
 sl_lag_resolve(struct sl_lag_entry *e, const struct sl_lag_facts *f,
     struct sl_lagcount *st)
@@ -488,23 +551,13 @@ sl_lag_resolve(struct sl_lag_entry *e, const struct sl_lag_facts *f,
 	const struct sl_group	*g = &e->group;
 	const char	*last = g->last_delivered_id[0] ? g->last_delivered_id : "0-0";
 	int		 known = g->lag_state == SL_LAG_KNOWN && g->lag >= 0;
-	long long	 rl = known ? g->lag : -1, lo, hi;
+	long long	 rl = known ? g->lag : -1, lo, hi, lag, trimmed;
 
 	if (e->error != NULL || !e->has_group)
 		return 1;
 	stale(st, g, last, known);
-	if (known && rl == 0)
-		return exact(e, 0, 0);
-	/* A lag beside a nil entries-read is Redis's own estimate, given only
-	 * where it is exact (the group at the stream's first or last entry,
-	 * or before the first with nothing deleted ahead). */
-	if (known && !g->has_entries_read)
-		return exact(e, rl, 0);
-	/* Nothing after the group: Redis's surplus was trimmed unread. */
-	if (f->next == 0)
-		return exact(e, 0, known ? rl : 0);
-	if (known && f->trusted)
-		return exact(e, rl, 0);
+	if (without_stream(e, f, &lag, &trimmed))
+		return exact(e, lag, trimmed);
 	if (f->si == NULL)	/* XINFO STREAM failed: bounds only */
 		return bounded(e, f->next == 1, rl, 1);
 	if (from_facts(e, f, last, rl, &lo, &hi) ||

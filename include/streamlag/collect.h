@@ -43,8 +43,9 @@ struct sl_lag_query {
  *
  * Consumer lag: one round trip for the XINFO batch, plus at most one
  * follow-up batch for the groups whose lag must be counted or dated, or
- * that have pending entries (see sl_lag_followup), and one batch of count
- * steps.
+ * that have pending entries (see sl_lag_followup), one batch of XINFO
+ * STREAM for the streams whose XLEN did not settle a group's lag (see
+ * sl_lag_needs_stream), and one batch of count steps.
  */
 enum sl_err sl_collect_lag(struct sl_redis *r, char *const *streams,
 	    size_t nstreams, const struct sl_lag_query *q,
@@ -85,6 +86,7 @@ enum sl_ask {
 	SL_ASK_CONSUMERS,	/* XINFO CONSUMERS s g */
 	SL_ASK_NEXT,		/* XRANGE s (last-delivered + COUNT 1 */
 	SL_ASK_FACTS,		/* XINFO STREAM s, shared by its groups */
+	SL_ASK_LENGTH,		/* XLEN s, shared by its groups */
 	SL_ASK_PENDING,		/* XPENDING s g - + 1 */
 	SL_ASK_COUNT		/* XRANGE s (cursor end COUNT step */
 };
@@ -93,8 +95,9 @@ struct sl_plan_slot {
 	enum sl_ask	 ask;
 	size_t		 stream;	/* index in the request's streams */
 	size_t		 entry;		/* report entry; SIZE_MAX in batch 1 */
-	size_t		 aux;		/* SL_ASK_FACTS: the stream's facts;
-					 * SL_ASK_COUNT: the count */
+	size_t		 aux;		/* SL_ASK_FACTS, SL_ASK_LENGTH: the
+					 * stream's facts; SL_ASK_COUNT: the
+					 * count */
 	const char	*key;		/* the key read; NULL for INFO, TIME */
 	size_t		 keylen;
 };
@@ -128,9 +131,9 @@ struct sl_lag_run {
 	unsigned long long	 bytes0;	/* reply bytes before the request */
 	int			 trusted;	/* sl_server_lag_trusted */
 	struct sl_followup	*fu;		/* per entry, from batch 2 */
-	struct sl_sfacts	*sf;		/* per stream of batch 2 */
+	struct sl_sfacts	*sf;		/* per stream of batches 2, 3 */
 	size_t			 nsf;
-	struct sl_counting	*cnt;		/* count steps of batch 3 */
+	struct sl_counting	*cnt;		/* count steps of batch 4 */
 	size_t			 ncount, capcount;
 	struct sl_lagcache	*cache;
 	long long		 step;

@@ -3,7 +3,7 @@
  * Redis's replies into facts: the one module that reads a redisReply.
  * XINFO GROUPS/CONSUMERS/STREAM (RESP2 flat field/value arrays, found by
  * name, never by position, so that Redis 5, 6, 7.0 and 7.2 all parse),
- * TIME, XRANGE, XPENDING, SCAN; Redis's refusals in its own words (the
+ * TIME, XRANGE, XLEN, XPENDING, SCAN; Redis's refusals in its own words (the
  * generic "ERR " dropped, as redis-py does); and the rule for when an id
  * is a timestamp.  No sockets: unit-tested on crafted replies.
  *
@@ -53,6 +53,9 @@ int	sl_facts_id_age(const char *id, size_t len, long long now_ms,
  * f->next, f->next_id and its age.  SL_OK, or SL_EPROTO (f->next -1). */
 enum sl_err sl_facts_next(const redisReply *r, long long now_ms,
 	    struct sl_lag_facts *f);
+/* XLEN s: SL_OK with *len set; SL_EREDIS for Redis's refusal (an ACL
+ * without +xlen), SL_EPROTO for what is not a length. */
+enum sl_err sl_facts_length(const redisReply *r, long long *len);
 /* XPENDING s g - + 1: 1 with the oldest pending entry's age, else 0. */
 int	sl_facts_oldest_pending(const redisReply *r, long long now_ms,
 	    long long *age_ms);

@@ -63,11 +63,15 @@ const char *sl_server_name(const struct sl_server *s);
  * entries in proportion to lag: the first undelivered entry (COUNT 1) and
  * XINFO STREAM (its first and last entries) are the only payloads; a count,
  * when unavoidable, goes in bounded steps across requests (sl_lag_resolve).
+ * Redis's figure on a server that cannot be trusted is checked with XLEN
+ * first; XINFO STREAM follows, in a batch of its own, only for the groups
+ * whose lag XLEN did not settle (sl_lag_needs_stream).
  */
 #define SL_NEED_CONSUMERS	0x1	/* XINFO CONSUMERS (all-groups mode) */
 #define SL_NEED_RANGE		0x2	/* XRANGE s (last-delivered + COUNT 1 */
 #define SL_NEED_STREAM		0x4	/* XINFO STREAM s, once per stream */
 #define SL_NEED_PENDING		0x8	/* XPENDING s g - + 1 */
+#define SL_NEED_LENGTH		0x10	/* XLEN s, once per stream */
 unsigned sl_lag_followup(const struct sl_lag_entry *e, int all_groups,
 	    int trusted);
 
@@ -80,7 +84,19 @@ struct sl_lag_facts {
 	int		 trusted;	/* sl_server_lag_trusted */
 	int		 has_next_age;	/* next_id looks like a timestamp */
 	long long	 next_age_ms;	/* Redis's clock - its ms part, >= 0 */
+	int		 has_length;	/* XLEN answered */
+	long long	 length;	/* its reply */
 };
+
+/*
+ * 1 when the facts so far (the follow-up's XRANGE and XLEN, without XINFO
+ * STREAM) do not settle the entry's lag: its stream's facts are then asked.
+ * XLEN settles a non-nil lag beside a non-nil entries-read when the length
+ * is entries-read + lag: that sum is Redis's entries-added, so nothing was
+ * ever removed from the stream and Redis's figure holds no trimmed entry.
+ */
+int	sl_lag_needs_stream(const struct sl_lag_entry *e,
+	    const struct sl_lag_facts *f);
 
 /*
  * The entry's lag from the facts and the group's remembered state st (see

@@ -39,13 +39,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sl_bytes_set(&e.stream, "s", 1);
 		if (sl_facts_lag_entry(&e, "g", 1, reply[0], reply[1], &t) ==
 		    SL_OK) {
-			struct sl_lag_facts f = { NULL, -1, "", 0, 0, 0 };
+			struct sl_lag_facts f = { NULL, -1, "", 0, 0, 0, 0, 0 };
 			struct sl_stream_info fsi;
 			struct sl_lagcount st = { .key = 1 };
 
 			(void)sl_lag_followup(&e, 0, 0);
 			(void)sl_facts_next(n > 2 ? reply[2] : NULL,
 			    1800000000000LL, &f);
+			f.has_length = n > 3 &&
+			    sl_facts_length(reply[3], &f.length) == SL_OK;
+			(void)sl_lag_needs_stream(&e, &f);
 			if (n > 3 && sl_facts_stream(reply[3], &fsi, NULL) == SL_OK)
 				f.si = &fsi;
 			if (sl_lag_resolve(&e, &f, &st) == 0 && n > 2) {

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/common.sh"
 
 seeded_redis --empty
-export STREAMLAG_STREAMS=cost:a,cost:b,cost:c
+export STREAMLAG_STREAMS=cost:a,cost:b,cost:c,cost:d
 kb=$(head -c 1024 /dev/zero | tr '\0' 'x')
 # fill NAME N: N entries of 1 KB with ids 1-0 .. N-0.
 fill() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 $i-0 f $kb"; done | R >/dev/null; }
@@ -15,10 +15,14 @@ fill() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 $i-0 f $kb"; done | R >/d
 # a: 10 000 behind, never trimmed.  b: 40 groups, 5 000 behind each.
 # c: the trim error: 10 000 added, 1 000 read, trimmed to 8 000 (1 000
 # unread entries gone), 2 000 more read: Redis says 7 000, 6 000 are left.
+# d: never trimmed, 100 of 1 000 read: entries-read 100 beside Redis's 900.
 fill cost:a 10000
 R XGROUP CREATE cost:a signalr-consumers 0 >/dev/null
 fill cost:b 5000
 for ((g = 0; g < 40; g++)); do R XGROUP CREATE cost:b "g$g" 0 >/dev/null; done
+fill cost:d 1000
+R XGROUP CREATE cost:d signalr-consumers 0 >/dev/null
+R XREADGROUP GROUP signalr-consumers c1 COUNT 100 STREAMS cost:d '>' >/dev/null
 fill cost:c 10000
 R XGROUP CREATE cost:c signalr-consumers 0 >/dev/null
 R XREADGROUP GROUP signalr-consumers c1 COUNT 1000 STREAMS cost:c '>' >/dev/null
@@ -32,29 +36,47 @@ token=$("$SL_BIN" token)
 get() { curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$HTTP$1"; }
 stat() { R INFO "$1" | tr -d '\r' | awk -F'[:=,]' -v k="$2" '$1 == k { print $2 }'; }
 out_bytes() { stat stats total_net_output_bytes; }
-xrange_calls() { R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '$1 == "cmdstat_xrange" { print $3 }'; }
+# calls: "xrange xlen xinfo|stream" calls so far (INFO commandstats).
+calls() {
+	R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '
+		{ n[$1] = $3 }
+		END { printf "%d %d %d\n", n["cmdstat_xrange"], n["cmdstat_xlen"], n["cmdstat_xinfo|stream"] }'
+}
 # The INFO replies that measure are Redis output too: their own share.
 b0=$(out_bytes); b1=$(out_bytes); self=$((b1 - b0))
-# cost PATH: sets BODY, BYTES (Redis output for the request) and XR (XRANGE calls).
+# cost PATH: sets BODY, BYTES (Redis output for the request), and the calls
+# it made of XRANGE (XR), XLEN (XL) and XINFO STREAM (XS).
 cost() {
-	local b0 x0 b1 x1
-	x0=$(xrange_calls); b0=$(out_bytes)
+	local b0 b1 c0 c1
+	c0=($(calls)); b0=$(out_bytes)
 	BODY=$(get "$1")
-	b1=$(out_bytes); x1=$(xrange_calls)
-	BYTES=$((b1 - b0 - self)); XR=$((${x1:-0} - ${x0:-0}))
+	b1=$(out_bytes); c1=($(calls))
+	BYTES=$((b1 - b0 - self))
+	XR=$((c1[0] - c0[0])); XL=$((c1[1] - c0[1])); XS=$((c1[2] - c0[2]))
 }
 
 cost '/api/v1/events/consumer-lag?stream=cost:a'
 is "$(jq -c '.streams["cost:a"] | [.lag, .lag_exact, .lag_max]' <<<"$BODY")" '[10000,true,10000]' \
 	"a group 10 000 behind on a never-trimmed stream: exact"
-ok "$( ((BYTES <= 16384)); echo $?)" "and Redis sent $BYTES bytes for it (<= 16 KB)"
+ok "$( ((BYTES <= 4096)); echo $?)" "and Redis sent $BYTES bytes for it (<= 4 KB)"
 is "$XR" 1 "one XRANGE (COUNT 1), the first undelivered entry"
+is "$XL/$XS" 1/0 "Redis's own estimate (entries-read nil): XLEN, no XINFO STREAM"
+
+# Redis 7.0's lag is checked: XLEN 1000 = entries-read 100 + lag 900, so
+# nothing was ever removed and the figure is exact without the stream's
+# facts (XINFO STREAM, its first and last entries).
+cost '/api/v1/events/consumer-lag?stream=cost:d'
+is "$(jq -c '.streams["cost:d"] | [.lag, .lag_exact, .lag_max, .trimmed_unread, .entries_read]' <<<"$BODY")" \
+	'[900,true,900,0,100]' "a never-trimmed group 900 behind, entries-read 100: exact"
+is "$XL/$XS/$XR" 1/0/1 "XLEN settles it: no XINFO STREAM, one XRANGE (COUNT 1)"
+ok "$( ((BYTES <= 4096)); echo $?)" "and Redis sent $BYTES bytes for it (<= 4 KB)"
 
 cost '/api/v1/events/consumer-lag?stream=cost:b&group=*'
 is "$(jq -c '[.streams["cost:b"].groups[] | select(.lag == 5000 and .lag_exact)] | length' <<<"$BODY")" 40 \
 	"?group=*: 40 groups, each 5000 behind, exact"
 ok "$( ((BYTES <= 98304)); echo $?)" "and Redis sent $BYTES bytes for them (<= 96 KB)"
 is "$XR" 40 "one XRANGE per group"
+is "$XL/$XS" 1/0 "one XLEN for the stream's 40 groups, no XINFO STREAM"
 
 # The trim error: counted once (6 000 entries in one step of 10 000), then
 # kept; a warm request reads no more than the first undelivered entry.
@@ -62,12 +84,13 @@ cost '/api/v1/events/consumer-lag?stream=cost:c'
 is "$(jq -c '.streams["cost:c"] | [.lag, .lag_exact, .trimmed_unread]' <<<"$BODY")" '[6000,true,1000]' \
 	"trim error: counted once, exact 6000, trimmed_unread 1000"
 ok "$( ((BYTES > 6000 * 1024)); echo $?)" "the count read the 6000 entries once ($BYTES bytes)"
+is "$XL/$XS" 1/1 "XLEN 8000 is not 3000 + 7000: XINFO STREAM after it"
 for i in 1 2 3; do
 	cost '/api/v1/events/consumer-lag?stream=cost:c'
 	is "$(jq -c '.streams["cost:c"] | [.lag, .lag_exact, .trimmed_unread]' <<<"$BODY")" '[6000,true,1000]' \
 		"warm request $i: exact 6000 without a count"
 	ok "$( ((BYTES <= 16384)); echo $?)" "warm request $i: Redis sent $BYTES bytes (<= 16 KB)"
-	is "$XR" 1 "warm request $i: one XRANGE (COUNT 1)"
+	is "$XR/$XL/$XS" 1/1/1 "warm request $i: one XRANGE (COUNT 1), XLEN, XINFO STREAM"
 done
 # The group reads 500 more, 100 are added: still exact without a count.
 R XREADGROUP GROUP signalr-consumers c1 COUNT 500 STREAMS cost:c '>' >/dev/null
@@ -94,6 +117,19 @@ is "$(jq -c '[(.streams | keys), .partial, .code, .not_covered_count, .not_cover
 	"13 (the limit - 1): five streams, partial, budget_exceeded, the sixth named"
 st=$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=13 "$SL_BIN" get /api/v1/events/health | jq -r .status)
 is "$st" degraded "health of a partial answer is not healthy (every covered group is)"
+# The XINFO STREAM after a failed XLEN check counts too.  cost:c now:
+# Redis says 6600, 8100 long, 10 100 added, 5600 left.  After three
+# caught-up streams, 13 commands (INFO, TIME, XINFO GROUPS and CONSUMERS of
+# four streams, then XRANGE, XLEN, XPENDING) leave it out: the bounds of
+# Redis's figure.  14 ask it: the bounds of the stream's facts (6600 less
+# the 2000 removed); the count step would be a fifteenth.
+for n in 13 14; do
+	body=$(STREAMLAG_STREAMS=budget:s1,budget:s2,budget:s3,cost:c STREAMLAG_REQUEST_MAX_COMMANDS=$n \
+		"$SL_BIN" get /api/v1/events/consumer-lag)
+	got[$n]=$(jq -c '[.partial, (.streams["cost:c"] | [.lag, .lag_exact, .lag_max])]' <<<"$body")
+done
+is "${got[13]}/${got[14]}" '[null,[1,false,6600]]/[null,[4600,false,6600]]' \
+	"a budget of 13: no XINFO STREAM, Redis's bounds; of 14: the stream's bounds, no count"
 # /metrics asks XINFO STREAM and GROUPS per stream (2 + 2 x 6 = 14), then
 # XINFO CONSUMERS per group: with 17, three groups get theirs.
 is "$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=17 "$SL_BIN" get /metrics | grep '^streamlag_streams_not_covered ')" \

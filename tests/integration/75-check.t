@@ -18,7 +18,7 @@ line() { grep -F -- "$1" <<<"$OUT" | head -1; }
 check
 is "$RC" 0 "right setup: exit 0"
 is "$(grep -vc '^✔ ' <<<"$OUT")" 1 "right setup: every line ✔ but the summary"
-is "$(tail -1 <<<"$OUT")" "all 21 checks passed" "right setup: 21 steps, all passed"
+is "$(tail -1 <<<"$OUT")" "all 22 checks passed" "right setup: 22 steps, all passed"
 is "$(line '✔ configuration')" \
 	"✔ configuration: environment; Redis redis://streamlag:***@127.0.0.1:$PORT/0; group signalr-consumers; 3 streams" \
 	"the configuration with the password hidden"
@@ -28,7 +28,7 @@ like "$(line '✔ TCP connect')" "^✔ TCP connect: 127.0.0.1:$PORT in [0-9]+ ms
 is "$(line '✔ AUTH')" "✔ AUTH: as user streamlag" "AUTH as the ACL user"
 is "$(line '✔ server')" "✔ server: Redis $REDIS_VERSION" "the server and version, as INFO gives them"
 is "$(line '✔ mode')" "✔ mode: standalone" "the mode"
-is "$(grep -c '^✔ command ' <<<"$OUT")" 8 "eight commands tried"
+is "$(grep -c '^✔ command ' <<<"$OUT")" 9 "nine commands tried"
 is "$(line '✔ command XPENDING')" "✔ command XPENDING: allowed on events:chat" \
 	"the commands run on a monitored stream with the group"
 is "$(grep '^✔ stream ' <<<"$OUT")" "✔ stream events:chat: 200 entries, group signalr-consumers
@@ -54,7 +54,7 @@ like "$RC:$(line 'configuration')" "^1:✘ configuration: STREAMLAG_JWT_PUBLIC_K
 # --json: the same results for scripts.
 json=$("$SL_BIN" check --json); rc=$?
 is "$rc:$(jq -c '[.ok, .passed, .failed, (.checks | length), ([.checks[].status] | unique)]' <<<"$json")" \
-	'0:[true,21,0,21,["ok"]]' "--json parses: 21 checks, all ok"
+	'0:[true,22,0,22,["ok"]]' "--json parses: 22 checks, all ok"
 is "$(jq -r '.checks[] | select(.title == "AUTH") | .detail' <<<"$json")" "as user streamlag" \
 	"--json carries the details"
 
@@ -110,7 +110,7 @@ is "$(line '✘ stream events:nogroup')" \
 	"missing group: its line"
 is "$(line '✔ stream events:chat')" "✔ stream events:chat: 200 entries, group signalr-consumers" \
 	"the other streams still pass"
-is "$(tail -1 <<<"$OUT")" "2 of 21 checks failed" "two of the steps failed"
+is "$(tail -1 <<<"$OUT")" "2 of 22 checks failed" "two of the steps failed"
 R SET events:plain text >/dev/null
 want=$(R XINFO STREAM events:plain | tr -d '\r')
 check STREAMLAG_STREAMS=events:chat,events:plain
@@ -131,7 +131,7 @@ is "$(wc -l <"$STATE/err"):$(sed -n 10p "$STATE/err"):$(tail -1 "$STATE/err")" \
 
 # An ACL user without XPENDING: the command, Redis's words and the rule.
 R ACL SETUSER nopending on '>np-pass' resetkeys '%R~*' resetchannels -@all '+xinfo|groups' \
-	'+xinfo|consumers' '+xinfo|stream' +xrange +scan +time +select +info >/dev/null
+	'+xinfo|consumers' '+xinfo|stream' +xrange +xlen +scan +time +select +info >/dev/null
 want=$(R --user nopending --pass np-pass --no-auth-warning \
 	XPENDING events:chat signalr-consumers - + 1 | tr -d '\r')
 check REDIS_URL="redis://nopending:np-pass@127.0.0.1:$PORT/0"
@@ -148,7 +148,7 @@ is "$(jq -c '.streams["events:chat"] | [.lag, .status, .error]' "$STATE/out")" \
 	"[-1,\"error\",$(jq -Rc . <<<"$want")]" "get, ACL without XPENDING: the group's error"
 # Without XINFO CONSUMERS, every row fails: get names the cause per stream.
 R ACL SETUSER noconsumers on '>nc-pass' resetkeys '%R~*' resetchannels -@all '+xinfo|groups' \
-	'+xinfo|stream' +xrange +xpending +scan +time +select +info >/dev/null
+	'+xinfo|stream' +xrange +xlen +xpending +scan +time +select +info >/dev/null
 want=$(R --user noconsumers --pass nc-pass --no-auth-warning \
 	XINFO CONSUMERS events:chat signalr-consumers | tr -d '\r')
 REDIS_URL="redis://noconsumers:nc-pass@127.0.0.1:$PORT/0" STREAMLAG_STREAMS=events:chat \

@@ -84,7 +84,7 @@ sl_show_log() {
 # the documented list fails the tests.
 SL_REDIS_USER=streamlag
 SL_REDIS_PASS=streamlag-test-password
-SL_REDIS_ACL="on >$SL_REDIS_PASS resetkeys %R~* resetchannels -@all +xinfo|groups +xinfo|consumers +xinfo|stream +xrange +xpending +scan +time +select +info"
+SL_REDIS_ACL="on >$SL_REDIS_PASS resetkeys %R~* resetchannels -@all +xinfo|groups +xinfo|consumers +xinfo|stream +xrange +xlen +xpending +scan +time +select +info"
 
 # sl_redis_url PORT: the URL streamlag uses, as the ACL user.
 sl_redis_url() { echo "redis://$SL_REDIS_USER:$SL_REDIS_PASS@127.0.0.1:$1/0"; }

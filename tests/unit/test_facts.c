@@ -364,6 +364,38 @@ pending_range_and_scan(void **state)
 	freeReplyObject(r);
 }
 
+/* XLEN: an integer of 0 or more; Redis's refusal (an ACL without +xlen)
+ * and anything else are no length. */
+static void
+xlen_replies(void **state)
+{
+	redisReply	*r;
+	long long	 len = -7;
+
+	(void)state;
+	r = t_int(200);
+	assert_int_equal(sl_facts_length(r, &len), SL_OK);
+	assert_int_equal(len, 200);
+	freeReplyObject(r);
+	r = t_int(0);
+	assert_int_equal(sl_facts_length(r, &len), SL_OK);
+	assert_int_equal(len, 0);
+	freeReplyObject(r);
+	len = -7;
+	r = t_err("NOPERM this user has no permissions to run the 'xlen' "
+	    "command");
+	assert_int_equal(sl_facts_length(r, &len), SL_EREDIS);
+	freeReplyObject(r);
+	r = t_int(-1);
+	assert_int_equal(sl_facts_length(r, &len), SL_EPROTO);
+	freeReplyObject(r);
+	r = t_str("200");
+	assert_int_equal(sl_facts_length(r, &len), SL_EPROTO);
+	freeReplyObject(r);
+	assert_int_equal(sl_facts_length(NULL, &len), SL_EPROTO);
+	assert_int_equal(len, -7);	/* untouched when not a length */
+}
+
 /* Out of memory at every allocation of a parse: SL_ENOMEM and nothing
  * kept, never a malformed-reply verdict; then the parse succeeds. */
 static void
@@ -412,6 +444,7 @@ main(void)
 		cmocka_unit_test(refusals_in_redis_words),
 		cmocka_unit_test(id_age_rule),
 		cmocka_unit_test(pending_range_and_scan),
+		cmocka_unit_test(xlen_replies),
 		cmocka_unit_test(groups_out_of_memory),
 	};
 	return cmocka_run_group_tests_name("facts", tests, NULL, NULL);

@@ -155,10 +155,10 @@ seed_chat(void **state)
 	assert_int_equal(e.status, SL_STATUS_DEGRADED);
 	assert_int_equal(e.nconsumers, 2);
 	assert_string_equal(e.consumers[1].name.p, "instance-2");
-	/* Follow-up: the first undelivered entry, the stream's facts (Redis
-	 * 7.0 is not trusted) and the oldest pending entry.  No count. */
+	/* Follow-up: the first undelivered entry, XLEN (Redis 7.0 is not
+	 * trusted) and the oldest pending entry.  No count. */
 	assert_int_equal(sl_lag_followup(&e, 0, 0),
-	    SL_NEED_RANGE | SL_NEED_STREAM | SL_NEED_PENDING);
+	    SL_NEED_RANGE | SL_NEED_LENGTH | SL_NEED_PENDING);
 	assert_int_equal(sl_lag_followup(&e, 0, 1),
 	    SL_NEED_RANGE | SL_NEED_PENDING);
 	/* 200 added, none removed: Redis's 123 is exact. */
@@ -515,6 +515,103 @@ trim_error_forgotten(void **state)
 	sl_lag_entry_free(&e);
 }
 
+/* XLEN's answer into f, as the request takes it. */
+static void
+length_fact(struct sl_lag_facts *f, redisReply *xlen)
+{
+	f->has_length = sl_facts_length(xlen, &f->length) == SL_OK;
+	freeReplyObject(xlen);
+}
+
+/*
+ * Redis 7.0's figure checked with XLEN, without the stream's facts: XLEN =
+ * entries-read + lag makes entries-added the length, so nothing was ever
+ * removed and the figure is exact.  When the check fails (entries
+ * trimmed, XLEN refused, a sum that saturates), the stream's facts are
+ * needed, and without them only the bounds stand.
+ */
+static void
+length_check(void **state)
+{
+	struct sl_lag_entry e;
+	struct sl_lagcount st = { .key = 1 };
+	struct sl_lag_facts f = { .next = 1, .next_id = "171-0" };
+
+	(void)state;
+	/* 200 added (ids 1..200), 170 read: Redis says 30. */
+	fill(&e, groups_reply_er(G, 0, "170-0", t_int(170), t_int(30)),
+	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(sl_lag_followup(&e, 0, 0),
+	    SL_NEED_RANGE | SL_NEED_LENGTH);
+	assert_int_equal(sl_lag_followup(&e, 0, 1), SL_NEED_RANGE);
+	length_fact(&f, t_int(200));
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 0);
+	assert_null(f.si);
+	assert_int_equal(sl_lag_resolve(&e, &f, &st), 1);
+	assert_int_equal(e.lag, 30);
+	assert_int_equal(e.lag_exact, 1);
+	assert_int_equal(e.lag_max, 30);
+	assert_int_equal(e.trimmed_unread, 0);
+	assert_int_equal(st.mode, SL_LC_NONE);
+	/* One entry removed (XLEN 199): the figure may hold it.  Without
+	 * the facts, the bounds: the next entry, Redis's figure. */
+	length_fact(&f, t_int(199));
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 1);
+	assert_int_equal(sl_lag_resolve(&e, &f, &st), 1);
+	assert_int_equal(e.lag_exact, 0);
+	assert_int_equal(e.lag, 1);
+	assert_int_equal(e.lag_max, 30);
+	/* XLEN refused, or not answered: the facts too. */
+	length_fact(&f, t_err("NOPERM this user has no permissions to run "
+	    "the 'xlen' command"));
+	assert_int_equal(f.has_length, 0);
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 1);
+	f.has_length = 0;
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 1);
+	/* Nothing after the group: settled without them. */
+	f.next = 0;
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 0);
+	f.next = 1;
+	sl_lag_entry_free(&e);
+
+	/* The trim bug: 100 added, 10 read, trimmed to 50, 10 more read:
+	 * Redis says 80, XLEN 50 is not 20 + 80: the facts, then the count
+	 * of trimmed_unread. */
+	fill(&e, groups_reply_er(G, 20, "60-0", t_int(20), t_int(80)),
+	    t_arr(1, consumer("c", 20, 1)), &T);
+	length_fact(&f, t_int(50));
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 1);
+	sl_lag_entry_free(&e);
+
+	/* A sum past LLONG_MAX saturates and never matches. */
+	fill(&e, groups_reply_er(G, 0, "170-0", t_int(LLONG_MAX - 1),
+	    t_int(30)), t_arr(1, consumer("c", 0, 1)), &T);
+	f.has_length = 1;
+	f.length = LLONG_MAX;
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 1);
+	sl_lag_entry_free(&e);
+
+	/* A lag beside a nil entries-read is Redis's own estimate, exact:
+	 * XLEN is asked (the server is not trusted), the facts are not. */
+	fill(&e, groups_reply_er(G, 0, "170-0", t_nil(), t_int(30)),
+	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(sl_lag_followup(&e, 0, 0),
+	    SL_NEED_RANGE | SL_NEED_LENGTH);
+	f.has_length = 0;
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 0);
+	sl_lag_entry_free(&e);
+
+	/* No figure at all: the stream's facts at once, and a length does
+	 * not settle it. */
+	fill(&e, groups_reply_er(G, 0, "170-0", t_int(170), t_nil()),
+	    t_arr(1, consumer("c", 0, 1)), &T);
+	assert_int_equal(sl_lag_followup(&e, 0, 0),
+	    SL_NEED_RANGE | SL_NEED_STREAM);
+	length_fact(&f, t_int(200));
+	assert_int_equal(sl_lag_needs_stream(&e, &f), 1);
+	sl_lag_entry_free(&e);
+}
+
 /* Bounds without a count: Redis's figure less every entry ever removed is
  * a floor; when floor and ceiling meet, the lag is exact. */
 static void
@@ -865,6 +962,7 @@ main(void)
 		cmocka_unit_test(malformed_id_is_not_behind),
 		cmocka_unit_test(count_in_steps),
 		cmocka_unit_test(bounds_meet),
+		cmocka_unit_test(length_check),
 		cmocka_unit_test(servers),
 		cmocka_unit_test(overflow_and_time),
 		cmocka_unit_test(trimmed_unread),
