@@ -305,7 +305,9 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 	budget_streams(run, fixed, per);
 	if (q->with_streams && run->nstreams > 0) {
 		if ((run->report->sinfo = sl_calloc(run->nstreams,
-		    sizeof(*run->report->sinfo))) == NULL)
+		    sizeof(*run->report->sinfo))) == NULL ||
+		    (run->s1 = sl_calloc(run->nstreams, sizeof(*run->s1))) ==
+		    NULL)
 			return SL_ENOMEM;
 		run->report->nsinfo = run->nstreams;
 	}
@@ -411,15 +413,36 @@ stream_ask(const struct sl_lag_run *run, size_t i)
 	return (any & SL_NEED_STREAM) ? SL_NEED_STREAM : any & SL_NEED_LENGTH;
 }
 
+/* Entry e's stream facts from batch 1 (/metrics asks XINFO STREAM of
+ * every stream there): a slot of run->sf holding them, or SIZE_MAX.  The
+ * entries come in the order of the streams. */
+static size_t
+facts_of_batch1(struct sl_lag_run *run, const struct sl_lag_entry *e)
+{
+	for (; run->s1 != NULL && run->k1 < run->nstreams; run->k1++) {
+		const char *s = run->streams[run->k1];
+
+		if (strlen(s) != e->stream.len ||
+		    memcmp(s, e->stream.p, e->stream.len) != 0)
+			continue;
+		if (!run->s1[run->k1].ok)
+			return SIZE_MAX;
+		run->sf[run->nsf] = run->s1[run->k1];
+		return run->nsf++;
+	}
+	return SIZE_MAX;
+}
+
 /* Batch 2, only for the groups that need it: the first undelivered entry,
- * XINFO STREAM or XLEN once per stream, the oldest pending entry,
- * consumers (?group=*). */
+ * XINFO STREAM or XLEN once per stream (unless batch 1 read it), the
+ * oldest pending entry, consumers (?group=*). */
 static enum sl_err
 build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 {
 	struct sl_lag_report *report = run->report;
 	unsigned	 sask = 0;
 	int		 sfresh = 0;
+	size_t		 known = SIZE_MAX;
 
 	run->trusted = run->r->server_known &&
 	    sl_server_lag_trusted(&run->r->server);
@@ -437,11 +460,16 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 		if (i == 0 || !same_stream(&report->entries[i - 1], e)) {
 			sask = stream_ask(run, i);
 			sfresh = 1;
+			known = sask != 0 ? facts_of_batch1(run, e) : SIZE_MAX;
+		}
+		run->fu[i].sidx = SIZE_MAX;
+		if ((need & SL_NEED_FACTS) && known != SIZE_MAX) {
+			run->fu[i].sidx = known;
+			need &= ~SL_NEED_FACTS;
 		}
 		if (need & SL_NEED_FACTS)
 			need = (need & ~SL_NEED_FACTS) | sask;
 		fresh = (need & SL_NEED_FACTS) && sfresh;
-		run->fu[i].sidx = SIZE_MAX;
 		run->fu[i].f.next = -1;
 		run->fu[i].f.trusted = run->trusted;
 		if (need != 0 && (over_bytes(run) || over_commands(p,
@@ -670,6 +698,12 @@ stream_brief(struct sl_lag_run *run, size_t i, const redisReply *reply)
 	    sl_id_ms(se.info.last_entry_id);
 	memcpy(b->first_entry_id, se.info.first_entry_id,
 	    sizeof(b->first_entry_id));
+	if (run->s1 != NULL && rc == SL_OK && b->error == NULL) {
+		/* The follow-up's facts of this stream, already known. */
+		run->s1[i].si = se.info;
+		run->s1[i].ok = run->s1[i].asked = run->s1[i].has_length = 1;
+		run->s1[i].length = se.info.length;
+	}
 	sl_stream_entry_free(&se);
 	return rc;
 }
@@ -797,6 +831,7 @@ sl_lag_run_free(struct sl_lag_run *run)
 	sl_free(run->plan.slot);
 	sl_free(run->fu);
 	sl_free(run->sf);
+	sl_free(run->s1);
 	sl_free(run->cnt);
 	sl_free(run->times);
 	memset(run, 0, sizeof(*run));
