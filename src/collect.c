@@ -837,35 +837,68 @@ sl_lag_run_free(struct sl_lag_run *run)
 	memset(run, 0, sizeof(*run));
 }
 
-/* One chunk of the request's streams, every batch of it; budget is what
- * the request has left (commands, and bytes since bytes0). */
-static enum sl_err
-collect_chunk(struct sl_redis *r, char *const *streams, size_t nstreams,
-    const struct sl_lag_query *q, unsigned long long bytes0,
-    struct sl_lag_report *part, struct sl_collect_stats *used)
-{
+/* One chunk of the request's streams in flight: its run, its pipeline,
+ * its part of the report and its budget (what the request had left). */
+struct chunk {
 	struct sl_pipeline	 p;
 	struct sl_lag_run	 run;
+	struct sl_lag_report	 part;
+	struct sl_thresholds	 t;
+	struct sl_lag_query	 q;
+	size_t			 off, n;	/* its streams */
 	enum sl_err		 rc;
+	int			 sent;		/* its first batch is out */
+};
 
-	sl_pipeline_init(&p, r);
-	rc = sl_lag_run_init(&run, r, streams, nstreams, q, part);
-	run.bytes0 = bytes0;
-	while (rc == SL_OK && (rc = sl_lag_run_build(&run, &p)) == SL_OK &&
-	    !run.done) {
-		if (run.plan.n == 0)
+static void	chunk_budget(const struct sl_lag_query *, struct sl_thresholds *,
+		    struct sl_lag_query *, unsigned);
+
+/* Chunk c of streams [off, off + n): its first batch built and sent, not
+ * waited for, so that Redis answers it while the previous chunk is being
+ * written to the client. */
+static void
+chunk_begin(struct chunk *c, struct sl_redis *r, char *const *streams,
+    size_t off, size_t n, const struct sl_lag_query *q, unsigned used,
+    unsigned long long bytes0)
+{
+	memset(c, 0, sizeof(*c));
+	chunk_budget(q, &c->t, &c->q, used);
+	c->off = off;
+	c->n = n;
+	sl_pipeline_init(&c->p, r);
+	c->rc = sl_lag_run_init(&c->run, r, streams + off, n, &c->q, &c->part);
+	c->run.bytes0 = bytes0;
+	c->p.on_reply = sl_lag_run_reply;
+	c->p.arg = &c->run;
+	if (c->rc == SL_OK && (c->rc = sl_lag_run_build(&c->run, &c->p)) ==
+	    SL_OK && !c->run.done && c->run.plan.n > 0 &&
+	    (c->rc = sl_pipeline_send(&c->p)) == SL_OK)
+		c->sent = 1;
+}
+
+/* Chunk c's batches to the end, its first (sent) read first; its part
+ * then holds its entries. */
+static enum sl_err
+chunk_end(struct chunk *c, struct sl_collect_stats *used)
+{
+	enum sl_err rc = c->rc;
+
+	if (rc == SL_OK && c->sent && (rc = sl_pipeline_exec(&c->p)) ==
+	    SL_OK)
+		rc = c->run.err;
+	while (rc == SL_OK && (rc = sl_lag_run_build(&c->run, &c->p)) ==
+	    SL_OK && !c->run.done) {
+		if (c->run.plan.n == 0)
 			continue;
-		p.on_reply = sl_lag_run_reply;
-		p.arg = &run;
-		if ((rc = sl_pipeline_exec(&p)) == SL_OK)
-			rc = run.err;
+		if ((rc = sl_pipeline_exec(&c->p)) == SL_OK)
+			rc = c->run.err;
 	}
 	if (rc == SL_OK)
-		rc = sl_lag_run_finish(&run);
-	used->round_trips += p.round_trips;
-	used->commands += (unsigned)p.n;
-	sl_lag_run_free(&run);
-	sl_pipeline_free(&p);
+		rc = sl_lag_run_finish(&c->run);
+	used->round_trips += c->p.round_trips;
+	used->commands += (unsigned)c->p.n;
+	sl_lag_run_free(&c->run);
+	sl_pipeline_free(&c->p);
 	return rc;
 }
 
@@ -1014,12 +1047,11 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
     struct sl_collect_stats *stats)
 {
 	struct sl_collect_stats	 used = { 0, 0 };
-	struct sl_lag_report	 part;
-	struct sl_thresholds	 t;
-	struct sl_lag_query	 cq;
+	struct chunk		 ch[2];
 	struct sl_drain		 d = { 0, 0, 0, 0 };
 	unsigned long long	 bytes0 = r->meter.bytes;
-	size_t			 off = 0, k, cap = 0, scap = 0;
+	size_t			 cap = 0, scap = 0;
+	int			 cur = 0, have = 0;
 	enum sl_err		 rc, pre;
 
 	memset(report, 0, sizeof(*report));
@@ -1028,41 +1060,57 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	report->now_ms = -1;
 	pre = sl_redis_ensure(r);	/* the mode and masters, for TIME */
 	rc = pre == SL_OK ? SL_OK : pre == SL_ENOMEM ? SL_ENOMEM : SL_EREDIS;
-	do {
-		k = nstreams - off < SL_COLLECT_CHUNK ? nstreams - off :
-		    SL_COLLECT_CHUNK;
-		chunk_budget(q, &t, &cq, used.commands);
-		memset(&part, 0, sizeof(part));
-		if (rc == SL_OK && off > 0 && spent(r, q->t, &used, bytes0)) {
-			report->partial = 1;
-			report->uncovered = streams + off;
-			report->nuncovered = nstreams - off;
-			report->not_covered += nstreams - off;
-			break;
-		}
-		if (rc == SL_OK)
-			rc = collect_chunk(r, streams + off, k, &cq, bytes0,
-			    &part, &used);
-		if (rc == SL_OK && part.nuncovered > 0) {
+	if (rc == SL_OK) {
+		chunk_begin(&ch[0], r, streams, 0, nstreams < SL_COLLECT_CHUNK ?
+		    nstreams : SL_COLLECT_CHUNK, q, 0, bytes0);
+		have = 1;
+	}
+	while (have) {
+		struct chunk	*c = &ch[cur];
+		size_t		 next = c->off + c->n;
+
+		have = 0;
+		rc = chunk_end(c, &used);
+		if (rc == SL_OK && c->part.nuncovered > 0) {
 			/* Out of budget: this chunk's rest and every later
 			 * stream. */
-			report->uncovered = part.uncovered;
+			report->uncovered = c->part.uncovered;
 			report->nuncovered = nstreams -
-			    (size_t)(part.uncovered - streams);
+			    (size_t)(c->part.uncovered - streams);
 			report->not_covered += report->nuncovered -
-			    part.nuncovered;
-			off = nstreams;
+			    c->part.nuncovered;
+			next = nstreams;
+		}
+		if (rc == SL_OK && next < nstreams && spent(r, q->t, &used,
+		    bytes0)) {
+			report->partial = 1;
+			report->uncovered = streams + next;
+			report->nuncovered = nstreams - next;
+			report->not_covered += nstreams - next;
+		} else if (rc == SL_OK && next < nstreams) {
+			/* The next chunk goes out before this one is handed
+			 * on: Redis works on it meanwhile. */
+			chunk_begin(&ch[cur ^ 1], r, streams, next, nstreams -
+			    next < SL_COLLECT_CHUNK ? nstreams - next :
+			    SL_COLLECT_CHUNK, q, used.commands, bytes0);
+			have = 1;
 		}
 		if (rc == SL_OK)
-			rc = report_append(report, &cap, &scap, &part);
-		sl_lag_report_free(&part);
+			rc = report_append(report, &cap, &scap, &c->part);
+		sl_lag_report_free(&c->part);
 		if (rc == SL_OK && q->on_chunk != NULL)
 			rc = drain(q, report, &d);
 		else if (rc == SL_EREDIS && d.started)
-			rc = drain_down(q, report, &cap, &scap, streams + off,
-			    nstreams - off, &d);
-		off = off >= nstreams ? nstreams : off + k;
-	} while (rc == SL_OK && off < nstreams);
+			rc = drain_down(q, report, &cap, &scap, streams + c->off,
+			    nstreams - c->off, &d);
+		cur ^= 1;
+		if (rc != SL_OK && have) {
+			/* The next chunk is on the wire: read and dropped. */
+			(void)chunk_end(&ch[cur], &used);
+			sl_lag_report_free(&ch[cur].part);
+			have = 0;
+		}
+	}
 	if (rc == SL_OK && q->on_chunk == NULL)
 		sl_lag_report_totals(report);
 	else if (rc == SL_OK) {

@@ -335,6 +335,19 @@ any_busy(const struct sl_exec *x)
 	return 0;
 }
 
+void
+sl_exec_send(struct sl_request *q)
+{
+	struct sl_exec *x = q->x;
+
+	for (size_t i = 0; i < x->nnodes; i++) {
+		struct sl_node *n = x->nodes[i];
+
+		if (sl_node_busy(n) && sl_node_send(n) != SL_OK)
+			drop(q, n);
+	}
+}
+
 enum sl_err
 sl_exec(struct sl_request *q, struct sl_error *e)
 {

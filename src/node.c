@@ -511,6 +511,14 @@ establish(struct sl_node *n)
 }
 
 enum sl_err
+sl_node_send(struct sl_node *n)
+{
+	if (n->state != SL_NODE_READY)
+		return SL_OK;	/* sl_node_io connects it first */
+	return flush(n);
+}
+
+enum sl_err
 sl_node_io(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
 {
 	enum sl_err rc;

@@ -790,14 +790,15 @@ pipeline_queue(struct sl_pipeline *p)
  * once by its node (safe: streamlag only reads); a timeout starts that
  * node's back-off.
  */
-enum sl_err
-sl_pipeline_exec(struct sl_pipeline *p)
+/* The commands not sent yet, queued on their nodes (and the request's
+ * deadline set); the index of the first, for the failures to count. */
+static enum sl_err
+pipeline_ready(struct sl_pipeline *p, size_t *start)
 {
 	struct sl_redis	*r = p->r;
-	struct sl_error	 e;
-	size_t		 start = p->sent, failed = 0;
 	enum sl_err	 rc;
 
+	*start = p->sent;
 	if ((rc = sl_redis_ensure(r)) != SL_OK)
 		return rc;
 	if (sl_redis_late(r))
@@ -806,6 +807,39 @@ sl_pipeline_exec(struct sl_pipeline *p)
 		return rc;
 	if (r->deadline != 0)	/* a follow-up batch: still the request's */
 		p->req->q.deadline = r->deadline;
+	return SL_OK;
+}
+
+/* What the sockets take of the commands added, without waiting for a
+ * reply: the next sl_pipeline_exec reads them.  SL_OK, or what
+ * sl_pipeline_exec would have said before sending. */
+enum sl_err
+sl_pipeline_send(struct sl_pipeline *p)
+{
+	enum sl_err rc;
+
+	if ((rc = pipeline_ready(p, &p->sent_from)) != SL_OK)
+		return rc;
+	p->early = 1;
+	sl_exec_send(&p->req->q);
+	return SL_OK;
+}
+
+enum sl_err
+sl_pipeline_exec(struct sl_pipeline *p)
+{
+	struct sl_redis	*r = p->r;
+	struct sl_error	 e;
+	size_t		 start, failed = 0;
+	enum sl_err	 rc;
+
+	if (p->early) {
+		/* Sent ahead and on the wire: read (sl_exec ends them at the
+		 * deadline, as any other). */
+		start = p->sent_from;
+		p->early = 0;
+	} else if ((rc = pipeline_ready(p, &start)) != SL_OK)
+		return rc;
 	rc = sl_exec(&p->req->q, &e);
 	account(r);
 	p->round_trips = p->req->q.round_trips;

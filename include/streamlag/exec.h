@@ -105,6 +105,10 @@ enum sl_err sl_request_requeue(struct sl_request *q, size_t idx, size_t node,
  * the nodes that owed replies are closed (e says so).  SL_ENOMEM.
  */
 enum sl_err sl_exec(struct sl_request *q, struct sl_error *e);
+/* The queued commands go out as far as each connected node's socket takes
+ * them, without waiting: Redis works on them while the caller does
+ * something else, then sl_exec reads the replies (and writes the rest). */
+void	sl_exec_send(struct sl_request *q);
 /* Why command idx FAILED (its node's error), or NULL. */
 const struct sl_error *sl_request_error(const struct sl_request *q,
 	    size_t idx);

@@ -128,6 +128,9 @@ short	sl_node_events(const struct sl_node *n);
  * SL_OK, or the node failed (n->err, the connection closed): its
  * unanswered commands are then the caller's to fail (sl_node_drop). */
 enum sl_err sl_node_io(struct sl_node *n, sl_node_deliver_fn fn, void *ctx);
+/* A connected node writes what its socket takes now, and reads nothing:
+ * the replies wait for sl_node_io.  SL_OK, or the node's failure. */
+enum sl_err sl_node_send(struct sl_node *n);
 /* Milliseconds until n times out (≤ 0: it has; n then fails with
  * SL_ETIMEOUT when sl_node_expire is called). */
 long long sl_node_ms_left(const struct sl_node *n, long long now);

@@ -198,6 +198,8 @@ struct sl_pipeline {
 	void		(*on_reply)(void *arg, size_t idx, redisReply *r);
 	void		*arg;
 	unsigned	 round_trips;	/* 1 per node per batch */
+	int		 early;		/* sl_pipeline_send sent this batch */
+	size_t		 sent_from;	/* its first command */
 };
 
 void	sl_pipeline_init(struct sl_pipeline *p, struct sl_redis *r);
@@ -222,6 +224,12 @@ size_t	sl_redis_key_node(const struct sl_redis *r, const char *key,
 /* Sends every command not yet sent.  SL_OK; SL_EREDIS when no node
  * answered (standalone: the node failed; r->errstr set); SL_ENOMEM. */
 enum sl_err sl_pipeline_exec(struct sl_pipeline *p);
+/* The commands added so far go out now, as far as the sockets take them,
+ * and Redis works on them while the caller does something else; the next
+ * sl_pipeline_exec (which must follow, adding nothing before it) reads the
+ * replies.  SL_OK, or what sl_pipeline_exec would have said before sending
+ * (nothing is then on the wire). */
+enum sl_err sl_pipeline_send(struct sl_pipeline *p);
 void	sl_pipeline_release(struct sl_pipeline *p, size_t from, size_t to);
 void	sl_pipeline_free(struct sl_pipeline *p);
 
