@@ -82,6 +82,17 @@ maybe_flush(struct sl_out *o)
 void
 sl_out_put(struct sl_out *o, const char *p, size_t n)
 {
+	/* A block as large as a piece goes to the sink as it is, after what
+	 * is buffered: one copy less. */
+	if (o->sink != NULL && n >= o->flush_at && o->err == SL_OK) {
+		if (sl_out_flush(o) != SL_OK)
+			return;
+		if (o->sink(o->sink_arg, p, n) == -1)
+			sl_out_fail(o, SL_ESYS);
+		else
+			o->flushed += n;
+		return;
+	}
 	if (!sl_out_reserve(o, n))
 		return;
 	memcpy(o->buf + o->len, p, n);

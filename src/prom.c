@@ -17,6 +17,9 @@
 #include "streamlag/prom.h"
 #include "streamlag/model.h"
 
+/* A string literal, its length known at compile time. */
+#define LIT(b, s)	sl_out_put((b), (s), sizeof(s) - 1)
+
 /* A label value: bytes made valid UTF-8 (NUL too), then escaped. */
 static void
 put_label(struct sl_out *b, const char *p, size_t len)
@@ -113,24 +116,24 @@ labels(struct sl_out *b, const char *name, const struct sl_bytes *stream,
     const struct sl_bytes *consumer, const char *extra)
 {
 	sl_out_puts(b, name);
-	sl_out_puts(b, "{stream=\"");
+	LIT(b, "{stream=\"");
 	put_label(b, stream->p, stream->len);
 	if (group != NULL) {
-		sl_out_puts(b, "\",");
+		LIT(b, "\",");
 		sl_out_puts(b, group_label);
-		sl_out_puts(b, "=\"");
+		LIT(b, "=\"");
 		put_label(b, group->p, group->len);
 	}
 	if (consumer != NULL) {
-		sl_out_puts(b, "\",consumer=\"");
+		LIT(b, "\",consumer=\"");
 		put_label(b, consumer->p, consumer->len);
 	}
-	sl_out_puts(b, "\"");
+	LIT(b, "\"");
 	if (extra != NULL) {
-		sl_out_puts(b, ",");
+		LIT(b, ",");
 		sl_out_puts(b, extra);
 	}
-	sl_out_puts(b, "} ");
+	LIT(b, "} ");
 }
 
 /* Samples are written without printf (sl_fmt_int): 2 million lines for

@@ -57,9 +57,10 @@ like "$(grep '^✔ TLS:' <<<"$out")" \
 	"^✔ TLS: TLSv1\.3 TLS_[A-Z0-9_]+; certificate CN=server, serial 1001, expires 20[0-9-]+T[0-9:]+Z; verified for 127\.0\.0\.1$" \
 	"check: protocol, cipher, subject, serial, expiry and the name verified"
 n=$(grep -c '^✔ \(AUTH: as user streamlag\|command [A-Z ]*: allowed\)' <<<"$out")
-# AUTH, and the 8 commands: TIME INFO SCAN, XINFO STREAM GROUPS CONSUMERS,
-# XRANGE XPENDING; nothing failed but the listening socket (not made here).
-is "$n:$(grep '^✘' <<<"$out" | grep -vc '^✘ listen socket')" 9:0 \
+# AUTH, and the 9 commands: TIME INFO SCAN, XINFO STREAM GROUPS CONSUMERS,
+# XRANGE XLEN XPENDING; nothing failed but the listening socket (not made
+# here).
+is "$n:$(grep '^✘' <<<"$out" | grep -vc '^✘ listen socket')" 10:0 \
 	"check over TLS: AUTH as the ACL user and every command allowed"
 [ "$n" = 9 ] || sed 's/^/#   /' <<<"$out"
 is "$(grep -c '^✔ stream events:' <<<"$out")" 3 "check over TLS: the three streams"
