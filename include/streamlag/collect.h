@@ -28,7 +28,9 @@ struct sl_lag_query {
 	 * and is freed after it: the report keeps its totals and the entries
 	 * the budget left out (for their names).  A failure of on_chunk ends
 	 * the request with it.  Redis lost after a first chunk: the streams
-	 * left are entries with the error, and the request is SL_OK. */
+	 * left are entries with the error, and the request is SL_OK.  The
+	 * next chunk's first batch is on the wire while on_chunk runs: it
+	 * must not use the connection. */
 	enum sl_err	(*on_chunk)(void *arg, struct sl_lag_report *chunk);
 	void		*chunk_arg;
 };
