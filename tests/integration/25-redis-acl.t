@@ -68,8 +68,11 @@ like "$(cat "$STATE/slots.err")" "NOPERM.*cluster\|slots" "without +cluster|slot
 . "$(dirname "$0")/lib/sentinel.sh"
 sl_sentinel_setup "$STATE" 1 auth || exit 1
 sl_seed_example "$SL_MASTER_PORT"
-sl_wait_for 10 "the replica to have the seed" test \
-	"$(redis-cli -p "$SL_REPLICA_PORT" XLEN events:remote)" = 10
+# Asked again at each poll (the seed reaches the replica a little later).
+replica_has_seed() {
+	[ "$(redis-cli -p "$SL_REPLICA_PORT" XLEN events:remote)" = 10 ]
+}
+sl_wait_for 10 "the replica to have the seed" replica_has_seed || exit 1
 export REDIS_URL=$SL_SENTINEL_URL STREAMLAG_SENTINEL_USERNAME=$SL_SENTINEL_USER \
 	STREAMLAG_SENTINEL_PASSWORD=$SL_SENTINEL_PASS
 for rf in master replica; do
