@@ -837,6 +837,20 @@ sl_lag_run_free(struct sl_lag_run *run)
 	memset(run, 0, sizeof(*run));
 }
 
+/* The commands the request has left: a chunk gets that as its budget
+ * (0 stays "no budget"; spent is 1, the chunk then covers nothing). */
+static void
+chunk_budget(const struct sl_lag_query *q, struct sl_thresholds *t,
+    struct sl_lag_query *cq, unsigned used)
+{
+	*t = *q->t;
+	*cq = *q;
+	cq->t = t;
+	if (t->max_commands > 0)
+		t->max_commands = (long long)used >= q->t->max_commands ? 1 :
+		    q->t->max_commands - (long long)used;
+}
+
 /* One chunk of the request's streams in flight: its run, its pipeline,
  * its part of the report and its budget (what the request had left). */
 struct chunk {
@@ -849,9 +863,6 @@ struct chunk {
 	enum sl_err		 rc;
 	int			 sent;		/* its first batch is out */
 };
-
-static void	chunk_budget(const struct sl_lag_query *, struct sl_thresholds *,
-		    struct sl_lag_query *, unsigned);
 
 /* Chunk c of streams [off, off + n): its first batch built and sent, not
  * waited for, so that Redis answers it while the previous chunk is being
@@ -902,36 +913,41 @@ chunk_end(struct chunk *c, struct sl_collect_stats *used)
 	return rc;
 }
 
+/* Room for need items of size in the array *pp of *cap (doubled from 64).
+ * SL_OK or SL_ENOMEM (the array unchanged). */
+static enum sl_err
+room_for(void **pp, size_t *cap, size_t need, size_t size)
+{
+	size_t	 ncap = *cap ? *cap : 64;
+	void	*a;
+
+	if (need <= *cap)
+		return SL_OK;
+	while (ncap < need)
+		ncap *= 2;
+	if ((a = sl_reallocarray(*pp, ncap, size)) == NULL)
+		return SL_ENOMEM;
+	*pp = a;
+	*cap = ncap;
+	return SL_OK;
+}
+
 /* Appends a chunk's entries and stream facts to the request's report
  * (the part keeps nothing).  SL_OK or SL_ENOMEM. */
 static enum sl_err
 report_append(struct sl_lag_report *report, size_t *cap, size_t *scap,
     struct sl_lag_report *part)
 {
-	if (report->n + part->n > *cap) {
-		size_t	 ncap = *cap ? *cap : 64;
-		void	*a;
+	void	*e = report->entries, *si = report->sinfo;
 
-		while (ncap < report->n + part->n)
-			ncap *= 2;
-		if ((a = sl_reallocarray(report->entries, ncap,
-		    sizeof(*report->entries))) == NULL)
-			return SL_ENOMEM;
-		report->entries = a;
-		*cap = ncap;
-	}
-	if (report->nsinfo + part->nsinfo > *scap) {
-		size_t	 ncap = *scap ? *scap : 64;
-		void	*a;
-
-		while (ncap < report->nsinfo + part->nsinfo)
-			ncap *= 2;
-		if ((a = sl_reallocarray(report->sinfo, ncap,
-		    sizeof(*report->sinfo))) == NULL)
-			return SL_ENOMEM;
-		report->sinfo = a;
-		*scap = ncap;
-	}
+	if (room_for(&e, cap, report->n + part->n,
+	    sizeof(*report->entries)) != SL_OK)
+		return SL_ENOMEM;
+	report->entries = e;
+	if (room_for(&si, scap, report->nsinfo + part->nsinfo,
+	    sizeof(*report->sinfo)) != SL_OK)
+		return SL_ENOMEM;
+	report->sinfo = si;
 	if (part->n > 0)
 		memcpy(report->entries + report->n, part->entries, part->n *
 		    sizeof(*part->entries));
@@ -1019,19 +1035,6 @@ spent(const struct sl_redis *r, const struct sl_thresholds *t,
 	    (unsigned long long)t->max_bytes);
 }
 
-/* The commands the request has left: a chunk gets that as its budget
- * (0 stays "no budget"; spent is 1, the chunk then covers nothing). */
-static void
-chunk_budget(const struct sl_lag_query *q, struct sl_thresholds *t,
-    struct sl_lag_query *cq, unsigned used)
-{
-	*t = *q->t;
-	*cq = *q;
-	cq->t = t;
-	if (t->max_commands > 0)
-		t->max_commands = (long long)used >= q->t->max_commands ? 1 :
-		    q->t->max_commands - (long long)used;
-}
 
 /*
  * The streams go in chunks of SL_COLLECT_CHUNK, each with all its batches

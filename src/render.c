@@ -444,9 +444,7 @@ sl_render_lag_end(struct sl_lag_render *lr, const struct sl_lag_report *r)
 
 	if (lr->ks == NULL)
 		return SL_ENOMEM;
-	keyset_free(lr->ks);
-	sl_free(lr->ks);
-	lr->ks = NULL;
+	sl_render_lag_abandon(lr);	/* the keys are all written */
 	sl_jw_obj_end(w);
 	sl_jw_kint(w, "total_lag", r->total_lag);
 	sl_jw_kint(w, "stream_count", r->stream_count);

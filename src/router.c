@@ -162,6 +162,32 @@ set_json(struct sl_response *resp, int status, char *body)
 
 typedef enum sl_err (*render_fn)(const void *arg, struct sl_out *out);
 
+static void
+set_head(struct sl_response *resp, int status, const char *type)
+{
+	sl_response_free(resp);
+	resp->status = status;
+	resp->content_type = type;
+	resp->no_store = type == CT_JSON;
+}
+
+/* A streamed body begins: resp's status and headers go out through
+ * ctx->stream, and out hands its text on from now on.  SL_OK, or SL_ESYS
+ * (st->err) when the head could not be sent. */
+static enum sl_err
+stream_start(struct sl_ctx *ctx, struct sl_response *resp, int status,
+    const char *type, struct sl_out *out)
+{
+	struct sl_stream *st = ctx->stream;
+
+	set_head(resp, status, type);
+	st->started = 1;
+	if (st->head(st->arg, resp) == -1)
+		return st->err = SL_ESYS;
+	sl_out_set_sink(out, st->body, st->arg, st->flush_at);
+	return SL_OK;
+}
+
 /* A body that can be large: streamed through ctx->stream when the caller
  * gave one, else whole in resp->body.  Called once the report is collected:
  * status is final before the first byte goes out. */
@@ -173,12 +199,9 @@ set_rendered(struct sl_ctx *ctx, struct sl_response *resp, int status,
 	struct sl_out		 out;
 	size_t			 len;
 
-	sl_response_free(resp);
-	resp->status = status;
-	resp->content_type = type;
-	resp->no_store = type == CT_JSON;
 	sl_out_init(&out);
 	if (st == NULL) {
+		set_head(resp, status, type);
 		if (render(arg, &out) != SL_OK ||
 		    (resp->body = sl_out_finish(&out, &len)) == NULL) {
 			sl_out_free(&out);
@@ -188,13 +211,8 @@ set_rendered(struct sl_ctx *ctx, struct sl_response *resp, int status,
 		resp->body_len = len;
 		return;
 	}
-	st->started = 1;
-	if (st->head(st->arg, resp) == -1) {
-		st->err = SL_ESYS;
-		return;
-	}
-	sl_out_set_sink(&out, st->body, st->arg, st->flush_at);
-	if ((st->err = render(arg, &out)) == SL_OK)
+	if (stream_start(ctx, resp, status, type, &out) == SL_OK &&
+	    (st->err = render(arg, &out)) == SL_OK)
 		st->err = sl_out_flush(&out);
 	sl_out_free(&out);
 }
@@ -284,14 +302,9 @@ lag_chunk(void *arg, struct sl_lag_report *chunk)
 	struct sl_group_insight	*gi = NULL;
 
 	if (!st->started) {
-		sl_response_free(ls->resp);
-		ls->resp->status = 200;
-		ls->resp->content_type = CT_JSON;
-		ls->resp->no_store = 1;
-		st->started = 1;
-		if (st->head(st->arg, ls->resp) == -1)
-			return st->err = SL_ESYS;
-		sl_out_set_sink(&ls->out, st->body, st->arg, st->flush_at);
+		if (stream_start(ls->ctx, ls->resp, 200, CT_JSON, &ls->out) !=
+		    SL_OK)
+			return SL_ESYS;
 		sl_render_lag_begin(&ls->lr, &ls->out, chunk, ls->sel->streams,
 		    ls->sel->n);
 	}
@@ -480,12 +493,25 @@ render_prom(const void *arg, struct sl_out *out)
 	return sl_prom_stage_out(a->stage, a->rep, a->o, out);
 }
 
+/* What the families depend on, known before collecting. */
 static void
 metrics_opts(const struct sl_ctx *ctx, const struct sel *sel,
     struct sl_prom_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->history = history_of(ctx, sel) != NULL;
+	o->truncated = sel->truncated;
+	o->consumers = ctx->cfg->metrics_consumers;
+	o->version = sl_version;
+	o->commit = sl_commit;
+	o->target_only = sel->named;
+}
+
+/* The nodes and the history as collecting left them. */
+static void
+metrics_after(const struct sl_ctx *ctx, const struct sel *sel,
+    struct sl_prom_opts *o)
+{
 	o->untracked = o->history ? sl_history_untracked(ctx->history) : 0;
 	o->nnodes = sel->r->nnode_up;
 	o->node_name = sel->r->node_name;
@@ -494,11 +520,6 @@ metrics_opts(const struct sl_ctx *ctx, const struct sel *sel,
 	o->nreplicas = sel->r->nreplicas;
 	o->replica_name = sel->r->replica_name;
 	o->replica_lag = sel->r->replica_lagv;
-	o->truncated = sel->truncated;
-	o->consumers = ctx->cfg->metrics_consumers;
-	o->version = sl_version;
-	o->commit = sl_commit;
-	o->target_only = sel->named;
 }
 
 /* Prometheus: every group of every monitored stream, with the streams'
@@ -539,7 +560,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	}
 	if (rc != SL_OK)
 		args.rep = NULL;	/* nothing to say about streams */
-	metrics_opts(ctx, sel, &o);	/* the nodes, as collecting left them */
+	metrics_after(ctx, sel, &o);
 	o.redis_up = rc == SL_OK && sel->r->failures == 0;
 	o.collect_seconds = (double)(sl_monotonic_us() - t0) / 1e6;
 	o.counters = ctx->counters != NULL ? ctx->counters : &local;
