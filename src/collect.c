@@ -887,7 +887,30 @@ chunk_begin(struct chunk *c, struct sl_redis *r, char *const *streams,
 		c->sent = 1;
 }
 
-/* Chunk c's batches to the end, its first (sent) read first; its part
+/* Chunk c's batch on the wire read, and its next one with commands built
+ * and sent, not read: Redis works on it while the next chunk's first batch
+ * is built.  The error is kept in c->rc for chunk_end. */
+static enum sl_err
+chunk_advance(struct chunk *c)
+{
+	enum sl_err rc = c->rc;
+
+	if (rc == SL_OK && c->sent && (rc = sl_pipeline_exec(&c->p)) ==
+	    SL_OK)
+		rc = c->run.err;
+	c->sent = 0;
+	while (rc == SL_OK && (rc = sl_lag_run_build(&c->run, &c->p)) ==
+	    SL_OK && !c->run.done) {
+		if (c->run.plan.n == 0)
+			continue;
+		if ((rc = sl_pipeline_send(&c->p)) == SL_OK)
+			c->sent = 1;
+		break;
+	}
+	return c->rc = rc;
+}
+
+/* Chunk c's batches to the end, the one on the wire read first; its part
  * then holds its entries. */
 static enum sl_err
 chunk_end(struct chunk *c, struct sl_collect_stats *used)
@@ -1025,6 +1048,37 @@ drain_down(const struct sl_lag_query *q, struct sl_lag_report *report,
 	return rc;
 }
 
+/*
+ * Whether the chunk after c may go out before c has its last replies
+ * (chunk_advance), and the commands to count as used for its budget then.
+ * Only on one connection (standalone): a cluster's or Sentinel's topology
+ * may change between two batches, and a cluster spreads its chunks over
+ * its masters already.  Never where the budget could differ from the one
+ * the chunk would get after c: the commands c may still send (one
+ * XINFO STREAM per stream, one count step per group) are reserved, and the
+ * next chunk's whole first batch must fit beside them; half the byte
+ * budget must be left, the replies of that batch being counted as they
+ * arrive.
+ */
+static int
+ahead_fits(const struct chunk *c, const struct sl_redis *r,
+    const struct sl_thresholds *t, unsigned used, size_t nnext,
+    unsigned long long bytes0, long long *reserve)
+{
+	unsigned long long	 got = r->meter.bytes - bytes0;
+	long long		 first = 2 + 3 * (long long)nnext;
+
+	*reserve = (long long)used + (long long)c->p.n +
+	    (long long)c->run.nstreams + (long long)c->part.n;
+	if (r->cluster != 0 || r->addr == NULL ||
+	    r->addr->kind == SL_REDIS_SENTINEL || c->rc != SL_OK ||
+	    !c->sent || c->part.nuncovered > 0)
+		return 0;
+	if (t->max_bytes > 0 && got > (unsigned long long)t->max_bytes / 2)
+		return 0;
+	return t->max_commands <= 0 || *reserve + first <= t->max_commands;
+}
+
 /* The request's budget is spent: no chunk after this one. */
 static int
 spent(const struct sl_redis *r, const struct sl_thresholds *t,
@@ -1035,6 +1089,86 @@ spent(const struct sl_redis *r, const struct sl_thresholds *t,
 	    (unsigned long long)t->max_bytes);
 }
 
+
+/* One request's collection: its streams, its report, the budget used. */
+struct collection {
+	struct sl_redis			*r;
+	char *const			*streams;
+	size_t				 nstreams;
+	const struct sl_lag_query	*q;
+	struct sl_lag_report		*report;
+	struct sl_collect_stats		 used;
+	unsigned long long		 bytes0;
+};
+
+/* The streams of the chunk from stream next. */
+static size_t
+span(const struct collection *k, size_t next)
+{
+	return k->nstreams - next < SL_COLLECT_CHUNK ? k->nstreams - next :
+	    SL_COLLECT_CHUNK;
+}
+
+/* Chunk c's last batch sent, and the next chunk's first after it when
+ * ahead_fits: Redis answers them in turn while c's replies are read.  1
+ * when the next chunk went out. */
+static int
+chunk_ahead(struct collection *k, struct chunk *c, struct chunk *nx)
+{
+	size_t		 next = c->off + c->n;
+	long long	 reserve;
+
+	if (next >= k->nstreams || chunk_advance(c) != SL_OK ||
+	    !ahead_fits(c, k->r, k->q->t, k->used.commands, span(k, next),
+	    k->bytes0, &reserve))
+		return 0;
+	chunk_begin(nx, k->r, k->streams, next, span(k, next), k->q,
+	    (unsigned)reserve, k->bytes0);
+	return 1;
+}
+
+/* Chunk c ended with rc: the streams the budget left out named, and the
+ * next chunk sent (gone ahead: given the budget c left) when there is one.
+ * 1 when there is. */
+static int
+chunk_next(struct collection *k, struct chunk *c, struct chunk *nx,
+    enum sl_err rc, int ahead)
+{
+	struct sl_lag_report	*report = k->report;
+	size_t			 next = c->off + c->n;
+	int			 have = 0;
+
+	if (rc == SL_OK && c->part.nuncovered > 0) {
+		/* Out of budget: this chunk's rest and every later stream. */
+		report->uncovered = c->part.uncovered;
+		report->nuncovered = k->nstreams -
+		    (size_t)(c->part.uncovered - k->streams);
+		report->not_covered += report->nuncovered - c->part.nuncovered;
+		next = k->nstreams;
+	}
+	if (rc == SL_OK && next < k->nstreams && spent(k->r, k->q->t,
+	    &k->used, k->bytes0)) {
+		report->partial = 1;
+		report->uncovered = k->streams + next;
+		report->nuncovered = k->nstreams - next;
+		report->not_covered += k->nstreams - next;
+	} else if (rc == SL_OK && next < k->nstreams) {
+		/* The next chunk goes out before this one is handed on:
+		 * Redis works on it meanwhile. */
+		if (ahead)
+			chunk_budget(k->q, &nx->t, &nx->q, k->used.commands);
+		else
+			chunk_begin(nx, k->r, k->streams, next, span(k, next),
+			    k->q, k->used.commands, k->bytes0);
+		have = 1;
+	}
+	if (ahead && !have) {
+		/* Gone ahead, and not wanted: read and dropped. */
+		(void)chunk_end(nx, &k->used);
+		sl_lag_report_free(&nx->part);
+	}
+	return have;
+}
 
 /*
  * The streams go in chunks of SL_COLLECT_CHUNK, each with all its batches
@@ -1049,12 +1183,12 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
     const struct sl_lag_query *q, struct sl_lag_report *report,
     struct sl_collect_stats *stats)
 {
-	struct sl_collect_stats	 used = { 0, 0 };
+	struct collection	 k = { r, streams, nstreams, q, report, { 0, 0 },
+				    r->meter.bytes };
 	struct chunk		 ch[2];
 	struct sl_drain		 d = { 0, 0, 0, 0 };
-	unsigned long long	 bytes0 = r->meter.bytes;
 	size_t			 cap = 0, scap = 0;
-	int			 cur = 0, have = 0;
+	int			 cur = 0, have = 0, ahead;
 	enum sl_err		 rc, pre;
 
 	memset(report, 0, sizeof(*report));
@@ -1064,40 +1198,16 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	pre = sl_redis_ensure(r);	/* the mode and masters, for TIME */
 	rc = pre == SL_OK ? SL_OK : pre == SL_ENOMEM ? SL_ENOMEM : SL_EREDIS;
 	if (rc == SL_OK) {
-		chunk_begin(&ch[0], r, streams, 0, nstreams < SL_COLLECT_CHUNK ?
-		    nstreams : SL_COLLECT_CHUNK, q, 0, bytes0);
+		chunk_begin(&ch[0], r, streams, 0, span(&k, 0), q, 0,
+		    k.bytes0);
 		have = 1;
 	}
 	while (have) {
 		struct chunk	*c = &ch[cur];
-		size_t		 next = c->off + c->n;
 
-		have = 0;
-		rc = chunk_end(c, &used);
-		if (rc == SL_OK && c->part.nuncovered > 0) {
-			/* Out of budget: this chunk's rest and every later
-			 * stream. */
-			report->uncovered = c->part.uncovered;
-			report->nuncovered = nstreams -
-			    (size_t)(c->part.uncovered - streams);
-			report->not_covered += report->nuncovered -
-			    c->part.nuncovered;
-			next = nstreams;
-		}
-		if (rc == SL_OK && next < nstreams && spent(r, q->t, &used,
-		    bytes0)) {
-			report->partial = 1;
-			report->uncovered = streams + next;
-			report->nuncovered = nstreams - next;
-			report->not_covered += nstreams - next;
-		} else if (rc == SL_OK && next < nstreams) {
-			/* The next chunk goes out before this one is handed
-			 * on: Redis works on it meanwhile. */
-			chunk_begin(&ch[cur ^ 1], r, streams, next, nstreams -
-			    next < SL_COLLECT_CHUNK ? nstreams - next :
-			    SL_COLLECT_CHUNK, q, used.commands, bytes0);
-			have = 1;
-		}
+		ahead = chunk_ahead(&k, c, &ch[cur ^ 1]);
+		rc = chunk_end(c, &k.used);
+		have = chunk_next(&k, c, &ch[cur ^ 1], rc, ahead);
 		if (rc == SL_OK)
 			rc = report_append(report, &cap, &scap, &c->part);
 		sl_lag_report_free(&c->part);
@@ -1109,7 +1219,7 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		cur ^= 1;
 		if (rc != SL_OK && have) {
 			/* The next chunk is on the wire: read and dropped. */
-			(void)chunk_end(&ch[cur], &used);
+			(void)chunk_end(&ch[cur], &k.used);
 			sl_lag_report_free(&ch[cur].part);
 			have = 0;
 		}
@@ -1122,7 +1232,7 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	} else if (rc == SL_EREDIS)
 		rc = report_down(report, streams, nstreams);
 	if (stats != NULL)
-		*stats = used;
+		*stats = k.used;
 	if (rc == SL_ENOMEM)
 		sl_lag_report_free(report);	/* out of memory: no report */
 	return rc;

@@ -112,13 +112,23 @@ settle(struct sl_exec *x)
 	}
 }
 
+/* A request that ends while another is in flight: its commands leave
+ * the nodes' queues, the other's stay. */
+static void
+forget(struct sl_exec *x, const struct sl_request *q)
+{
+	for (size_t i = 0; i < x->nnodes; i++)
+		sl_node_forget(x->nodes[i], q);
+}
+
 void
 sl_request_init(struct sl_request *q, struct sl_exec *x, long long deadline)
 {
 	memset(q, 0, sizeof(*q));
 	q->x = x;
 	q->deadline = deadline;
-	settle(x);
+	if (x->live++ == 0)
+		settle(x);
 }
 
 void
@@ -131,7 +141,10 @@ sl_request_free(struct sl_request *q)
 	}
 	sl_free(q->cmds);
 	/* The nodes' queues point into the commands just freed. */
-	settle(q->x);
+	if (q->x != NULL && q->x->live > 0 && --q->x->live > 0)
+		forget(q->x, q);
+	else if (q->x != NULL)
+		settle(q->x);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -144,9 +157,9 @@ queue(struct sl_request *q, size_t idx, size_t node, int ask)
 	int		 idle = !sl_node_busy(n);
 
 	if (ask && sl_node_push(n, asking, sizeof(asking) - 1,
-	    SL_NODE_ASKING) != SL_OK)
+	    SL_NODE_ASKING, q) != SL_OK)
 		return SL_ENOMEM;
-	if (sl_node_push(n, c->buf, c->len, idx) != SL_OK)
+	if (sl_node_push(n, c->buf, c->len, idx, q) != SL_OK)
 		return SL_ENOMEM;
 	q->round_trips += idle;
 	c->node = node;
@@ -265,10 +278,11 @@ deliver(void *ctx, size_t idx, redisReply *r)
 		c->reply = r;
 }
 
+/* n failed: its commands fail, each in its own request. */
 static void
-drop(struct sl_request *q, struct sl_node *n)
+drop(struct sl_node *n)
 {
-	sl_node_drop(n, deliver, q);
+	sl_node_drop(n, deliver);
 }
 
 /* Starts the nodes that have work, fails those that cannot start or timed
@@ -287,12 +301,12 @@ prepare(struct sl_request *q, long long now, long long *wait)
 		if (!sl_node_busy(n))
 			continue;
 		if (sl_node_start(n, now) != SL_OK) {
-			drop(q, n);
+			drop(n);
 			continue;
 		}
 		if ((left = sl_node_ms_left(n, now)) <= 0) {
 			sl_node_expire(n);
-			drop(q, n);
+			drop(n);
 			continue;
 		}
 		if (left < *wait)
@@ -320,7 +334,7 @@ expire_request(struct sl_request *q, long long late, struct sl_error *e)
 			continue;
 		sl_node_fail(n, SL_ETIMEOUT, "request deadline passed with "
 		    "replies owed (%lld ms late)", late);
-		drop(q, n);
+		drop(n);
 	}
 	return sl_seterr(e, SL_ETIMEOUT, "request deadline passed: %zu of "
 	    "%zu commands without a reply", owed, q->n);
@@ -344,7 +358,7 @@ sl_exec_send(struct sl_request *q)
 		struct sl_node *n = x->nodes[i];
 
 		if (sl_node_busy(n) && sl_node_send(n) != SL_OK)
-			drop(q, n);
+			drop(n);
 	}
 }
 
@@ -356,7 +370,7 @@ sl_exec(struct sl_request *q, struct sl_error *e)
 	size_t		 k;
 	int		 rc;
 
-	while (any_busy(x)) {
+	while (q->pending > 0 && any_busy(x)) {
 		now = sl_mono_ms();
 		if (now >= q->deadline)
 			return expire_request(q, now - q->deadline, e);
@@ -370,8 +384,8 @@ sl_exec(struct sl_request *q, struct sl_error *e)
 			struct sl_node *n = x->nodes[x->pnode[i]];
 
 			if ((x->pfds[i].revents != 0 || n->more) &&
-			    sl_node_io(n, deliver, q) != SL_OK)
-				drop(q, n);
+			    sl_node_io(n, deliver) != SL_OK)
+				drop(n);
 		}
 	}
 	return SL_OK;

@@ -193,8 +193,31 @@ sl_node_begin(struct sl_node *n)
 	n->got = 0;
 }
 
+void
+sl_node_forget(struct sl_node *n, const void *ctx)
+{
+	size_t	 w = 0, rpos = n->rpos, wpos = n->wpos;
+	int	 owed = 0;
+
+	for (size_t i = 0; i < n->qn; i++) {
+		if (n->q[i].ctx != ctx) {
+			n->q[w++] = n->q[i];
+			continue;
+		}
+		owed |= i >= n->rpos;
+		rpos -= i < n->rpos;
+		wpos -= i < n->wpos;
+	}
+	n->qn = w;
+	n->rpos = rpos;
+	n->wpos = wpos;
+	if (owed)
+		sl_node_close(n);	/* its bytes may be on the wire */
+}
+
 enum sl_err
-sl_node_push(struct sl_node *n, const char *buf, size_t len, size_t idx)
+sl_node_push(struct sl_node *n, const char *buf, size_t len, size_t idx,
+    void *ctx)
 {
 	if (n->qn == n->qcap) {
 		size_t	 cap = n->qcap ? n->qcap * 2 : 64;
@@ -213,6 +236,7 @@ sl_node_push(struct sl_node *n, const char *buf, size_t len, size_t idx)
 	n->q[n->qn].buf = buf;
 	n->q[n->qn].len = len;
 	n->q[n->qn].idx = idx;
+	n->q[n->qn].ctx = ctx;
 	n->qn++;
 	return SL_OK;
 }
@@ -308,13 +332,13 @@ sl_node_expire(struct sl_node *n)
 }
 
 void
-sl_node_drop(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
+sl_node_drop(struct sl_node *n, sl_node_deliver_fn fn)
 {
 	/* fn may queue more on n (a command moved to a node that failed):
 	 * those fail here too. */
 	for (size_t i = n->rpos; i < n->qn; i++)
 		if (n->q[i].idx != SL_NODE_ASKING)
-			fn(ctx, n->q[i].idx, NULL);
+			fn(n->q[i].ctx, n->q[i].idx, NULL);
 	n->qn = n->rpos = n->wpos = n->woff = 0;
 }
 
@@ -391,7 +415,7 @@ flush(struct sl_node *n)
 
 /* One parsed reply: a handshake command's, else the next queued one's. */
 static enum sl_err
-take(struct sl_node *n, redisReply *r, sl_node_deliver_fn fn, void *ctx)
+take(struct sl_node *n, redisReply *r, sl_node_deliver_fn fn)
 {
 	struct sl_node_entry *e;
 
@@ -420,13 +444,13 @@ take(struct sl_node *n, redisReply *r, sl_node_deliver_fn fn, void *ctx)
 	}
 	n->got++;
 	n->replies++;
-	fn(ctx, e->idx, r);
+	fn(e->ctx, e->idx, r);
 	return SL_OK;
 }
 
 /* Every complete reply in the reader. */
 static enum sl_err
-parse(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
+parse(struct sl_node *n, sl_node_deliver_fn fn)
 {
 	void		*r;
 	struct sl_error	 e;
@@ -437,7 +461,7 @@ parse(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
 			return sl_node_fail(n, rc, "%s", e.str);
 		if (r == NULL)
 			return SL_OK;
-		if ((rc = take(n, r, fn, ctx)) != SL_OK)
+		if ((rc = take(n, r, fn)) != SL_OK)
 			return rc;
 		if (n->state != SL_NODE_READY)
 			return SL_OK;
@@ -445,7 +469,7 @@ parse(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
 }
 
 static enum sl_err
-drain(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
+drain(struct sl_node *n, sl_node_deliver_fn fn)
 {
 	char		 buf[SL_NODE_RBUF];
 	enum sl_io	 io;
@@ -473,7 +497,7 @@ drain(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
 		n->rwant = SL_IO_OK;
 		if (redisReaderFeed(n->reader, buf, k) != REDIS_OK)
 			return sl_node_fail(n, SL_ENOMEM, "out of memory");
-		if ((rc = parse(n, fn, ctx)) != SL_OK)
+		if ((rc = parse(n, fn)) != SL_OK)
 			return rc;
 	}
 	return SL_OK;
@@ -519,7 +543,7 @@ sl_node_send(struct sl_node *n)
 }
 
 enum sl_err
-sl_node_io(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
+sl_node_io(struct sl_node *n, sl_node_deliver_fn fn)
 {
 	enum sl_err rc;
 
@@ -527,5 +551,5 @@ sl_node_io(struct sl_node *n, sl_node_deliver_fn fn, void *ctx)
 		return rc;
 	if ((rc = flush(n)) != SL_OK || n->state != SL_NODE_READY)
 		return rc;
-	return drain(n, fn, ctx);
+	return drain(n, fn);
 }

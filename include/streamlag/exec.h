@@ -11,8 +11,15 @@
  * Ownership: the executor owns its nodes; a request owns its commands'
  * RESP bytes and, without on_reply, their replies (sl_request_free frees
  * them).  With on_reply, each reply is handed over as it is parsed and the
- * callee owns it; memory then stays bounded by what is in flight.  One
- * request at a time per executor (a worker serves one request at a time).
+ * callee owns it; memory then stays bounded by what is in flight.
+ *
+ * A worker serves one HTTP request at a time, but two requests of the
+ * executor may be in flight on the same connections: one sent ahead
+ * (sl_exec_send) while the other is read, so that Redis works on the next
+ * chunk of streams while the worker reads the last.  Each queued command
+ * names its request, and its reply goes there whichever sl_exec reads it;
+ * sl_exec returns once its own request has every reply.  A node that
+ * fails fails the commands of both.
  */
 #ifndef STREAMLAG_EXEC_H
 #define STREAMLAG_EXEC_H
@@ -34,6 +41,7 @@ struct sl_exec {
 	void		*wrap_arg;
 	struct pollfd	*pfds;		/* owned scratch, one per node */
 	size_t		*pnode;		/* the node of each pfd */
+	unsigned	 live;		/* requests made and not freed */
 };
 
 void	sl_exec_init(struct sl_exec *x, const struct sl_node_auth *auth,
@@ -99,7 +107,8 @@ enum sl_err sl_request_add_resp(struct sl_request *q, size_t node, char *buf,
 enum sl_err sl_request_requeue(struct sl_request *q, size_t idx, size_t node,
 	    int asking);
 /*
- * Runs the request until no command is PENDING.  SL_OK: every command is
+ * Runs the request until no command of its own is PENDING (replies to
+ * another request in flight that arrive meanwhile go to it).  SL_OK: every command is
  * DONE or FAILED (a failed node fails only its own commands).
  * SL_ETIMEOUT: the deadline passed; the commands left are FAILED and
  * the nodes that owed replies are closed (e says so).  SL_ENOMEM.

@@ -46,6 +46,7 @@ struct sl_node_entry {
 	const char	*buf;	/* RESP; the request's (or static) */
 	size_t		 len;
 	size_t		 idx;	/* command index, or SL_NODE_ASKING */
+	void		*ctx;	/* its request: whom the reply goes to */
 };
 
 /* Puts a secure layer on a connected socket (TLS: t->ops and t->impl
@@ -113,10 +114,15 @@ void	sl_node_close(struct sl_node *n);
 
 /* A new request: the queue emptied, the per-request state reset. */
 void	sl_node_begin(struct sl_node *n);
-/* Queues one command (or ASKING).  A new round trip when the node had no
- * work left.  SL_OK or SL_ENOMEM. */
+/* Request ctx ends while another still has commands queued on n: ctx's
+ * entries leave the queue.  When one of them was still owed a reply the
+ * connection is out of step and is closed (the other request's commands
+ * are written again on the next one). */
+void	sl_node_forget(struct sl_node *n, const void *ctx);
+/* Queues one command (or ASKING) of request ctx.  A new round trip when
+ * the node had no work left.  SL_OK or SL_ENOMEM. */
 enum sl_err sl_node_push(struct sl_node *n, const char *buf, size_t len,
-	    size_t idx);
+	    size_t idx, void *ctx);
 /* Commands queued and not answered yet. */
 int	sl_node_busy(const struct sl_node *n);
 /* Starts the connection when DOWN: SL_OK, or the failure (n->err), which
@@ -127,7 +133,7 @@ short	sl_node_events(const struct sl_node *n);
 /* Progress after poll: connect, handshake, write, read and deliver.
  * SL_OK, or the node failed (n->err, the connection closed): its
  * unanswered commands are then the caller's to fail (sl_node_drop). */
-enum sl_err sl_node_io(struct sl_node *n, sl_node_deliver_fn fn, void *ctx);
+enum sl_err sl_node_io(struct sl_node *n, sl_node_deliver_fn fn);
 /* A connected node writes what its socket takes now, and reads nothing:
  * the replies wait for sl_node_io.  SL_OK, or the node's failure. */
 enum sl_err sl_node_send(struct sl_node *n);
@@ -139,8 +145,8 @@ enum sl_err sl_node_expire(struct sl_node *n);
  * the back-off).  Returns code. */
 enum sl_err sl_node_fail(struct sl_node *n, enum sl_err code,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Calls fn(ctx, idx, NULL) for every unanswered command, then empties
- * the queue. */
-void	sl_node_drop(struct sl_node *n, sl_node_deliver_fn fn, void *ctx);
+/* Calls fn(ctx, idx, NULL) for every unanswered command (ctx: its
+ * request's), then empties the queue. */
+void	sl_node_drop(struct sl_node *n, sl_node_deliver_fn fn);
 
 #endif

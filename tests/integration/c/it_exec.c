@@ -142,6 +142,79 @@ test_all_nodes(struct sl_exec *x)
 	sl_request_free(&q);
 }
 
+/* Replies of two requests on one connection, each to its own. */
+static size_t
+count_replies(const struct sl_request *q, int want_time)
+{
+	size_t good = 0;
+
+	for (size_t i = 0; i < q->n; i++)
+		good += q->cmds[i].state == SL_CMD_DONE && (want_time ?
+		    is_time(q->cmds[i].reply) : q->cmds[i].reply != NULL &&
+		    q->cmds[i].reply->type == REDIS_REPLY_STRING &&
+		    strstr(q->cmds[i].reply->str, "redis_version:") != NULL);
+	return good;
+}
+
+/*
+ * Two requests in flight on one connection (the collector sends the next
+ * chunk before reading the last): 500 TIME sent, then 50 INFO of a second
+ * request behind them.  Reading the first answers it alone; it ends
+ * while the second is in flight, which then reads its own, on the same
+ * connection.  A request freed with replies owed closes the connection,
+ * and the other's commands go again on the next.
+ */
+static void
+test_two_requests(struct sl_exec *x)
+{
+	struct sl_request q1, q2;
+	size_t		 n = node(x, port[1]);
+	unsigned long	 c0 = x->nodes[n]->connects;
+	enum sl_err	 rc1, rc2;
+
+	sl_request_init(&q1, x, sl_mono_ms() + 10000);
+	for (int k = 0; k < 500; k++)
+		add(&q1, n, 1, time_argv);
+	sl_exec_send(&q1);
+	sl_request_init(&q2, x, sl_mono_ms() + 10000);
+	for (int k = 0; k < 50; k++)
+		add(&q2, n, 2, info_argv);
+	sl_exec_send(&q2);
+	rc1 = sl_exec(&q1, NULL);
+	ok(rc1 == SL_OK && q1.pending == 0 && count_replies(&q1, 1) == 500,
+	    "two requests on one connection: the first has its 500 TIME "
+	    "replies (%zu)", count_replies(&q1, 1));
+	sl_request_free(&q1);
+	rc2 = sl_exec(&q2, NULL);
+	ok(rc2 == SL_OK && q2.pending == 0 && count_replies(&q2, 0) == 50,
+	    "the second, read after the first ended, its 50 INFO (%zu)",
+	    count_replies(&q2, 0));
+	ok(x->nodes[n]->connects == c0 + (c0 == 0),
+	    "one connection for both (%lu connects)", x->nodes[n]->connects);
+	sl_request_free(&q2);
+
+	/* The first freed with its replies owed. */
+	c0 = x->nodes[n]->connects;
+	sl_request_init(&q1, x, sl_mono_ms() + 10000);
+	for (int k = 0; k < 500; k++)
+		add(&q1, n, 1, time_argv);
+	sl_exec_send(&q1);
+	sl_request_init(&q2, x, sl_mono_ms() + 10000);
+	for (int k = 0; k < 50; k++)
+		add(&q2, n, 2, info_argv);
+	sl_exec_send(&q2);
+	sl_request_free(&q1);
+	ok(x->nodes[n]->state == SL_NODE_DOWN && x->nodes[n]->qn == 50,
+	    "the first freed owing replies: the connection closed, the "
+	    "second's 50 commands kept (%zu)", x->nodes[n]->qn);
+	rc2 = sl_exec(&q2, NULL);
+	ok(rc2 == SL_OK && count_replies(&q2, 0) == 50 &&
+	    x->nodes[n]->connects == c0 + 1, "and sent again on a new "
+	    "connection: 50 INFO replies (%zu), %lu connects",
+	    count_replies(&q2, 0), x->nodes[n]->connects - c0);
+	sl_request_free(&q2);
+}
+
 struct arrival {
 	long long	 at[2];
 	int		 order[2], k;
@@ -429,6 +502,7 @@ main(void)
 	sl_exec_init(&x, &auth, 5000);
 	test_all_nodes(&x);
 	test_parallel(&x);
+	test_two_requests(&x);
 	test_reconnect(&x);
 	test_requeue(&x);
 	sl_exec_free(&x);
