@@ -12,6 +12,7 @@
 #include "streamlag/collect.h"
 #include "streamlag/exec.h"
 #include "streamlag/facts.h"
+#include "streamlag/shared.h"
 
 #define SL_TIME_NODES	SL_EXEC_MAX_NODES	/* masters asked TIME */
 #define SL_COLLECT_CHUNK 2048			/* streams a chunk asks */
@@ -20,6 +21,10 @@
 struct sl_followup {
 	size_t		 sidx;		/* its stream's facts, or SIZE_MAX */
 	struct sl_lag_facts f;
+	uint64_t	 key;		/* sl_group_key, for the lag cache */
+	int		 cand;		/* ne is to be checked, not XRANGE */
+	int		 cached;	/* f.next came from ne */
+	struct sl_nextentry ne;
 };
 
 /* One stream's facts in the follow-up, shared by its groups: XINFO STREAM
@@ -433,6 +438,84 @@ facts_of_batch1(struct sl_lag_run *run, const struct sl_lag_entry *e)
 	return SIZE_MAX;
 }
 
+/* The group's last-delivered-id as two numbers ("0-0" when none). */
+static int
+last_of(const struct sl_group *g, unsigned long long *ms,
+    unsigned long long *seq)
+{
+	return sl_id_parse(g->last_delivered_id[0] ? g->last_delivered_id :
+	    "0-0", ms, seq) == SL_OK;
+}
+
+/* A group behind with Redis's lag and entries-read: the first undelivered
+ * entry the lag cache keeps for it (lagcache.h), from the same
+ * last-delivered-id, entries-read and lag, is checked by its stream's
+ * length instead of asked again.  1 (fu->ne set), or 0.  Only in `serve`,
+ * whose workers share the cache. */
+static int
+next_candidate(struct sl_lag_run *run, const struct sl_lag_entry *e,
+    struct sl_followup *fu)
+{
+	const struct sl_group	*g = &e->group;
+	unsigned long long	 ms, seq;
+	long long		 now = sl_monotonic_ms();
+
+	if (run->r->lagcache == NULL || g->lag_state != SL_LAG_KNOWN ||
+	    g->lag <= 0 || !g->has_entries_read || g->entries_read < 0 ||
+	    !last_of(g, &ms, &seq))
+		return 0;
+	fu->key = sl_group_key(run->r->target, e->stream.p, e->stream.len,
+	    g->name.p, g->name.len);
+	return sl_lagcache_next_get(run->r->lagcache, fu->key, &fu->ne) &&
+	    fu->ne.last_ms == ms && fu->ne.last_seq == seq &&
+	    fu->ne.entries_read == g->entries_read && fu->ne.rl == g->lag &&
+	    fu->ne.stamp_ms <= now &&
+	    now - fu->ne.stamp_ms <= SL_LAGCACHE_NEXT_TTL_MS;
+}
+
+/* The candidate's stream still has the length it had: nothing was added
+ * or removed, the kept entry is still the first after the group (f set
+ * as XRANGE would).  1, or 0 when it must be asked. */
+static int
+next_confirm(struct sl_lag_run *run, const struct sl_lag_entry *e,
+    struct sl_followup *fu, const struct sl_sfacts *sf)
+{
+	if (!sf->has_length || sf->length != fu->ne.length)
+		return 0;
+	snprintf(fu->f.next_id, sizeof(fu->f.next_id), "%llu-%llu",
+	    fu->ne.next_ms, fu->ne.next_seq);
+	fu->f.next = 1;
+	fu->f.has_next_age = sl_facts_id_age(fu->f.next_id,
+	    strlen(fu->f.next_id), now_of(run, e->stream.p, e->stream.len),
+	    &fu->f.next_age_ms);
+	fu->cached = 1;
+	return 1;
+}
+
+/* The first undelivered entry this request read, kept with the facts
+ * that will show it unchanged (see next_candidate). */
+static void
+next_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
+    struct sl_followup *fu, const struct sl_sfacts *sf)
+{
+	const struct sl_group	*g = &e->group;
+	struct sl_nextentry	 ne;
+
+	if (run->r->lagcache == NULL || fu->cached || fu->f.next != 1 ||
+	    !sf->has_length || g->lag_state != SL_LAG_KNOWN || g->lag <= 0 ||
+	    !g->has_entries_read || g->entries_read < 0 ||
+	    !last_of(g, &ne.last_ms, &ne.last_seq) ||
+	    sl_id_parse(fu->f.next_id, &ne.next_ms, &ne.next_seq) != SL_OK)
+		return;
+	ne.key = sl_group_key(run->r->target, e->stream.p, e->stream.len,
+	    g->name.p, g->name.len);
+	ne.entries_read = g->entries_read;
+	ne.rl = g->lag;
+	ne.length = sf->length;
+	ne.stamp_ms = sl_monotonic_ms();
+	sl_lagcache_next_put(run->r->lagcache, &ne);
+}
+
 /* Batch 2, only for the groups that need it: the first undelivered entry,
  * XINFO STREAM or XLEN once per stream (unless batch 1 read it), the
  * oldest pending entry, consumers (?group=*). */
@@ -469,6 +552,16 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 		}
 		if (need & SL_NEED_FACTS)
 			need = (need & ~SL_NEED_FACTS) | sask;
+		run->fu[i].cand = 0;
+		run->fu[i].cached = 0;
+		if ((need & SL_NEED_RANGE) && ((need & SL_NEED_FACTS) ||
+		    run->fu[i].sidx != SIZE_MAX) &&
+		    next_candidate(run, e, &run->fu[i])) {
+			/* Checked by the length in batch 3, asked there if
+			 * it changed. */
+			need &= ~SL_NEED_RANGE;
+			run->fu[i].cand = 1;
+		}
 		fresh = (need & SL_NEED_FACTS) && sfresh;
 		run->fu[i].f.next = -1;
 		run->fu[i].f.trusted = run->trusted;
@@ -495,10 +588,31 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
  * the budget is not asked: the group keeps the bounds of Redis's figure
  * (lag_exact false).
  */
+/* Batch 3's XRANGE for a candidate whose stream changed: the first entry
+ * after the group, as batch 2 asks it; out of budget, the group is not
+ * covered. */
+static enum sl_err
+ask_next(struct sl_lag_run *run, struct sl_pipeline *p, size_t i)
+{
+	const struct sl_lag_entry *e = &run->report->entries[i];
+	char		 from[SL_ID_MAX + 1];
+	const char	*argv[] = { "XRANGE", e->stream.p, from, "+", "COUNT",
+	    "1" };
+	size_t		 lens[] = { 6, e->stream.len, 0, 1, 5, 1 };
+
+	if (over_bytes(run) || over_commands(p, 1, run->q->t))
+		return not_covered(run->report, i);
+	snprintf(from, sizeof(from), "(%s", e->group.last_delivered_id[0] ?
+	    e->group.last_delivered_id : "0-0");
+	lens[2] = strlen(from);
+	return plan_add(run, p, SL_ASK_NEXT, SIZE_MAX, i, 6, argv, lens, 1);
+}
+
 static enum sl_err
 build_recheck(struct sl_lag_run *run, struct sl_pipeline *p)
 {
 	struct sl_lag_report *report = run->report;
+	enum sl_err	 rc;
 
 	for (size_t i = 0; i < report->n; i++) {
 		const struct sl_lag_entry *e = &report->entries[i];
@@ -512,6 +626,9 @@ build_recheck(struct sl_lag_run *run, struct sl_pipeline *p)
 		sf = &run->sf[fu->sidx];
 		fu->f.has_length = sf->has_length;
 		fu->f.length = sf->length;
+		if (fu->cand && e->error == NULL && !next_confirm(run, e, fu,
+		    sf) && (rc = ask_next(run, p, i)) != SL_OK)
+			return rc;
 		if (sf->asked || !sl_lag_needs_stream(e, &fu->f) ||
 		    over_bytes(run) || over_commands(p, 1, run->q->t))
 			continue;
@@ -577,6 +694,8 @@ build_counts(struct sl_lag_run *run, struct sl_pipeline *p)
 
 		fu->f.si = fu->sidx != SIZE_MAX && run->sf[fu->sidx].ok ?
 		    &run->sf[fu->sidx].si : NULL;
+		if (fu->sidx != SIZE_MAX && e->error == NULL)
+			next_keep(run, e, fu, &run->sf[fu->sidx]);
 		if (fu->sidx == SIZE_MAX) {
 			/* Settled without the stream's facts: nothing to keep. */
 			memset(&st, 0, sizeof(st));

@@ -119,3 +119,61 @@ sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 	unlock(s);
 	return written;
 }
+
+static struct sl_nextslot *
+next_bucket(struct sl_lagcache *c, uint64_t key)
+{
+	return &c->next[((key ^ (key >> 32)) & (SL_LAGCACHE_NEXT - 1)) & ~1UL];
+}
+
+static void
+next_lock(struct sl_nextslot *s)
+{
+	while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED))
+			;
+}
+
+static void
+next_unlock(struct sl_nextslot *s)
+{
+	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+}
+
+int
+sl_lagcache_next_get(struct sl_lagcache *c, uint64_t key,
+    struct sl_nextentry *out)
+{
+	struct sl_nextslot *b = next_bucket(c, key);
+
+	for (int w = 0; w < 2; w++) {
+		/* Unlocked first look: most groups are not there. */
+		if (__atomic_load_n(&b[w].e.key, __ATOMIC_RELAXED) != key)
+			continue;
+		next_lock(&b[w]);
+		*out = b[w].e;
+		next_unlock(&b[w]);
+		if (out->key == key)
+			return 1;
+	}
+	return 0;
+}
+
+void
+sl_lagcache_next_put(struct sl_lagcache *c, const struct sl_nextentry *e)
+{
+	struct sl_nextslot *b = next_bucket(c, e->key), *s;
+	uint64_t	 k0 = __atomic_load_n(&b[0].e.key, __ATOMIC_RELAXED);
+	uint64_t	 k1 = __atomic_load_n(&b[1].e.key, __ATOMIC_RELAXED);
+
+	/* Unlocked choice: at worst two workers write one slot in turn. */
+	if (k0 == e->key || k0 == 0)
+		s = &b[0];
+	else if (k1 == e->key || k1 == 0)
+		s = &b[1];
+	else
+		s = b[0].e.stamp_ms <= b[1].e.stamp_ms ? &b[0] : &b[1];
+	next_lock(s);
+	s->e = *e;
+	next_unlock(s);
+}

@@ -46,8 +46,40 @@ struct sl_lagcache_slot {
 	struct sl_lagcount	st;
 } __attribute__((aligned(64)));
 
+/*
+ * A group's first undelivered entry, as a request read it (XRANGE
+ * (last-delivered + COUNT 1), with what shows at a later request that it
+ * is still the first: the same last-delivered-id, entries-read and lag
+ * (no entry added: the lag is entries-added - entries-read) and the same
+ * length (none removed either, none being added).  No entry can come
+ * between the group and it while it is in the stream: a new id is always
+ * above the stream's last.  Kept SL_LAGCACHE_NEXT_TTL_MS from when it was
+ * read: a stream deleted and made again with the same ids, lengths and
+ * group state but other entries is the one change these facts cannot
+ * see; its time lag is then that of the earlier entry for at most that
+ * long.
+ */
+#define SL_LAGCACHE_NEXT	262144	/* groups remembered (a power of 2) */
+#define SL_LAGCACHE_NEXT_TTL_MS	60000
+
+struct sl_nextentry {
+	uint64_t	 key;		/* sl_group_key; 0 = empty slot */
+	unsigned long long last_ms, last_seq;	/* the last-delivered-id */
+	unsigned long long next_ms, next_seq;	/* the entry after it */
+	long long	 entries_read, rl, length;
+	long long	 stamp_ms;	/* sl_monotonic_ms() when read */
+};
+
+struct sl_nextslot {
+	volatile int		lock;
+	struct sl_nextentry	e;
+};
+
 struct sl_lagcache {
 	struct sl_lagcache_slot	slot[SL_LAGCACHE_SLOTS];
+	/* Buckets of 2 slots: untouched pages of this table (as of the
+	 * whole shared mapping) are never resident. */
+	struct sl_nextslot	next[SL_LAGCACHE_NEXT];
 };
 
 /* FNV-1a 64 of stream, a NUL, group; never 0. */
@@ -65,5 +97,14 @@ void	sl_lagcache_get(struct sl_lagcache *c, uint64_t key,
 /* Writes st back unless the slot changed since the get; 1 written, 0 not. */
 int	sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 	    uint32_t version);
+
+/* The remembered first undelivered entry of key: 1 (copied to *out), or
+ * 0 when none is kept. */
+int	sl_lagcache_next_get(struct sl_lagcache *c, uint64_t key,
+	    struct sl_nextentry *out);
+/* Keeps e (e->key its group's), over the group's slot, a free one or the
+ * older of its bucket. */
+void	sl_lagcache_next_put(struct sl_lagcache *c,
+	    const struct sl_nextentry *e);
 
 #endif

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/common.sh"
 
 seeded_redis --empty
-export STREAMLAG_STREAMS=cost:a,cost:b,cost:c,cost:d
+export STREAMLAG_STREAMS=cost:a,cost:b,cost:c,cost:d,cost:e,cost:f
 kb=$(head -c 1024 /dev/zero | tr '\0' 'x')
 # fill NAME N: N entries of 1 KB with ids 1-0 .. N-0.
 fill() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 $i-0 f $kb"; done | R >/dev/null; }
@@ -90,7 +90,9 @@ for i in 1 2 3; do
 	is "$(jq -c '.streams["cost:c"] | [.lag, .lag_exact, .trimmed_unread]' <<<"$BODY")" '[6000,true,1000]' \
 		"warm request $i: exact 6000 without a count"
 	ok "$( ((BYTES <= 16384)); echo $?)" "warm request $i: Redis sent $BYTES bytes (<= 16 KB)"
-	is "$XR/$XL/$XS" 1/1/1 "warm request $i: one XRANGE (COUNT 1), XLEN, XINFO STREAM"
+	# The first undelivered entry is kept too (lagcache.h): XLEN shows
+	# the stream unchanged, so it is not asked again.
+	is "$XR/$XL/$XS" 0/1/1 "warm request $i: XLEN, XINFO STREAM, no XRANGE (the first undelivered entry kept)"
 done
 # The group reads 500 more, 100 are added: still exact without a count.
 R XREADGROUP GROUP signalr-consumers c1 COUNT 500 STREAMS cost:c '>' >/dev/null
@@ -99,6 +101,63 @@ cost '/api/v1/events/consumer-lag?stream=cost:c'
 is "$(jq -c '.streams["cost:c"] | [.lag, .lag_exact]' <<<"$BODY")" '[5600,true]' \
 	"after 500 read and 100 added: 5600, exact, kept"
 ok "$( ((BYTES <= 16384)); echo $?)" "and still $BYTES bytes (<= 16 KB)"
+is "$XR" 1 "the group moved: its first undelivered entry asked again (one XRANGE)"
+
+# The first undelivered entry kept between requests: asked once, then
+# checked by the stream's length beside the same last-delivered-id,
+# entries-read and lag; an entry added or removed asks it again.  The time
+# lag is Redis's clock (TIME before and after the request) minus the ms of
+# the entry it names; the entries are a second apart, so that no other
+# entry fits the bounds.  e: 10 entries from 100 s ago, the group 3 in.
+rtime() { R TIME | awk 'NR == 1 { s = $1 } NR == 2 { printf "%.0f\n", s * 1000 + int($1 / 1000) }'; }
+E=$(( $(rtime) - 100000 ))
+for ((i = 0; i < 10; i++)); do echo "XADD cost:e $((E + 1000 * i))-0 f v"; done | R >/dev/null
+R XGROUP CREATE cost:e signalr-consumers 0 >/dev/null
+R XREADGROUP GROUP signalr-consumers c1 COUNT 3 STREAMS cost:e '>' >/dev/null
+# timed STREAM MS WHAT: one request of STREAM; its time lag is that of the
+# entry of ms MS.
+timed() {
+	local t0 t1 tl
+	t0=$(rtime)
+	cost "/api/v1/events/consumer-lag?stream=$1"
+	t1=$(rtime)
+	tl=$(jq ".streams[\"$1\"].time_lag_ms" <<<"$BODY")
+	ok "$( ((tl >= t0 - $2 && tl <= t1 - $2)); echo $?)" \
+		"$3: time lag $tl ms, of entry $2-0 (Redis's clock $t0..$t1)"
+}
+timed cost:e $((E + 3000)) "first request"
+is "$XR/$(jq -c '.streams["cost:e"] | [.lag, .lag_exact]' <<<"$BODY")" '1/[7,true]' \
+	"first request: one XRANGE, lag 7"
+timed cost:e $((E + 3000)) "second request"
+is "$XR/$XL" 0/1 "second request: XLEN unchanged, no XRANGE"
+# Trimmed past the group: Redis 7.0 and Valkey 8 keep lag 7, the length
+# (5) shows the change.
+R XTRIM cost:e MINID "$((E + 5000))-0" >/dev/null
+timed cost:e $((E + 5000)) "after XTRIM MINID to the 6th"
+is "$XR/$(jq -c '.streams["cost:e"] | [.lag, .lag_exact, .trimmed_unread]' <<<"$BODY")" '1/[5,true,2]' \
+	"after the trim: the first entry asked again; lag 5, 2 trimmed unread"
+timed cost:e $((E + 5000)) "the request after"
+is "$XR" 0 "the request after: kept again"
+# The first undelivered entry deleted: one entry fewer shows it.
+R XDEL cost:e "$((E + 5000))-0" >/dev/null
+timed cost:e $((E + 6000)) "after XDEL of the first undelivered entry"
+is "$XR" 1 "after XDEL: asked again"
+
+# A capped stream: as many entries added as trimmed keep the length, and
+# the lag (entries-added - entries-read) shows the change.  f: 10 entries
+# capped at 10, the group 3 in; 1 added, then 4 more push the 2nd to 5th
+# out (the 4th and 5th unread).
+F=$((E + 20000))
+for ((i = 0; i < 10; i++)); do echo "XADD cost:f $((F + 1000 * i))-0 f v"; done | R >/dev/null
+R XGROUP CREATE cost:f signalr-consumers 0 >/dev/null
+R XREADGROUP GROUP signalr-consumers c1 COUNT 3 STREAMS cost:f '>' >/dev/null
+get '/api/v1/events/consumer-lag?stream=cost:f' >/dev/null
+R XADD cost:f MAXLEN 10 "$((F + 10000))-0" f v >/dev/null
+get '/api/v1/events/consumer-lag?stream=cost:f' >/dev/null
+for ((i = 11; i <= 14; i++)); do R XADD cost:f MAXLEN 10 "$((F + 1000 * i))-0" f v >/dev/null; done
+is "$(R XLEN cost:f)" 10 "cost:f: still 10 entries, from the 6th"
+timed cost:f $((F + 5000)) "capped stream, same length"
+is "$XR" 1 "capped stream: the first undelivered entry asked (one XRANGE), the lag changed"
 
 # The command budget: INFO and TIME, then XINFO GROUPS and CONSUMERS per
 # stream: 2 + 2 x 6 = 14 commands cover six caught-up streams; 13 leave the

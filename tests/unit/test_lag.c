@@ -947,6 +947,55 @@ health_names_the_nodes(void **state)
 	    many[SL_HEALTH_ERRORS - 1]);
 }
 
+static struct sl_nextentry
+next_entry(uint64_t key, long long stamp)
+{
+	struct sl_nextentry e = { .key = key, .last_ms = 1700000000000ULL,
+	    .last_seq = 3, .next_ms = 1700000000500ULL, .next_seq = 0,
+	    .entries_read = 12, .rl = 7, .length = 40, .stamp_ms = stamp };
+
+	return e;
+}
+
+/* The first undelivered entries kept (lagcache.h): what was put comes
+ * back whole; a bucket holds two groups, a third takes the older slot. */
+static void
+next_entries_kept(void **state)
+{
+	struct sl_lagcache	*c = calloc(1, sizeof(*c));
+	uint64_t		 k1 = 0x123456789abcdef0ULL, k2 = k1 ^ 1,
+				 k3 = k1 ^ (1ULL << 20);
+	struct sl_nextentry	 e1 = next_entry(k1, 100), e2 = next_entry(k2, 200),
+				 e3 = next_entry(k3, 300), got;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(sl_lagcache_next_get(c, k1, &got), 0);
+	sl_lagcache_next_put(c, &e1);
+	assert_int_equal(sl_lagcache_next_get(c, k1, &got), 1);
+	assert_memory_equal(&got, &e1, sizeof(got));
+	e2.rl = 9;
+	sl_lagcache_next_put(c, &e2);
+	assert_int_equal(sl_lagcache_next_get(c, k1, &got), 1);
+	assert_int_equal(got.rl, 7);
+	assert_int_equal(sl_lagcache_next_get(c, k2, &got), 1);
+	assert_int_equal(got.rl, 9);
+	/* Same bucket, both full: the older (k1, stamp 100) goes. */
+	sl_lagcache_next_put(c, &e3);
+	assert_int_equal(sl_lagcache_next_get(c, k1, &got), 0);
+	assert_int_equal(sl_lagcache_next_get(c, k2, &got), 1);
+	assert_int_equal(sl_lagcache_next_get(c, k3, &got), 1);
+	assert_int_equal(got.stamp_ms, 300);
+	/* A group put again keeps its own slot. */
+	e2.length = 41;
+	e2.stamp_ms = 50;
+	sl_lagcache_next_put(c, &e2);
+	assert_int_equal(sl_lagcache_next_get(c, k2, &got), 1);
+	assert_int_equal(got.length, 41);
+	assert_int_equal(sl_lagcache_next_get(c, k3, &got), 1);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -972,6 +1021,7 @@ main(void)
 		cmocka_unit_test(trim_risk),
 		cmocka_unit_test(ids_and_thresholds),
 		cmocka_unit_test(totals_and_health),
+		cmocka_unit_test(next_entries_kept),
 	};
 	return cmocka_run_group_tests_name("lag", tests, NULL, NULL);
 }
