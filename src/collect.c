@@ -21,10 +21,10 @@
 struct sl_followup {
 	size_t		 sidx;		/* its stream's facts, or SIZE_MAX */
 	struct sl_lag_facts f;
-	uint64_t	 key;		/* sl_group_key, for the lag cache */
-	int		 cand;		/* ne is to be checked, not XRANGE */
-	int		 cached;	/* f.next came from ne */
-	struct sl_nextentry ne;
+	int		 cand;		/* ns is to be checked, not XRANGE */
+	int		 cached;	/* f.next came from ns */
+	struct sl_nextkey nk;		/* the group's facts, for the cache */
+	struct sl_nextslot ns;
 };
 
 /* One stream's facts in the follow-up, shared by its groups: XINFO STREAM
@@ -438,39 +438,37 @@ facts_of_batch1(struct sl_lag_run *run, const struct sl_lag_entry *e)
 	return SIZE_MAX;
 }
 
-/* The group's last-delivered-id as two numbers ("0-0" when none). */
+/* A group behind with Redis's lag and entries-read: its facts for the
+ * lag cache's first undelivered entry (lagcache.h) in fu->nk.  1, or 0
+ * when the cache has nothing to do with it.  Only in `serve`, whose
+ * workers share the cache. */
 static int
-last_of(const struct sl_group *g, unsigned long long *ms,
-    unsigned long long *seq)
+next_facts(struct sl_lag_run *run, const struct sl_lag_entry *e,
+    struct sl_followup *fu)
 {
-	return sl_id_parse(g->last_delivered_id[0] ? g->last_delivered_id :
-	    "0-0", ms, seq) == SL_OK;
+	const struct sl_group *g = &e->group;
+
+	if (run->r->lagcache == NULL || g->lag_state != SL_LAG_KNOWN ||
+	    g->lag <= 0 || !g->has_entries_read || g->entries_read < 0 ||
+	    sl_id_parse(g->last_delivered_id[0] ? g->last_delivered_id :
+	    "0-0", &fu->nk.last_ms, &fu->nk.last_seq) != SL_OK)
+		return 0;
+	fu->nk.key = sl_group_key(run->r->target, e->stream.p, e->stream.len,
+	    g->name.p, g->name.len);
+	fu->nk.entries_read = g->entries_read;
+	fu->nk.rl = g->lag;
+	return 1;
 }
 
-/* A group behind with Redis's lag and entries-read: the first undelivered
- * entry the lag cache keeps for it (lagcache.h), from the same
- * last-delivered-id, entries-read and lag, is checked by its stream's
- * length instead of asked again.  1 (fu->ne set), or 0.  Only in `serve`,
- * whose workers share the cache. */
+/* The first undelivered entry the lag cache keeps for the group, from
+ * the same last-delivered-id, entries-read and lag: checked by its
+ * stream's length instead of asked again.  1 (fu->ns set), or 0. */
 static int
 next_candidate(struct sl_lag_run *run, const struct sl_lag_entry *e,
     struct sl_followup *fu)
 {
-	const struct sl_group	*g = &e->group;
-	unsigned long long	 ms, seq;
-	long long		 now = sl_monotonic_ms();
-
-	if (run->r->lagcache == NULL || g->lag_state != SL_LAG_KNOWN ||
-	    g->lag <= 0 || !g->has_entries_read || g->entries_read < 0 ||
-	    !last_of(g, &ms, &seq))
-		return 0;
-	fu->key = sl_group_key(run->r->target, e->stream.p, e->stream.len,
-	    g->name.p, g->name.len);
-	return sl_lagcache_next_get(run->r->lagcache, fu->key, &fu->ne) &&
-	    fu->ne.last_ms == ms && fu->ne.last_seq == seq &&
-	    fu->ne.entries_read == g->entries_read && fu->ne.rl == g->lag &&
-	    fu->ne.stamp_ms <= now &&
-	    now - fu->ne.stamp_ms <= SL_LAGCACHE_NEXT_TTL_MS;
+	return next_facts(run, e, fu) && sl_lagcache_next_get(run->r->lagcache,
+	    &fu->nk, sl_monotonic_ms(), &fu->ns);
 }
 
 /* The candidate's stream still has the length it had: nothing was added
@@ -480,10 +478,12 @@ static int
 next_confirm(struct sl_lag_run *run, const struct sl_lag_entry *e,
     struct sl_followup *fu, const struct sl_sfacts *sf)
 {
-	if (!sf->has_length || sf->length != fu->ne.length)
+	unsigned long long ms, seq;
+
+	if (!sf->has_length || !sl_lagcache_next_confirm(&fu->ns, &fu->nk,
+	    sf->length, &ms, &seq))
 		return 0;
-	snprintf(fu->f.next_id, sizeof(fu->f.next_id), "%llu-%llu",
-	    fu->ne.next_ms, fu->ne.next_seq);
+	snprintf(fu->f.next_id, sizeof(fu->f.next_id), "%llu-%llu", ms, seq);
 	fu->f.next = 1;
 	fu->f.has_next_age = sl_facts_id_age(fu->f.next_id,
 	    strlen(fu->f.next_id), now_of(run, e->stream.p, e->stream.len),
@@ -498,22 +498,14 @@ static void
 next_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
     struct sl_followup *fu, const struct sl_sfacts *sf)
 {
-	const struct sl_group	*g = &e->group;
-	struct sl_nextentry	 ne;
+	unsigned long long ms, seq;
 
-	if (run->r->lagcache == NULL || fu->cached || fu->f.next != 1 ||
-	    !sf->has_length || g->lag_state != SL_LAG_KNOWN || g->lag <= 0 ||
-	    !g->has_entries_read || g->entries_read < 0 ||
-	    !last_of(g, &ne.last_ms, &ne.last_seq) ||
-	    sl_id_parse(fu->f.next_id, &ne.next_ms, &ne.next_seq) != SL_OK)
+	if (fu->cached || fu->f.next != 1 || !sf->has_length ||
+	    !next_facts(run, e, fu) ||
+	    sl_id_parse(fu->f.next_id, &ms, &seq) != SL_OK)
 		return;
-	ne.key = sl_group_key(run->r->target, e->stream.p, e->stream.len,
-	    g->name.p, g->name.len);
-	ne.entries_read = g->entries_read;
-	ne.rl = g->lag;
-	ne.length = sf->length;
-	ne.stamp_ms = sl_monotonic_ms();
-	sl_lagcache_next_put(run->r->lagcache, &ne);
+	sl_lagcache_next_put(run->r->lagcache, &fu->nk, sf->length, ms, seq,
+	    sl_monotonic_ms());
 }
 
 /* Batch 2, only for the groups that need it: the first undelivered entry,

@@ -123,57 +123,111 @@ sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 static struct sl_nextslot *
 next_bucket(struct sl_lagcache *c, uint64_t key)
 {
-	return &c->next[((key ^ (key >> 32)) & (SL_LAGCACHE_NEXT - 1)) & ~1UL];
+	size_t nb = SL_LAGCACHE_NEXT / SL_LAGCACHE_NEXT_WAYS;
+
+	return &c->next[((key ^ (key >> 32)) % nb) * SL_LAGCACHE_NEXT_WAYS];
 }
 
-static void
-next_lock(struct sl_nextslot *s)
+static uint64_t
+mix(uint64_t h, uint64_t v)
 {
-	while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED))
-			;
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 31);
 }
 
-static void
-next_unlock(struct sl_nextslot *s)
+/* The slot's name for a group: the key's high half (the bucket comes from
+ * both), never 0. */
+static uint32_t
+tag_of(uint64_t key)
 {
-	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+	uint32_t t = (uint32_t)(key >> 32);
+
+	return t != 0 ? t : 1;
 }
+
+static uint64_t
+fp1_of(const struct sl_nextkey *k)
+{
+	uint64_t h = mix(0x6e657874ULL, k->key);
+
+	h = mix(h, k->last_ms);
+	h = mix(h, k->last_seq);
+	h = mix(h, (uint64_t)k->entries_read);
+	return mix(h, (uint64_t)k->rl);
+}
+
+static uint64_t
+fp2_of(uint64_t fp1, long long length, uint64_t next_ms, uint32_t next_seq)
+{
+	return mix(mix(mix(fp1, (uint64_t)length), next_ms), next_seq);
+}
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 int
-sl_lagcache_next_get(struct sl_lagcache *c, uint64_t key,
-    struct sl_nextentry *out)
+sl_lagcache_next_get(struct sl_lagcache *c, const struct sl_nextkey *k,
+    long long now_ms, struct sl_nextslot *out)
 {
-	struct sl_nextslot *b = next_bucket(c, key);
+	struct sl_nextslot *b = next_bucket(c, k->key);
+	uint32_t	 now_s = (uint32_t)(now_ms / 1000);
 
-	for (int w = 0; w < 2; w++) {
-		/* Unlocked first look: most groups are not there. */
-		if (__atomic_load_n(&b[w].e.key, __ATOMIC_RELAXED) != key)
+	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++) {
+		if (LOAD(b[w].tag) != tag_of(k->key))
 			continue;
-		next_lock(&b[w]);
-		*out = b[w].e;
-		next_unlock(&b[w]);
-		if (out->key == key)
-			return 1;
+		out->tag = tag_of(k->key);
+		out->fp1 = LOAD(b[w].fp1);
+		out->fp2 = LOAD(b[w].fp2);
+		out->next_ms = LOAD(b[w].next_ms);
+		out->next_seq = LOAD(b[w].next_seq);
+		out->stamp_s = LOAD(b[w].stamp_s);
+		return out->fp1 == (uint32_t)fp1_of(k) && out->stamp_s <= now_s &&
+		    (long long)(now_s - out->stamp_s) * 1000 <=
+		    SL_LAGCACHE_NEXT_TTL_MS;
 	}
 	return 0;
 }
 
-void
-sl_lagcache_next_put(struct sl_lagcache *c, const struct sl_nextentry *e)
+int
+sl_lagcache_next_confirm(const struct sl_nextslot *s,
+    const struct sl_nextkey *k, long long length,
+    unsigned long long *next_ms, unsigned long long *next_seq)
 {
-	struct sl_nextslot *b = next_bucket(c, e->key), *s;
-	uint64_t	 k0 = __atomic_load_n(&b[0].e.key, __ATOMIC_RELAXED);
-	uint64_t	 k1 = __atomic_load_n(&b[1].e.key, __ATOMIC_RELAXED);
+	if (s->fp2 != fp2_of(fp1_of(k), length, s->next_ms, s->next_seq))
+		return 0;
+	*next_ms = s->next_ms;
+	*next_seq = s->next_seq;
+	return 1;
+}
 
-	/* Unlocked choice: at worst two workers write one slot in turn. */
-	if (k0 == e->key || k0 == 0)
-		s = &b[0];
-	else if (k1 == e->key || k1 == 0)
-		s = &b[1];
-	else
-		s = b[0].e.stamp_ms <= b[1].e.stamp_ms ? &b[0] : &b[1];
-	next_lock(s);
-	s->e = *e;
-	next_unlock(s);
+void
+sl_lagcache_next_put(struct sl_lagcache *c, const struct sl_nextkey *k,
+    long long length, unsigned long long next_ms, unsigned long long next_seq,
+    long long now_ms)
+{
+	struct sl_nextslot *b = next_bucket(c, k->key), *s = NULL;
+	uint32_t	 now_s = (uint32_t)(now_ms / 1000);
+	uint64_t	 fp1 = fp1_of(k);
+
+	if (next_seq > UINT32_MAX)
+		return;		/* not kept: asked each time */
+	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS && s == NULL; w++)
+		if (LOAD(b[w].tag) == tag_of(k->key))
+			s = &b[w];
+	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS && s == NULL; w++) {
+		uint32_t t = LOAD(b[w].stamp_s);
+
+		if (LOAD(b[w].tag) == 0 || t > now_s ||
+		    (long long)(now_s - t) * 1000 > SL_LAGCACHE_NEXT_TTL_MS)
+			s = &b[w];
+	}
+	if (s == NULL)
+		return;
+	STORE(s->tag, tag_of(k->key));
+	STORE(s->fp1, (uint32_t)fp1);
+	STORE(s->fp2, fp2_of(fp1, length, next_ms, (uint32_t)next_seq));
+	STORE(s->next_ms, (uint64_t)next_ms);
+	STORE(s->next_seq, (uint32_t)next_seq);
+	STORE(s->stamp_s, now_s);
 }

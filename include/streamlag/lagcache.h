@@ -58,27 +58,40 @@ struct sl_lagcache_slot {
  * group state but other entries is the one change these facts cannot
  * see; its time lag is then that of the earlier entry for at most that
  * long.
+ *
+ * A slot holds 32 bytes, the facts as two fingerprints: fp1 (32 bits) of
+ * the group's (key, last-delivered-id, entries-read, lag), checked before
+ * the length is asked; fp2 (64 bits) of the same, the length and the
+ * entry's id, checked once it is.  Slots are written and read field by
+ * field without a lock: a slot read while it is written fails its
+ * fingerprints, as a stale one does.  The whole table is 4 MiB, resident
+ * as its pages are touched; 100 000 groups keep about 89 % of their
+ * entries (a bucket's fifth group waits for a slot to expire).
  */
-#define SL_LAGCACHE_NEXT	262144	/* groups remembered (a power of 2) */
+#define SL_LAGCACHE_NEXT	131072	/* slots (a power of 2) */
+#define SL_LAGCACHE_NEXT_WAYS	4	/* slots a group may take */
 #define SL_LAGCACHE_NEXT_TTL_MS	60000
 
-struct sl_nextentry {
-	uint64_t	 key;		/* sl_group_key; 0 = empty slot */
-	unsigned long long last_ms, last_seq;	/* the last-delivered-id */
-	unsigned long long next_ms, next_seq;	/* the entry after it */
-	long long	 entries_read, rl, length;
-	long long	 stamp_ms;	/* sl_monotonic_ms() when read */
+struct sl_nextslot {
+	uint32_t	 tag;		/* of sl_group_key; 0 = empty */
+	uint32_t	 fp1;
+	uint64_t	 fp2;
+	uint64_t	 next_ms;	/* the entry's id */
+	uint32_t	 next_seq;
+	uint32_t	 stamp_s;	/* sl_monotonic_ms() / 1000 when read */
 };
 
-struct sl_nextslot {
-	volatile int		lock;
-	struct sl_nextentry	e;
+/* What a group shows now, for the fingerprints. */
+struct sl_nextkey {
+	uint64_t	 key;		/* sl_group_key */
+	unsigned long long last_ms, last_seq;	/* its last-delivered-id */
+	long long	 entries_read, rl;
 };
 
 struct sl_lagcache {
 	struct sl_lagcache_slot	slot[SL_LAGCACHE_SLOTS];
-	/* Buckets of 2 slots: untouched pages of this table (as of the
-	 * whole shared mapping) are never resident. */
+	/* Untouched pages of this table (as of the whole shared mapping)
+	 * are never resident. */
 	struct sl_nextslot	next[SL_LAGCACHE_NEXT];
 };
 
@@ -98,13 +111,20 @@ void	sl_lagcache_get(struct sl_lagcache *c, uint64_t key,
 int	sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 	    uint32_t version);
 
-/* The remembered first undelivered entry of key: 1 (copied to *out), or
- * 0 when none is kept. */
-int	sl_lagcache_next_get(struct sl_lagcache *c, uint64_t key,
-	    struct sl_nextentry *out);
-/* Keeps e (e->key its group's), over the group's slot, a free one or the
- * older of its bucket. */
-void	sl_lagcache_next_put(struct sl_lagcache *c,
-	    const struct sl_nextentry *e);
+/* The entry kept for k, read at most SL_LAGCACHE_NEXT_TTL_MS before
+ * now_ms from a group that showed the same facts: 1 (*out its slot, for
+ * sl_lagcache_next_confirm), else 0. */
+int	sl_lagcache_next_get(struct sl_lagcache *c, const struct sl_nextkey *k,
+	    long long now_ms, struct sl_nextslot *out);
+/* The stream has the length it had: 1 with the entry's id, else 0. */
+int	sl_lagcache_next_confirm(const struct sl_nextslot *s,
+	    const struct sl_nextkey *k, long long length,
+	    unsigned long long *next_ms, unsigned long long *next_seq);
+/* Keeps the entry the group's XRANGE named, with the stream's length:
+ * over the group's own slot, else an empty or expired one of its bucket;
+ * with every slot there fresh, not at all (no slot is thrashed). */
+void	sl_lagcache_next_put(struct sl_lagcache *c, const struct sl_nextkey *k,
+	    long long length, unsigned long long next_ms,
+	    unsigned long long next_seq, long long now_ms);
 
 #endif

@@ -947,52 +947,56 @@ health_names_the_nodes(void **state)
 	    many[SL_HEALTH_ERRORS - 1]);
 }
 
-static struct sl_nextentry
-next_entry(uint64_t key, long long stamp)
-{
-	struct sl_nextentry e = { .key = key, .last_ms = 1700000000000ULL,
-	    .last_seq = 3, .next_ms = 1700000000500ULL, .next_seq = 0,
-	    .entries_read = 12, .rl = 7, .length = 40, .stamp_ms = stamp };
-
-	return e;
-}
-
-/* The first undelivered entries kept (lagcache.h): what was put comes
- * back whole; a bucket holds two groups, a third takes the older slot. */
+/* The first undelivered entries kept (lagcache.h): found again only
+ * from the same facts and length, within the TTL; a bucket holds
+ * SL_LAGCACHE_NEXT_WAYS groups, and a fifth waits for a slot to expire
+ * instead of thrashing the four. */
 static void
 next_entries_kept(void **state)
 {
 	struct sl_lagcache	*c = calloc(1, sizeof(*c));
-	uint64_t		 k1 = 0x123456789abcdef0ULL, k2 = k1 ^ 1,
-				 k3 = k1 ^ (1ULL << 20);
-	struct sl_nextentry	 e1 = next_entry(k1, 100), e2 = next_entry(k2, 200),
-				 e3 = next_entry(k3, 300), got;
+	struct sl_nextkey	 k = { .key = 0x123456789abcdef0ULL,
+				    .last_ms = 1700000000000ULL, .last_seq = 3,
+				    .entries_read = 12, .rl = 7 }, o;
+	struct sl_nextslot	 ns;
+	unsigned long long	 ms = 0, seq = 0;
+	long long		 now = 5000000;
 
 	(void)state;
 	assert_non_null(c);
-	assert_int_equal(sl_lagcache_next_get(c, k1, &got), 0);
-	sl_lagcache_next_put(c, &e1);
-	assert_int_equal(sl_lagcache_next_get(c, k1, &got), 1);
-	assert_memory_equal(&got, &e1, sizeof(got));
-	e2.rl = 9;
-	sl_lagcache_next_put(c, &e2);
-	assert_int_equal(sl_lagcache_next_get(c, k1, &got), 1);
-	assert_int_equal(got.rl, 7);
-	assert_int_equal(sl_lagcache_next_get(c, k2, &got), 1);
-	assert_int_equal(got.rl, 9);
-	/* Same bucket, both full: the older (k1, stamp 100) goes. */
-	sl_lagcache_next_put(c, &e3);
-	assert_int_equal(sl_lagcache_next_get(c, k1, &got), 0);
-	assert_int_equal(sl_lagcache_next_get(c, k2, &got), 1);
-	assert_int_equal(sl_lagcache_next_get(c, k3, &got), 1);
-	assert_int_equal(got.stamp_ms, 300);
-	/* A group put again keeps its own slot. */
-	e2.length = 41;
-	e2.stamp_ms = 50;
-	sl_lagcache_next_put(c, &e2);
-	assert_int_equal(sl_lagcache_next_get(c, k2, &got), 1);
-	assert_int_equal(got.length, 41);
-	assert_int_equal(sl_lagcache_next_get(c, k3, &got), 1);
+	assert_int_equal(sl_lagcache_next_get(c, &k, now, &ns), 0);
+	sl_lagcache_next_put(c, &k, 40, 1700000000500ULL, 2, now);
+	assert_int_equal(sl_lagcache_next_get(c, &k, now + 1000, &ns), 1);
+	assert_int_equal(sl_lagcache_next_confirm(&ns, &k, 40, &ms, &seq), 1);
+	assert_true(ms == 1700000000500ULL && seq == 2);
+	/* Another length: not confirmed. */
+	assert_int_equal(sl_lagcache_next_confirm(&ns, &k, 39, &ms, &seq), 0);
+	/* Any of the group's facts changed: not a candidate. */
+	o = k; o.rl = 8;
+	assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns), 0);
+	o = k; o.entries_read = 13;
+	assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns), 0);
+	o = k; o.last_seq = 4;
+	assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns), 0);
+	/* Older than the TTL: gone. */
+	assert_int_equal(sl_lagcache_next_get(c, &k, now +
+	    SL_LAGCACHE_NEXT_TTL_MS + 1000, &ns), 0);
+	/* Four more groups of the same bucket (the same bits of both halves
+	 * flipped): the fifth key finds every slot fresh and is not kept. */
+	for (int i = 1; i <= SL_LAGCACHE_NEXT_WAYS; i++) {
+		o = k;
+		o.key = k.key ^ ((uint64_t)i << 32 | (uint64_t)i);
+		sl_lagcache_next_put(c, &o, 40, 1700000000500ULL, 2, now);
+		assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns),
+		    i < SL_LAGCACHE_NEXT_WAYS);
+	}
+	assert_int_equal(sl_lagcache_next_get(c, &k, now, &ns), 1);
+	/* Once they expire, it is. */
+	now += SL_LAGCACHE_NEXT_TTL_MS + 1000;
+	sl_lagcache_next_put(c, &o, 41, 1700000000600ULL, 0, now);
+	assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns), 1);
+	assert_int_equal(sl_lagcache_next_confirm(&ns, &o, 41, &ms, &seq), 1);
+	assert_true(ms == 1700000000600ULL && seq == 0);
 	free(c);
 }
 
