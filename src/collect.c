@@ -457,7 +457,61 @@ next_facts(struct sl_lag_run *run, const struct sl_lag_entry *e,
 	    g->name.p, g->name.len);
 	fu->nk.entries_read = g->entries_read;
 	fu->nk.rl = g->lag;
+	fu->nk.pending = 0;
 	return 1;
+}
+
+/* A group with entries pending: its facts for the oldest pending entry
+ * kept (lagcache.h, SL_KEPT_PENDING) in *k.  1, or 0 outside `serve`. */
+static int
+pending_facts(const struct sl_lag_run *run, const struct sl_lag_entry *e,
+    struct sl_nextkey *k)
+{
+	const struct sl_group *g = &e->group;
+
+	memset(k, 0, sizeof(*k));
+	if (run->r->lagcache == NULL || g->pending <= 0 ||
+	    sl_id_parse(g->last_delivered_id[0] ? g->last_delivered_id :
+	    "0-0", &k->last_ms, &k->last_seq) != SL_OK)
+		return 0;
+	k->key = sl_group_key(run->r->target, e->stream.p, e->stream.len,
+	    g->name.p, g->name.len);
+	k->pending = g->pending;
+	return 1;
+}
+
+/* The oldest pending entry kept for the group from the same
+ * last-delivered-id and pending count: its age set, no XPENDING.  1, or
+ * 0 when it must be asked. */
+static int
+pending_kept(struct sl_lag_run *run, struct sl_lag_entry *e)
+{
+	struct sl_nextkey	 k;
+	struct sl_nextslot	 ns;
+	unsigned long long	 ms, seq;
+	char			 id[SL_ID_MAX];
+
+	if (!pending_facts(run, e, &k) || !sl_lagcache_next_get(
+	    run->r->lagcache, SL_KEPT_PENDING, &k, sl_monotonic_ms(), &ns) ||
+	    !sl_lagcache_next_confirm(&ns, &k, 0, &ms, &seq))
+		return 0;
+	snprintf(id, sizeof(id), "%llu-%llu", ms, seq);
+	e->has_oldest_pending = sl_facts_id_age(id, strlen(id), now_of(run,
+	    e->stream.p, e->stream.len), &e->oldest_pending_ms);
+	return 1;
+}
+
+/* XPENDING's oldest entry, kept for the next request. */
+static void
+pending_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
+    const redisReply *reply)
+{
+	struct sl_nextkey	 k;
+	unsigned long long	 ms, seq;
+
+	if (pending_facts(run, e, &k) && sl_facts_first_id(reply, &ms, &seq))
+		sl_lagcache_next_put(run->r->lagcache, SL_KEPT_PENDING, &k, 0,
+		    ms, seq, sl_monotonic_ms());
 }
 
 /* The first undelivered entry the lag cache keeps for the group, from
@@ -468,7 +522,7 @@ next_candidate(struct sl_lag_run *run, const struct sl_lag_entry *e,
     struct sl_followup *fu)
 {
 	return next_facts(run, e, fu) && sl_lagcache_next_get(run->r->lagcache,
-	    &fu->nk, sl_monotonic_ms(), &fu->ns);
+	    SL_KEPT_NEXT, &fu->nk, sl_monotonic_ms(), &fu->ns);
 }
 
 /* The candidate's stream still has the length it had: nothing was added
@@ -504,8 +558,8 @@ next_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
 	    !next_facts(run, e, fu) ||
 	    sl_id_parse(fu->f.next_id, &ms, &seq) != SL_OK)
 		return;
-	sl_lagcache_next_put(run->r->lagcache, &fu->nk, sf->length, ms, seq,
-	    sl_monotonic_ms());
+	sl_lagcache_next_put(run->r->lagcache, SL_KEPT_NEXT, &fu->nk,
+	    sf->length, ms, seq, sl_monotonic_ms());
 }
 
 /* Batch 2, only for the groups that need it: the first undelivered entry,
@@ -554,6 +608,8 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 			need &= ~SL_NEED_RANGE;
 			run->fu[i].cand = 1;
 		}
+		if ((need & SL_NEED_PENDING) && pending_kept(run, e))
+			need &= ~SL_NEED_PENDING;
 		fresh = (need & SL_NEED_FACTS) && sfresh;
 		run->fu[i].f.next = -1;
 		run->fu[i].f.trusted = run->trusted;
@@ -887,6 +943,8 @@ consume_later(struct sl_lag_run *run, const struct sl_plan_slot *s,
 		e->has_oldest_pending = sl_facts_oldest_pending(reply,
 		    now_of(run, e->stream.p, e->stream.len),
 		    &e->oldest_pending_ms);
+		if (e->error == NULL)
+			pending_keep(run, e, reply);
 		return SL_OK;
 	default:
 		c = &run->cnt[s->aux];

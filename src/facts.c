@@ -400,6 +400,21 @@ sl_facts_oldest_pending(const redisReply *r, long long now_ms,
 	    now_ms, age_ms);
 }
 
+int
+sl_facts_first_id(const redisReply *r, unsigned long long *ms,
+    unsigned long long *seq)
+{
+	const redisReply *id = range_id(r, 0);
+	char		 buf[SL_ID_MAX];
+
+	if (id == NULL || id->len >= sizeof(buf) ||
+	    memchr(id->str, '\0', id->len) != NULL)
+		return 0;
+	memcpy(buf, id->str, id->len);
+	buf[id->len] = '\0';
+	return sl_id_parse(buf, ms, seq) == SL_OK;
+}
+
 enum sl_err
 sl_facts_range_tail(const redisReply *r, size_t *k, char last[SL_ID_MAX])
 {

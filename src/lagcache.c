@@ -121,11 +121,12 @@ sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 }
 
 static struct sl_nextslot *
-next_bucket(struct sl_lagcache *c, uint64_t key)
+next_bucket(struct sl_lagcache *c, enum sl_kept kind, uint64_t key)
 {
-	size_t nb = SL_LAGCACHE_NEXT / SL_LAGCACHE_NEXT_WAYS;
+	size_t			 nb = SL_LAGCACHE_NEXT / SL_LAGCACHE_NEXT_WAYS;
+	struct sl_nextslot	*t = kind == SL_KEPT_PENDING ? c->pend : c->next;
 
-	return &c->next[((key ^ (key >> 32)) % nb) * SL_LAGCACHE_NEXT_WAYS];
+	return &t[((key ^ (key >> 32)) % nb) * SL_LAGCACHE_NEXT_WAYS];
 }
 
 static uint64_t
@@ -154,7 +155,8 @@ fp1_of(const struct sl_nextkey *k)
 	h = mix(h, k->last_ms);
 	h = mix(h, k->last_seq);
 	h = mix(h, (uint64_t)k->entries_read);
-	return mix(h, (uint64_t)k->rl);
+	h = mix(h, (uint64_t)k->rl);
+	return mix(h, (uint64_t)k->pending);
 }
 
 static uint64_t
@@ -167,10 +169,10 @@ fp2_of(uint64_t fp1, long long length, uint64_t next_ms, uint32_t next_seq)
 #define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 int
-sl_lagcache_next_get(struct sl_lagcache *c, const struct sl_nextkey *k,
-    long long now_ms, struct sl_nextslot *out)
+sl_lagcache_next_get(struct sl_lagcache *c, enum sl_kept kind,
+    const struct sl_nextkey *k, long long now_ms, struct sl_nextslot *out)
 {
-	struct sl_nextslot *b = next_bucket(c, k->key);
+	struct sl_nextslot *b = next_bucket(c, kind, k->key);
 	uint32_t	 now_s = (uint32_t)(now_ms / 1000);
 
 	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++) {
@@ -202,11 +204,11 @@ sl_lagcache_next_confirm(const struct sl_nextslot *s,
 }
 
 void
-sl_lagcache_next_put(struct sl_lagcache *c, const struct sl_nextkey *k,
-    long long length, unsigned long long next_ms, unsigned long long next_seq,
-    long long now_ms)
+sl_lagcache_next_put(struct sl_lagcache *c, enum sl_kept kind,
+    const struct sl_nextkey *k, long long length, unsigned long long next_ms,
+    unsigned long long next_seq, long long now_ms)
 {
-	struct sl_nextslot *b = next_bucket(c, k->key), *s = NULL;
+	struct sl_nextslot *b = next_bucket(c, kind, k->key), *s = NULL;
 	uint32_t	 now_s = (uint32_t)(now_ms / 1000);
 	uint64_t	 fp1 = fp1_of(k);
 

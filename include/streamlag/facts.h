@@ -59,6 +59,10 @@ enum sl_err sl_facts_length(const redisReply *r, long long *len);
 /* XPENDING s g - + 1: 1 with the oldest pending entry's age, else 0. */
 int	sl_facts_oldest_pending(const redisReply *r, long long now_ms,
 	    long long *age_ms);
+/* XPENDING s g - + 1 (or XRANGE): 1 with its first entry's id as two
+ * numbers, else 0. */
+int	sl_facts_first_id(const redisReply *r, unsigned long long *ms,
+	    unsigned long long *seq);
 /* A count step's XRANGE: the number of entries and the last one's id
  * (at most SL_ID_MAX bytes with the NUL).  SL_OK or SL_EPROTO. */
 enum sl_err sl_facts_range_tail(const redisReply *r, size_t *k,

@@ -81,18 +81,33 @@ struct sl_nextslot {
 	uint32_t	 stamp_s;	/* sl_monotonic_ms() / 1000 when read */
 };
 
-/* What a group shows now, for the fingerprints. */
+/* What a group shows now, for the fingerprints; a table's facts it does
+ * not use are 0. */
 struct sl_nextkey {
 	uint64_t	 key;		/* sl_group_key */
 	unsigned long long last_ms, last_seq;	/* its last-delivered-id */
-	long long	 entries_read, rl;
+	long long	 entries_read, rl;	/* SL_KEPT_NEXT */
+	long long	 pending;		/* SL_KEPT_PENDING */
 };
+
+/*
+ * The same table, second kind: a group's oldest pending entry (XPENDING s g
+ * - + 1), kept with the group's last-delivered-id and pending count.
+ * Entries join the pending list only by a read (the last-delivered-id
+ * moves) and leave it by XACK, XAUTOCLAIM or XGROUP DELCONSUMER (the count
+ * falls); so with both the same, the list and its oldest entry are the
+ * same.  The exception is XCLAIM ... FORCE of an entry that was not
+ * pending, beside an XACK that keeps the count: the age shown is then
+ * the earlier oldest entry's for at most SL_LAGCACHE_NEXT_TTL_MS.
+ */
+enum sl_kept { SL_KEPT_NEXT, SL_KEPT_PENDING };
 
 struct sl_lagcache {
 	struct sl_lagcache_slot	slot[SL_LAGCACHE_SLOTS];
 	/* Untouched pages of this table (as of the whole shared mapping)
 	 * are never resident. */
 	struct sl_nextslot	next[SL_LAGCACHE_NEXT];
+	struct sl_nextslot	pend[SL_LAGCACHE_NEXT];
 };
 
 /* FNV-1a 64 of stream, a NUL, group; never 0. */
@@ -114,17 +129,20 @@ int	sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 /* The entry kept for k, read at most SL_LAGCACHE_NEXT_TTL_MS before
  * now_ms from a group that showed the same facts: 1 (*out its slot, for
  * sl_lagcache_next_confirm), else 0. */
-int	sl_lagcache_next_get(struct sl_lagcache *c, const struct sl_nextkey *k,
-	    long long now_ms, struct sl_nextslot *out);
-/* The stream has the length it had: 1 with the entry's id, else 0. */
+int	sl_lagcache_next_get(struct sl_lagcache *c, enum sl_kept kind,
+	    const struct sl_nextkey *k, long long now_ms,
+	    struct sl_nextslot *out);
+/* The stream has the length it had (SL_KEPT_PENDING: length 0): 1 with
+ * the entry's id, else 0. */
 int	sl_lagcache_next_confirm(const struct sl_nextslot *s,
 	    const struct sl_nextkey *k, long long length,
 	    unsigned long long *next_ms, unsigned long long *next_seq);
 /* Keeps the entry the group's XRANGE named, with the stream's length:
  * over the group's own slot, else an empty or expired one of its bucket;
  * with every slot there fresh, not at all (no slot is thrashed). */
-void	sl_lagcache_next_put(struct sl_lagcache *c, const struct sl_nextkey *k,
-	    long long length, unsigned long long next_ms,
-	    unsigned long long next_seq, long long now_ms);
+void	sl_lagcache_next_put(struct sl_lagcache *c, enum sl_kept kind,
+	    const struct sl_nextkey *k, long long length,
+	    unsigned long long next_ms, unsigned long long next_seq,
+	    long long now_ms);
 
 #endif

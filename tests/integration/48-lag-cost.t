@@ -7,7 +7,7 @@
 . "$(dirname "$0")/common.sh"
 
 seeded_redis --empty
-export STREAMLAG_STREAMS=cost:a,cost:b,cost:c,cost:d,cost:e,cost:f
+export STREAMLAG_STREAMS=cost:a,cost:b,cost:c,cost:d,cost:e,cost:f,cost:g
 kb=$(head -c 1024 /dev/zero | tr '\0' 'x')
 # fill NAME N: N entries of 1 KB with ids 1-0 .. N-0.
 fill() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 $i-0 f $kb"; done | R >/dev/null; }
@@ -36,16 +36,17 @@ token=$("$SL_BIN" token)
 get() { curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$HTTP$1"; }
 stat() { R INFO "$1" | tr -d '\r' | awk -F'[:=,]' -v k="$2" '$1 == k { print $2 }'; }
 out_bytes() { stat stats total_net_output_bytes; }
-# calls: "xrange xlen xinfo|stream" calls so far (INFO commandstats).
+# calls: "xrange xlen xinfo|stream xpending" calls so far (INFO
+# commandstats).
 calls() {
 	R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '
 		{ n[$1] = $3 }
-		END { printf "%d %d %d\n", n["cmdstat_xrange"], n["cmdstat_xlen"], n["cmdstat_xinfo|stream"] }'
+		END { printf "%d %d %d %d\n", n["cmdstat_xrange"], n["cmdstat_xlen"], n["cmdstat_xinfo|stream"], n["cmdstat_xpending"] }'
 }
 # The INFO replies that measure are Redis output too: their own share.
 b0=$(out_bytes); b1=$(out_bytes); self=$((b1 - b0))
 # cost PATH: sets BODY, BYTES (Redis output for the request), and the calls
-# it made of XRANGE (XR), XLEN (XL) and XINFO STREAM (XS).
+# it made of XRANGE (XR), XLEN (XL), XINFO STREAM (XS) and XPENDING (XP).
 cost() {
 	local b0 b1 c0 c1
 	c0=($(calls)); b0=$(out_bytes)
@@ -53,6 +54,7 @@ cost() {
 	b1=$(out_bytes); c1=($(calls))
 	BYTES=$((b1 - b0 - self))
 	XR=$((c1[0] - c0[0])); XL=$((c1[1] - c0[1])); XS=$((c1[2] - c0[2]))
+	XP=$((c1[3] - c0[3]))
 }
 
 cost '/api/v1/events/consumer-lag?stream=cost:a'
@@ -158,6 +160,33 @@ for ((i = 11; i <= 14; i++)); do R XADD cost:f MAXLEN 10 "$((F + 1000 * i))-0" f
 is "$(R XLEN cost:f)" 10 "cost:f: still 10 entries, from the 6th"
 timed cost:f $((F + 5000)) "capped stream, same length"
 is "$XR" 1 "capped stream: the first undelivered entry asked (one XRANGE), the lag changed"
+
+# The oldest pending entry kept the same way, by the group's
+# last-delivered-id and pending count: g, 6 entries a second apart, 4 read
+# and not acknowledged.
+G=$((E + 40000))
+for ((i = 0; i < 6; i++)); do echo "XADD cost:g $((G + 1000 * i))-0 f v"; done | R >/dev/null
+R XGROUP CREATE cost:g signalr-consumers 0 >/dev/null
+R XREADGROUP GROUP signalr-consumers c1 COUNT 4 STREAMS cost:g '>' >/dev/null
+# pend MS WHAT: one request of cost:g; its oldest_pending_ms is that of
+# the entry of ms MS.
+pend() {
+	local t0 t1 op
+	t0=$(rtime)
+	cost '/api/v1/events/consumer-lag?stream=cost:g'
+	t1=$(rtime)
+	op=$(jq '.streams["cost:g"].oldest_pending_ms' <<<"$BODY")
+	ok "$( ((op >= t0 - $1 && op <= t1 - $1)); echo $?)" \
+		"$2: oldest pending $op ms, of entry $1-0 (Redis's clock $t0..$t1); XPENDING $XP"
+	is "$XP" "$3" "$2: $3 XPENDING"
+}
+pend "$G" "first request" 1
+pend "$G" "second request, nothing changed" 0
+R XACK cost:g signalr-consumers "$G-0" >/dev/null
+pend $((G + 1000)) "after XACK of the oldest" 1
+pend $((G + 1000)) "the request after" 0
+R XREADGROUP GROUP signalr-consumers c1 COUNT 1 STREAMS cost:g '>' >/dev/null
+pend $((G + 1000)) "after one more read" 1
 
 # The command budget: INFO and TIME, then XINFO GROUPS and CONSUMERS per
 # stream: 2 + 2 x 6 = 14 commands cover six caught-up streams; 13 leave the

@@ -964,37 +964,51 @@ next_entries_kept(void **state)
 
 	(void)state;
 	assert_non_null(c);
-	assert_int_equal(sl_lagcache_next_get(c, &k, now, &ns), 0);
-	sl_lagcache_next_put(c, &k, 40, 1700000000500ULL, 2, now);
-	assert_int_equal(sl_lagcache_next_get(c, &k, now + 1000, &ns), 1);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+	    &k, now, &ns), 0);
+	sl_lagcache_next_put(c, SL_KEPT_NEXT, &k, 40, 1700000000500ULL, 2, now);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+	    &k, now + 1000, &ns), 1);
+	/* The other kind's table is another table. */
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_PENDING, &k, now,
+	    &ns), 0);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT, &k, now + 1000,
+	    &ns), 1);
 	assert_int_equal(sl_lagcache_next_confirm(&ns, &k, 40, &ms, &seq), 1);
 	assert_true(ms == 1700000000500ULL && seq == 2);
 	/* Another length: not confirmed. */
 	assert_int_equal(sl_lagcache_next_confirm(&ns, &k, 39, &ms, &seq), 0);
 	/* Any of the group's facts changed: not a candidate. */
 	o = k; o.rl = 8;
-	assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns), 0);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+	    &o, now, &ns), 0);
 	o = k; o.entries_read = 13;
-	assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns), 0);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+	    &o, now, &ns), 0);
 	o = k; o.last_seq = 4;
-	assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns), 0);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+	    &o, now, &ns), 0);
 	/* Older than the TTL: gone. */
-	assert_int_equal(sl_lagcache_next_get(c, &k, now +
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT, &k, now +
 	    SL_LAGCACHE_NEXT_TTL_MS + 1000, &ns), 0);
 	/* Four more groups of the same bucket (the same bits of both halves
 	 * flipped): the fifth key finds every slot fresh and is not kept. */
 	for (int i = 1; i <= SL_LAGCACHE_NEXT_WAYS; i++) {
 		o = k;
 		o.key = k.key ^ ((uint64_t)i << 32 | (uint64_t)i);
-		sl_lagcache_next_put(c, &o, 40, 1700000000500ULL, 2, now);
-		assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns),
+		sl_lagcache_next_put(c, SL_KEPT_NEXT,
+		    &o, 40, 1700000000500ULL, 2, now);
+		assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+		    &o, now, &ns),
 		    i < SL_LAGCACHE_NEXT_WAYS);
 	}
-	assert_int_equal(sl_lagcache_next_get(c, &k, now, &ns), 1);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+	    &k, now, &ns), 1);
 	/* Once they expire, it is. */
 	now += SL_LAGCACHE_NEXT_TTL_MS + 1000;
-	sl_lagcache_next_put(c, &o, 41, 1700000000600ULL, 0, now);
-	assert_int_equal(sl_lagcache_next_get(c, &o, now, &ns), 1);
+	sl_lagcache_next_put(c, SL_KEPT_NEXT, &o, 41, 1700000000600ULL, 0, now);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+	    &o, now, &ns), 1);
 	assert_int_equal(sl_lagcache_next_confirm(&ns, &o, 41, &ms, &seq), 1);
 	assert_true(ms == 1700000000600ULL && seq == 0);
 	free(c);
