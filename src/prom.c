@@ -175,122 +175,193 @@ answered(const struct sl_lag_entry *e)
 	return e->error == NULL && e->has_group;
 }
 
-typedef void (*group_metric)(struct sl_out *, const struct sl_lag_entry *,
-    const char *, const struct sl_lag_report *);
+/*
+ * A report's groups with their stream and group label values escaped
+ * (put_label) once: every family writes them again for each group, some
+ * twenty times per group.  at[] holds, per entry, the offsets in esc of
+ * the stream's value, the group's, and their end.
+ */
+struct gview {
+	const struct sl_lag_report *r;
+	struct sl_out	 esc;
+	size_t		*at;
+};
+
+static enum sl_err
+gview_make(struct gview *v, const struct sl_lag_report *r)
+{
+	memset(v, 0, sizeof(*v));
+	v->r = r;
+	sl_out_init(&v->esc);
+	if (r->n == 0)
+		return SL_OK;
+	if ((v->at = sl_reallocarray(NULL, r->n, 3 * sizeof(*v->at))) == NULL)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < r->n; i++) {
+		v->at[3 * i] = v->esc.len;
+		put_label(&v->esc, r->entries[i].stream.p,
+		    r->entries[i].stream.len);
+		v->at[3 * i + 1] = v->esc.len;
+		put_label(&v->esc, r->entries[i].group.name.p,
+		    r->entries[i].group.name.len);
+		v->at[3 * i + 2] = v->esc.len;
+	}
+	return v->esc.err;
+}
 
 static void
-each_group(struct sl_out *b, const struct sl_lag_report *r, const char *name,
+gview_free(struct gview *v)
+{
+	sl_out_free(&v->esc);
+	sl_free(v->at);
+	memset(v, 0, sizeof(*v));
+}
+
+/* As labels() for entry e of v's report, from its escaped values. */
+static void
+glabels(struct sl_out *b, const char *name, const struct gview *v,
+    const struct sl_lag_entry *e, const char *group_label,
+    const struct sl_bytes *consumer, const char *extra)
+{
+	const size_t	*at = v->at + 3 * (size_t)(e - v->r->entries);
+
+	sl_out_puts(b, name);
+	LIT(b, "{stream=\"");
+	sl_out_put(b, v->esc.buf + at[0], at[1] - at[0]);
+	LIT(b, "\",");
+	sl_out_puts(b, group_label);
+	LIT(b, "=\"");
+	sl_out_put(b, v->esc.buf + at[1], at[2] - at[1]);
+	if (consumer != NULL) {
+		LIT(b, "\",consumer=\"");
+		put_label(b, consumer->p, consumer->len);
+	}
+	LIT(b, "\"");
+	if (extra != NULL) {
+		LIT(b, ",");
+		sl_out_puts(b, extra);
+	}
+	LIT(b, "} ");
+}
+
+typedef void (*group_metric)(struct sl_out *, const struct sl_lag_entry *,
+    const char *, const struct gview *);
+
+static void
+each_group(struct sl_out *b, const struct gview *v, const char *name,
     group_metric fn)
 {
+	const struct sl_lag_report *r = v->r;
+
 	/* A failed write (the client went away) ends the loop. */
 	for (size_t i = 0; i < r->n && b->err == SL_OK; i++)
 		if (answered(&r->entries[i]))
-			fn(b, &r->entries[i], name, r);
+			fn(b, &r->entries[i], name, v);
 }
 
-#define GROUP_LABELS(b, name, e) \
-	labels((b), (name), &(e)->stream, "group", &(e)->group.name, NULL, NULL)
+#define GROUP_LABELS(b, name, v, e) \
+	glabels((b), (name), (v), (e), "group", NULL, NULL)
 
 static void
 m_seed_lag(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
-	labels(b, name, &e->stream, "consumer_group", &e->group.name, NULL, NULL);
+	glabels(b, name, r, e, "consumer_group", NULL, NULL);
 	value_int(b, e->lag);
 }
 
 static void
 m_lag(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	value_int(b, e->lag);
 }
 
 static void
 m_lag_exact(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	value_int(b, e->lag_exact);
 }
 
 static void
 m_time_lag(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
 	if (!e->has_time_lag)
 		return;
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	value_ms(b, e->time_lag_ms);
 }
 
 static void
 m_pending(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	value_int(b, e->group.pending);
 }
 
 static void
 m_oldest_pending(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
 	if (!e->has_oldest_pending)	/* none pending, or unknown: as JSON's null */
 		return;
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	value_ms(b, e->oldest_pending_ms);
 }
 
 static void
 m_consumers(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	value_int(b, (long long)e->nconsumers);
 }
 
 static void
 m_trimmed(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	value_int(b, e->trimmed_unread);
 }
 
 static void
 m_status(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	static const enum sl_status states[] = { SL_STATUS_HEALTHY,
 	    SL_STATUS_DEGRADED, SL_STATUS_UNHEALTHY, SL_STATUS_STALLED };
-	char extra[40];
+	static char	 extra[4][40];	/* made once: 4 lines per group */
 
-	(void)r;
 	for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
-		snprintf(extra, sizeof(extra), "status=\"%s\"",
-		    sl_status_name(states[k]));
-		labels(b, name, &e->stream, "group", &e->group.name, NULL, extra);
+		if (extra[k][0] == '\0')
+			snprintf(extra[k], sizeof(extra[k]), "status=\"%s\"",
+			    sl_status_name(states[k]));
+		glabels(b, name, r, e, "group", NULL, extra[k]);
 		value_int(b, e->status == states[k]);
 	}
 }
 
 static void
 m_consumer_pending(struct sl_out *b, const struct sl_lag_entry *e,
-    const char *name, const struct sl_lag_report *r)
+    const char *name, const struct gview *r)
 {
 	(void)r;
 	for (size_t k = 0; k < e->nconsumers; k++) {
-		labels(b, name, &e->stream, "group", &e->group.name,
+		glabels(b, name, r, e, "group",
 		    &e->consumers[k].name, NULL);
 		value_int(b, e->consumers[k].pending);
 	}
@@ -301,7 +372,7 @@ m_consumer_pending(struct sl_out *b, const struct sl_lag_entry *e,
 
 static void
 m_rate(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	const struct sl_insight *in;
 	int	 has;
@@ -323,13 +394,13 @@ m_rate(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
 	}
 	if (!has)
 		return;
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	sl_out_printf(b, "%.3f\n", v);
 }
 
 static void
 m_pel(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	const struct sl_group_pel *p;
 	long long v;
@@ -348,13 +419,13 @@ m_pel(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
 		v = p->dead_consumers;
 	if (v < 0)
 		return;		/* unknown */
-	GROUP_LABELS(b, name, e);
+	GROUP_LABELS(b, name, r, e);
 	value_int(b, v);
 }
 
 static void
 m_verdict(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	char extra[40];
 
@@ -364,21 +435,21 @@ m_verdict(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
 	for (int k = SL_VERDICT_OK; k < SL_VERDICT_COUNT; k++) {
 		snprintf(extra, sizeof(extra), "verdict=\"%s\"",
 		    sl_verdict_name((enum sl_verdict)k));
-		labels(b, name, &e->stream, "group", &e->group.name, NULL, extra);
+		glabels(b, name, r, e, "group", NULL, extra);
 		value_int(b, INSIGHT(e)->in.verdict == (enum sl_verdict)k);
 	}
 }
 
 static void
 m_consumer_inactive(struct sl_out *b, const struct sl_lag_entry *e,
-    const char *name, const struct sl_lag_report *r)
+    const char *name, const struct gview *r)
 {
 	(void)r;
 	for (size_t k = 0; k < e->nconsumers; k++) {
 		if (!e->consumers[k].has_inactive ||
 		    e->consumers[k].inactive_ms < 0)
 			continue;
-		labels(b, name, &e->stream, "group", &e->group.name,
+		glabels(b, name, r, e, "group",
 		    &e->consumers[k].name, NULL);
 		value_ms(b, e->consumers[k].inactive_ms);
 	}
@@ -386,11 +457,11 @@ m_consumer_inactive(struct sl_out *b, const struct sl_lag_entry *e,
 
 static void
 m_consumer_idle(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
-    const struct sl_lag_report *r)
+    const struct gview *r)
 {
 	(void)r;
 	for (size_t k = 0; k < e->nconsumers; k++) {
-		labels(b, name, &e->stream, "group", &e->group.name,
+		glabels(b, name, r, e, "group",
 		    &e->consumers[k].name, NULL);
 		value_ms(b, e->consumers[k].idle_ms);
 	}
@@ -533,13 +604,12 @@ fam_at(const struct sl_prom_opts *o, size_t k)
 
 /* The lines of family f over r's streams or groups (no HELP, TYPE). */
 static void
-fam_lines(struct sl_out *b, const struct sl_lag_report *r,
-    const struct fam *f)
+fam_lines(struct sl_out *b, const struct gview *v, const struct fam *f)
 {
 	if (f->which >= 0)
-		stream_lines(b, r, f->name, f->which);
+		stream_lines(b, v->r, f->name, f->which);
 	else
-		each_group(b, r, f->name, f->fn);
+		each_group(b, v, f->name, f->fn);
 }
 
 /* After the families of the streams and groups: the history's own. */
@@ -660,11 +730,19 @@ sl_render_prom_out(const struct sl_lag_report *r, const struct sl_prom_opts *o,
     struct sl_out *out)
 {
 	const struct fam *f;
+	struct gview	 v;
 
+	if (r != NULL && gview_make(&v, r) != SL_OK) {
+		gview_free(&v);
+		sl_out_fail(out, SL_ENOMEM);
+		return out->err;
+	}
 	for (size_t k = 0; r != NULL && (f = fam_at(o, k)) != NULL; k++) {
 		family(out, f->name, f->type, f->help);
-		fam_lines(out, r, f);
+		fam_lines(out, &v, f);
 	}
+	if (r != NULL)
+		gview_free(&v);
 	if (r != NULL)
 		history_untracked(out, o);
 	scrape_families(out, r, o);
@@ -728,15 +806,22 @@ sl_prom_stage_add(struct sl_prom_stage *st, const struct sl_lag_report *chunk,
     const struct sl_prom_opts *o)
 {
 	const struct fam *f;
+	struct gview	 v;
+	size_t		 held = 0, k;
 
-	size_t held = 0, k;
-
+	if (gview_make(&v, chunk) != SL_OK) {
+		gview_free(&v);
+		return SL_ENOMEM;
+	}
 	for (k = 0; k < SL_PROM_STAGED && (f = fam_at(o, k)) != NULL; k++) {
-		fam_lines(&st->fam[k], chunk, f);
-		if (st->fam[k].err != SL_OK)
+		fam_lines(&st->fam[k], &v, f);
+		if (st->fam[k].err != SL_OK) {
+			gview_free(&v);
 			return st->fam[k].err;
+		}
 		held += st->fam[k].len;
 	}
+	gview_free(&v);
 	if (held < st->mem_max || st->spilling)
 		return SL_OK;
 	/* Past what is kept in memory: every family goes on in its file. */
