@@ -21,6 +21,7 @@
 struct sl_followup {
 	size_t		 sidx;		/* its stream's facts, or SIZE_MAX */
 	struct sl_lag_facts f;
+	uint64_t	 gkey;		/* sl_group_key of its group */
 	int		 cand;		/* ns is to be checked, not XRANGE */
 	int		 cached;	/* f.next came from ns */
 	struct sl_nextkey nk;		/* the group's facts, for the cache */
@@ -38,6 +39,10 @@ struct sl_sfacts {
 };
 
 #define SL_NEED_FACTS	(SL_NEED_STREAM | SL_NEED_LENGTH)
+/* Entries ahead whose lag cache buckets are fetched into the CPU's cache
+ * while this one is worked on: 100 000 groups' buckets are spread over
+ * 8 MiB, one memory latency each. */
+#define SL_PREFETCH	8
 
 /* A group whose lag is being counted in this request. */
 struct sl_counting {
@@ -453,8 +458,7 @@ next_facts(struct sl_lag_run *run, const struct sl_lag_entry *e,
 	    sl_id_parse(g->last_delivered_id[0] ? g->last_delivered_id :
 	    "0-0", &fu->nk.last_ms, &fu->nk.last_seq) != SL_OK)
 		return 0;
-	fu->nk.key = sl_group_key(run->r->target, e->stream.p, e->stream.len,
-	    g->name.p, g->name.len);
+	fu->nk.key = fu->gkey;
 	fu->nk.entries_read = g->entries_read;
 	fu->nk.rl = g->lag;
 	fu->nk.pending = 0;
@@ -465,7 +469,7 @@ next_facts(struct sl_lag_run *run, const struct sl_lag_entry *e,
  * kept (lagcache.h, SL_KEPT_PENDING) in *k.  1, or 0 outside `serve`. */
 static int
 pending_facts(const struct sl_lag_run *run, const struct sl_lag_entry *e,
-    struct sl_nextkey *k)
+    const struct sl_followup *fu, struct sl_nextkey *k)
 {
 	const struct sl_group *g = &e->group;
 
@@ -474,8 +478,7 @@ pending_facts(const struct sl_lag_run *run, const struct sl_lag_entry *e,
 	    sl_id_parse(g->last_delivered_id[0] ? g->last_delivered_id :
 	    "0-0", &k->last_ms, &k->last_seq) != SL_OK)
 		return 0;
-	k->key = sl_group_key(run->r->target, e->stream.p, e->stream.len,
-	    g->name.p, g->name.len);
+	k->key = fu->gkey;
 	k->pending = g->pending;
 	return 1;
 }
@@ -484,14 +487,15 @@ pending_facts(const struct sl_lag_run *run, const struct sl_lag_entry *e,
  * last-delivered-id and pending count: its age set, no XPENDING.  1, or
  * 0 when it must be asked. */
 static int
-pending_kept(struct sl_lag_run *run, struct sl_lag_entry *e)
+pending_kept(struct sl_lag_run *run, struct sl_lag_entry *e,
+    const struct sl_followup *fu)
 {
 	struct sl_nextkey	 k;
 	struct sl_nextslot	 ns;
 	unsigned long long	 ms, seq;
 	char			 id[SL_ID_MAX];
 
-	if (!pending_facts(run, e, &k) || !sl_lagcache_next_get(
+	if (!pending_facts(run, e, fu, &k) || !sl_lagcache_next_get(
 	    run->r->lagcache, SL_KEPT_PENDING, &k, sl_monotonic_ms(), &ns) ||
 	    !sl_lagcache_next_confirm(&ns, &k, 0, &ms, &seq))
 		return 0;
@@ -504,12 +508,13 @@ pending_kept(struct sl_lag_run *run, struct sl_lag_entry *e)
 /* XPENDING's oldest entry, kept for the next request. */
 static void
 pending_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
-    const redisReply *reply)
+    const struct sl_followup *fu, const redisReply *reply)
 {
 	struct sl_nextkey	 k;
 	unsigned long long	 ms, seq;
 
-	if (pending_facts(run, e, &k) && sl_facts_first_id(reply, &ms, &seq))
+	if (pending_facts(run, e, fu, &k) &&
+	    sl_facts_first_id(reply, &ms, &seq))
 		sl_lagcache_next_put(run->r->lagcache, SL_KEPT_PENDING, &k, 0,
 		    ms, seq, sl_monotonic_ms());
 }
@@ -562,6 +567,19 @@ next_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
 	    sf->length, ms, seq, sl_monotonic_ms());
 }
 
+/* Each entry's sl_group_key, once: the lag cache's tables are all keyed
+ * by it. */
+static void
+group_keys(struct sl_lag_run *run)
+{
+	for (size_t i = 0; i < run->report->n; i++) {
+		const struct sl_lag_entry *e = &run->report->entries[i];
+
+		run->fu[i].gkey = sl_group_key(run->r->target, e->stream.p,
+		    e->stream.len, e->group.name.p, e->group.name.len);
+	}
+}
+
 /* Batch 2, only for the groups that need it: the first undelivered entry,
  * XINFO STREAM or XLEN once per stream (unless batch 1 read it), the
  * oldest pending entry, consumers (?group=*). */
@@ -580,11 +598,19 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 	if ((run->fu = sl_calloc(report->n, sizeof(*run->fu))) == NULL ||
 	    (run->sf = sl_calloc(report->n, sizeof(*run->sf))) == NULL)
 		return SL_ENOMEM;
+	group_keys(run);
 	for (size_t i = 0; i < report->n; i++) {
 		struct sl_lag_entry *e = &report->entries[i];
 		unsigned need = sl_lag_followup(e, run->q->all_groups,
 		    run->trusted);
 		int	 fresh;
+
+		if (i + SL_PREFETCH < report->n && run->r->lagcache != NULL) {
+			sl_lagcache_next_prefetch(run->r->lagcache,
+			    SL_KEPT_NEXT, run->fu[i + SL_PREFETCH].gkey);
+			sl_lagcache_next_prefetch(run->r->lagcache,
+			    SL_KEPT_PENDING, run->fu[i + SL_PREFETCH].gkey);
+		}
 
 		if (i == 0 || !same_stream(&report->entries[i - 1], e)) {
 			sask = stream_ask(run, i);
@@ -608,7 +634,8 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 			need &= ~SL_NEED_RANGE;
 			run->fu[i].cand = 1;
 		}
-		if ((need & SL_NEED_PENDING) && pending_kept(run, e))
+		if ((need & SL_NEED_PENDING) && pending_kept(run, e,
+		    &run->fu[i]))
 			need &= ~SL_NEED_PENDING;
 		fresh = (need & SL_NEED_FACTS) && sfresh;
 		run->fu[i].f.next = -1;
@@ -750,9 +777,7 @@ build_counts(struct sl_lag_run *run, struct sl_pipeline *p)
 			(void)sl_lag_resolve(e, &fu->f, &st);
 			continue;
 		}
-		sl_lagcache_get(run->cache, sl_group_key(run->r->target,
-		    e->stream.p, e->stream.len, e->group.name.p,
-		    e->group.name.len), &st, &version);
+		sl_lagcache_get(run->cache, fu->gkey, &st, &version);
 		if (sl_lag_resolve(e, &fu->f, &st) == 1 || over_bytes(run) ||
 		    over_commands(p, 1, run->q->t)) {
 			/* Settled, or no budget left for a count step: the
@@ -944,7 +969,7 @@ consume_later(struct sl_lag_run *run, const struct sl_plan_slot *s,
 		    now_of(run, e->stream.p, e->stream.len),
 		    &e->oldest_pending_ms);
 		if (e->error == NULL)
-			pending_keep(run, e, reply);
+			pending_keep(run, e, fu, reply);
 		return SL_OK;
 	default:
 		c = &run->cnt[s->aux];

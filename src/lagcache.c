@@ -129,6 +129,17 @@ next_bucket(struct sl_lagcache *c, enum sl_kept kind, uint64_t key)
 	return &t[((key ^ (key >> 32)) % nb) * SL_LAGCACHE_NEXT_WAYS];
 }
 
+void
+sl_lagcache_next_prefetch(struct sl_lagcache *c, enum sl_kept kind,
+    uint64_t key)
+{
+	const char *b = (const char *)next_bucket(c, kind, key);
+
+	__builtin_prefetch(b);
+	__builtin_prefetch(b + sizeof(struct sl_nextslot) *
+	    SL_LAGCACHE_NEXT_WAYS - 1);
+}
+
 static uint64_t
 mix(uint64_t h, uint64_t v)
 {

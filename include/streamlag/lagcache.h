@@ -132,6 +132,9 @@ int	sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 int	sl_lagcache_next_get(struct sl_lagcache *c, enum sl_kept kind,
 	    const struct sl_nextkey *k, long long now_ms,
 	    struct sl_nextslot *out);
+/* Asks the CPU for key's bucket ahead of a get (no effect otherwise). */
+void	sl_lagcache_next_prefetch(struct sl_lagcache *c, enum sl_kept kind,
+	    uint64_t key);
 /* The stream has the length it had (SL_KEPT_PENDING: length 0): 1 with
  * the entry's id, else 0. */
 int	sl_lagcache_next_confirm(const struct sl_nextslot *s,
