@@ -17,6 +17,7 @@
  * entered or restarted after the signal fails at once; other processes
  * sharing the socket are unaffected. */
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -27,12 +28,14 @@
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "streamlag/conn.h"
@@ -49,6 +52,10 @@
  * answer is not lost to a reset. */
 #define LINGER_MS	1000
 #define PIPE_SIZE	(128 * 1024)
+/* A body's pieces from this size go out in records of up to
+ * SL_RECORD_MAX bytes (a multiple of 8 under FastCGI's 65535). */
+#define SL_RECORD_DIRECT	(16 * 1024)
+#define SL_RECORD_MAX		65528
 
 struct sl_worker {
 	struct sl_ctx		*ctx;
@@ -175,12 +182,64 @@ stream_head(void *arg, const struct sl_response *resp)
 	return FCGX_GetError(fr->out) != 0 ? -1 : 0;
 }
 
+/*
+ * A large piece of a body goes out in FCGI_STDOUT records of up to 64 KiB
+ * written here: libfcgi writes one record of its 8 KiB buffer per write(2),
+ * 18 000 of them for a 150 MB /metrics.  Its buffer (the head, a small
+ * piece before) is flushed first, so the bytes keep their order, and its
+ * records close the stream as ever (FCGX_Finish_r).  0, or -1 once the
+ * connection failed.
+ */
+static int
+stream_records(FCGX_Request *fr, const char *p, size_t n)
+{
+	unsigned char	 h[FCGI_HEADER_LEN];
+	struct iovec	 iov[2];
+	size_t		 k, off;
+	ssize_t		 w;
+
+	if (FCGX_FFlush(fr->out) != 0 || FCGX_GetError(fr->out) != 0)
+		return -1;
+	while (n > 0) {
+		k = n > SL_RECORD_MAX ? SL_RECORD_MAX : n;
+		h[0] = FCGI_VERSION_1;
+		h[1] = FCGI_STDOUT;
+		h[2] = (unsigned char)((fr->requestId >> 8) & 0xff);
+		h[3] = (unsigned char)(fr->requestId & 0xff);
+		h[4] = (unsigned char)((k >> 8) & 0xff);
+		h[5] = (unsigned char)(k & 0xff);
+		h[6] = h[7] = 0;	/* no padding */
+		for (off = 0; off < sizeof(h) + k; off += (size_t)w) {
+			if (off < sizeof(h)) {
+				iov[0].iov_base = h + off;
+				iov[0].iov_len = sizeof(h) - off;
+				iov[1].iov_base = (void *)(uintptr_t)p;
+				iov[1].iov_len = k;
+				w = writev(fr->ipcFd, iov, 2);
+			} else
+				w = write(fr->ipcFd, p + (off - sizeof(h)),
+				    k - (off - sizeof(h)));
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w <= 0)
+				return -1;
+		}
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
 static int
 stream_body(void *arg, const char *p, size_t n)
 {
 	FCGX_Request	*fr = arg;
 	int		 k;
 
+	if (n >= SL_RECORD_DIRECT)
+		return stream_records(fr, p, n);
 	while (n > 0) {
 		k = n > INT_MAX ? INT_MAX : (int)n;
 		if (FCGX_PutStr(p, k, fr->out) != k)
