@@ -533,14 +533,27 @@ next_candidate(struct sl_lag_run *run, const struct sl_lag_entry *e,
 /* The candidate's stream still has the length it had: nothing was added
  * or removed, the kept entry is still the first after the group (f set
  * as XRANGE would).  1, or 0 when it must be asked. */
+/* The stream's length from XLEN, else from its XINFO STREAM: 1, or 0
+ * when neither answered. */
+static int
+sf_length(const struct sl_sfacts *sf, long long *len)
+{
+	if (sf->has_length)
+		*len = sf->length;
+	else if (sf->ok)
+		*len = sf->si.length;
+	return sf->has_length || sf->ok;
+}
+
 static int
 next_confirm(struct sl_lag_run *run, const struct sl_lag_entry *e,
     struct sl_followup *fu, const struct sl_sfacts *sf)
 {
 	unsigned long long ms, seq;
+	long long	 len;
 
-	if (!sf->has_length || !sl_lagcache_next_confirm(&fu->ns, &fu->nk,
-	    sf->length, &ms, &seq))
+	if (!sf_length(sf, &len) || !sl_lagcache_next_confirm(&fu->ns,
+	    &fu->nk, len, &ms, &seq))
 		return 0;
 	snprintf(fu->f.next_id, sizeof(fu->f.next_id), "%llu-%llu", ms, seq);
 	fu->f.next = 1;
@@ -558,13 +571,14 @@ next_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
     struct sl_followup *fu, const struct sl_sfacts *sf)
 {
 	unsigned long long ms, seq;
+	long long	 len;
 
-	if (fu->cached || fu->f.next != 1 || !sf->has_length ||
+	if (fu->cached || fu->f.next != 1 || !sf_length(sf, &len) ||
 	    !next_facts(run, e, fu) ||
 	    sl_id_parse(fu->f.next_id, &ms, &seq) != SL_OK)
 		return;
-	sl_lagcache_next_put(run->r->lagcache, SL_KEPT_NEXT, &fu->nk,
-	    sf->length, ms, seq, sl_monotonic_ms());
+	sl_lagcache_next_put(run->r->lagcache, SL_KEPT_NEXT, &fu->nk, len, ms,
+	    seq, sl_monotonic_ms());
 }
 
 /* Each entry's sl_group_key, once: the lag cache's tables are all keyed
@@ -1130,6 +1144,20 @@ chunk_end(struct chunk *c, struct sl_collect_stats *used)
 	return rc;
 }
 
+/* A chunk on the wire that is not wanted (the request ended before it):
+ * the batch sent is read, and nothing more is asked. */
+static void
+chunk_drop(struct chunk *c, struct sl_collect_stats *used)
+{
+	if (c->rc == SL_OK && c->sent)
+		(void)sl_pipeline_exec(&c->p);
+	used->round_trips += c->p.round_trips;
+	used->commands += (unsigned)c->p.n;
+	sl_lag_run_free(&c->run);
+	sl_pipeline_free(&c->p);
+	sl_lag_report_free(&c->part);
+}
+
 /* Room for need items of size in the array *pp of *cap (doubled from 64).
  * SL_OK or SL_ENOMEM (the array unchanged). */
 static enum sl_err
@@ -1249,8 +1277,9 @@ drain_down(const struct sl_lag_query *q, struct sl_lag_report *report,
  * may change between two batches, and a cluster spreads its chunks over
  * its masters already.  Never where the budget could differ from the one
  * the chunk would get after c: the commands c may still send (one
- * XINFO STREAM per stream, one count step per group) are reserved, and the
- * next chunk's whole first batch must fit beside them; half the byte
+ * XINFO STREAM per stream; per group, the XRANGE of a kept entry whose
+ * stream changed and one count step) are reserved, and the next chunk's
+ * whole first batch must fit beside them; half the byte
  * budget must be left, the replies of that batch being counted as they
  * arrive.
  */
@@ -1263,7 +1292,7 @@ ahead_fits(const struct chunk *c, const struct sl_redis *r,
 	long long		 first = 2 + 3 * (long long)nnext;
 
 	*reserve = (long long)used + (long long)c->p.n +
-	    (long long)c->run.nstreams + (long long)c->part.n;
+	    (long long)c->run.nstreams + 2 * (long long)c->part.n;
 	if (r->cluster != 0 || r->addr == NULL ||
 	    r->addr->kind == SL_REDIS_SENTINEL || c->rc != SL_OK ||
 	    !c->sent || c->part.nuncovered > 0)
@@ -1358,8 +1387,7 @@ chunk_next(struct collection *k, struct chunk *c, struct chunk *nx,
 	}
 	if (ahead && !have) {
 		/* Gone ahead, and not wanted: read and dropped. */
-		(void)chunk_end(nx, &k->used);
-		sl_lag_report_free(&nx->part);
+		chunk_drop(nx, &k->used);
 	}
 	return have;
 }
@@ -1413,8 +1441,7 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		cur ^= 1;
 		if (rc != SL_OK && have) {
 			/* The next chunk is on the wire: read and dropped. */
-			(void)chunk_end(&ch[cur], &k.used);
-			sl_lag_report_free(&ch[cur].part);
+			chunk_drop(&ch[cur], &k.used);
 			have = 0;
 		}
 	}

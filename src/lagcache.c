@@ -170,10 +170,14 @@ fp1_of(const struct sl_nextkey *k)
 	return mix(h, (uint64_t)k->pending);
 }
 
+/* Over the stamp too: a slot read while it is written never pairs an
+ * entry with another's time. */
 static uint64_t
-fp2_of(uint64_t fp1, long long length, uint64_t next_ms, uint32_t next_seq)
+fp2_of(uint64_t fp1, long long length, uint64_t next_ms, uint32_t next_seq,
+    uint32_t stamp_s)
 {
-	return mix(mix(mix(fp1, (uint64_t)length), next_ms), next_seq);
+	return mix(mix(mix(mix(fp1, (uint64_t)length), next_ms), next_seq),
+	    stamp_s);
 }
 
 #define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -207,7 +211,8 @@ sl_lagcache_next_confirm(const struct sl_nextslot *s,
     const struct sl_nextkey *k, long long length,
     unsigned long long *next_ms, unsigned long long *next_seq)
 {
-	if (s->fp2 != fp2_of(fp1_of(k), length, s->next_ms, s->next_seq))
+	if (s->fp2 != fp2_of(fp1_of(k), length, s->next_ms, s->next_seq,
+	    s->stamp_s))
 		return 0;
 	*next_ms = s->next_ms;
 	*next_seq = s->next_seq;
@@ -239,7 +244,7 @@ sl_lagcache_next_put(struct sl_lagcache *c, enum sl_kept kind,
 		return;
 	STORE(s->tag, tag_of(k->key));
 	STORE(s->fp1, (uint32_t)fp1);
-	STORE(s->fp2, fp2_of(fp1, length, next_ms, (uint32_t)next_seq));
+	STORE(s->fp2, fp2_of(fp1, length, next_ms, (uint32_t)next_seq, now_s));
 	STORE(s->next_ms, (uint64_t)next_ms);
 	STORE(s->next_seq, (uint32_t)next_seq);
 	STORE(s->stamp_s, now_s);

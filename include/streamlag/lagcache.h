@@ -96,9 +96,11 @@ struct sl_nextkey {
  * Entries join the pending list only by a read (the last-delivered-id
  * moves) and leave it by XACK, XAUTOCLAIM or XGROUP DELCONSUMER (the count
  * falls); so with both the same, the list and its oldest entry are the
- * same.  The exception is XCLAIM ... FORCE of an entry that was not
- * pending, beside an XACK that keeps the count: the age shown is then
- * the earlier oldest entry's for at most SL_LAGCACHE_NEXT_TTL_MS.
+ * same.  The exceptions: XCLAIM ... FORCE of an entry that was not
+ * pending, beside an XACK that keeps the count; XGROUP SETID back to an
+ * earlier id, then reads up to the same last-delivered-id and
+ * acknowledgements that bring the count back.  The age shown is then the
+ * earlier oldest entry's for at most SL_LAGCACHE_NEXT_TTL_MS.
  */
 enum sl_kept { SL_KEPT_NEXT, SL_KEPT_PENDING };
 
