@@ -22,6 +22,8 @@ struct sl_followup {
 	size_t		 sidx;		/* its stream's facts, or SIZE_MAX */
 	struct sl_lag_facts f;
 	uint64_t	 gkey;		/* sl_group_key of its group */
+	int		 has_last;	/* its last-delivered-id parsed: */
+	unsigned long long last_ms, last_seq;
 	int		 cand;		/* ns is to be checked, not XRANGE */
 	int		 cached;	/* f.next came from ns */
 	struct sl_nextkey nk;		/* the group's facts, for the cache */
@@ -347,6 +349,23 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 	return SL_OK;
 }
 
+/* XRANGE s (last-delivered-id + COUNT 1: the first entry after the group,
+ * and only it. */
+static enum sl_err
+plan_next(struct sl_lag_run *run, struct sl_pipeline *p, size_t i)
+{
+	const struct sl_lag_entry *e = &run->report->entries[i];
+	char		 from[SL_ID_MAX + 1];
+	const char	*argv[] = { "XRANGE", e->stream.p, from, "+", "COUNT",
+	    "1" };
+	size_t		 lens[] = { 6, e->stream.len, 0, 1, 5, 1 };
+
+	snprintf(from, sizeof(from), "(%s", e->group.last_delivered_id[0] ?
+	    e->group.last_delivered_id : "0-0");
+	lens[2] = strlen(from);
+	return plan_add(run, p, SL_ASK_NEXT, SIZE_MAX, i, 6, argv, lens, 1);
+}
+
 /* The follow-up commands of one entry (see sl_lag_followup); XINFO STREAM
  * or XLEN once per stream, its groups being next to each other (fresh). */
 static enum sl_err
@@ -356,22 +375,15 @@ build_followup(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
 	const struct sl_lag_entry *e = &run->report->entries[i];
 	const char	*s = e->stream.p, *g = e->group.name.p;
 	size_t		 sl = e->stream.len, gl = e->group.name.len;
-	char		 from[SL_ID_MAX + 1];
 	const char	*cargv[] = { "XINFO", "CONSUMERS", s, g };
-	const char	*rargv[] = { "XRANGE", s, from, "+", "COUNT", "1" };
 	const char	*fargv[] = { "XINFO", "STREAM", s };
 	const char	*largv[] = { "XLEN", s };
 	const char	*pargv[] = { "XPENDING", s, g, "-", "+", "1" };
 	size_t		 clens[] = { 5, 9, sl, gl }, flens[] = { 5, 6, sl };
 	size_t		 llens[] = { 4, sl };
-	size_t		 rlens[] = { 6, sl, 0, 1, 5, 1 };
 	size_t		 plens[] = { 8, sl, gl, 1, 1, 1 };
 	int		 info = (need & SL_NEED_STREAM) != 0;
 
-	/* The first entry after the last delivered one, and only it. */
-	snprintf(from, sizeof(from), "(%s", e->group.last_delivered_id[0] ?
-	    e->group.last_delivered_id : "0-0");
-	rlens[2] = strlen(from);
 	if ((need & SL_NEED_FACTS) && fresh) {
 		if ((info && plan_add(run, p, SL_ASK_FACTS, SIZE_MAX, i, 3,
 		    fargv, flens, 2) != SL_OK) || (!info && plan_add(run, p,
@@ -384,8 +396,7 @@ build_followup(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
 		run->fu[i].sidx = run->nsf - 1;
 	if (((need & SL_NEED_CONSUMERS) && plan_add(run, p, SL_ASK_CONSUMERS,
 	    SIZE_MAX, i, 4, cargv, clens, 2) != SL_OK) ||
-	    ((need & SL_NEED_RANGE) && plan_add(run, p, SL_ASK_NEXT, SIZE_MAX,
-	    i, 6, rargv, rlens, 1) != SL_OK) ||
+	    ((need & SL_NEED_RANGE) && plan_next(run, p, i) != SL_OK) ||
 	    ((need & SL_NEED_PENDING) && plan_add(run, p, SL_ASK_PENDING,
 	    SIZE_MAX, i, 6, pargv, plens, 1) != SL_OK))
 		return SL_ENOMEM;
@@ -455,10 +466,11 @@ next_facts(struct sl_lag_run *run, const struct sl_lag_entry *e,
 
 	if (run->r->lagcache == NULL || g->lag_state != SL_LAG_KNOWN ||
 	    g->lag <= 0 || !g->has_entries_read || g->entries_read < 0 ||
-	    sl_id_parse(g->last_delivered_id[0] ? g->last_delivered_id :
-	    "0-0", &fu->nk.last_ms, &fu->nk.last_seq) != SL_OK)
+	    !fu->has_last)
 		return 0;
 	fu->nk.key = fu->gkey;
+	fu->nk.last_ms = fu->last_ms;
+	fu->nk.last_seq = fu->last_seq;
 	fu->nk.entries_read = g->entries_read;
 	fu->nk.rl = g->lag;
 	fu->nk.pending = 0;
@@ -474,11 +486,11 @@ pending_facts(const struct sl_lag_run *run, const struct sl_lag_entry *e,
 	const struct sl_group *g = &e->group;
 
 	memset(k, 0, sizeof(*k));
-	if (run->r->lagcache == NULL || g->pending <= 0 ||
-	    sl_id_parse(g->last_delivered_id[0] ? g->last_delivered_id :
-	    "0-0", &k->last_ms, &k->last_seq) != SL_OK)
+	if (run->r->lagcache == NULL || g->pending <= 0 || !fu->has_last)
 		return 0;
 	k->key = fu->gkey;
+	k->last_ms = fu->last_ms;
+	k->last_seq = fu->last_seq;
 	k->pending = g->pending;
 	return 1;
 }
@@ -581,16 +593,20 @@ next_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
 	    seq, sl_monotonic_ms());
 }
 
-/* Each entry's sl_group_key, once: the lag cache's tables are all keyed
- * by it. */
+/* Each entry's sl_group_key and last-delivered-id as numbers, once: the
+ * lag cache's tables are keyed and checked by them. */
 static void
 group_keys(struct sl_lag_run *run)
 {
 	for (size_t i = 0; i < run->report->n; i++) {
 		const struct sl_lag_entry *e = &run->report->entries[i];
+		struct sl_followup *fu = &run->fu[i];
 
-		run->fu[i].gkey = sl_group_key(run->r->target, e->stream.p,
+		fu->gkey = sl_group_key(run->r->target, e->stream.p,
 		    e->stream.len, e->group.name.p, e->group.name.len);
+		fu->has_last = sl_id_parse(e->group.last_delivered_id[0] ?
+		    e->group.last_delivered_id : "0-0", &fu->last_ms,
+		    &fu->last_seq) == SL_OK;
 	}
 }
 
@@ -670,33 +686,24 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 	return SL_OK;
 }
 
+/* Batch 3's XRANGE for a candidate whose stream changed, as batch 2 asks
+ * it; out of budget, the group is not covered. */
+static enum sl_err
+ask_next(struct sl_lag_run *run, struct sl_pipeline *p, size_t i)
+{
+	if (over_bytes(run) || over_commands(p, 1, run->q->t))
+		return not_covered(run->report, i);
+	return plan_next(run, p, i);
+}
+
 /*
  * Batch 3: XINFO STREAM, once per stream, for the groups whose lag XLEN
  * did not settle (sl_lag_needs_stream: the check failed, or XLEN was
  * refused); none at all when every check passed.  One that does not fit
  * the budget is not asked: the group keeps the bounds of Redis's figure
- * (lag_exact false).
+ * (lag_exact false).  With them, the XRANGE of each kept first entry whose
+ * stream changed (ask_next).
  */
-/* Batch 3's XRANGE for a candidate whose stream changed: the first entry
- * after the group, as batch 2 asks it; out of budget, the group is not
- * covered. */
-static enum sl_err
-ask_next(struct sl_lag_run *run, struct sl_pipeline *p, size_t i)
-{
-	const struct sl_lag_entry *e = &run->report->entries[i];
-	char		 from[SL_ID_MAX + 1];
-	const char	*argv[] = { "XRANGE", e->stream.p, from, "+", "COUNT",
-	    "1" };
-	size_t		 lens[] = { 6, e->stream.len, 0, 1, 5, 1 };
-
-	if (over_bytes(run) || over_commands(p, 1, run->q->t))
-		return not_covered(run->report, i);
-	snprintf(from, sizeof(from), "(%s", e->group.last_delivered_id[0] ?
-	    e->group.last_delivered_id : "0-0");
-	lens[2] = strlen(from);
-	return plan_add(run, p, SL_ASK_NEXT, SIZE_MAX, i, 6, argv, lens, 1);
-}
-
 static enum sl_err
 build_recheck(struct sl_lag_run *run, struct sl_pipeline *p)
 {

@@ -109,31 +109,14 @@ build_info(struct sl_out *b, const char *version, const char *commit)
 	sl_out_puts(b, "\"} 1\n");
 }
 
-/* name{stream="...",group="..."[,consumer="..."][,extra] */
+/* name{stream="..."} (the streams' families; the groups' are glabels'). */
 static void
-labels(struct sl_out *b, const char *name, const struct sl_bytes *stream,
-    const char *group_label, const struct sl_bytes *group,
-    const struct sl_bytes *consumer, const char *extra)
+stream_labels(struct sl_out *b, const char *name, const struct sl_bytes *stream)
 {
 	sl_out_puts(b, name);
 	LIT(b, "{stream=\"");
 	put_label(b, stream->p, stream->len);
-	if (group != NULL) {
-		LIT(b, "\",");
-		sl_out_puts(b, group_label);
-		LIT(b, "=\"");
-		put_label(b, group->p, group->len);
-	}
-	if (consumer != NULL) {
-		LIT(b, "\",consumer=\"");
-		put_label(b, consumer->p, consumer->len);
-	}
-	LIT(b, "\"");
-	if (extra != NULL) {
-		LIT(b, ",");
-		sl_out_puts(b, extra);
-	}
-	LIT(b, "} ");
+	LIT(b, "\"} ");
 }
 
 /* Samples are written without printf (sl_fmt_int): 2 million lines for
@@ -217,7 +200,8 @@ gview_free(struct gview *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* As labels() for entry e of v's report, from its escaped values. */
+/* name{stream="...",group_label="..."[,consumer="..."][,extra]} for
+ * entry e of v's report, from its escaped values. */
 static void
 glabels(struct sl_out *b, const char *name, const struct gview *v,
     const struct sl_lag_entry *e, const char *group_label,
@@ -475,7 +459,7 @@ stream_lines(struct sl_out *b, const struct sl_lag_report *r, const char *name,
 		const struct sl_stream_brief *s = &r->sinfo[i];
 
 		if (which == 4) {		/* streamlag_stream_up */
-			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
+			stream_labels(b, name, &s->name);
 			value_int(b, s->error == NULL);
 			continue;
 		}
@@ -483,24 +467,24 @@ stream_lines(struct sl_out *b, const struct sl_lag_report *r, const char *name,
 			continue;
 		switch (which) {
 		case 0:
-			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
+			stream_labels(b, name, &s->name);
 			value_int(b, s->length);
 			break;
 		case 1:
-			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
+			stream_labels(b, name, &s->name);
 			value_int(b, s->groups);
 			break;
 		case 2:
 			if (!s->has_entries_added)
 				break;
-			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
+			stream_labels(b, name, &s->name);
 			value_int(b, s->entries_added);
 			break;
 		case 3:
 			/* Only ids that are timestamps (their age is known). */
 			if (s->last_entry_ms < 0)
 				break;
-			labels(b, name, &s->name, NULL, NULL, NULL, NULL);
+			stream_labels(b, name, &s->name);
 			value_ms(b, s->last_entry_ms);
 			break;
 		}

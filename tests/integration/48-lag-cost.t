@@ -112,21 +112,27 @@ is "$XR" 1 "the group moved: its first undelivered entry asked again (one XRANGE
 # the entry it names; the entries are a second apart, so that no other
 # entry fits the bounds.  e: 10 entries from 100 s ago, the group 3 in.
 rtime() { R TIME | awk 'NR == 1 { s = $1 } NR == 2 { printf "%.0f\n", s * 1000 + int($1 / 1000) }'; }
-E=$(( $(rtime) - 100000 ))
-for ((i = 0; i < 10; i++)); do echo "XADD cost:e $((E + 1000 * i))-0 f v"; done | R >/dev/null
-R XGROUP CREATE cost:e signalr-consumers 0 >/dev/null
-R XREADGROUP GROUP signalr-consumers c1 COUNT 3 STREAMS cost:e '>' >/dev/null
-# timed STREAM MS WHAT: one request of STREAM; its time lag is that of the
-# entry of ms MS.
-timed() {
-	local t0 t1 tl
+# spaced NAME MS N READ: N entries a second apart from ms MS (ids MS-0,
+# MS+1000-0, ...), the group created at 0 and READ of them read.
+spaced() {
+	for ((i = 0; i < $3; i++)); do echo "XADD $1 $(($2 + 1000 * i))-0 f v"; done | R >/dev/null
+	R XGROUP CREATE "$1" signalr-consumers 0 >/dev/null
+	R XREADGROUP GROUP signalr-consumers c1 COUNT "$4" STREAMS "$1" '>' >/dev/null
+}
+# aged STREAM FIELD MS WHAT: one request of STREAM (cost: XR, XP...); its
+# FIELD is the age of the entry of ms MS by Redis's clock.
+aged() {
+	local t0 t1 age
 	t0=$(rtime)
 	cost "/api/v1/events/consumer-lag?stream=$1"
 	t1=$(rtime)
-	tl=$(jq ".streams[\"$1\"].time_lag_ms" <<<"$BODY")
-	ok "$( ((tl >= t0 - $2 && tl <= t1 - $2)); echo $?)" \
-		"$3: time lag $tl ms, of entry $2-0 (Redis's clock $t0..$t1)"
+	age=$(jq ".streams[\"$1\"].$2" <<<"$BODY")
+	ok "$( ((age >= t0 - $3 && age <= t1 - $3)); echo $?)" \
+		"$4: $2 $age, of entry $3-0 (Redis's clock $t0..$t1)"
 }
+timed() { aged "$1" time_lag_ms "$2" "$3"; }
+E=$(( $(rtime) - 100000 ))
+spaced cost:e "$E" 10 3
 timed cost:e $((E + 3000)) "first request"
 is "$XR/$(jq -c '.streams["cost:e"] | [.lag, .lag_exact]' <<<"$BODY")" '1/[7,true]' \
 	"first request: one XRANGE, lag 7"
@@ -150,9 +156,7 @@ is "$XR" 1 "after XDEL: asked again"
 # capped at 10, the group 3 in; 1 added, then 4 more push the 2nd to 5th
 # out (the 4th and 5th unread).
 F=$((E + 20000))
-for ((i = 0; i < 10; i++)); do echo "XADD cost:f $((F + 1000 * i))-0 f v"; done | R >/dev/null
-R XGROUP CREATE cost:f signalr-consumers 0 >/dev/null
-R XREADGROUP GROUP signalr-consumers c1 COUNT 3 STREAMS cost:f '>' >/dev/null
+spaced cost:f "$F" 10 3
 get '/api/v1/events/consumer-lag?stream=cost:f' >/dev/null
 R XADD cost:f MAXLEN 10 "$((F + 10000))-0" f v >/dev/null
 get '/api/v1/events/consumer-lag?stream=cost:f' >/dev/null
@@ -165,19 +169,11 @@ is "$XR" 1 "capped stream: the first undelivered entry asked (one XRANGE), the l
 # last-delivered-id and pending count: g, 6 entries a second apart, 4 read
 # and not acknowledged.
 G=$((E + 40000))
-for ((i = 0; i < 6; i++)); do echo "XADD cost:g $((G + 1000 * i))-0 f v"; done | R >/dev/null
-R XGROUP CREATE cost:g signalr-consumers 0 >/dev/null
-R XREADGROUP GROUP signalr-consumers c1 COUNT 4 STREAMS cost:g '>' >/dev/null
-# pend MS WHAT: one request of cost:g; its oldest_pending_ms is that of
-# the entry of ms MS.
+spaced cost:g "$G" 6 4
+# pend MS WHAT N: one request of cost:g; its oldest_pending_ms is that of
+# the entry of ms MS, and it asked N XPENDING.
 pend() {
-	local t0 t1 op
-	t0=$(rtime)
-	cost '/api/v1/events/consumer-lag?stream=cost:g'
-	t1=$(rtime)
-	op=$(jq '.streams["cost:g"].oldest_pending_ms' <<<"$BODY")
-	ok "$( ((op >= t0 - $1 && op <= t1 - $1)); echo $?)" \
-		"$2: oldest pending $op ms, of entry $1-0 (Redis's clock $t0..$t1); XPENDING $XP"
+	aged cost:g oldest_pending_ms "$1" "$2"
 	is "$XP" "$3" "$2: $3 XPENDING"
 }
 pend "$G" "first request" 1

@@ -156,6 +156,21 @@ count_replies(const struct sl_request *q, int want_time)
 	return good;
 }
 
+/* On node n, 500 TIME of q1 sent, then 50 INFO of q2 behind them. */
+static void
+both_sent(struct sl_exec *x, size_t n, struct sl_request *q1,
+    struct sl_request *q2)
+{
+	sl_request_init(q1, x, sl_mono_ms() + 10000);
+	for (int k = 0; k < 500; k++)
+		add(q1, n, 1, time_argv);
+	sl_exec_send(q1);
+	sl_request_init(q2, x, sl_mono_ms() + 10000);
+	for (int k = 0; k < 50; k++)
+		add(q2, n, 2, info_argv);
+	sl_exec_send(q2);
+}
+
 /*
  * Two requests in flight on one connection (the collector sends the next
  * chunk before reading the last): 500 TIME sent, then 50 INFO of a second
@@ -172,14 +187,7 @@ test_two_requests(struct sl_exec *x)
 	unsigned long	 c0 = x->nodes[n]->connects;
 	enum sl_err	 rc1, rc2;
 
-	sl_request_init(&q1, x, sl_mono_ms() + 10000);
-	for (int k = 0; k < 500; k++)
-		add(&q1, n, 1, time_argv);
-	sl_exec_send(&q1);
-	sl_request_init(&q2, x, sl_mono_ms() + 10000);
-	for (int k = 0; k < 50; k++)
-		add(&q2, n, 2, info_argv);
-	sl_exec_send(&q2);
+	both_sent(x, n, &q1, &q2);
 	rc1 = sl_exec(&q1, NULL);
 	ok(rc1 == SL_OK && q1.pending == 0 && count_replies(&q1, 1) == 500,
 	    "two requests on one connection: the first has its 500 TIME "
@@ -195,14 +203,7 @@ test_two_requests(struct sl_exec *x)
 
 	/* The first freed with its replies owed. */
 	c0 = x->nodes[n]->connects;
-	sl_request_init(&q1, x, sl_mono_ms() + 10000);
-	for (int k = 0; k < 500; k++)
-		add(&q1, n, 1, time_argv);
-	sl_exec_send(&q1);
-	sl_request_init(&q2, x, sl_mono_ms() + 10000);
-	for (int k = 0; k < 50; k++)
-		add(&q2, n, 2, info_argv);
-	sl_exec_send(&q2);
+	both_sent(x, n, &q1, &q2);
 	sl_request_free(&q1);
 	ok(x->nodes[n]->state == SL_NODE_DOWN && x->nodes[n]->qn == 50,
 	    "the first freed owing replies: the connection closed, the "
