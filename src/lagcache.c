@@ -120,24 +120,41 @@ sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 	return written;
 }
 
-static struct sl_nextslot *
-next_bucket(struct sl_lagcache *c, enum sl_kept kind, uint64_t key)
+/* A group may take a slot in either of two buckets, the first from its
+ * key's halves, the second from a mix of them: a bucket's fifth group goes
+ * to its other bucket, so that nearly every group fits while the table is
+ * less than about nine tenths full. */
+void
+sl_lagcache_next_buckets(uint64_t key, size_t *b0, size_t *b1)
 {
-	size_t			 nb = SL_LAGCACHE_NEXT / SL_LAGCACHE_NEXT_WAYS;
-	struct sl_nextslot	*t = kind == SL_KEPT_PENDING ? c->pend : c->next;
+	size_t		 nb = SL_LAGCACHE_NEXT / SL_LAGCACHE_NEXT_WAYS;
+	uint64_t	 h = (key ^ (key >> 29)) * 0xbf58476d1ce4e5b9ULL;
 
-	return &t[((key ^ (key >> 32)) % nb) * SL_LAGCACHE_NEXT_WAYS];
+	*b0 = (size_t)((key ^ (key >> 32)) % nb) * SL_LAGCACHE_NEXT_WAYS;
+	*b1 = (size_t)((h ^ (h >> 32)) % nb) * SL_LAGCACHE_NEXT_WAYS;
+}
+
+static struct sl_nextslot *
+next_bucket(struct sl_lagcache *c, enum sl_kept kind, uint64_t key, int which)
+{
+	struct sl_nextslot	*t = kind == SL_KEPT_PENDING ? c->pend : c->next;
+	size_t			 b0, b1;
+
+	sl_lagcache_next_buckets(key, &b0, &b1);
+	return &t[which ? b1 : b0];
 }
 
 void
 sl_lagcache_next_prefetch(struct sl_lagcache *c, enum sl_kept kind,
     uint64_t key)
 {
-	const char *b = (const char *)next_bucket(c, kind, key);
+	for (int which = 0; which < 2; which++) {
+		const char *b = (const char *)next_bucket(c, kind, key, which);
 
-	__builtin_prefetch(b);
-	__builtin_prefetch(b + sizeof(struct sl_nextslot) *
-	    SL_LAGCACHE_NEXT_WAYS - 1);
+		__builtin_prefetch(b);
+		__builtin_prefetch(b + sizeof(struct sl_nextslot) *
+		    SL_LAGCACHE_NEXT_WAYS - 1);
+	}
 }
 
 static uint64_t
@@ -183,27 +200,37 @@ fp2_of(uint64_t fp1, long long length, uint64_t next_ms, uint32_t next_seq,
 #define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
+/* The slot of the group named by key in one of its buckets, else NULL. */
+static struct sl_nextslot *
+next_own(struct sl_lagcache *c, enum sl_kept kind, uint64_t key)
+{
+	for (int which = 0; which < 2; which++) {
+		struct sl_nextslot *b = next_bucket(c, kind, key, which);
+
+		for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++)
+			if (LOAD(b[w].tag) == tag_of(key))
+				return &b[w];
+	}
+	return NULL;
+}
+
 int
 sl_lagcache_next_get(struct sl_lagcache *c, enum sl_kept kind,
     const struct sl_nextkey *k, long long now_ms, struct sl_nextslot *out)
 {
-	struct sl_nextslot *b = next_bucket(c, kind, k->key);
+	struct sl_nextslot *s = next_own(c, kind, k->key);
 	uint32_t	 now_s = (uint32_t)(now_ms / 1000);
 
-	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++) {
-		if (LOAD(b[w].tag) != tag_of(k->key))
-			continue;
-		out->tag = tag_of(k->key);
-		out->fp1 = LOAD(b[w].fp1);
-		out->fp2 = LOAD(b[w].fp2);
-		out->next_ms = LOAD(b[w].next_ms);
-		out->next_seq = LOAD(b[w].next_seq);
-		out->stamp_s = LOAD(b[w].stamp_s);
-		return out->fp1 == (uint32_t)fp1_of(k) && out->stamp_s <= now_s &&
-		    (long long)(now_s - out->stamp_s) * 1000 <=
-		    SL_LAGCACHE_NEXT_TTL_MS;
-	}
-	return 0;
+	if (s == NULL)
+		return 0;
+	out->tag = tag_of(k->key);
+	out->fp1 = LOAD(s->fp1);
+	out->fp2 = LOAD(s->fp2);
+	out->next_ms = LOAD(s->next_ms);
+	out->next_seq = LOAD(s->next_seq);
+	out->stamp_s = LOAD(s->stamp_s);
+	return out->fp1 == (uint32_t)fp1_of(k) && out->stamp_s <= now_s &&
+	    (long long)(now_s - out->stamp_s) * 1000 <= SL_LAGCACHE_NEXT_TTL_MS;
 }
 
 int
@@ -219,26 +246,46 @@ sl_lagcache_next_confirm(const struct sl_nextslot *s,
 	return 1;
 }
 
+/* A slot of b that is empty or expired, else NULL; *n the number of them. */
+static struct sl_nextslot *
+next_free(struct sl_nextslot *b, uint32_t now_s, int *n)
+{
+	struct sl_nextslot *s = NULL;
+
+	*n = 0;
+	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++) {
+		uint32_t t = LOAD(b[w].stamp_s);
+
+		if (LOAD(b[w].tag) == 0 || t > now_s ||
+		    (long long)(now_s - t) * 1000 > SL_LAGCACHE_NEXT_TTL_MS) {
+			if (s == NULL)
+				s = &b[w];
+			(*n)++;
+		}
+	}
+	return s;
+}
+
 void
 sl_lagcache_next_put(struct sl_lagcache *c, enum sl_kept kind,
     const struct sl_nextkey *k, long long length, unsigned long long next_ms,
     unsigned long long next_seq, long long now_ms)
 {
-	struct sl_nextslot *b = next_bucket(c, kind, k->key), *s = NULL;
+	struct sl_nextslot *s;
 	uint32_t	 now_s = (uint32_t)(now_ms / 1000);
 	uint64_t	 fp1 = fp1_of(k);
 
 	if (next_seq > UINT32_MAX)
 		return;		/* not kept: asked each time */
-	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS && s == NULL; w++)
-		if (LOAD(b[w].tag) == tag_of(k->key))
-			s = &b[w];
-	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS && s == NULL; w++) {
-		uint32_t t = LOAD(b[w].stamp_s);
+	if ((s = next_own(c, kind, k->key)) == NULL) {
+		/* The bucket with more room, the first on a tie. */
+		int		 n0, n1;
+		struct sl_nextslot *s0 = next_free(next_bucket(c, kind,
+		    k->key, 0), now_s, &n0);
+		struct sl_nextslot *s1 = next_free(next_bucket(c, kind,
+		    k->key, 1), now_s, &n1);
 
-		if (LOAD(b[w].tag) == 0 || t > now_s ||
-		    (long long)(now_s - t) * 1000 > SL_LAGCACHE_NEXT_TTL_MS)
-			s = &b[w];
+		s = n1 > n0 ? s1 : s0;
 	}
 	if (s == NULL)
 		return;

@@ -65,8 +65,9 @@ struct sl_lagcache_slot {
  * entry's id, checked once it is.  Slots are written and read field by
  * field without a lock: a slot read while it is written fails its
  * fingerprints, as a stale one does.  The whole table is 4 MiB, resident
- * as its pages are touched; 100 000 groups keep about 89 % of their
- * entries (a bucket's fifth group waits for a slot to expire).
+ * as its pages are touched.  A group may take a slot of two buckets (the
+ * one with more room): 100 000 groups keep more than 99 % of their entries
+ * (a group whose two buckets are full waits for a slot to expire).
  */
 #define SL_LAGCACHE_NEXT	131072	/* slots (a power of 2) */
 #define SL_LAGCACHE_NEXT_WAYS	4	/* slots a group may take */
@@ -134,7 +135,10 @@ int	sl_lagcache_put(struct sl_lagcache *c, const struct sl_lagcount *st,
 int	sl_lagcache_next_get(struct sl_lagcache *c, enum sl_kept kind,
 	    const struct sl_nextkey *k, long long now_ms,
 	    struct sl_nextslot *out);
-/* Asks the CPU for key's bucket ahead of a get (no effect otherwise). */
+/* The first slots of the two buckets of key (each SL_LAGCACHE_NEXT_WAYS
+ * slots), in either table. */
+void	sl_lagcache_next_buckets(uint64_t key, size_t *b0, size_t *b1);
+/* Asks the CPU for key's buckets ahead of a get (no effect otherwise). */
 void	sl_lagcache_next_prefetch(struct sl_lagcache *c, enum sl_kept kind,
 	    uint64_t key);
 /* The stream has the length it had (SL_KEPT_PENDING: length 0): 1 with
@@ -143,8 +147,9 @@ int	sl_lagcache_next_confirm(const struct sl_nextslot *s,
 	    const struct sl_nextkey *k, long long length,
 	    unsigned long long *next_ms, unsigned long long *next_seq);
 /* Keeps the entry the group's XRANGE named, with the stream's length:
- * over the group's own slot, else an empty or expired one of its bucket;
- * with every slot there fresh, not at all (no slot is thrashed). */
+ * over the group's own slot, else an empty or expired one of the bucket
+ * with more of them; with every slot of both fresh, not at all (no slot is
+ * thrashed). */
 void	sl_lagcache_next_put(struct sl_lagcache *c, enum sl_kept kind,
 	    const struct sl_nextkey *k, long long length,
 	    unsigned long long next_ms, unsigned long long next_seq,

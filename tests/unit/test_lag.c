@@ -948,9 +948,9 @@ health_names_the_nodes(void **state)
 }
 
 /* The first undelivered entries kept (lagcache.h): found again only
- * from the same facts and length, within the TTL; a bucket holds
- * SL_LAGCACHE_NEXT_WAYS groups, and a fifth waits for a slot to expire
- * instead of thrashing the four. */
+ * from the same facts and length, within the TTL; a group may take a slot
+ * of two buckets, and one whose two buckets are full waits for a slot to
+ * expire instead of thrashing them. */
 static void
 next_entries_kept(void **state)
 {
@@ -961,6 +961,7 @@ next_entries_kept(void **state)
 	struct sl_nextslot	 ns;
 	unsigned long long	 ms = 0, seq = 0;
 	long long		 now = 5000000;
+	size_t			 b0, b1;
 
 	(void)state;
 	assert_non_null(c);
@@ -991,19 +992,36 @@ next_entries_kept(void **state)
 	/* Older than the TTL: gone. */
 	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT, &k, now +
 	    SL_LAGCACHE_NEXT_TTL_MS + 1000, &ns), 0);
-	/* Four more groups of the same bucket (the same bits of both halves
-	 * flipped): the fifth key finds every slot fresh and is not kept. */
-	for (int i = 1; i <= SL_LAGCACHE_NEXT_WAYS; i++) {
+	/* Twice as many groups as a bucket holds, all of the same first
+	 * bucket (the same bits of both halves flipped): the second buckets
+	 * take the rest, and every one is kept. */
+	for (int i = 1; i <= 2 * SL_LAGCACHE_NEXT_WAYS; i++) {
 		o = k;
 		o.key = k.key ^ ((uint64_t)i << 32 | (uint64_t)i);
 		sl_lagcache_next_put(c, SL_KEPT_NEXT,
 		    &o, 40, 1700000000500ULL, 2, now);
 		assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
-		    &o, now, &ns),
-		    i < SL_LAGCACHE_NEXT_WAYS);
+		    &o, now, &ns), 1);
 	}
 	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
 	    &k, now, &ns), 1);
+	/* A group whose two buckets hold other groups' fresh entries is not
+	 * kept: no slot is thrashed. */
+	o = k;
+	o.key = 0x0fedcba987654321ULL;
+	sl_lagcache_next_buckets(o.key, &b0, &b1);
+	assert_true(b0 != b1);
+	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++) {
+		c->next[b0 + w].tag = c->next[b1 + w].tag = 7 + (uint32_t)w;
+		c->next[b0 + w].stamp_s = c->next[b1 + w].stamp_s =
+		    (uint32_t)(now / 1000);
+	}
+	sl_lagcache_next_put(c, SL_KEPT_NEXT, &o, 40, 1700000000500ULL, 2, now);
+	assert_int_equal(sl_lagcache_next_get(c, SL_KEPT_NEXT,
+	    &o, now, &ns), 0);
+	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++)
+		assert_true(c->next[b0 + w].tag == 7 + (uint32_t)w &&
+		    c->next[b1 + w].tag == 7 + (uint32_t)w);
 	/* Once they expire, it is. */
 	now += SL_LAGCACHE_NEXT_TTL_MS + 1000;
 	sl_lagcache_next_put(c, SL_KEPT_NEXT, &o, 41, 1700000000600ULL, 0, now);
