@@ -37,6 +37,7 @@ struct sl_sfacts {
 	int		 ok;		/* si answered */
 	int		 asked;		/* XINFO STREAM asked */
 	int		 has_length;	/* XLEN answered */
+	int		 asked_length;	/* XLEN asked in batch 1 */
 	long long	 length;
 };
 
@@ -304,25 +305,32 @@ now_of(const struct sl_lag_run *run, const char *key, size_t len)
 
 /* Batch 1: INFO server (once per connection), TIME, and per stream its
  * XINFO STREAM (when asked), XINFO GROUPS, and XINFO CONSUMERS of the one
- * group. */
+ * group.  For one group without XINFO STREAM, XLEN too: a group behind
+ * needs the stream's length (its kept first entry is checked by it, and
+ * Redis's lag on a server with the trim error), and asking it here saves
+ * batch 2 where nothing else is asked, at the cost of an XLEN (O(1)) for
+ * a stream whose group is caught up. */
 static enum sl_err
 build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 {
 	const struct sl_lag_query *q = run->q;
-	size_t		 per = 1 + (q->with_streams != 0) + !q->all_groups;
+	int		 xlen = !q->with_streams && !q->all_groups;
+	size_t		 per = 1 + (q->with_streams != 0) + !q->all_groups +
+			    (xlen != 0);
 	size_t		 fixed = run->r->server_known ? 1 : 2;
 	const char	*iargv[] = { "INFO", "server" }, *targv[] = { "TIME" };
 	size_t		 ilen[] = { 4, 6 }, tlen[] = { 4 };
 
 	budget_streams(run, fixed, per);
-	if (q->with_streams && run->nstreams > 0) {
-		if ((run->report->sinfo = sl_calloc(run->nstreams,
-		    sizeof(*run->report->sinfo))) == NULL ||
-		    (run->s1 = sl_calloc(run->nstreams, sizeof(*run->s1))) ==
-		    NULL)
-			return SL_ENOMEM;
+	if (q->with_streams && run->nstreams > 0 &&
+	    (run->report->sinfo = sl_calloc(run->nstreams,
+	    sizeof(*run->report->sinfo))) == NULL)
+		return SL_ENOMEM;
+	if (q->with_streams)
 		run->report->nsinfo = run->nstreams;
-	}
+	if ((q->with_streams || xlen) && run->nstreams > 0 &&
+	    (run->s1 = sl_calloc(run->nstreams, sizeof(*run->s1))) == NULL)
+		return SL_ENOMEM;
 	if (!run->r->server_known && plan_add(run, p, SL_ASK_INFO, SIZE_MAX,
 	    SIZE_MAX, 2, iargv, ilen, 0) != SL_OK)
 		return SL_ENOMEM;
@@ -335,15 +343,19 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 		const char *sargv[] = { "XINFO", "STREAM", s };
 		const char *gargv[] = { "XINFO", "GROUPS", s };
 		const char *cargv[] = { "XINFO", "CONSUMERS", s, q->group };
+		const char *largv[] = { "XLEN", s };
 		size_t	 sl = strlen(s);
 		size_t	 slens[] = { 5, 6, sl }, clens[] = { 5, 9, sl, run->glen };
+		size_t	 llens[] = { 4, sl };
 
 		if ((q->with_streams && plan_add(run, p, SL_ASK_STREAM, i,
 		    SIZE_MAX, 3, sargv, slens, 2) != SL_OK) ||
 		    plan_add(run, p, SL_ASK_GROUPS, i, SIZE_MAX, 3, gargv, slens,
 		    2) != SL_OK ||
 		    (!q->all_groups && plan_add(run, p, SL_ASK_CONSUMERS, i,
-		    SIZE_MAX, 4, cargv, clens, 2) != SL_OK))
+		    SIZE_MAX, 4, cargv, clens, 2) != SL_OK) ||
+		    (xlen && plan_add(run, p, SL_ASK_LENGTH, i, SIZE_MAX, 2,
+		    largv, llens, 1) != SL_OK))
 			return SL_ENOMEM;
 	}
 	return SL_OK;
@@ -435,10 +447,13 @@ stream_ask(const struct sl_lag_run *run, size_t i)
 }
 
 /* Entry e's stream facts from batch 1 (/metrics asks XINFO STREAM of
- * every stream there): a slot of run->sf holding them, or SIZE_MAX.  The
- * entries come in the order of the streams. */
+ * every stream there, one group XLEN), for what its groups ask (sask): a
+ * slot of run->sf holding them, or SIZE_MAX.  An XLEN refused there is
+ * known as well: XINFO STREAM follows in batch 3, as after a refused XLEN
+ * of batch 2.  The entries come in the order of the streams. */
 static size_t
-facts_of_batch1(struct sl_lag_run *run, const struct sl_lag_entry *e)
+facts_of_batch1(struct sl_lag_run *run, const struct sl_lag_entry *e,
+    unsigned sask)
 {
 	for (; run->s1 != NULL && run->k1 < run->nstreams; run->k1++) {
 		const char *s = run->streams[run->k1];
@@ -446,7 +461,8 @@ facts_of_batch1(struct sl_lag_run *run, const struct sl_lag_entry *e)
 		if (strlen(s) != e->stream.len ||
 		    memcmp(s, e->stream.p, e->stream.len) != 0)
 			continue;
-		if (!run->s1[run->k1].ok)
+		if (!run->s1[run->k1].ok && (sask != SL_NEED_LENGTH ||
+		    !run->s1[run->k1].asked_length))
 			return SIZE_MAX;
 		run->sf[run->nsf] = run->s1[run->k1];
 		return run->nsf++;
@@ -645,7 +661,8 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 		if (i == 0 || !same_stream(&report->entries[i - 1], e)) {
 			sask = stream_ask(run, i);
 			sfresh = 1;
-			known = sask != 0 ? facts_of_batch1(run, e) : SIZE_MAX;
+			known = sask != 0 ? facts_of_batch1(run, e, sask) :
+			    SIZE_MAX;
 		}
 		run->fu[i].sidx = SIZE_MAX;
 		if ((need & SL_NEED_FACTS) && known != SIZE_MAX) {
@@ -944,6 +961,15 @@ consume_first(struct sl_lag_run *run, const struct sl_plan_slot *s,
 		return SL_OK;
 	case SL_ASK_STREAM:
 		return stream_brief(run, s->stream, *reply);
+	case SL_ASK_LENGTH:
+		if (run->s1 != NULL && s->stream < run->nstreams) {
+			struct sl_sfacts *sf = &run->s1[s->stream];
+
+			sf->asked_length = 1;
+			sf->has_length = sl_facts_length(*reply,
+			    &sf->length) == SL_OK;
+		}
+		return SL_OK;
 	case SL_ASK_GROUPS:
 		if (run->q->all_groups)
 			return entries_all_groups(run, s->stream, *reply);

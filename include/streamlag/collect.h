@@ -134,8 +134,9 @@ struct sl_lag_run {
 	int			 trusted;	/* sl_server_lag_trusted */
 	struct sl_followup	*fu;		/* per entry, from batch 2 */
 	struct sl_sfacts	*sf;		/* per stream of batches 2, 3 */
-	struct sl_sfacts	*s1;		/* batch 1's XINFO STREAM, per
-						 * stream (with_streams) */
+	struct sl_sfacts	*s1;		/* batch 1's XINFO STREAM
+						 * (with_streams) or XLEN (one
+						 * group), per stream */
 	size_t			 k1;		/* build_second's stream in s1 */
 	size_t			 nsf;
 	struct sl_counting	*cnt;		/* count steps of batch 4 */
