@@ -258,10 +258,11 @@ one_group(void **state)
 {
 	struct sl_lag_query q = { .group = G, .t = &T };
 	long		 walked;
-	/* chat's XLEN settles it; trim's does not: its XINFO STREAM follows
-	 * in a batch of its own; nil has no figure: XINFO STREAM at once. */
-	char		*want = walk(&q, "XLEN:chat:2 XINFO:nil:2 XLEN:trim:2 "
-	    "XINFO:trim:3 ", &walked);
+	/* Every stream's XLEN comes with batch 1.  chat's settles it; trim's
+	 * does not: its XINFO STREAM follows in a batch of its own; nil has
+	 * no figure: XINFO STREAM in batch 2. */
+	char		*want = walk(&q, "XLEN:chat:1 XLEN:nil:1 XLEN:trim:1 "
+	    "XLEN:missing:1 XLEN:junk:1 XINFO:nil:2 XINFO:trim:3 ", &walked);
 
 	(void)state;
 	/* The answer itself, for the record: exact lags 123, 10 and 10 (5
