@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 
 #include "streamlag/check.h"
+#include "streamlag/reply.h"
 #include "streamlag/slotmap.h"
 
 #define SHOW_NODES	64	/* nodes listed one by one */
@@ -87,7 +88,7 @@ probe(const struct sl_config *cfg, const struct sl_slotnode *sn, char *why,
 		r = redisCommandArgv(c, a->user != NULL ? 3 : 2, argv, NULL);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
 			goto fail;
-		freeReplyObject(r);
+		sl_reply_free(r);
 	}
 	argv[0] = "TIME";
 	r = redisCommandArgv(c, 1, argv, NULL);
@@ -99,7 +100,7 @@ fail:
 	snprintf(why, len, "%s", r != NULL ? r->str : c->errstr);
 out:
 	if (r != NULL)
-		freeReplyObject(r);
+		sl_reply_free(r);
 	if (c != NULL)
 		redisFree(c);
 	return why;
@@ -211,7 +212,7 @@ sl_check_cluster(const struct sl_config *cfg, redisContext *seed,
 	rc = 0;		/* the streams are read even with a node down */
 out:
 	if (r != NULL)
-		freeReplyObject(r);
+		sl_reply_free(r);
 	sl_slotmap_free(&m);
 	return rc;
 }

@@ -189,10 +189,10 @@ step_auth(struct run *rn)
 		    "check the user and password in REDIS_URL (ACL LIST on the "
 		    "server shows the user)", "%s", e);
 		if (r != NULL)
-			freeReplyObject(r);
+			sl_reply_free(r);
 		return -1;
 	}
-	freeReplyObject(r);
+	sl_reply_free(r);
 	if (a->user != NULL)
 		sl_checks_addf(rn->out, "auth", "AUTH", SL_CHECK_OK, NULL, "as user %s",
 		    a->user);
@@ -227,10 +227,10 @@ step_select(struct run *rn)
 		sl_checks_addf(rn->out, "select", "SELECT", SL_CHECK_FAIL, fix, "%s: %s",
 		    db, e);
 		if (r != NULL)
-			freeReplyObject(r);
+			sl_reply_free(r);
 		return -1;
 	}
-	freeReplyObject(r);
+	sl_reply_free(r);
 	sl_checks_addf(rn->out, "select", "SELECT", SL_CHECK_OK, NULL, "database %s", db);
 	return 0;
 }
@@ -279,7 +279,7 @@ step_mode(struct run *rn, const char *mode)
 				    i ? "," : ";", name, ip, port);
 			}
 		if (r != NULL)
-			freeReplyObject(r);
+			sl_reply_free(r);
 		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_FAIL, detail,
 		    "name the sentinels and the master in REDIS_URL: "
 		    "redis-sentinel://[user:password@]HOST:PORT/MASTER");
@@ -312,11 +312,11 @@ step_server(struct run *rn)
 		sl_checks_add(rn->out, "mode", "mode", SL_CHECK_SKIP,
 		    "unknown without INFO", NULL);
 		if (r != NULL)
-			freeReplyObject(r);
+			sl_reply_free(r);
 		return r == NULL ? -1 : 0;
 	}
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
-		freeReplyObject(r);
+		sl_reply_free(r);
 		snprintf(rn->info_err, sizeof(rn->info_err), "unexpected reply");
 		sl_checks_add(rn->out, "server", "server", SL_CHECK_FAIL,
 		    "INFO server: unexpected reply", NULL);
@@ -324,7 +324,7 @@ step_server(struct run *rn)
 	}
 	if ((rn->info = strdup(r->str)) == NULL)
 		rn->out->oom = 1;
-	freeReplyObject(r);
+	sl_reply_free(r);
 	sl_server_describe(rn->info != NULL ? rn->info : "", server,
 	    sizeof(server), mode, sizeof(mode));
 	sl_checks_add(rn->out, "server", "server", SL_CHECK_OK, server, NULL);
@@ -373,7 +373,7 @@ try_command(struct run *rn, const char *title, int argc, const char **argv,
 	else
 		sl_checks_addf(rn->out, "command", title, SL_CHECK_OK, NULL, "allowed%s%s",
 		    *on ? " " : "", on);
-	freeReplyObject(r);
+	sl_reply_free(r);
 	return 0;
 }
 

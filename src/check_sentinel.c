@@ -74,7 +74,7 @@ ask_one(struct scheck *sc, size_t i, const struct sl_hostport *want)
 		    ", not the master the others confirmed");
 	}
 	if (r != NULL)
-		freeReplyObject(r);
+		sl_reply_free(r);
 	sl_hostport_free(&addr);
 	return same;
 }

@@ -899,7 +899,7 @@ first_consumers(struct sl_lag_run *run, size_t s, const redisReply *reply)
 		rc = sl_facts_lag_entry(e, run->q->group, run->glen, run->held,
 		    reply, run->q->t);
 	if (run->held != NULL)
-		freeReplyObject(run->held);
+		sl_reply_free(run->held);
 	run->held = NULL;
 	return rc;
 }
@@ -1047,7 +1047,7 @@ sl_lag_run_reply(void *arg, size_t idx, redisReply *reply)
 			run->err = consume_later(run, s, reply);
 	}
 	if (reply != NULL)
-		freeReplyObject(reply);
+		sl_reply_free(reply);
 }
 
 enum sl_err
@@ -1068,7 +1068,7 @@ void
 sl_lag_run_free(struct sl_lag_run *run)
 {
 	if (run->held != NULL)
-		freeReplyObject(run->held);
+		sl_reply_free(run->held);
 	sl_free(run->plan.slot);
 	sl_free(run->fu);
 	sl_free(run->sf);

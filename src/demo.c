@@ -54,7 +54,7 @@ produce(redisContext *c, struct demo_stream *s, int n, long long seq)
 		void *r;
 		if (redisGetReply(c, &r) != REDIS_OK)
 			return -1;
-		freeReplyObject(r);
+		sl_reply_free(r);
 	}
 	return 0;
 }
@@ -73,7 +73,7 @@ consume(redisContext *c, struct demo_stream *s, int n, const char *group,
 		if ((r = redisCommand(c, "XACK %s %s %s", s->name, group,
 		    s->held)) == NULL)
 			return -1;
-		freeReplyObject(r);
+		sl_reply_free(r);
 		s->held[0] = '\0';
 	}
 	if (n > 0) {
@@ -98,13 +98,13 @@ consume(redisContext *c, struct demo_stream *s, int n, const char *group,
 				acks++;
 			}
 		}
-		freeReplyObject(r);
+		sl_reply_free(r);
 	}
 	for (size_t i = 0; i < acks; i++) {
 		void *a;
 		if (redisGetReply(c, &a) != REDIS_OK)
 			return -1;
-		freeReplyObject(a);
+		sl_reply_free(a);
 	}
 	return 0;
 }
@@ -127,7 +127,7 @@ demo_connect(const struct sl_config *cfg)
 		x = a->user != NULL ? redisCommand(c, "AUTH %s %s", a->user,
 		    a->password) : redisCommand(c, "AUTH %s", a->password);
 	if (x != NULL && x->type != REDIS_REPLY_ERROR && a->db != 0) {
-		freeReplyObject(x);
+		sl_reply_free(x);
 		x = redisCommand(c, "SELECT %d", a->db);
 	}
 	if (c == NULL || c->err || (x != NULL && x->type == REDIS_REPLY_ERROR) ||
@@ -136,13 +136,13 @@ demo_connect(const struct sl_config *cfg)
 		    c == NULL ? "out of memory" : c->err ? c->errstr :
 		    x != NULL ? x->str : "no reply");
 		if (x != NULL)
-			freeReplyObject(x);
+			sl_reply_free(x);
 		if (c != NULL)
 			redisFree(c);
 		return NULL;
 	}
 	if (x != NULL)
-		freeReplyObject(x);
+		sl_reply_free(x);
 	return c;
 }
 
@@ -177,7 +177,7 @@ sl_demo_run(const struct sl_config *cfg)
 		    streams[i].name, cfg->consumer_group);
 		if (x == NULL)
 			goto out;
-		freeReplyObject(x);	/* BUSYGROUP: it exists, fine */
+		sl_reply_free(x);	/* BUSYGROUP: it exists, fine */
 	}
 	sl_log(SL_LOG_INFO, "demo_start", "streams=%zu group=%s", ns,
 	    cfg->consumer_group);

@@ -137,7 +137,7 @@ sl_request_free(struct sl_request *q)
 	for (size_t i = 0; i < q->n; i++) {
 		sl_free(q->cmds[i].buf);
 		if (q->cmds[i].reply != NULL)
-			freeReplyObject(q->cmds[i].reply);
+			sl_reply_free(q->cmds[i].reply);
 	}
 	sl_free(q->cmds);
 	/* The nodes' queues point into the commands just freed. */
@@ -243,7 +243,7 @@ sl_request_requeue(struct sl_request *q, size_t idx, size_t node, int ask)
 	if (c->state == SL_CMD_PENDING)
 		return SL_EINPUT;	/* still owed by a node */
 	if (c->reply != NULL)
-		freeReplyObject(c->reply);
+		sl_reply_free(c->reply);
 	c->reply = NULL;
 	if (queue(q, idx, node, ask) != SL_OK)
 		return SL_ENOMEM;
@@ -260,7 +260,7 @@ deliver(void *ctx, size_t idx, redisReply *r)
 
 	if (c->state != SL_CMD_PENDING) {	/* cannot happen: kept safe */
 		if (r != NULL)
-			freeReplyObject(r);
+			sl_reply_free(r);
 		return;
 	}
 	q->pending--;

@@ -424,22 +424,22 @@ take(struct sl_node *n, redisReply *r, sl_node_deliver_fn fn)
 			/* Redis's own words: they never echo the password. */
 			sl_node_fail(n, SL_EREDIS, "%.*s", (int)(r->len > 200 ?
 			    200 : r->len), r->str);
-			freeReplyObject(r);
+			sl_reply_free(r);
 			return SL_EREDIS;
 		}
 		n->setupleft--;
-		freeReplyObject(r);
+		sl_reply_free(r);
 		n->mark = sl_mono_ms();
 		return SL_OK;
 	}
 	if (n->rpos >= n->qn) {
-		freeReplyObject(r);
+		sl_reply_free(r);
 		return sl_node_fail(n, SL_EPROTO, "a reply to no command");
 	}
 	e = &n->q[n->rpos++];
 	n->mark = sl_mono_ms();
 	if (e->idx == SL_NODE_ASKING) {
-		freeReplyObject(r);	/* +OK; the command after it answers */
+		sl_reply_free(r);	/* +OK; the command after it answers */
 		return SL_OK;
 	}
 	n->got++;

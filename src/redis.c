@@ -357,7 +357,7 @@ detect(struct sl_redis *r)
 		r->cluster = r->mode == SL_MODE_CLUSTER ||
 		    (reply->type == REDIS_REPLY_STRING &&
 		    strstr(reply->str, "cluster_enabled:1") != NULL);
-		freeReplyObject(reply);
+		sl_reply_free(reply);
 		return SL_OK;
 	}
 	return rc;
@@ -384,7 +384,7 @@ refresh_map(struct sl_redis *r)
 		if (rc != SL_OK && rc != SL_ENOMEM)
 			note_node(r, n, reply->type == REDIS_REPLY_ERROR ?
 			    reply->str : e.str);
-		freeReplyObject(reply);
+		sl_reply_free(reply);
 		if (rc == SL_OK) {
 			r->home = i;
 			r->map_stale = 0;
@@ -654,7 +654,7 @@ sl_pipeline_add_node(struct sl_pipeline *p, size_t node, int argc,
 	return SL_OK;
 }
 
-/* An error reply of streamlag's own, freed by freeReplyObject as Redis's
+/* An error reply of streamlag's own, freed by sl_reply_free as Redis's
  * are: "redis 127.0.0.1:7001: Connection refused". */
 static redisReply *
 error_reply(const char *node, const char *why)
@@ -742,7 +742,7 @@ on_node_reply(void *arg, size_t idx, redisReply *reply)
 
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
 	    redirect(p, idx, reply)) {
-		freeReplyObject(reply);
+		sl_reply_free(reply);
 		return;
 	}
 	if (reply == NULL) {
@@ -861,7 +861,7 @@ sl_pipeline_release(struct sl_pipeline *p, size_t from, size_t to)
 {
 	for (size_t i = from; i < to && i < p->n; i++) {
 		if (p->replies[i] != NULL)
-			freeReplyObject(p->replies[i]);
+			sl_reply_free(p->replies[i]);
 		p->replies[i] = NULL;
 	}
 }
@@ -872,7 +872,7 @@ sl_pipeline_free(struct sl_pipeline *p)
 	for (size_t i = 0; i < p->n; i++) {
 		sl_free(p->cmds[i]);
 		if (p->replies[i] != NULL)
-			freeReplyObject(p->replies[i]);
+			sl_reply_free(p->replies[i]);
 	}
 	if (p->req != NULL) {
 		sl_request_free(&p->req->q);

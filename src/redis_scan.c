@@ -70,7 +70,7 @@ scan_reply(void *arg, size_t idx, redisReply *reply)
 		return;
 	}
 	if (k == s->nm || s->err != SL_OK) {
-		freeReplyObject(reply);
+		sl_reply_free(reply);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ERROR)
@@ -83,7 +83,7 @@ scan_reply(void *arg, size_t idx, redisReply *reply)
 	else if (strcmp(s->cursor[k], "0") != 0 &&
 	    (long long)*s->n <= s->max && scan_send(s, k) != SL_OK)
 		s->err = SL_ENOMEM;
-	freeReplyObject(reply);
+	sl_reply_free(reply);
 }
 
 /* The masters: every node serving a slot (or the replica that reads for

@@ -217,7 +217,7 @@ role_holds(struct sl_redis *r)
 		return 0;
 	holds = sl_parse_role(reply, &role, &e) == SL_OK &&
 	    role.kind == SL_ROLE_MASTER;
-	freeReplyObject(reply);
+	sl_reply_free(reply);
 	if (!holds) {
 		sl_log(SL_LOG_WARN, "sentinel_role", "node=%s error=\"not a "
 		    "master any more\"", r->x->nodes[r->home]->name);

@@ -191,7 +191,7 @@ pel_reply(void *arg, size_t idx, redisReply *reply)
 	if (rc != SL_OK && pr->err == SL_OK)
 		pr->err = rc;
 	pr->o->pel_read++;
-	freeReplyObject(reply);
+	sl_reply_free(reply);
 }
 
 /* XPENDING for entries[idx[0..n)], one round trip. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "streamlag/alloc.h"
+#include "streamlag/reply.h"
 #include "streamlag/sentinel.h"
 
 #define HP_MAX	300	/* "[v6]:port" of a host name */
@@ -25,7 +26,7 @@ ask_role(sl_sentinel_cmd_fn fn, void *ctx, const struct sl_hostport *addr,
 	if ((rc = fn(ctx, addr, 0, 1, argv, &r, e)) != SL_OK)
 		return rc;
 	rc = sl_parse_role(r, role, e);
-	freeReplyObject(r);
+	sl_reply_free(r);
 	return rc;
 }
 
@@ -60,7 +61,7 @@ ask_sentinel(const struct sl_sentinel_url *u, size_t s, sl_sentinel_cmd_fn fn,
 	if ((rc = fn(ctx, &u->sentinels[s], 1, 3, argv, &r, e)) != SL_OK)
 		return rc;
 	rc = sl_parse_master_addr(r, &addr, &known, e);
-	freeReplyObject(r);
+	sl_reply_free(r);
 	if (rc != SL_OK)
 		return rc;
 	if (!known)
@@ -213,7 +214,7 @@ list_from_sentinel(const struct sl_sentinel_url *u, size_t s,
 		return rc == SL_ENOMEM ? rc : prefix(e, rc, "sentinel",
 		    &u->sentinels[s]);
 	rc = sl_parse_sentinel_replicas(r, &v, &n, e);
-	freeReplyObject(r);
+	sl_reply_free(r);
 	if (rc != SL_OK)
 		return rc == SL_ENOMEM ? rc : prefix(e, rc, "sentinel",
 		    &u->sentinels[s]);

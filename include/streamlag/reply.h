@@ -14,6 +14,19 @@
 #define SL_REPLY_NAME_KEEP	4064	/* bytes kept of a longer one */
 #define SL_REPLY_NAME_MARK	"...~"	/* then 16 hex digits of its hash */
 
+/* Under AddressSanitizer each reply object is an allocation of its own
+ * (reply.c), so that one used after it was freed is caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SL_REPLY_ONE_PER_BLOCK	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SL_REPLY_ONE_PER_BLOCK	1
+#endif
+#endif
+#ifndef SL_REPLY_ONE_PER_BLOCK
+#define SL_REPLY_ONE_PER_BLOCK	0
+#endif
+
 struct sl_reply_meter {
 	unsigned long long bytes;	/* reply bytes parsed (about) */
 };
@@ -24,8 +37,13 @@ void	sl_reply_install(redisContext *c, struct sl_reply_meter *m);
  * same functions, counting into m.  NULL on ENOMEM; redisReaderFree. */
 redisReader *sl_reply_reader(struct sl_reply_meter *m);
 uint64_t sl_reply_hash(const char *p, size_t len);
+/* Frees a reply of these functions, or any other (freeReplyObject). */
+void	sl_reply_free(void *reply);
+/* Frees the block replies are taken from when no reply holds a piece of it
+ * (the next reply takes a new one). */
+void	sl_reply_blocks_release(void);
 /* The next reply parsed from rd's input: SL_OK with *reply set (NULL while
- * it is incomplete; free it with freeReplyObject); SL_ENOMEM when building
+ * it is incomplete; free it with sl_reply_free); SL_ENOMEM when building
  * it ran out of memory, never taken for a protocol error; SL_EPROTO when
  * the bytes are not RESP, with the reader's text in e.  After an error the
  * reader is dead (hiredis): free it. */

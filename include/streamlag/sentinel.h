@@ -9,7 +9,7 @@
  *
  * Ownership: every struct here owns its strings (sl_malloc'd) and is freed
  * by its _free function, which also zeroes it (a second call is harmless).
- * Parsers borrow the redisReply; the caller frees it (freeReplyObject).
+ * Parsers borrow the redisReply; the caller frees it (sl_reply_free).
  */
 #ifndef STREAMLAG_SENTINEL_H
 #define STREAMLAG_SENTINEL_H
