@@ -15,6 +15,7 @@
 #include "streamlag/crc16.h"
 #include "streamlag/exec.h"
 #include "streamlag/log.h"
+#include "streamlag/reply.h"
 #include "streamlag/slotmap.h"
 
 static int	 failures, count;
@@ -110,7 +111,7 @@ on_reply(void *arg, size_t idx, redisReply *r)
 		f->answered++;
 	}
 	if (r != NULL)
-		freeReplyObject(r);
+		sl_reply_free(r);
 }
 
 static void

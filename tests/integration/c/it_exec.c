@@ -13,6 +13,7 @@
 
 #include "streamlag/exec.h"
 #include "streamlag/log.h"
+#include "streamlag/reply.h"
 
 static int	 failures, count;
 static int	 port[3], drip;
@@ -231,7 +232,7 @@ on_arrival(void *arg, size_t idx, redisReply *r)
 		a->order[a->k++] = (int)idx;
 	}
 	if (r != NULL)
-		freeReplyObject(r);
+		sl_reply_free(r);
 }
 
 /* Node A paused: node B's reply is handed over first, long before A's. */
@@ -410,7 +411,7 @@ on_move(void *arg, size_t idx, redisReply *r)
 		sl_request_requeue(m->q, idx, m->to, 1);
 	}
 	if (r != NULL)
-		freeReplyObject(r);
+		sl_reply_free(r);
 }
 
 static void

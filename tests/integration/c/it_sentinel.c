@@ -23,6 +23,7 @@
 #include "streamlag/alloc.h"
 #include "streamlag/exec.h"
 #include "streamlag/log.h"
+#include "streamlag/reply.h"
 #include "streamlag/sentinel.h"
 
 #define TIMEOUT_MS	2000
@@ -41,7 +42,7 @@ reply_err(redisContext *c, redisReply *r, const char *what,
 	    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
 
 	if (r != NULL)
-		freeReplyObject(r);
+		sl_reply_free(r);
 	return rc;
 }
 
@@ -59,14 +60,14 @@ handshake(redisContext *c, const char *user, const char *pass, int db,
 		    redisCommand(c, "AUTH %s", pass);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
 			return reply_err(c, r, "AUTH", e);
-		freeReplyObject(r);
+		sl_reply_free(r);
 	}
 	if (db > 0) {
 		snprintf(dbs, sizeof(dbs), "%d", db);
 		r = redisCommand(c, "SELECT %s", dbs);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
 			return reply_err(c, r, "SELECT", e);
-		freeReplyObject(r);
+		sl_reply_free(r);
 	}
 	return SL_OK;
 }

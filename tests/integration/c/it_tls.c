@@ -25,6 +25,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "streamlag/reply.h"
 #include "streamlag/tls.h"
 
 struct opts {
@@ -176,7 +177,7 @@ command(struct sl_transport *t, redisReader *r, char *cmd, int len,
 	else
 		snprintf(out + used, outlen - used, "%s%s", used ? " " : "",
 		    rep->str ? rep->str : "?");
-	freeReplyObject(rep);
+	sl_reply_free(rep);
 	return 0;
 }
 
