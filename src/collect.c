@@ -1335,6 +1335,36 @@ ahead_fits(const struct chunk *c, const struct sl_redis *r,
 	return t->max_commands <= 0 || *reserve + first <= t->max_commands;
 }
 
+/*
+ * Whether the chunk after c may go out before c's first batch is read
+ * (chunk_ahead), and the commands to count as used for its budget then: as
+ * ahead_fits, with c's groups not known yet.  Only for one group per
+ * stream (a stream's groups are known after its XINFO GROUPS); every
+ * command c may still send is reserved: per stream, its XINFO STREAM or
+ * XLEN, XRANGE and XPENDING in batch 2, XINFO STREAM and XRANGE in batch
+ * 3, a count step in batch 4.
+ */
+static int
+early_fits(const struct chunk *c, const struct sl_redis *r,
+    const struct sl_thresholds *t, unsigned used, size_t nnext,
+    unsigned long long bytes0, long long *reserve)
+{
+	unsigned long long	 got = r->meter.bytes - bytes0;
+	long long		 first = 2 + 3 * (long long)nnext;
+
+	*reserve = (long long)used + (long long)c->p.n +
+	    6 * (long long)c->run.nstreams;
+	if (r->cluster != 0 || r->addr == NULL ||
+	    r->addr->kind == SL_REDIS_SENTINEL || c->rc != SL_OK ||
+	    !r->server_known || !c->sent || c->run.batch != 1 ||
+	    c->q.all_groups ||
+	    c->run.nstreams != c->n || c->part.nuncovered > 0)
+		return 0;
+	if (t->max_bytes > 0 && got > (unsigned long long)t->max_bytes / 2)
+		return 0;
+	return t->max_commands <= 0 || *reserve + first <= t->max_commands;
+}
+
 /* The request's budget is spent: no chunk after this one. */
 static int
 spent(const struct sl_redis *r, const struct sl_thresholds *t,
@@ -1365,8 +1395,9 @@ span(const struct collection *k, size_t next)
 	    SL_COLLECT_CHUNK;
 }
 
-/* Chunk c's last batch sent, and the next chunk's first after it when
- * ahead_fits: Redis answers them in turn while c's replies are read.  1
+/* The next chunk's first batch sent behind c's: before c's first batch
+ * is read when early_fits (Redis answers it while c's replies are read and
+ * written to the client), else after c's last batch when ahead_fits.  1
  * when the next chunk went out. */
 static int
 chunk_ahead(struct collection *k, struct chunk *c, struct chunk *nx)
@@ -1374,9 +1405,17 @@ chunk_ahead(struct collection *k, struct chunk *c, struct chunk *nx)
 	size_t		 next = c->off + c->n;
 	long long	 reserve;
 
-	if (next >= k->nstreams || chunk_advance(c) != SL_OK ||
-	    !ahead_fits(c, k->r, k->q->t, k->used.commands, span(k, next),
-	    k->bytes0, &reserve))
+	if (next >= k->nstreams)
+		return 0;
+	if (early_fits(c, k->r, k->q->t, k->used.commands, span(k, next),
+	    k->bytes0, &reserve)) {
+		chunk_begin(nx, k->r, k->streams, next, span(k, next), k->q,
+		    (unsigned)reserve, k->bytes0);
+		(void)chunk_advance(c);	/* its error is c->rc's */
+		return 1;
+	}
+	if (chunk_advance(c) != SL_OK || !ahead_fits(c, k->r, k->q->t,
+	    k->used.commands, span(k, next), k->bytes0, &reserve))
 		return 0;
 	chunk_begin(nx, k->r, k->streams, next, span(k, next), k->q,
 	    (unsigned)reserve, k->bytes0);

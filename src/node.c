@@ -126,6 +126,7 @@ sl_node_close(struct sl_node *n)
 	n->reader = NULL;
 	n->state = SL_NODE_DOWN;
 	n->more = 0;
+	n->wclosed = 0;
 	n->olen = n->ooff = n->setupoff = 0;
 	n->setupleft = 0;
 	/* What was sent and not answered goes again on the next connection. */
@@ -300,7 +301,7 @@ sl_node_events(const struct sl_node *n)
 	case SL_NODE_READY:
 		break;
 	}
-	if (unwritten(n))
+	if (unwritten(n) && !n->wclosed)
 		ev |= n->wwant == SL_IO_WANT_READ ? POLLIN : POLLOUT;
 	if (n->setupleft > 0 || n->rpos < n->qn)
 		ev |= n->rwant == SL_IO_WANT_WRITE ? POLLOUT : POLLIN;
@@ -387,12 +388,21 @@ refill(struct sl_node *n)
 	}
 }
 
+/*
+ * Writes what is queued.  A write that fails while replies are owed does
+ * not fail the connection yet: a server that closed it (Redis shut down)
+ * may have answered part of what was written, and those replies are still
+ * readable; drain reads them, then fails the rest with the write's error.
+ */
 static enum sl_err
 flush(struct sl_node *n)
 {
 	enum sl_io	 io;
 	size_t		 k;
+	const char	*why;
 
+	if (n->wclosed)
+		return SL_OK;
 	for (;;) {
 		if (n->ooff == n->olen)
 			refill(n);
@@ -407,8 +417,13 @@ flush(struct sl_node *n)
 			n->wwant = io;
 			return SL_OK;
 		} else {
-			return lost(n, io == SL_IO_EOF ? "connection closed by "
-			    "the server" : n->t.err.str);
+			why = io == SL_IO_EOF ? "connection closed by the "
+			    "server" : n->t.err.str;
+			if (n->setupleft == 0 && n->rpos == n->wpos)
+				return lost(n, why);	/* nothing owed */
+			n->wclosed = 1;
+			snprintf(n->wwhy, sizeof(n->wwhy), "%s", why);
+			return SL_OK;
 		}
 	}
 }
@@ -492,8 +507,8 @@ drain(struct sl_node *n, sl_node_deliver_fn fn)
 			return SL_OK;
 		}
 		if (io != SL_IO_OK)
-			return lost(n, io == SL_IO_EOF ? "connection closed by "
-			    "the server" : n->t.err.str);
+			return lost(n, n->wclosed ? n->wwhy : io == SL_IO_EOF ?
+			    "connection closed by the server" : n->t.err.str);
 		n->rwant = SL_IO_OK;
 		if (redisReaderFeed(n->reader, buf, k) != REDIS_OK)
 			return sl_node_fail(n, SL_ENOMEM, "out of memory");

@@ -90,6 +90,10 @@ struct sl_node {
 	 * of entry wpos copied to obuf), answered up to rpos. */
 	struct sl_node_entry *q;
 	size_t		 qn, qcap, wpos, woff, rpos;
+	int		 wclosed;	/* a write failed: the replies owed
+					   that came are read, then it fails
+					   with wwhy */
+	char		 wwhy[SL_ERRSTR_MAX];
 	long long	 mark;		/* ms of the last progress */
 	long long	 retry_after;	/* ms; fail fast before it */
 	/* For the current request. */

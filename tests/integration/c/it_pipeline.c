@@ -103,9 +103,10 @@ main(int argc, char **argv)
 	    rep.entries[2].lag == 0, "lags 123, 45, 0");
 	sl_lag_report_free(&rep);
 
-	/* More streams than a chunk (2048): two chunks, each one round trip
-	 * of TIME and its streams' commands, written as the socket takes them
-	 * (the server is known now: no INFO). */
+	/* More streams than a chunk (2048): two chunks of TIME and their
+	 * streams' commands (the server is known now: no INFO), in one round
+	 * trip: the second chunk's batch goes out before the first's replies
+	 * are read, on a connection still busy with them. */
 	many = calloc(nmany, sizeof(*many));
 	for (i = 0; i < nmany; i++) {
 		char name[32];
@@ -115,7 +116,7 @@ main(int argc, char **argv)
 	rc = sl_collect_lag(&r, many, nmany, &q, &rep, &st);
 	snprintf(line, sizeof(line), "%zu streams: %u commands in %u round "
 	    "trips", nmany, st.commands, st.round_trips);
-	ok(rc == 0 && st.commands == 2 + 3 * nmany && st.round_trips == 2,
+	ok(rc == 0 && st.commands == 2 + 3 * nmany && st.round_trips == 1,
 	    line);
 	ok(rep.n == nmany && rep.entries[nmany - 1].error != NULL &&
 	    strcmp(rep.entries[nmany - 1].error, "no such key") == 0 &&
@@ -162,10 +163,12 @@ main(int argc, char **argv)
 
 	/* Answered a chunk at a time (serve's consumer-lag): Redis lost after
 	 * the first chunk went out.  The second chunk's first batch was sent
-	 * before the first was handed on, so Redis may have answered it
-	 * before it stopped; the third, asked after, is "Cannot connect to
-	 * Redis", stream by stream, handed on as a chunk.  The request is
-	 * whole, not failed: its first part is already with the client. */
+	 * before the first was read, and Redis answered it before it stopped:
+	 * the write of the third's fails on the closed connection, and the
+	 * replies that came are read before the connection is given up.  The
+	 * third, never answered, is "Cannot connect to Redis", stream by
+	 * stream, handed on as a chunk.  The request is whole, not failed:
+	 * its first part is already with the client. */
 	if (getenv("PORT") != NULL) {
 		struct chunks	 c = { .calls = 0 };
 		size_t		 n3 = 2 * 2048 + 904;
