@@ -100,6 +100,19 @@ sl_out_put(struct sl_out *o, const char *p, size_t n)
 	maybe_flush(o);
 }
 
+char *
+sl_out_room(struct sl_out *o, size_t n)
+{
+	return sl_out_reserve(o, n) ? o->buf + o->len : NULL;
+}
+
+void
+sl_out_advance(struct sl_out *o, size_t n)
+{
+	o->len += n;
+	maybe_flush(o);
+}
+
 void
 sl_out_puts(struct sl_out *o, const char *s)
 {

@@ -41,6 +41,11 @@ void	sl_out_set_sink(struct sl_out *o, sl_out_sink fn, void *arg,
 /* Room for n more bytes and a NUL: 1, or 0 (err set). */
 int	sl_out_reserve(struct sl_out *o, size_t n);
 void	sl_out_put(struct sl_out *o, const char *p, size_t n);
+/* Room for n bytes written in place (then sl_out_advance by what was
+ * written, at most n): one check for a line of many pieces.  NULL (err
+ * set) when there is none. */
+char	*sl_out_room(struct sl_out *o, size_t n);
+void	sl_out_advance(struct sl_out *o, size_t n);
 void	sl_out_puts(struct sl_out *o, const char *s);
 void	sl_out_putc(struct sl_out *o, char c);
 void	sl_out_int(struct sl_out *o, long long v);
