@@ -29,6 +29,18 @@ sl_out_fail(struct sl_out *o, enum sl_err code)
 		o->err = code;
 }
 
+void
+sl_out_presize(struct sl_out *o, size_t n)
+{
+	char *p;
+
+	if (o->buf != NULL || n == 0 || n == SIZE_MAX ||
+	    (p = sl_malloc(n + 1)) == NULL)
+		return;
+	o->buf = p;
+	o->cap = n + 1;
+}
+
 /* The one overflow guard: len + n + 1 and every doubling are checked. */
 int
 sl_out_reserve(struct sl_out *o, size_t n)

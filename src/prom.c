@@ -761,11 +761,18 @@ sl_render_prom_out(const struct sl_lag_report *r, const struct sl_prom_opts *o,
 	return out->err;
 }
 
+/* Each family's buffer as large as it grew at the last scrape of this
+ * process: it is allocated once instead of doubled (and copied) a dozen
+ * times.  The heap keeps a worker's request memory (worker.c), so this
+ * costs no more than the last scrape did. */
+static size_t stage_cap[SL_PROM_STAGED];
+
 void
 sl_prom_stage_init(struct sl_prom_stage *st)
 {
 	for (size_t k = 0; k < SL_PROM_STAGED; k++) {
 		sl_out_init(&st->fam[k]);
+		sl_out_presize(&st->fam[k], stage_cap[k]);
 		st->spill[k].fd = -1;
 	}
 	st->spilling = 0;
@@ -896,6 +903,7 @@ void
 sl_prom_stage_free(struct sl_prom_stage *st)
 {
 	for (size_t k = 0; k < SL_PROM_STAGED; k++) {
+		stage_cap[k] = st->fam[k].cap > 0 ? st->fam[k].cap - 1 : 0;
 		sl_out_free(&st->fam[k]);
 		if (st->spill[k].fd != -1)
 			(void)close(st->spill[k].fd);

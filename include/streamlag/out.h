@@ -38,6 +38,10 @@ void	sl_out_init(struct sl_out *o);
  * (0: SL_OUT_FLUSH_AT). */
 void	sl_out_set_sink(struct sl_out *o, sl_out_sink fn, void *arg,
 	    size_t flush_at);
+/* Allocates room for n bytes at once for a buffer not allocated yet, so
+ * that it does not grow by doubling and copying; when that fails nothing
+ * changes (the buffer grows as it is written). */
+void	sl_out_presize(struct sl_out *o, size_t n);
 /* Room for n more bytes and a NUL: 1, or 0 (err set). */
 int	sl_out_reserve(struct sl_out *o, size_t n);
 void	sl_out_put(struct sl_out *o, const char *p, size_t n);
