@@ -1303,6 +1303,26 @@ drain_down(const struct sl_lag_query *q, struct sl_lag_report *report,
 	return rc;
 }
 
+/* What ahead_fits and early_fits share: one connection, c sent and whole,
+ * half the byte budget left, and c's reserve with the next chunk's first
+ * batch within the command budget. */
+static int
+ahead_ok(const struct chunk *c, const struct sl_redis *r,
+    const struct sl_thresholds *t, size_t nnext, unsigned long long bytes0,
+    long long reserve)
+{
+	unsigned long long	 got = r->meter.bytes - bytes0;
+	long long		 first = 2 + 3 * (long long)nnext;
+
+	if (r->cluster != 0 || r->addr == NULL ||
+	    r->addr->kind == SL_REDIS_SENTINEL || c->rc != SL_OK ||
+	    !c->sent || c->part.nuncovered > 0)
+		return 0;
+	if (t->max_bytes > 0 && got > (unsigned long long)t->max_bytes / 2)
+		return 0;
+	return t->max_commands <= 0 || reserve + first <= t->max_commands;
+}
+
 /*
  * Whether the chunk after c may go out before c has its last replies
  * (chunk_advance), and the commands to count as used for its budget then.
@@ -1321,18 +1341,9 @@ ahead_fits(const struct chunk *c, const struct sl_redis *r,
     const struct sl_thresholds *t, unsigned used, size_t nnext,
     unsigned long long bytes0, long long *reserve)
 {
-	unsigned long long	 got = r->meter.bytes - bytes0;
-	long long		 first = 2 + 3 * (long long)nnext;
-
 	*reserve = (long long)used + (long long)c->p.n +
 	    (long long)c->run.nstreams + 2 * (long long)c->part.n;
-	if (r->cluster != 0 || r->addr == NULL ||
-	    r->addr->kind == SL_REDIS_SENTINEL || c->rc != SL_OK ||
-	    !c->sent || c->part.nuncovered > 0)
-		return 0;
-	if (t->max_bytes > 0 && got > (unsigned long long)t->max_bytes / 2)
-		return 0;
-	return t->max_commands <= 0 || *reserve + first <= t->max_commands;
+	return ahead_ok(c, r, t, nnext, bytes0, *reserve);
 }
 
 /*
@@ -1349,20 +1360,12 @@ early_fits(const struct chunk *c, const struct sl_redis *r,
     const struct sl_thresholds *t, unsigned used, size_t nnext,
     unsigned long long bytes0, long long *reserve)
 {
-	unsigned long long	 got = r->meter.bytes - bytes0;
-	long long		 first = 2 + 3 * (long long)nnext;
-
 	*reserve = (long long)used + (long long)c->p.n +
 	    6 * (long long)c->run.nstreams;
-	if (r->cluster != 0 || r->addr == NULL ||
-	    r->addr->kind == SL_REDIS_SENTINEL || c->rc != SL_OK ||
-	    !r->server_known || !c->sent || c->run.batch != 1 ||
-	    c->q.all_groups ||
-	    c->run.nstreams != c->n || c->part.nuncovered > 0)
+	if (!r->server_known || c->run.batch != 1 || c->q.all_groups ||
+	    c->run.nstreams != c->n)
 		return 0;
-	if (t->max_bytes > 0 && got > (unsigned long long)t->max_bytes / 2)
-		return 0;
-	return t->max_commands <= 0 || *reserve + first <= t->max_commands;
+	return ahead_ok(c, r, t, nnext, bytes0, *reserve);
 }
 
 /* The request's budget is spent: no chunk after this one. */
