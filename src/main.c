@@ -19,6 +19,7 @@
 #include "streamlag/log.h"
 #include "streamlag/redis.h"
 #include "streamlag/render.h"
+#include "streamlag/reply.h"
 #include "streamlag/router.h"
 #include "streamlag/privdrop.h"
 #include "streamlag/shared.h"
@@ -703,6 +704,7 @@ main(int argc, char **argv)
 
 	if ((rc = parse_args(&a, argc, argv)) != -1)
 		return rc;
+	sl_reply_blocks_enable();	/* this thread's; the workers inherit it */
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return 1;
 	if (load_config(cfg, &a.layers, err, sizeof(err)) == -1) {

@@ -17,13 +17,19 @@
 /*
  * Replies come from blocks of SL_REPLY_BLOCK bytes: a reply is one piece
  * of a block (the object, then its string or its elements), taken by
- * moving an offset, and the block counts its pieces not yet freed.  Each
- * piece begins with its block's address.  A block is freed when its last
- * piece is (the current one is reused instead); a piece larger than
- * SL_REPLY_BIG gets a block of its own.  A 100 000-stream request parses
- * millions of small replies: a malloc and a free each cost more than the
- * parsing.  Under AddressSanitizer every piece has a block of its own, so
- * that a reply used after it was freed is caught as any other memory.
+ * moving an offset.  A block counts its references: one per piece not yet
+ * freed, and one while it is the thread's current block; whoever drops
+ * the last frees it.  Each piece begins with its block's address.  A
+ * 100 000-stream request parses millions of small replies: a malloc and a
+ * free each cost more than the parsing.
+ *
+ * Only a thread that asked for it (sl_reply_blocks_enable: main(), before
+ * any fork) takes pieces from a current block; on any other thread (the
+ * /targets probe's), and for a piece larger than SL_REPLY_BIG, each piece
+ * is a block of its own.  The counts are atomic, so a reply may be freed
+ * on another thread than the one that parsed it.  Under AddressSanitizer
+ * every piece has a block of its own, so that a reply used after it was
+ * freed is caught as any other memory.
  *
  * A reply of these functions is marked in the four bytes after its type,
  * which hiredis's own (calloc'd) leave 0: sl_reply_free frees either kind.
@@ -36,7 +42,7 @@ _Static_assert(offsetof(redisReply, integer) >= sizeof(int) + 4,
     "the mark needs four bytes of padding after redisReply's type");
 
 struct block {
-	size_t		 live;		/* pieces not freed */
+	size_t		 refs;		/* pieces not freed, + 1 while current */
 	size_t		 used, cap;
 	_Alignas(16) unsigned char mem[];
 };
@@ -46,45 +52,72 @@ struct piece {
 	void		*pad;		/* keeps the object 16-aligned */
 };
 
-static struct block *cur;	/* the block pieces are taken from */
+static _Thread_local struct block *cur;	/* pieces are taken from it */
+static _Thread_local int blocks_on;	/* sl_reply_blocks_enable */
 
-static void *
-piece_new(size_t n)
+void
+sl_reply_blocks_enable(void)
 {
-	size_t		 need = sizeof(struct piece) + ((n + 15) & ~(size_t)15);
+	blocks_on = !SL_REPLY_ONE_PER_BLOCK;
+}
+
+static void
+block_drop(struct block *b)
+{
+	if (__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		sl_free(b);
+}
+
+/* A piece of n bytes (zeroed when zero), or NULL. */
+static void *
+piece_new(size_t n, int zero)
+{
+	size_t		 need;
 	struct block	*b;
 	struct piece	*pc;
 
-	if (SL_REPLY_ONE_PER_BLOCK || need > SL_REPLY_BIG) {
-		if ((b = sl_malloc(sizeof(*b) + need)) == NULL)
+	if (n > SIZE_MAX - sizeof(*b) - sizeof(*pc) - 15)
+		return NULL;
+	need = sizeof(*pc) + ((n + 15) & ~(size_t)15);
+	if (!blocks_on || need > SL_REPLY_BIG) {
+		if ((b = zero ? sl_calloc(1, sizeof(*b) + need) :
+		    sl_malloc(sizeof(*b) + need)) == NULL)
 			return NULL;
-		b->live = 0;
+		b->refs = 1;
 		b->used = b->cap = need;
 		pc = (struct piece *)b->mem;
-	} else {
-		if (cur == NULL || cur->used + need > cur->cap) {
-			if ((b = sl_malloc(sizeof(*b) + SL_REPLY_BLOCK)) ==
-			    NULL)
-				return NULL;
-			b->live = b->used = 0;
-			b->cap = SL_REPLY_BLOCK;
-			if (cur != NULL && cur->live == 0)
-				sl_free(cur);
-			cur = b;	/* the one before: freed with its last */
-		}
-		b = cur;
-		pc = (struct piece *)(b->mem + b->used);
-		b->used += need;
+		pc->blk = b;
+		return pc + 1;
 	}
-	b->live++;
+	/* Only this thread adds pieces to cur: with its own reference
+	 * alone left, cur is empty and is taken from the start again. */
+	if (cur != NULL && __atomic_load_n(&cur->refs, __ATOMIC_ACQUIRE) == 1)
+		cur->used = 0;
+	if (cur == NULL || cur->used + need > cur->cap) {
+		if ((b = sl_malloc(sizeof(*b) + SL_REPLY_BLOCK)) == NULL)
+			return NULL;
+		b->refs = 1;
+		b->used = 0;
+		b->cap = SL_REPLY_BLOCK;
+		if (cur != NULL)
+			block_drop(cur);	/* freed with its last piece */
+		cur = b;
+	}
+	b = cur;
+	pc = (struct piece *)(b->mem + b->used);
+	b->used += need;
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
 	pc->blk = b;
+	if (zero)
+		memset(pc + 1, 0, n);
 	return pc + 1;
 }
 
 void
 sl_reply_blocks_release(void)
 {
-	if (cur != NULL && cur->live == 0) {
+	if (cur != NULL && __atomic_load_n(&cur->refs, __ATOMIC_ACQUIRE) ==
+	    1) {
 		sl_free(cur);
 		cur = NULL;
 	}
@@ -93,14 +126,7 @@ sl_reply_blocks_release(void)
 static void
 piece_free(void *p)
 {
-	struct block *b = ((struct piece *)p - 1)->blk;
-
-	if (--b->live > 0)
-		return;
-	if (b == cur)
-		b->used = 0;	/* empty: taken from the start again */
-	else
-		sl_free(b);
+	block_drop(((struct piece *)p - 1)->blk);
 }
 
 static int
@@ -129,18 +155,20 @@ sl_reply_free(void *reply)
 	piece_free(r);
 }
 
-/* A reply with room for extra bytes after it (its string or elements). */
+/* A reply with room for extra bytes after it (its string or elements),
+ * zeroed when zero. */
 static redisReply *
-new_reply(int type, size_t extra)
+new_reply(int type, size_t extra, int zero)
 {
-	redisReply	*r = piece_new(sizeof(*r) + extra);
+	redisReply	*r;
 	uint32_t	 m = SL_REPLY_MARK;
 
-	if (r != NULL) {
-		memset(r, 0, sizeof(*r));
-		r->type = type;
-		memcpy((unsigned char *)r + sizeof(int), &m, sizeof(m));
-	}
+	if (extra > SIZE_MAX - sizeof(*r) ||
+	    (r = piece_new(sizeof(*r) + extra, zero)) == NULL)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	memcpy((unsigned char *)r + sizeof(int), &m, sizeof(m));
 	return r;
 }
 
@@ -189,8 +217,9 @@ create_string(const redisReadTask *task, char *str, size_t len)
 	count(task, len + 16);
 	if (task->parent != NULL && len > SL_REPLY_NAME_MAX)
 		keep = SL_REPLY_NAME_KEEP;
-	if ((r = new_reply(task->type, keep == len ? len + 1 :
-	    SL_REPLY_NAME_KEEP + sizeof(SL_REPLY_NAME_MARK) + 16)) == NULL)
+	if (len == SIZE_MAX || (r = new_reply(task->type, keep == len ?
+	    len + 1 : SL_REPLY_NAME_KEEP + sizeof(SL_REPLY_NAME_MARK) + 16,
+	    0)) == NULL)
 		return NULL;
 	r->str = (char *)(r + 1);
 	memcpy(r->str, str, keep);
@@ -213,15 +242,16 @@ static void *
 create_array(const redisReadTask *task, int elements)
 {
 	size_t		 n = elements > 0 ? (size_t)elements : 0;
-	redisReply	*r = new_reply(REDIS_REPLY_ARRAY, n * sizeof(redisReply *));
+	redisReply	*r;
 
-	if (r == NULL)
+	/* The element table's size cannot wrap (size_t of 32 bits). */
+	if (n > (SIZE_MAX - sizeof(*r)) / sizeof(redisReply *) ||
+	    (r = new_reply(REDIS_REPLY_ARRAY, n * sizeof(redisReply *),
+	    1)) == NULL)
 		return NULL;
 	count(task, 16);
-	if (n > 0) {
+	if (n > 0)
 		r->element = (redisReply **)(void *)(r + 1);
-		memset(r->element, 0, n * sizeof(redisReply *));
-	}
 	r->elements = n;
 	return link_parent(task, r);
 }
@@ -229,7 +259,7 @@ create_array(const redisReadTask *task, int elements)
 static void *
 create_integer(const redisReadTask *task, long long value)
 {
-	redisReply *r = new_reply(REDIS_REPLY_INTEGER, 0);
+	redisReply *r = new_reply(REDIS_REPLY_INTEGER, 0, 0);
 
 	if (r == NULL)
 		return NULL;
@@ -241,7 +271,7 @@ create_integer(const redisReadTask *task, long long value)
 static void *
 create_nil(const redisReadTask *task)
 {
-	redisReply *r = new_reply(REDIS_REPLY_NIL, 0);
+	redisReply *r = new_reply(REDIS_REPLY_NIL, 0, 0);
 
 	if (r == NULL)
 		return NULL;

@@ -39,7 +39,11 @@ redisReader *sl_reply_reader(struct sl_reply_meter *m);
 uint64_t sl_reply_hash(const char *p, size_t len);
 /* Frees a reply of these functions, or any other (freeReplyObject). */
 void	sl_reply_free(void *reply);
-/* Frees the block replies are taken from when no reply holds a piece of it
+/* From now on this thread builds replies in shared blocks (reply.c); other
+ * threads, and every thread under AddressSanitizer, one allocation each.
+ * main() asks it before any fork: the workers inherit it. */
+void	sl_reply_blocks_enable(void);
+/* Frees this thread's current block when no reply holds a piece of it
  * (the next reply takes a new one). */
 void	sl_reply_blocks_release(void);
 /* The next reply parsed from rd's input: SL_OK with *reply set (NULL while

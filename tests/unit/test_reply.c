@@ -4,7 +4,9 @@
  * allocation over the reply, and never a protocol error; bytes that are
  * not RESP are SL_EPROTO with the reader's text; long names inside arrays
  * are shortened and every reply is counted. */
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <hiredis/read.h>
 
@@ -146,6 +148,68 @@ reader_out_of_memory(void **state)
 	sl_reply_blocks_release();
 }
 
+/* A thread of many_threads: parses and frees 2000 replies of its own,
+ * and frees the ones the main thread parsed for it. */
+struct parse_job {
+	redisReply	*given[64];
+	int		 ok;
+};
+
+static void *
+parse_many(void *arg)
+{
+	struct parse_job	*j = arg;
+	struct sl_reply_meter	 m = { .bytes = 0 };
+	struct sl_error		 e;
+	redisReply		*r;
+
+	j->ok = 1;
+	for (int i = 0; i < 2000; i++) {
+		if (read_one(groups, sizeof(groups) - 1, &r, &m, &e) != SL_OK ||
+		    r == NULL || r->element[0]->elements != 12 ||
+		    strcmp(r->element[0]->element[7]->str, "5-0") != 0)
+			j->ok = 0;
+		sl_reply_free(r);
+	}
+	for (size_t i = 0; i < sizeof(j->given) / sizeof(j->given[0]); i++)
+		sl_reply_free(j->given[i]);
+	return NULL;
+}
+
+/* Replies on several threads at once (the /targets probe): the threads
+ * that did not ask for blocks build theirs one allocation each, and a
+ * reply of the main thread's blocks may be freed on another thread while
+ * the main thread goes on parsing into the same blocks. */
+static void
+many_threads(void **state)
+{
+	struct parse_job	 jobs[4];
+	pthread_t		 tid[4];
+	struct sl_reply_meter	 m = { .bytes = 0 };
+	struct sl_error		 e;
+	redisReply		*r;
+
+	(void)state;
+	for (int t = 0; t < 4; t++)
+		for (size_t i = 0; i < 64; i++)
+			assert_int_equal(read_one(groups, sizeof(groups) - 1,
+			    &jobs[t].given[i], &m, &e), SL_OK);
+	for (int t = 0; t < 4; t++)
+		assert_int_equal(pthread_create(&tid[t], NULL, parse_many,
+		    &jobs[t]), 0);
+	for (int i = 0; i < 2000; i++) {
+		assert_int_equal(read_one(groups, sizeof(groups) - 1, &r, &m,
+		    &e), SL_OK);
+		assert_string_equal(r->element[0]->element[7]->str, "5-0");
+		sl_reply_free(r);
+	}
+	for (int t = 0; t < 4; t++) {
+		assert_int_equal(pthread_join(tid[t], NULL), 0);
+		assert_true(jobs[t].ok);
+	}
+	sl_reply_blocks_release();
+}
+
 int
 main(void)
 {
@@ -153,6 +217,9 @@ main(void)
 		cmocka_unit_test(parsed_and_counted),
 		cmocka_unit_test(not_resp_is_eproto),
 		cmocka_unit_test(reader_out_of_memory),
+		cmocka_unit_test(many_threads),
 	};
+
+	sl_reply_blocks_enable();	/* as main() does */
 	return cmocka_run_group_tests_name("reply", tests, NULL, NULL);
 }
