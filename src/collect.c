@@ -246,6 +246,7 @@ sl_lag_run_init(struct sl_lag_run *run, struct sl_redis *r,
 	run->report = report;
 	run->now_ms = -1;
 	run->bytes0 = r->meter.bytes;
+	run->mono_ms = sl_monotonic_ms();
 	run->step = sl_lag_count_cap(q->t);
 	return SL_OK;
 }
@@ -524,7 +525,7 @@ pending_kept(struct sl_lag_run *run, struct sl_lag_entry *e,
 	char			 id[SL_ID_MAX];
 
 	if (!pending_facts(run, e, fu, &k) || !sl_lagcache_next_get(
-	    run->r->lagcache, SL_KEPT_PENDING, &k, sl_monotonic_ms(), &ns) ||
+	    run->r->lagcache, SL_KEPT_PENDING, &k, run->mono_ms, &ns) ||
 	    !sl_lagcache_next_confirm(&ns, &k, 0, &ms, &seq))
 		return 0;
 	snprintf(id, sizeof(id), "%llu-%llu", ms, seq);
@@ -544,7 +545,7 @@ pending_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
 	if (pending_facts(run, e, fu, &k) &&
 	    sl_facts_first_id(reply, &ms, &seq))
 		sl_lagcache_next_put(run->r->lagcache, SL_KEPT_PENDING, &k, 0,
-		    ms, seq, sl_monotonic_ms());
+		    ms, seq, run->mono_ms);
 }
 
 /* The first undelivered entry the lag cache keeps for the group, from
@@ -555,12 +556,9 @@ next_candidate(struct sl_lag_run *run, const struct sl_lag_entry *e,
     struct sl_followup *fu)
 {
 	return next_facts(run, e, fu) && sl_lagcache_next_get(run->r->lagcache,
-	    SL_KEPT_NEXT, &fu->nk, sl_monotonic_ms(), &fu->ns);
+	    SL_KEPT_NEXT, &fu->nk, run->mono_ms, &fu->ns);
 }
 
-/* The candidate's stream still has the length it had: nothing was added
- * or removed, the kept entry is still the first after the group (f set
- * as XRANGE would).  1, or 0 when it must be asked. */
 /* The stream's length from XLEN, else from its XINFO STREAM: 1, or 0
  * when neither answered. */
 static int
@@ -573,6 +571,9 @@ sf_length(const struct sl_sfacts *sf, long long *len)
 	return sf->has_length || sf->ok;
 }
 
+/* The candidate's stream still has the length it had: nothing was added
+ * or removed, the kept entry is still the first after the group (f set
+ * as XRANGE would).  1, or 0 when it must be asked. */
 static int
 next_confirm(struct sl_lag_run *run, const struct sl_lag_entry *e,
     struct sl_followup *fu, const struct sl_sfacts *sf)
@@ -606,7 +607,7 @@ next_keep(struct sl_lag_run *run, const struct sl_lag_entry *e,
 	    sl_id_parse(fu->f.next_id, &ms, &seq) != SL_OK)
 		return;
 	sl_lagcache_next_put(run->r->lagcache, SL_KEPT_NEXT, &fu->nk, len, ms,
-	    seq, sl_monotonic_ms());
+	    seq, run->mono_ms);
 }
 
 /* Each entry's sl_group_key and last-delivered-id as numbers, once: the
@@ -671,8 +672,6 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 		}
 		if (need & SL_NEED_FACTS)
 			need = (need & ~SL_NEED_FACTS) | sask;
-		run->fu[i].cand = 0;
-		run->fu[i].cached = 0;
 		if ((need & SL_NEED_RANGE) && ((need & SL_NEED_FACTS) ||
 		    run->fu[i].sidx != SIZE_MAX) &&
 		    next_candidate(run, e, &run->fu[i])) {
@@ -1151,6 +1150,17 @@ chunk_advance(struct chunk *c)
 	return c->rc = rc;
 }
 
+/* Chunk c's commands counted into used, and its run and pipeline freed
+ * (its part stays). */
+static void
+chunk_close(struct chunk *c, struct sl_collect_stats *used)
+{
+	used->round_trips += c->p.round_trips;
+	used->commands += (unsigned)c->p.n;
+	sl_lag_run_free(&c->run);
+	sl_pipeline_free(&c->p);
+}
+
 /* Chunk c's batches to the end, the one on the wire read first; its part
  * then holds its entries. */
 static enum sl_err
@@ -1170,10 +1180,7 @@ chunk_end(struct chunk *c, struct sl_collect_stats *used)
 	}
 	if (rc == SL_OK)
 		rc = sl_lag_run_finish(&c->run);
-	used->round_trips += c->p.round_trips;
-	used->commands += (unsigned)c->p.n;
-	sl_lag_run_free(&c->run);
-	sl_pipeline_free(&c->p);
+	chunk_close(c, used);
 	return rc;
 }
 
@@ -1184,10 +1191,7 @@ chunk_drop(struct chunk *c, struct sl_collect_stats *used)
 {
 	if (c->rc == SL_OK && c->sent)
 		(void)sl_pipeline_exec(&c->p);
-	used->round_trips += c->p.round_trips;
-	used->commands += (unsigned)c->p.n;
-	sl_lag_run_free(&c->run);
-	sl_pipeline_free(&c->p);
+	chunk_close(c, used);
 	sl_lag_report_free(&c->part);
 }
 
@@ -1407,21 +1411,19 @@ chunk_ahead(struct collection *k, struct chunk *c, struct chunk *nx)
 {
 	size_t		 next = c->off + c->n;
 	long long	 reserve;
+	int		 early;
 
 	if (next >= k->nstreams)
 		return 0;
-	if (early_fits(c, k->r, k->q->t, k->used.commands, span(k, next),
-	    k->bytes0, &reserve)) {
-		chunk_begin(nx, k->r, k->streams, next, span(k, next), k->q,
-		    (unsigned)reserve, k->bytes0);
-		(void)chunk_advance(c);	/* its error is c->rc's */
-		return 1;
-	}
-	if (chunk_advance(c) != SL_OK || !ahead_fits(c, k->r, k->q->t,
-	    k->used.commands, span(k, next), k->bytes0, &reserve))
+	early = early_fits(c, k->r, k->q->t, k->used.commands, span(k, next),
+	    k->bytes0, &reserve);
+	if (!early && (chunk_advance(c) != SL_OK || !ahead_fits(c, k->r,
+	    k->q->t, k->used.commands, span(k, next), k->bytes0, &reserve)))
 		return 0;
 	chunk_begin(nx, k->r, k->streams, next, span(k, next), k->q,
 	    (unsigned)reserve, k->bytes0);
+	if (early)
+		(void)chunk_advance(c);	/* its error is c->rc's */
 	return 1;
 }
 

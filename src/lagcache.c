@@ -134,26 +134,30 @@ sl_lagcache_next_buckets(uint64_t key, size_t *b0, size_t *b1)
 	*b1 = (size_t)((h ^ (h >> 32)) % nb) * SL_LAGCACHE_NEXT_WAYS;
 }
 
-static struct sl_nextslot *
-next_bucket(struct sl_lagcache *c, enum sl_kept kind, uint64_t key, int which)
+/* The two buckets of key in kind's table. */
+static void
+next_buckets_of(struct sl_lagcache *c, enum sl_kept kind, uint64_t key,
+    struct sl_nextslot *b[2])
 {
 	struct sl_nextslot	*t = kind == SL_KEPT_PENDING ? c->pend : c->next;
 	size_t			 b0, b1;
 
 	sl_lagcache_next_buckets(key, &b0, &b1);
-	return &t[which ? b1 : b0];
+	b[0] = &t[b0];
+	b[1] = &t[b1];
 }
 
 void
 sl_lagcache_next_prefetch(struct sl_lagcache *c, enum sl_kept kind,
     uint64_t key)
 {
-	for (int which = 0; which < 2; which++) {
-		const char *b = (const char *)next_bucket(c, kind, key, which);
+	struct sl_nextslot *b[2];
 
-		__builtin_prefetch(b);
-		__builtin_prefetch(b + sizeof(struct sl_nextslot) *
-		    SL_LAGCACHE_NEXT_WAYS - 1);
+	next_buckets_of(c, kind, key, b);
+	for (int which = 0; which < 2; which++) {
+		__builtin_prefetch(b[which]);
+		__builtin_prefetch((const char *)b[which] +
+		    sizeof(struct sl_nextslot) * SL_LAGCACHE_NEXT_WAYS - 1);
 	}
 }
 
@@ -200,17 +204,23 @@ fp2_of(uint64_t fp1, long long length, uint64_t next_ms, uint32_t next_seq,
 #define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
-/* The slot of the group named by key in one of its buckets, else NULL. */
-static struct sl_nextslot *
-next_own(struct sl_lagcache *c, enum sl_kept kind, uint64_t key)
+/* A slot stamped at stamp_s is past SL_LAGCACHE_NEXT_TTL_MS at now_s (or
+ * from a clock ahead of this one). */
+static int
+expired(uint32_t stamp_s, uint32_t now_s)
 {
-	for (int which = 0; which < 2; which++) {
-		struct sl_nextslot *b = next_bucket(c, kind, key, which);
+	return stamp_s > now_s ||
+	    (long long)(now_s - stamp_s) * 1000 > SL_LAGCACHE_NEXT_TTL_MS;
+}
 
+/* The slot of the group named by key in one of its buckets b, else NULL. */
+static struct sl_nextslot *
+next_own(struct sl_nextslot *b[2], uint64_t key)
+{
+	for (int which = 0; which < 2; which++)
 		for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++)
-			if (LOAD(b[w].tag) == tag_of(key))
-				return &b[w];
-	}
+			if (LOAD(b[which][w].tag) == tag_of(key))
+				return &b[which][w];
 	return NULL;
 }
 
@@ -218,10 +228,10 @@ int
 sl_lagcache_next_get(struct sl_lagcache *c, enum sl_kept kind,
     const struct sl_nextkey *k, long long now_ms, struct sl_nextslot *out)
 {
-	struct sl_nextslot *s = next_own(c, kind, k->key);
-	uint32_t	 now_s = (uint32_t)(now_ms / 1000);
+	struct sl_nextslot *b[2], *s;
 
-	if (s == NULL)
+	next_buckets_of(c, kind, k->key, b);
+	if ((s = next_own(b, k->key)) == NULL)
 		return 0;
 	out->tag = tag_of(k->key);
 	out->fp1 = LOAD(s->fp1);
@@ -229,8 +239,8 @@ sl_lagcache_next_get(struct sl_lagcache *c, enum sl_kept kind,
 	out->next_ms = LOAD(s->next_ms);
 	out->next_seq = LOAD(s->next_seq);
 	out->stamp_s = LOAD(s->stamp_s);
-	return out->fp1 == (uint32_t)fp1_of(k) && out->stamp_s <= now_s &&
-	    (long long)(now_s - out->stamp_s) * 1000 <= SL_LAGCACHE_NEXT_TTL_MS;
+	return out->fp1 == (uint32_t)fp1_of(k) &&
+	    !expired(out->stamp_s, (uint32_t)(now_ms / 1000));
 }
 
 int
@@ -254,10 +264,7 @@ next_free(struct sl_nextslot *b, uint32_t now_s, int *n)
 
 	*n = 0;
 	for (int w = 0; w < SL_LAGCACHE_NEXT_WAYS; w++) {
-		uint32_t t = LOAD(b[w].stamp_s);
-
-		if (LOAD(b[w].tag) == 0 || t > now_s ||
-		    (long long)(now_s - t) * 1000 > SL_LAGCACHE_NEXT_TTL_MS) {
+		if (LOAD(b[w].tag) == 0 || expired(LOAD(b[w].stamp_s), now_s)) {
 			if (s == NULL)
 				s = &b[w];
 			(*n)++;
@@ -271,19 +278,18 @@ sl_lagcache_next_put(struct sl_lagcache *c, enum sl_kept kind,
     const struct sl_nextkey *k, long long length, unsigned long long next_ms,
     unsigned long long next_seq, long long now_ms)
 {
-	struct sl_nextslot *s;
+	struct sl_nextslot *b[2], *s;
 	uint32_t	 now_s = (uint32_t)(now_ms / 1000);
 	uint64_t	 fp1 = fp1_of(k);
 
 	if (next_seq > UINT32_MAX)
 		return;		/* not kept: asked each time */
-	if ((s = next_own(c, kind, k->key)) == NULL) {
+	next_buckets_of(c, kind, k->key, b);
+	if ((s = next_own(b, k->key)) == NULL) {
 		/* The bucket with more room, the first on a tie. */
 		int		 n0, n1;
-		struct sl_nextslot *s0 = next_free(next_bucket(c, kind,
-		    k->key, 0), now_s, &n0);
-		struct sl_nextslot *s1 = next_free(next_bucket(c, kind,
-		    k->key, 1), now_s, &n1);
+		struct sl_nextslot *s0 = next_free(b[0], now_s, &n0);
+		struct sl_nextslot *s1 = next_free(b[1], now_s, &n1);
 
 		s = n1 > n0 ? s1 : s0;
 	}

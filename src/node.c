@@ -357,6 +357,14 @@ lost(struct sl_node *n, const char *why)
 	return sl_node_fail(n, SL_EREDIS, "%s", why);
 }
 
+/* A transport's failure in words: its own, or the server's closing. */
+static const char *
+io_error(const struct sl_node *n, enum sl_io io)
+{
+	return io == SL_IO_EOF ? "connection closed by the server" :
+	    n->t.err.str;
+}
+
 /* Copies what is next (handshake commands first) into the output buffer. */
 static void
 refill(struct sl_node *n)
@@ -417,8 +425,7 @@ flush(struct sl_node *n)
 			n->wwant = io;
 			return SL_OK;
 		} else {
-			why = io == SL_IO_EOF ? "connection closed by the "
-			    "server" : n->t.err.str;
+			why = io_error(n, io);
 			if (n->setupleft == 0 && n->rpos == n->wpos)
 				return lost(n, why);	/* nothing owed */
 			n->wclosed = 1;
@@ -507,8 +514,7 @@ drain(struct sl_node *n, sl_node_deliver_fn fn)
 			return SL_OK;
 		}
 		if (io != SL_IO_OK)
-			return lost(n, n->wclosed ? n->wwhy : io == SL_IO_EOF ?
-			    "connection closed by the server" : n->t.err.str);
+			return lost(n, n->wclosed ? n->wwhy : io_error(n, io));
 		n->rwant = SL_IO_OK;
 		if (redisReaderFeed(n->reader, buf, k) != REDIS_OK)
 			return sl_node_fail(n, SL_ENOMEM, "out of memory");
@@ -539,8 +545,7 @@ establish(struct sl_node *n)
 			return SL_OK;
 		}
 		if (io != SL_IO_OK)
-			return sl_node_fail(n, SL_EREDIS, "%s", io == SL_IO_EOF ?
-			    "connection closed by the server" : n->t.err.str);
+			return sl_node_fail(n, SL_EREDIS, "%s", io_error(n, io));
 		n->state = SL_NODE_READY;
 		n->rwant = n->wwant = SL_IO_OK;
 		n->connects++;

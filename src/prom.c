@@ -278,7 +278,6 @@ static void
 m_seed_lag(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	glabels(b, name, r, e, "consumer_group", NULL, NULL);
 	value_int(b, e->lag);
 }
@@ -287,7 +286,6 @@ static void
 m_lag(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	GROUP_LABELS(b, name, r, e);
 	value_int(b, e->lag);
 }
@@ -296,7 +294,6 @@ static void
 m_lag_exact(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	GROUP_LABELS(b, name, r, e);
 	value_int(b, e->lag_exact);
 }
@@ -305,7 +302,6 @@ static void
 m_time_lag(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	if (!e->has_time_lag)
 		return;
 	GROUP_LABELS(b, name, r, e);
@@ -316,7 +312,6 @@ static void
 m_pending(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	GROUP_LABELS(b, name, r, e);
 	value_int(b, e->group.pending);
 }
@@ -325,7 +320,6 @@ static void
 m_oldest_pending(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	if (!e->has_oldest_pending)	/* none pending, or unknown: as JSON's null */
 		return;
 	GROUP_LABELS(b, name, r, e);
@@ -336,7 +330,6 @@ static void
 m_consumers(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	GROUP_LABELS(b, name, r, e);
 	value_int(b, (long long)e->nconsumers);
 }
@@ -345,7 +338,6 @@ static void
 m_trimmed(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	GROUP_LABELS(b, name, r, e);
 	value_int(b, e->trimmed_unread);
 }
@@ -371,7 +363,6 @@ static void
 m_consumer_pending(struct sl_out *b, const struct sl_lag_entry *e,
     const char *name, const struct gview *r)
 {
-	(void)r;
 	for (size_t k = 0; k < e->nconsumers; k++) {
 		glabels(b, name, r, e, "group",
 		    &e->consumers[k].name, NULL);
@@ -390,7 +381,6 @@ m_rate(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
 	int	 has;
 	double	 v;
 
-	(void)r;
 	if (INSIGHT(e) == NULL)
 		return;
 	in = &INSIGHT(e)->in;
@@ -417,7 +407,6 @@ m_pel(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
 	const struct sl_group_pel *p;
 	long long v;
 
-	(void)r;
 	if (INSIGHT(e) == NULL || !INSIGHT(e)->has_pel)
 		return;
 	p = &INSIGHT(e)->pel;
@@ -441,7 +430,6 @@ m_verdict(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
 {
 	char extra[40];
 
-	(void)r;
 	if (INSIGHT(e) == NULL || INSIGHT(e)->in.verdict == SL_VERDICT_UNKNOWN)
 		return;
 	for (int k = SL_VERDICT_OK; k < SL_VERDICT_COUNT; k++) {
@@ -456,7 +444,6 @@ static void
 m_consumer_inactive(struct sl_out *b, const struct sl_lag_entry *e,
     const char *name, const struct gview *r)
 {
-	(void)r;
 	for (size_t k = 0; k < e->nconsumers; k++) {
 		if (!e->consumers[k].has_inactive ||
 		    e->consumers[k].inactive_ms < 0)
@@ -471,7 +458,6 @@ static void
 m_consumer_idle(struct sl_out *b, const struct sl_lag_entry *e, const char *name,
     const struct gview *r)
 {
-	(void)r;
 	for (size_t k = 0; k < e->nconsumers; k++) {
 		glabels(b, name, r, e, "group",
 		    &e->consumers[k].name, NULL);

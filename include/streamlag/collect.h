@@ -131,6 +131,8 @@ struct sl_lag_run {
 	long long		*times;		/* cluster: TIME of each node */
 	size_t			 ntimes;
 	unsigned long long	 bytes0;	/* reply bytes before the request */
+	long long		 mono_ms;	/* sl_monotonic_ms() at init: the
+						 * lag cache's clock */
 	int			 trusted;	/* sl_server_lag_trusted */
 	struct sl_followup	*fu;		/* per entry, from batch 2 */
 	struct sl_sfacts	*sf;		/* per stream of batches 2, 3 */
