@@ -243,6 +243,7 @@ sl_lag_run_init(struct sl_lag_run *run, struct sl_redis *r,
 	run->streams = streams;
 	run->nstreams = nstreams;
 	run->glen = q->group != NULL ? strlen(q->group) : 0;
+	run->hint_entry = SIZE_MAX;
 	run->report = report;
 	run->now_ms = -1;
 	run->bytes0 = r->meter.bytes;
@@ -306,7 +307,7 @@ now_of(const struct sl_lag_run *run, const char *key, size_t len)
 
 /* Batch 1: INFO server (once per connection), TIME, and per stream its
  * XINFO STREAM (when asked), XINFO GROUPS, and XINFO CONSUMERS of the one
- * group.  For one group without XINFO STREAM, XLEN too: a group behind
+ * group (all groups: of the query's hint, see sl_lag_query).  For one group without XINFO STREAM, XLEN too: a group behind
  * needs the stream's length (its kept first entry is checked by it, and
  * Redis's lag on a server with the trim error), and asking it here saves
  * batch 2 where nothing else is asked, at the cost of an XLEN (O(1)) for
@@ -316,13 +317,19 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 {
 	const struct sl_lag_query *q = run->q;
 	int		 xlen = !q->with_streams && !q->all_groups;
-	size_t		 per = 1 + (q->with_streams != 0) + !q->all_groups +
-			    (xlen != 0);
+	int		 hint = q->all_groups && q->hint != NULL &&
+			    *q->hint != '\0' && !run->r->hint_off;
+	const char	*g = q->all_groups ? q->hint : q->group;
+	size_t		 glen = q->all_groups ? (hint ? strlen(g) : 0) :
+			    run->glen;
+	size_t		 per = 1 + (q->with_streams != 0) +
+			    (!q->all_groups || hint) + (xlen != 0);
 	size_t		 fixed = run->r->server_known ? 1 : 2;
 	const char	*iargv[] = { "INFO", "server" }, *targv[] = { "TIME" };
 	size_t		 ilen[] = { 4, 6 }, tlen[] = { 4 };
 
 	budget_streams(run, fixed, per);
+	run->hint_on = hint;
 	if (q->with_streams && run->nstreams > 0 &&
 	    (run->report->sinfo = sl_calloc(run->nstreams,
 	    sizeof(*run->report->sinfo))) == NULL)
@@ -343,18 +350,19 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 		const char *s = run->streams[i];
 		const char *sargv[] = { "XINFO", "STREAM", s };
 		const char *gargv[] = { "XINFO", "GROUPS", s };
-		const char *cargv[] = { "XINFO", "CONSUMERS", s, q->group };
+		const char *cargv[] = { "XINFO", "CONSUMERS", s, g };
 		const char *largv[] = { "XLEN", s };
 		size_t	 sl = strlen(s);
-		size_t	 slens[] = { 5, 6, sl }, clens[] = { 5, 9, sl, run->glen };
+		size_t	 slens[] = { 5, 6, sl }, clens[] = { 5, 9, sl, glen };
 		size_t	 llens[] = { 4, sl };
 
 		if ((q->with_streams && plan_add(run, p, SL_ASK_STREAM, i,
 		    SIZE_MAX, 3, sargv, slens, 2) != SL_OK) ||
 		    plan_add(run, p, SL_ASK_GROUPS, i, SIZE_MAX, 3, gargv, slens,
 		    2) != SL_OK ||
-		    (!q->all_groups && plan_add(run, p, SL_ASK_CONSUMERS, i,
-		    SIZE_MAX, 4, cargv, clens, 2) != SL_OK) ||
+		    ((!q->all_groups || hint) && plan_add(run, p,
+		    SL_ASK_CONSUMERS, i, SIZE_MAX, 4, cargv, clens, 2) !=
+		    SL_OK) ||
 		    (xlen && plan_add(run, p, SL_ASK_LENGTH, i, SIZE_MAX, 2,
 		    largv, llens, 1) != SL_OK))
 			return SL_ENOMEM;
@@ -882,6 +890,46 @@ entries_all_groups(struct sl_lag_run *run, size_t s, const redisReply *groups)
 	return rc;
 }
 
+/* All groups: entries [from, n) are a stream's; which of them is the
+ * query's hint group, counted for sl_redis's hint_off. */
+static void
+hint_find(struct sl_lag_run *run, size_t from)
+{
+	const struct sl_lag_report *report = run->report;
+	size_t		 hl = strlen(run->q->hint);
+
+	run->hint_entry = SIZE_MAX;
+	run->hint_streams++;
+	for (size_t i = from; i < report->n; i++) {
+		const struct sl_lag_entry *e = &report->entries[i];
+
+		if (e->error == NULL && e->has_group &&
+		    e->group.name.len == hl &&
+		    memcmp(e->group.name.p, run->q->hint, hl) == 0) {
+			run->hint_entry = i;
+			run->hint_seen++;
+			return;
+		}
+	}
+}
+
+/* All groups: batch 1's XINFO CONSUMERS of the hint group, for its entry
+ * when the stream has it.  Refused, or the group gone meanwhile: batch 2
+ * asks again, as for any other group. */
+static enum sl_err
+hint_consumers(struct sl_lag_run *run, const redisReply *reply)
+{
+	struct sl_lag_entry	*e;
+	size_t			 i = run->hint_entry;
+
+	run->hint_entry = SIZE_MAX;
+	if (i == SIZE_MAX || reply->type == REDIS_REPLY_ERROR)
+		return SL_OK;
+	e = &run->report->entries[i];
+	e->consumers_read = 1;
+	return sl_facts_lag_consumers(e, reply);
+}
+
 /* Batch 1's XINFO CONSUMERS: the stream's entry, from it and the XINFO
  * GROUPS held until now. */
 static enum sl_err
@@ -970,12 +1018,21 @@ consume_first(struct sl_lag_run *run, const struct sl_plan_slot *s,
 		}
 		return SL_OK;
 	case SL_ASK_GROUPS:
-		if (run->q->all_groups)
-			return entries_all_groups(run, s->stream, *reply);
+		if (run->q->all_groups) {
+			size_t		 from = run->report->n;
+			enum sl_err	 rc;
+
+			rc = entries_all_groups(run, s->stream, *reply);
+			if (rc == SL_OK && run->q->hint != NULL)
+				hint_find(run, from);
+			return rc;
+		}
 		run->held = *reply;	/* kept until the CONSUMERS reply */
 		*reply = NULL;
 		return SL_OK;
 	default:
+		if (run->q->all_groups)
+			return hint_consumers(run, *reply);
 		return first_consumers(run, s->stream, *reply);
 	}
 }
@@ -1155,6 +1212,9 @@ chunk_advance(struct chunk *c)
 static void
 chunk_close(struct chunk *c, struct sl_collect_stats *used)
 {
+	if (c->run.hint_streams > 0)
+		c->run.r->hint_off = c->run.hint_seen * 10 <
+		    c->run.hint_streams * 9;
 	used->round_trips += c->p.round_trips;
 	used->commands += (unsigned)c->p.n;
 	sl_lag_run_free(&c->run);

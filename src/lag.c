@@ -277,7 +277,7 @@ sl_lag_followup(const struct sl_lag_entry *e, int all_groups, int trusted)
 
 	if (e->error != NULL || !e->has_group)
 		return 0;
-	if (all_groups)
+	if (all_groups && !e->consumers_read)
 		need |= SL_NEED_CONSUMERS;
 	if (!known || e->group.lag > 0) {
 		/* The first undelivered entry: time lag, and whether any is

@@ -343,6 +343,7 @@ collect(struct sl_ctx *ctx, const struct sel *sel, struct sl_lag_report *rep,
 	struct sl_thresholds	 t;
 	struct sl_lag_query	 q = { .group = sel->group,
 	    .all_groups = sel->all_groups, .t = thresholds(ctx, sel->tgt, &t),
+	    .hint = sel->tgt->consumer_group,
 	    .on_chunk = ls != NULL ? lag_chunk : NULL, .chunk_arg = ls };
 	enum sl_err		 rc;
 
@@ -536,6 +537,7 @@ h_metrics(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 	    .o = &o };
 	struct sl_lag_query		 q = { .group = NULL, .all_groups = 1,
 	    .t = thresholds(ctx, sel->tgt, &t), .with_streams = 1,
+	    .hint = sel->tgt->consumer_group,
 	    .on_chunk = metrics_chunk, .chunk_arg = &ms };
 	struct sl_lag_report		 rep;
 	int64_t				 t0 = sl_monotonic_us();

@@ -308,7 +308,8 @@ sl_sampler_round(struct sl_redis *r, const struct sl_config *cfg,
 {
 	struct sl_thresholds	 t;
 	struct sl_lag_query	 q = { .group = NULL, .all_groups = 1,
-	    .t = thresholds(cfg, &t), .with_streams = 1 };
+	    .t = thresholds(cfg, &t), .with_streams = 1,
+	    .hint = cfg->consumer_group };
 	struct sl_lag_report	 rep;
 	struct sl_collect_stats	 st = { 0, 0 };
 	struct sl_pel_limits	 lim;

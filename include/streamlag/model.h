@@ -82,6 +82,8 @@ struct sl_lag_entry {
 	struct sl_group	 group;
 	struct sl_consumer *consumers;
 	size_t		 nconsumers;
+	int		 consumers_read;	/* all groups: XINFO CONSUMERS
+						 * answered in batch 1 */
 	long long	 lag;		/* entries left to deliver; -1 when error */
 	int		 lag_exact;	/* 0: lag is a lower bound */
 	long long	 lag_max;	/* upper bound; lag when exact */

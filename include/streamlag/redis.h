@@ -83,6 +83,9 @@ struct sl_redis {
 	long long	 discovery_ttl_ms;	/* STREAMLAG_DISCOVERY_TTL_MS */
 	struct sl_reply_meter meter;	/* reply bytes read on every node */
 	int		 server_known;	/* INFO server read */
+	int		 hint_off;	/* the last chunk found the query's hint
+					 * group in under 9 of 10 streams
+					 * (sl_lag_query) */
 	struct sl_server server;
 	char		 errstr[256];	/* last connection-level error: the words
 					   of Redis or of the system */

@@ -214,12 +214,51 @@ for n in 16 17; do
 done
 is "${got[16]}/${got[17]}" '[null,[1,false,6600]]/[null,[4600,false,6600]]' \
 	"a budget of 16: no XINFO STREAM, Redis's bounds; of 17: the stream's bounds, no count"
-# /metrics asks XINFO STREAM and GROUPS per stream (2 + 2 x 6 = 14), then
-# XINFO CONSUMERS per group: with 17, three groups get theirs.
+# /metrics asks XINFO STREAM, XINFO GROUPS and the configured group's XINFO
+# CONSUMERS per stream (2 + 3 x 6 = 20): 17 cover five streams.
 is "$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=17 "$SL_BIN" get /metrics | grep '^streamlag_streams_not_covered ')" \
-	"streamlag_streams_not_covered 3" "/metrics counts the streams left out"
+	"streamlag_streams_not_covered 1" "/metrics counts the streams left out"
 out=$(STREAMLAG_REQUEST_MAX_COMMANDS=abc "$SL_BIN" get /healthz 2>&1); rc=$?
 like "$rc:$out" '^2:streamlag: STREAMLAG_REQUEST_MAX_COMMANDS: ' "a bad budget: one line naming the variable, exit 2"
+
+# ?group=* and /metrics ask the configured group's XINFO CONSUMERS beside
+# each stream's XINFO GROUPS.  hint:s1..3 have it and the group "other":
+# i + 1 entries, of which c<i> read i and o<i> one.  Batch 1 answers the
+# configured group of each, batch 2 the other: 6 XINFO CONSUMERS, each
+# group with its own consumer.
+for ((i = 1; i <= 3; i++)); do
+	{
+		for ((j = 1; j <= i + 1; j++)); do echo "XADD hint:s$i $j-0 f v"; done
+		echo "XGROUP CREATE hint:s$i signalr-consumers 0"
+		echo "XGROUP CREATE hint:s$i other 0"
+		echo "XREADGROUP GROUP signalr-consumers c$i COUNT $i STREAMS hint:s$i >"
+		echo "XREADGROUP GROUP other o$i COUNT 1 STREAMS hint:s$i >"
+	} | R >/dev/null
+done
+consumers_calls() { R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '$1 == "cmdstat_xinfo|consumers" { print $3 + 0 }'; }
+nogroup() { R INFO errorstats | tr -d '\r' | awk -F'[:=,]' '$1 == "errorstat_NOGROUP" { n = $3 } END { print n + 0 }'; }
+c0=$(consumers_calls)
+body=$(STREAMLAG_STREAMS=hint:s1,hint:s2,hint:s3 "$SL_BIN" get '/api/v1/events/consumer-lag?group=*')
+c1=$(consumers_calls)
+is "$(jq -c '[.streams[] | .groups[] | [.group, (.consumer_details[] | [.name, .pending])]]' <<<"$body")" \
+	'[["other",["o1",1]],["signalr-consumers",["c1",1]],["other",["o2",1]],["signalr-consumers",["c2",2]],["other",["o3",1]],["signalr-consumers",["c3",3]]]' \
+	"?group=*: each group's own consumers, the configured group's from batch 1"
+is "$((c1 - c0))" 6 "... from 6 XINFO CONSUMERS: one per group"
+# A stream without the configured group answers that XINFO CONSUMERS with a
+# NOGROUP error, counted by Redis (INFO errorstats).  A connection stops
+# asking once a chunk (2048 streams) found it in fewer than 9 of 10: over
+# 4500 streams with only the group "other", the first two chunks ask (the
+# second goes out before the first is read), the third does not.
+for ((i = 1; i <= 4500; i++)); do
+	echo "XADD other:s$i 1-0 f v"
+	echo "XGROUP CREATE other:s$i other 0"
+done | R >/dev/null
+e0=$(nogroup)
+out=$(STREAMLAG_STREAM_PATTERN='other:*' STREAMLAG_DISCOVERY_MAX=10000 "$SL_BIN" get /metrics)
+e1=$(nogroup)
+is "$(grep -c '^streamlag_group_lag{stream="other:s[0-9]*",group="other"} 1$' <<<"$out")" 4500 \
+	"/metrics over 4500 streams without the configured group: every group's lag"
+is "$((e1 - e0))" 4096 "... and 4096 NOGROUP errors: the third chunk did not ask"
 
 # The byte budget, checked between batches: 400 streams 1 behind on 1 KB
 # entries; their XINFO replies alone pass 64 KiB, so no follow-up is sent
