@@ -18,10 +18,14 @@
  * Replies come from blocks of SL_REPLY_BLOCK bytes: a reply is one piece
  * of a block (the object, then its string or its elements), taken by
  * moving an offset.  A block counts its references: one per piece not yet
- * freed, and one while it is the thread's current block; whoever drops
- * the last frees it.  Each piece begins with its block's address.  A
- * 100 000-stream request parses millions of small replies: a malloc and a
- * free each cost more than the parsing.
+ * freed; whoever drops the last frees it.  Each piece begins with its
+ * block's address.  A 100 000-stream request parses millions of small
+ * replies: a malloc and a free each cost more than the parsing, and so
+ * would an atomic operation per piece.  So while a block is the thread's
+ * current one its count holds SL_REPLY_BIAS less the pieces freed, and
+ * the pieces taken are counted apart, by its thread alone (taken); when
+ * it stops being current the two are settled at once (block_retire).
+ * sl_reply_free drops a reply's pieces a block at a time.
  *
  * Only a thread that asked for it (sl_reply_blocks_enable: main(), before
  * any fork) takes pieces from a current block; on any other thread (the
@@ -37,12 +41,15 @@
 #define SL_REPLY_BLOCK	(64 * 1024)
 #define SL_REPLY_BIG	(SL_REPLY_BLOCK / 4)
 #define SL_REPLY_MARK	0x534c5250u	/* "SLRP" */
+#define SL_REPLY_BIAS	((size_t)1 << 40)	/* > the pieces of a block */
 
 _Static_assert(offsetof(redisReply, integer) >= sizeof(int) + 4,
     "the mark needs four bytes of padding after redisReply's type");
 
 struct block {
-	size_t		 refs;		/* pieces not freed, + 1 while current */
+	size_t		 refs;		/* pieces not freed; while current,
+					 * SL_REPLY_BIAS less those freed */
+	size_t		 taken;		/* while current: pieces taken */
 	size_t		 used, cap;
 	_Alignas(16) unsigned char mem[];
 };
@@ -61,11 +68,28 @@ sl_reply_blocks_enable(void)
 	blocks_on = !SL_REPLY_ONE_PER_BLOCK;
 }
 
+/* n of block b's references dropped: freed with the last. */
 static void
-block_drop(struct block *b)
+block_drop(struct block *b, size_t n)
 {
-	if (__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
+	if (__atomic_sub_fetch(&b->refs, n, __ATOMIC_ACQ_REL) == 0)
 		sl_free(b);
+}
+
+/* The current block b is no longer: its count becomes the pieces taken
+ * and not freed, and the block is freed if there are none. */
+static void
+block_retire(struct block *b)
+{
+	block_drop(b, SL_REPLY_BIAS - b->taken);
+}
+
+/* Whether every piece taken from the current block b was freed. */
+static int
+block_empty(struct block *b)
+{
+	return __atomic_load_n(&b->refs, __ATOMIC_ACQUIRE) ==
+	    SL_REPLY_BIAS - b->taken;
 }
 
 /* A piece of n bytes (zeroed when zero), or NULL. */
@@ -84,29 +108,35 @@ piece_new(size_t n, int zero)
 		    sl_malloc(sizeof(*b) + need)) == NULL)
 			return NULL;
 		b->refs = 1;
+		b->taken = 0;
 		b->used = b->cap = need;
 		pc = (struct piece *)b->mem;
 		pc->blk = b;
 		return pc + 1;
 	}
-	/* Only this thread adds pieces to cur: with its own reference
-	 * alone left, cur is empty and is taken from the start again. */
-	if (cur != NULL && __atomic_load_n(&cur->refs, __ATOMIC_ACQUIRE) == 1)
+	/* Only this thread takes pieces from cur: once each was freed, it
+	 * is taken from the start again (no other thread holds a piece to
+	 * drop meanwhile). */
+	if (cur != NULL && cur->taken > 0 && block_empty(cur)) {
+		__atomic_store_n(&cur->refs, SL_REPLY_BIAS, __ATOMIC_RELAXED);
+		cur->taken = 0;
 		cur->used = 0;
+	}
 	if (cur == NULL || cur->used + need > cur->cap) {
 		if ((b = sl_malloc(sizeof(*b) + SL_REPLY_BLOCK)) == NULL)
 			return NULL;
-		b->refs = 1;
+		b->refs = SL_REPLY_BIAS;
+		b->taken = 0;
 		b->used = 0;
 		b->cap = SL_REPLY_BLOCK;
 		if (cur != NULL)
-			block_drop(cur);	/* freed with its last piece */
+			block_retire(cur);	/* freed with its last piece */
 		cur = b;
 	}
 	b = cur;
 	pc = (struct piece *)(b->mem + b->used);
 	b->used += need;
-	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	b->taken++;
 	pc->blk = b;
 	if (zero)
 		memset(pc + 1, 0, n);
@@ -116,17 +146,36 @@ piece_new(size_t n, int zero)
 void
 sl_reply_blocks_release(void)
 {
-	if (cur != NULL && __atomic_load_n(&cur->refs, __ATOMIC_ACQUIRE) ==
-	    1) {
+	if (cur != NULL && block_empty(cur)) {
 		sl_free(cur);
 		cur = NULL;
 	}
 }
 
+/* Pieces to drop, counted while they are of one block. */
+struct drops {
+	struct block	*b;
+	size_t		 n;
+};
+
 static void
-piece_free(void *p)
+drops_flush(struct drops *d)
 {
-	block_drop(((struct piece *)p - 1)->blk);
+	if (d->b != NULL)
+		block_drop(d->b, d->n);
+	d->b = NULL;
+	d->n = 0;
+}
+
+static void
+drops_add(struct drops *d, const void *p)
+{
+	struct block *b = ((const struct piece *)p - 1)->blk;
+
+	if (d->b != b)
+		drops_flush(d);
+	d->b = b;
+	d->n++;
 }
 
 static int
@@ -138,11 +187,11 @@ marked(const redisReply *r)
 	return m == SL_REPLY_MARK;
 }
 
-void
-sl_reply_free(void *reply)
+/* A reply's pieces into d, its elements first: a block whose count d
+ * drops has no piece left that is still to be read. */
+static void
+free_tree(redisReply *r, struct drops *d)
 {
-	redisReply *r = reply;
-
 	if (r == NULL)
 		return;
 	if (!marked(r)) {
@@ -151,8 +200,17 @@ sl_reply_free(void *reply)
 	}
 	if (r->type == REDIS_REPLY_ARRAY)
 		for (size_t i = 0; i < r->elements; i++)
-			sl_reply_free(r->element[i]);
-	piece_free(r);
+			free_tree(r->element[i], d);
+	drops_add(d, r);
+}
+
+void
+sl_reply_free(void *reply)
+{
+	struct drops d = { NULL, 0 };
+
+	free_tree(reply, &d);
+	drops_flush(&d);
 }
 
 /* A reply with room for extra bytes after it (its string or elements),
