@@ -305,6 +305,35 @@ now_of(const struct sl_lag_run *run, const char *key, size_t len)
 	    run->times[node] : run->now_ms;
 }
 
+/* All groups: whether batch 1 asks the hint group's consumers (see
+ * sl_lag_query).  Not while the connection found the group missing, or
+ * the command refused; nor where those commands would leave streams out
+ * of the budget that batch 2 could still answer. */
+static int
+hint_fits(const struct sl_lag_run *run, size_t fixed, size_t per)
+{
+	const struct sl_lag_query *q = run->q;
+	long long	 max = q->t->max_commands;
+
+	if (!q->all_groups || q->hint == NULL || *q->hint == '\0' ||
+	    run->r->hint_off != SL_HINT_ON)
+		return 0;
+	return max <= 0 ||
+	    (long long)(fixed + run->nstreams * (per + 1)) <= max;
+}
+
+/* All groups, batch 1 read: whether the next chunks ask the hint group's
+ * consumers, by how many of this chunk's streams have that group. */
+static void
+hint_settle(struct sl_lag_run *run)
+{
+	struct sl_redis *r = run->r;
+
+	if (r->hint_off != SL_HINT_REFUSED && run->hint_streams > 0)
+		r->hint_off = run->hint_seen * 10 < run->hint_streams * 9 ?
+		    SL_HINT_MISSING : SL_HINT_ON;
+}
+
 /* Batch 1: INFO server (once per connection), TIME, and per stream its
  * XINFO STREAM (when asked), XINFO GROUPS, and XINFO CONSUMERS of the one
  * group (all groups: of the query's hint, see sl_lag_query).  For one group without XINFO STREAM, XLEN too: a group behind
@@ -317,19 +346,16 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 {
 	const struct sl_lag_query *q = run->q;
 	int		 xlen = !q->with_streams && !q->all_groups;
-	int		 hint = q->all_groups && q->hint != NULL &&
-			    *q->hint != '\0' && !run->r->hint_off;
-	const char	*g = q->all_groups ? q->hint : q->group;
-	size_t		 glen = q->all_groups ? (hint ? strlen(g) : 0) :
-			    run->glen;
-	size_t		 per = 1 + (q->with_streams != 0) +
-			    (!q->all_groups || hint) + (xlen != 0);
 	size_t		 fixed = run->r->server_known ? 1 : 2;
+	size_t		 per = 1 + (q->with_streams != 0) + !q->all_groups +
+			    (xlen != 0);
+	int		 hint = hint_fits(run, fixed, per);
+	const char	*g = q->all_groups ? q->hint : q->group;
+	size_t		 glen = !q->all_groups ? run->glen : hint ? strlen(g) : 0;
 	const char	*iargv[] = { "INFO", "server" }, *targv[] = { "TIME" };
 	size_t		 ilen[] = { 4, 6 }, tlen[] = { 4 };
 
-	budget_streams(run, fixed, per);
-	run->hint_on = hint;
+	budget_streams(run, fixed, per + (hint != 0));
 	if (q->with_streams && run->nstreams > 0 &&
 	    (run->report->sinfo = sl_calloc(run->nstreams,
 	    sizeof(*run->report->sinfo))) == NULL)
@@ -648,6 +674,7 @@ build_second(struct sl_lag_run *run, struct sl_pipeline *p)
 
 	run->trusted = run->r->server_known &&
 	    sl_server_lag_trusted(&run->r->server);
+	hint_settle(run);
 	if (report->n == 0)
 		return SL_OK;
 	if ((run->fu = sl_calloc(report->n, sizeof(*run->fu))) == NULL ||
@@ -890,15 +917,16 @@ entries_all_groups(struct sl_lag_run *run, size_t s, const redisReply *groups)
 	return rc;
 }
 
-/* All groups: entries [from, n) are a stream's; which of them is the
- * query's hint group, counted for sl_redis's hint_off. */
+/* All groups: entries [from, n) are stream s's, as its XINFO GROUPS
+ * listed them; which of them is the query's hint group, counted for
+ * hint_settle. */
 static void
-hint_find(struct sl_lag_run *run, size_t from)
+hint_find(struct sl_lag_run *run, size_t from, size_t s)
 {
 	const struct sl_lag_report *report = run->report;
 	size_t		 hl = strlen(run->q->hint);
 
-	run->hint_entry = SIZE_MAX;
+	run->hint_stream = s;
 	run->hint_streams++;
 	for (size_t i = from; i < report->n; i++) {
 		const struct sl_lag_entry *e = &report->entries[i];
@@ -914,16 +942,21 @@ hint_find(struct sl_lag_run *run, size_t from)
 }
 
 /* All groups: batch 1's XINFO CONSUMERS of the hint group, for its entry
- * when the stream has it.  Refused, or the group gone meanwhile: batch 2
- * asks again, as for any other group. */
+ * when stream s has it.  Refused, or the group gone meanwhile: batch 2
+ * asks again, as for any other group; refused by the ACL, the connection
+ * asks it no more. */
 static enum sl_err
-hint_consumers(struct sl_lag_run *run, const redisReply *reply)
+hint_consumers(struct sl_lag_run *run, size_t s, const redisReply *reply)
 {
 	struct sl_lag_entry	*e;
 	size_t			 i = run->hint_entry;
 
 	run->hint_entry = SIZE_MAX;
-	if (i == SIZE_MAX || reply->type == REDIS_REPLY_ERROR)
+	if (reply->type == REDIS_REPLY_ERROR && reply->str != NULL &&
+	    strncmp(reply->str, "NOPERM", 6) == 0)
+		run->r->hint_off = SL_HINT_REFUSED;
+	if (i == SIZE_MAX || s != run->hint_stream ||
+	    reply->type == REDIS_REPLY_ERROR)
 		return SL_OK;
 	e = &run->report->entries[i];
 	e->consumers_read = 1;
@@ -1023,8 +1056,10 @@ consume_first(struct sl_lag_run *run, const struct sl_plan_slot *s,
 			enum sl_err	 rc;
 
 			rc = entries_all_groups(run, s->stream, *reply);
-			if (rc == SL_OK && run->q->hint != NULL)
-				hint_find(run, from);
+			run->hint_entry = SIZE_MAX;
+			if (rc == SL_OK && run->q->hint != NULL &&
+			    (*reply)->type != REDIS_REPLY_ERROR)
+				hint_find(run, from, s->stream);
 			return rc;
 		}
 		run->held = *reply;	/* kept until the CONSUMERS reply */
@@ -1032,7 +1067,7 @@ consume_first(struct sl_lag_run *run, const struct sl_plan_slot *s,
 		return SL_OK;
 	default:
 		if (run->q->all_groups)
-			return hint_consumers(run, *reply);
+			return hint_consumers(run, s->stream, *reply);
 		return first_consumers(run, s->stream, *reply);
 	}
 }
@@ -1212,9 +1247,6 @@ chunk_advance(struct chunk *c)
 static void
 chunk_close(struct chunk *c, struct sl_collect_stats *used)
 {
-	if (c->run.hint_streams > 0)
-		c->run.r->hint_off = c->run.hint_seen * 10 <
-		    c->run.hint_streams * 9;
 	used->round_trips += c->p.round_trips;
 	used->commands += (unsigned)c->p.n;
 	sl_lag_run_free(&c->run);

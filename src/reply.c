@@ -7,6 +7,7 @@
  * and 16 hex digits of a hash of the whole string: two long names never
  * collide.  The bytes of every reply are counted for the request budget. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@
 #define SL_REPLY_BLOCK	(64 * 1024)
 #define SL_REPLY_BIG	(SL_REPLY_BLOCK / 4)
 #define SL_REPLY_MARK	0x534c5250u	/* "SLRP" */
-#define SL_REPLY_BIAS	((size_t)1 << 40)	/* > the pieces of a block */
+#define SL_REPLY_BIAS	(SIZE_MAX / 2)	/* > the pieces of a block */
 
 _Static_assert(offsetof(redisReply, integer) >= sizeof(int) + 4,
     "the mark needs four bytes of padding after redisReply's type");

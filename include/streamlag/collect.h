@@ -26,8 +26,10 @@ struct sl_lag_query {
 	/* With all_groups, the configured group (or NULL): its XINFO
 	 * CONSUMERS goes with each stream's XINFO GROUPS in batch 1, so that
 	 * where the streams have it (most do) its consumers need no batch 2.
-	 * Left out while the last chunk found it in under 9 of 10 streams:
-	 * each miss is a NOGROUP error in Redis's error statistics. */
+	 * Left out while the last chunk found it in under 9 of 10 streams
+	 * (each miss is a NOGROUP error in Redis's error statistics), once
+	 * the ACL refused it, and where it would leave streams out of the
+	 * command budget. */
 	const char	*hint;
 	/* When set, each chunk goes to on_chunk as soon as it is final (a
 	 * view of the report holding that chunk's entries and stream facts),
@@ -133,9 +135,9 @@ struct sl_lag_run {
 	enum sl_err		 err;		/* the first failure of a reply */
 	struct sl_plan		 plan;
 	redisReply		*held;		/* GROUPS, until its CONSUMERS */
-	int			 hint_on;	/* q->hint's CONSUMERS in batch 1 */
 	size_t			 hint_entry;	/* the entry of q->hint in the
 						 * stream last read, or SIZE_MAX */
+	size_t			 hint_stream;	/* that stream */
 	size_t			 hint_seen;	/* streams that have q->hint */
 	size_t			 hint_streams;	/* of the streams whose groups
 						 * were read */

@@ -32,6 +32,15 @@ struct sl_preq;
 #define SL_SCAN_ERRORS		16	/* unreachable masters named */
 #define SL_REDIS_REPLICAS_SHOWN	16	/* replicas whose lag is reported */
 
+/* Whether a connection asks the configured group's consumers in batch 1
+ * of an all-groups query (sl_lag_query's hint). */
+enum sl_hint {
+	SL_HINT_ON,		/* it does */
+	SL_HINT_MISSING,	/* the last chunk found the group in under 9
+				 * of 10 streams */
+	SL_HINT_REFUSED		/* the ACL refused it: never again */
+};
+
 /* A replica of the master in use, as last seen (Sentinel). */
 struct sl_redis_replica {
 	char		 node[SL_NODE_NAME_MAX];	/* "host:port" */
@@ -83,8 +92,8 @@ struct sl_redis {
 	long long	 discovery_ttl_ms;	/* STREAMLAG_DISCOVERY_TTL_MS */
 	struct sl_reply_meter meter;	/* reply bytes read on every node */
 	int		 server_known;	/* INFO server read */
-	int		 hint_off;	/* the last chunk found the query's hint
-					 * group in under 9 of 10 streams
+	int		 hint_off;	/* enum sl_hint: whether batch 1 asks
+					 * the hint group's consumers
 					 * (sl_lag_query) */
 	struct sl_server server;
 	char		 errstr[256];	/* last connection-level error: the words
