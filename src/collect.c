@@ -336,11 +336,12 @@ hint_settle(struct sl_lag_run *run)
 
 /* Batch 1: INFO server (once per connection), TIME, and per stream its
  * XINFO STREAM (when asked), XINFO GROUPS, and XINFO CONSUMERS of the one
- * group (all groups: of the query's hint, see sl_lag_query).  For one group without XINFO STREAM, XLEN too: a group behind
- * needs the stream's length (its kept first entry is checked by it, and
- * Redis's lag on a server with the trim error), and asking it here saves
- * batch 2 where nothing else is asked, at the cost of an XLEN (O(1)) for
- * a stream whose group is caught up. */
+ * group (all groups: of the query's hint, see sl_lag_query).  For one
+ * group without XINFO STREAM, XLEN too: a group behind needs the stream's
+ * length (its kept first entry is checked by it, and Redis's lag on a
+ * server with the trim error), and asking it here saves batch 2 where
+ * nothing else is asked, at the cost of an XLEN (O(1)) for a stream whose
+ * group is caught up. */
 static enum sl_err
 build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 {
@@ -351,7 +352,8 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 			    (xlen != 0);
 	int		 hint = hint_fits(run, fixed, per);
 	const char	*g = q->all_groups ? q->hint : q->group;
-	size_t		 glen = !q->all_groups ? run->glen : hint ? strlen(g) : 0;
+	size_t		 glen = !q->all_groups ? run->glen :
+			    hint ? strlen(g) : 0;
 	const char	*iargv[] = { "INFO", "server" }, *targv[] = { "TIME" };
 	size_t		 ilen[] = { 4, 6 }, tlen[] = { 4 };
 

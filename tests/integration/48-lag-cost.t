@@ -242,7 +242,15 @@ for ((i = 1; i <= 3; i++)); do
 	} | R >/dev/null
 done
 consumers_calls() { R INFO commandstats | tr -d '\r' | awk -F'[:=,]' '$1 == "cmdstat_xinfo|consumers" { print $3 + 0 }'; }
-nogroup() { R INFO errorstats | tr -d '\r' | awk -F'[:=,]' '$1 == "errorstat_NOGROUP" { n = $3 } END { print n + 0 }'; }
+# errors CODE: the error replies of that code so far (INFO errorstats).
+errors() { R INFO errorstats | tr -d '\r' | awk -F'[:=,]' -v k="errorstat_$1" '$1 == k { n = $3 } END { print n + 0 }'; }
+# one_group PREFIX N GROUP: streams PREFIXs1..N, one entry and GROUP each.
+one_group() {
+	for ((i = 1; i <= $2; i++)); do
+		echo "XADD $1s$i 1-0 f v"
+		echo "XGROUP CREATE $1s$i $3 0"
+	done | R >/dev/null
+}
 c0=$(consumers_calls)
 body=$(STREAMLAG_STREAMS=hint:s1,hint:s2,hint:s3 "$SL_BIN" get '/api/v1/events/consumer-lag?group=*')
 c1=$(consumers_calls)
@@ -255,13 +263,10 @@ is "$((c1 - c0))" 6 "... from 6 XINFO CONSUMERS: one per group"
 # asking once a chunk (2048 streams) found it in fewer than 9 of 10: over
 # 4500 streams with only the group "other", the first chunk asks, and the
 # next ones, built once its first batch is read, do not.
-for ((i = 1; i <= 4500; i++)); do
-	echo "XADD other:s$i 1-0 f v"
-	echo "XGROUP CREATE other:s$i other 0"
-done | R >/dev/null
-e0=$(nogroup)
+one_group other: 4500 other
+e0=$(errors NOGROUP)
 out=$(STREAMLAG_STREAM_PATTERN='other:*' STREAMLAG_DISCOVERY_MAX=10000 "$SL_BIN" get /metrics)
-e1=$(nogroup)
+e1=$(errors NOGROUP)
 is "$(grep -c '^streamlag_group_lag{stream="other:s[0-9]*",group="other"} 1$' <<<"$out")" 4500 \
 	"/metrics over 4500 streams without the configured group: every group's lag"
 is "$((e1 - e0))" 2048 "... and 2048 NOGROUP errors: only the first chunk asked"
@@ -269,16 +274,12 @@ is "$((e1 - e0))" 2048 "... and 2048 NOGROUP errors: only the first chunk asked"
 # again on that connection: over 2100 streams that have the configured
 # group, ?group=*'s first chunk asks it in both batches (2048 x 2), the
 # second only in its second batch (52): 4148 NOPERM errors, not 4200.
-for ((i = 1; i <= 2100; i++)); do
-	echo "XADD own:s$i 1-0 f v"
-	echo "XGROUP CREATE own:s$i signalr-consumers 0"
-done | R >/dev/null
+one_group own: 2100 signalr-consumers
 R ACL SETUSER nocons on '>nocons-pw' '~*' '+@all' '-xinfo|consumers' >/dev/null
-noperm() { R INFO errorstats | tr -d '\r' | awk -F'[:=,]' '$1 == "errorstat_NOPERM" { n = $3 } END { print n + 0 }'; }
-p0=$(noperm)
+p0=$(errors NOPERM)
 out=$(REDIS_URL="redis://nocons:nocons-pw@127.0.0.1:$PORT" STREAMLAG_STREAM_PATTERN='own:*' \
 	STREAMLAG_DISCOVERY_MAX=10000 "$SL_BIN" get '/api/v1/events/consumer-lag?group=*' 2>/dev/null)
-p1=$(noperm)
+p1=$(errors NOPERM)
 is "$((p1 - p0))" 4148 "XINFO CONSUMERS refused: asked once per group after the first refusal (4148 NOPERM)"
 is "$(jq '[.streams[] | select(.error | test("^NOPERM .*xinfo.consumers"))] | length' <<<"$out")" 2100 \
 	"... and each of the 2100 streams names the refusal"
