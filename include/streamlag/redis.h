@@ -25,7 +25,6 @@
 struct sl_exec;
 struct sl_preq;
 
-#define SL_PIPELINE_BATCH	1000	/* commands sent in one round trip at most */
 #define SL_REDIS_BACKOFF_MS	1000	/* fail fast this long after a timeout */
 #define SL_REDIS_REDIRECTS	5	/* MOVED or ASK followed per command */
 #define SL_REQUEST_TIMEOUT_MS	10000	/* STREAMLAG_REQUEST_TIMEOUT_MS default */
