@@ -242,7 +242,8 @@ sl_lag_run_init(struct sl_lag_run *run, struct sl_redis *r,
 	run->q = q;
 	run->streams = streams;
 	run->nstreams = nstreams;
-	run->glen = q->group != NULL ? strlen(q->group) : 0;
+	run->group = q->all_groups ? q->hint : q->group;
+	run->glen = run->group != NULL ? strlen(run->group) : 0;
 	run->hint_entry = SIZE_MAX;
 	run->report = report;
 	run->now_ms = -1;
@@ -351,9 +352,6 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 	size_t		 per = 1 + (q->with_streams != 0) + !q->all_groups +
 			    (xlen != 0);
 	int		 hint = hint_fits(run, fixed, per);
-	const char	*g = q->all_groups ? q->hint : q->group;
-	size_t		 glen = !q->all_groups ? run->glen :
-			    hint ? strlen(g) : 0;
 	const char	*iargv[] = { "INFO", "server" }, *targv[] = { "TIME" };
 	size_t		 ilen[] = { 4, 6 }, tlen[] = { 4 };
 
@@ -378,10 +376,11 @@ build_first(struct sl_lag_run *run, struct sl_pipeline *p)
 		const char *s = run->streams[i];
 		const char *sargv[] = { "XINFO", "STREAM", s };
 		const char *gargv[] = { "XINFO", "GROUPS", s };
-		const char *cargv[] = { "XINFO", "CONSUMERS", s, g };
+		const char *cargv[] = { "XINFO", "CONSUMERS", s,
+		    run->group };
 		const char *largv[] = { "XLEN", s };
 		size_t	 sl = strlen(s);
-		size_t	 slens[] = { 5, 6, sl }, clens[] = { 5, 9, sl, glen };
+		size_t	 slens[] = { 5, 6, sl }, clens[] = { 5, 9, sl, run->glen };
 		size_t	 llens[] = { 4, sl };
 
 		if ((q->with_streams && plan_add(run, p, SL_ASK_STREAM, i,
@@ -926,7 +925,6 @@ static void
 hint_find(struct sl_lag_run *run, size_t from, size_t s)
 {
 	const struct sl_lag_report *report = run->report;
-	size_t		 hl = strlen(run->q->hint);
 
 	run->hint_stream = s;
 	run->hint_streams++;
@@ -934,8 +932,8 @@ hint_find(struct sl_lag_run *run, size_t from, size_t s)
 		const struct sl_lag_entry *e = &report->entries[i];
 
 		if (e->error == NULL && e->has_group &&
-		    e->group.name.len == hl &&
-		    memcmp(e->group.name.p, run->q->hint, hl) == 0) {
+		    e->group.name.len == run->glen &&
+		    memcmp(e->group.name.p, run->group, run->glen) == 0) {
 			run->hint_entry = i;
 			run->hint_seen++;
 			return;

@@ -109,7 +109,6 @@ build_info(struct sl_out *b, const char *version, const char *commit)
 	sl_out_puts(b, "\"} 1\n");
 }
 
-/* name{stream="..."} (the streams' families; the groups' are glabels'). */
 /* Appends n bytes at w: the pieces of one line, written in place after
  * one sl_out_room for the whole line. */
 static char *
@@ -121,6 +120,7 @@ cat(char *w, const char *p, size_t n)
 
 #define CAT(w, s)	cat((w), (s), sizeof(s) - 1)
 
+/* name{stream="..."} (the streams' families; the groups' are glabels'). */
 static void
 stream_labels(struct sl_out *b, const char *name, const struct sl_bytes *stream)
 {

@@ -127,6 +127,7 @@ struct sl_lag_run {
 	const struct sl_lag_query *q;
 	char *const		*streams;
 	size_t			 nstreams;	/* those the budget covers */
+	const char		*group;		/* the group, or all groups' hint */
 	size_t			 glen;
 	struct sl_lag_report	*report;
 	size_t			 cap;		/* entries allocated */
