@@ -235,7 +235,14 @@ sl_history_read(struct sl_history *h, const char *target,
     const char *group, size_t glen, long long since_ms,
     struct sl_sample *out, size_t max)
 {
-	uint64_t	  key = sl_group_key(target, stream, slen, group, glen);
+	return sl_history_read_key(h, sl_group_key(target, stream, slen,
+	    group, glen), since_ms, out, max);
+}
+
+ssize_t
+sl_history_read_key(struct sl_history *h, uint64_t key, long long since_ms,
+    struct sl_sample *out, size_t max)
+{
 	struct hist_slot *s = find(h, key, 0, 0);
 	uint64_t	  gen, h1, h2, lo, cap = (uint64_t)h->cap;
 	uint64_t	  len = (uint64_t)h->len;
@@ -290,7 +297,14 @@ sl_history_get_pel(struct sl_history *h, const char *target,
     const char *stream, size_t slen,
     const char *group, size_t glen, struct sl_pel_report *out)
 {
-	uint64_t	  key = sl_group_key(target, stream, slen, group, glen);
+	return sl_history_get_pel_key(h, sl_group_key(target, stream, slen,
+	    group, glen), out);
+}
+
+int
+sl_history_get_pel_key(struct sl_history *h, uint64_t key,
+    struct sl_pel_report *out)
+{
 	struct hist_slot *s = find(h, key, 0, 0);
 
 	/* A few tries: the sampler writes a slot's answers once a round. */

@@ -12,6 +12,7 @@
 
 #include "streamlag/alloc.h"
 #include "streamlag/history_api.h"
+#include "streamlag/lagcache.h"
 #include "streamlag/jsonw.h"
 
 /* A bounded integer parameter: SL_OK or SL_EINPUT. */
@@ -152,30 +153,21 @@ pel_keep(const struct sl_pel_report *p, struct sl_group_pel *out)
 	return SL_OK;
 }
 
-enum sl_err
-sl_history_insight(struct sl_history *h, const struct sl_config *cfg,
-    const char *target, const char *stream, size_t slen, const char *group, size_t glen,
-    long long window_s, struct sl_group_insight *out)
+/* The insight of the group with key from its samples, read into s (room
+ * for max of them). */
+static enum sl_err
+insight_of(struct sl_history *h, uint64_t key, long long window_s,
+    struct sl_sample *s, size_t max, struct sl_group_insight *out)
 {
-	size_t		     max = window_samples(cfg, window_s);
-	struct sl_sample    *s;
 	struct sl_pel_report pr;
 	ssize_t		     n;
 
 	memset(out, 0, sizeof(*out));
-	if (h == NULL)
+	if ((n = sl_history_read_key(h, key, 0, s, max)) < 0)
 		return SL_OK;
-	if ((s = sl_calloc(max, sizeof(*s))) == NULL)
-		return SL_ENOMEM;
-	n = sl_history_read(h, target, stream, slen, group, glen, 0, s,
-	    max);
-	if (n >= 0) {
-		out->tracked = 1;
-		sl_insight_compute(s, (size_t)n, window_s * 1000, &out->in);
-	}
-	sl_free(s);
-	if (n < 0 || !sl_history_get_pel(h, target, stream, slen, group, glen,
-	    &pr))
+	out->tracked = 1;
+	sl_insight_compute(s, (size_t)n, window_s * 1000, &out->in);
+	if (!sl_history_get_pel_key(h, key, &pr))
 		return SL_OK;
 	if (pel_keep(&pr, &out->pel) != SL_OK) {
 		memset(out, 0, sizeof(*out));
@@ -183,6 +175,26 @@ sl_history_insight(struct sl_history *h, const struct sl_config *cfg,
 	}
 	out->has_pel = 1;
 	return SL_OK;
+}
+
+enum sl_err
+sl_history_insight(struct sl_history *h, const struct sl_config *cfg,
+    const char *target, const char *stream, size_t slen, const char *group, size_t glen,
+    long long window_s, struct sl_group_insight *out)
+{
+	size_t		 max = window_samples(cfg, window_s);
+	struct sl_sample *s;
+	enum sl_err	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (h == NULL)
+		return SL_OK;
+	if ((s = sl_reallocarray(NULL, max, sizeof(*s))) == NULL)
+		return SL_ENOMEM;
+	rc = insight_of(h, sl_group_key(target, stream, slen, group, glen),
+	    window_s, s, max, out);
+	sl_free(s);
+	return rc;
 }
 
 void
@@ -386,12 +398,19 @@ sl_history_insight_attach(struct sl_history *h, const struct sl_config *cfg,
     struct sl_group_insight **out)
 {
 	struct sl_group_insight *gi;
+	size_t		 max = window_samples(cfg, cfg->rate_window_s);
+	struct sl_sample *s;
 
 	*out = NULL;
 	if (h == NULL || rep->n == 0)
 		return SL_OK;
-	if ((gi = sl_calloc(rep->n, sizeof(*gi))) == NULL)
+	/* One buffer of samples for every group of the report. */
+	if ((s = sl_reallocarray(NULL, max, sizeof(*s))) == NULL)
 		return SL_ENOMEM;
+	if ((gi = sl_calloc(rep->n, sizeof(*gi))) == NULL) {
+		sl_free(s);
+		return SL_ENOMEM;
+	}
 	for (size_t i = 0; i < rep->n; i++) {
 		struct sl_lag_entry *e = &rep->entries[i];
 		/* One group asked by name: the entries leave it to the report. */
@@ -402,14 +421,16 @@ sl_history_insight_attach(struct sl_history *h, const struct sl_config *cfg,
 
 		if (e->error != NULL || !e->has_group)
 			continue;
-		if (sl_history_insight(h, cfg, target, e->stream.p,
-		    e->stream.len, g, glen, cfg->rate_window_s, &gi[i]) !=
-		    SL_OK) {
+		if (insight_of(h, sl_group_key(target, e->stream.p,
+		    e->stream.len, g, glen), cfg->rate_window_s, s, max,
+		    &gi[i]) != SL_OK) {
+			sl_free(s);
 			sl_history_insight_detach(rep, gi);
 			return SL_ENOMEM;
 		}
 		e->insight = &gi[i];
 	}
+	sl_free(s);
 	*out = gi;
 	return SL_OK;
 }

@@ -68,6 +68,10 @@ sl_lagcache_get(struct sl_lagcache *c, uint64_t key, struct sl_lagcount *out,
 	struct sl_lagcache_slot *b = bucket_of(c, key);
 
 	for (int w = 0; w < SL_LAGCACHE_WAYS; w++) {
+		/* Only the group's own slot is locked (and its key checked
+		 * again): a bucket's other slots are read, not written. */
+		if (__atomic_load_n(&b[w].st.key, __ATOMIC_RELAXED) != key)
+			continue;
 		lock(&b[w]);
 		if (b[w].st.key == key) {
 			*out = b[w].st;

@@ -83,4 +83,11 @@ ssize_t		sl_history_read(struct sl_history *h, const char *target,
 		    size_t slen, const char *group, size_t glen,
 		    long long since_ms, struct sl_sample *out, size_t max);
 
+/* The two readers above by the group's sl_group_key, for a caller that
+ * asks both of one group. */
+int		sl_history_get_pel_key(struct sl_history *h, uint64_t key,
+		    struct sl_pel_report *out);
+ssize_t		sl_history_read_key(struct sl_history *h, uint64_t key,
+		    long long since_ms, struct sl_sample *out, size_t max);
+
 #endif
