@@ -12,8 +12,8 @@
 
 #include "streamlag/alloc.h"
 #include "streamlag/history_api.h"
-#include "streamlag/lagcache.h"
 #include "streamlag/jsonw.h"
+#include "streamlag/lagcache.h"
 
 /* A bounded integer parameter: SL_OK or SL_EINPUT. */
 static enum sl_err
