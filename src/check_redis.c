@@ -590,7 +590,7 @@ streams_and_commands(struct run *rn)
 		streams = disc;
 		n = ndisc;
 	}
-	rc = sl_collect_streams(&r, streams, n, &rep, NULL);
+	rc = sl_collect_streams(&r, streams, n, NULL, &rep, NULL);
 	step_commands(rn, streams, n, rc == SL_OK ? &rep : NULL);
 	if (rc != SL_OK) {
 		sl_redis_cause(&r, cause, sizeof(cause));

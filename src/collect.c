@@ -16,6 +16,7 @@
 
 #define SL_TIME_NODES	SL_EXEC_MAX_NODES	/* masters asked TIME */
 #define SL_COLLECT_CHUNK 2048			/* streams a chunk asks */
+#define SL_STREAMS_FIRST 32	/* /streams' first chunk: its bytes size the next */
 
 /* What batch 2 learns about one entry, for its lag. */
 struct sl_followup {
@@ -58,15 +59,6 @@ static int
 cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-stats_of(const struct sl_pipeline *p, struct sl_collect_stats *stats)
-{
-	if (stats != NULL) {
-		stats->round_trips = p->round_trips;
-		stats->commands = (unsigned)p->n;
-	}
 }
 
 /* An entry per stream, each "Cannot connect to Redis" (report's entries
@@ -1721,23 +1713,24 @@ sl_names_free(char **names, size_t n)
 	sl_free(names);
 }
 
-/* TIME, then XINFO STREAM and XINFO GROUPS of every stream. */
+/* TIME, then XINFO STREAM and XINFO GROUPS of each of n streams, whose
+ * entries are e. */
 static enum sl_err
-streams_build(struct sl_pipeline *p, char *const *streams, size_t nstreams,
-    struct sl_streams_report *report)
+streams_build(struct sl_pipeline *p, char *const *streams, size_t n,
+    struct sl_stream_entry *e)
 {
 	const char	*targv[1] = { "TIME" };
 	size_t		 tlen[1] = { 4 };
 
 	if (sl_pipeline_add(p, 1, targv, tlen) != SL_OK)
 		return SL_ENOMEM;
-	for (size_t i = 0; i < nstreams; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const char *s = streams[i];
 		const char *sargv[] = { "XINFO", "STREAM", s };
 		const char *gargv[] = { "XINFO", "GROUPS", s };
 		size_t	 lens[] = { 5, 6, strlen(s) };
 
-		if (sl_bytes_set(&report->entries[i].name, s, lens[2]) != SL_OK ||
+		if (sl_bytes_set(&e[i].name, s, lens[2]) != SL_OK ||
 		    sl_pipeline_add(p, 3, sargv, lens) != SL_OK ||
 		    sl_pipeline_add(p, 3, gargv, lens) != SL_OK)
 			return SL_ENOMEM;
@@ -1745,35 +1738,95 @@ streams_build(struct sl_pipeline *p, char *const *streams, size_t nstreams,
 	return SL_OK;
 }
 
+/*
+ * The streams the next chunk of /streams asks, from off on: at most want,
+ * and what the request's budget leaves.  A chunk costs 1 + 2 per stream
+ * commands; its bytes are those of the streams read so far, on average
+ * (the first chunk, small, is where that is learnt).  0: the budget is
+ * spent.
+ */
+static size_t
+streams_fit(const struct sl_thresholds *t, size_t want, size_t left,
+    unsigned long long used_commands, unsigned long long used_bytes,
+    size_t done)
+{
+	size_t	 n = want < left ? want : left;
+
+	if (t != NULL && t->max_commands > 0) {
+		unsigned long long max = (unsigned long long)t->max_commands;
+		size_t	 k = used_commands + 1 < max ?
+		    (size_t)((max - used_commands - 1) / 2) : 0;
+
+		n = n < k ? n : k;
+	}
+	if (t != NULL && t->max_bytes > 0 && done > 0) {
+		unsigned long long max = (unsigned long long)t->max_bytes;
+		unsigned long long per = used_bytes / done + 1;
+		size_t	 k = used_bytes < max ?
+		    (size_t)((max - used_bytes) / per) : 0;
+
+		n = n < k ? n : k;
+	}
+	return n;
+}
+
+/*
+ * /streams a chunk at a time: each chunk's replies are read, made entries
+ * and freed before the next is sent, and the chunks grow from
+ * SL_STREAMS_FIRST to SL_COLLECT_CHUNK streams.  With t, the request's
+ * budget: the streams it cannot cover are named (report->uncovered), never
+ * dropped silently.
+ */
 enum sl_err
 sl_collect_streams(struct sl_redis *r, char *const *streams, size_t nstreams,
-    struct sl_streams_report *report, struct sl_collect_stats *stats)
+    const struct sl_thresholds *t, struct sl_streams_report *report,
+    struct sl_collect_stats *stats)
 {
-	struct sl_pipeline p;
-	long long	 now_ms;
-	enum sl_err	 rc = SL_ENOMEM;
+	struct sl_pipeline	 p;
+	unsigned long long	 bytes0 = r->meter.bytes, commands = 0;
+	size_t			 want = SL_STREAMS_FIRST, n, off;
+	unsigned		 trips = 0;
+	long long		 now_ms;
+	enum sl_err		 rc = SL_OK;
 
 	memset(report, 0, sizeof(*report));
-	sl_pipeline_init(&p, r);
 	if (nstreams > 0 && (report->entries = sl_calloc(nstreams,
 	    sizeof(*report->entries))) == NULL)
-		goto out;
-	report->n = nstreams;
-	if ((rc = streams_build(&p, streams, nstreams, report)) != SL_OK)
-		goto out;
-	if ((rc = sl_pipeline_exec(&p)) != SL_OK) {
-		if (rc == SL_EREDIS && (report->error =
-		    sl_strdup(SL_MSG_REDIS_DOWN)) == NULL)
+		return SL_ENOMEM;
+	for (off = 0; off < nstreams && rc == SL_OK; off += n) {
+		n = streams_fit(t, want, nstreams - off, commands,
+		    r->meter.bytes - bytes0, off);
+		if (n == 0)
+			break;
+		sl_pipeline_init(&p, r);
+		if ((rc = streams_build(&p, streams + off, n,
+		    report->entries + off)) == SL_OK &&
+		    (rc = sl_pipeline_exec(&p)) != SL_OK && rc == SL_EREDIS &&
+		    (report->error = sl_strdup(SL_MSG_REDIS_DOWN)) == NULL)
 			rc = SL_ENOMEM;
-		goto out;
+		report->n = off + n;
+		if (rc == SL_OK) {
+			now_ms = sl_facts_time_ms(p.replies[0]);
+			for (size_t i = 0; i < n && rc == SL_OK; i++)
+				rc = sl_facts_stream_entry(
+				    &report->entries[off + i],
+				    p.replies[1 + 2 * i], p.replies[2 + 2 * i],
+				    now_ms);
+		}
+		commands += p.n;
+		trips += p.round_trips;
+		sl_pipeline_free(&p);
+		want = want * 2 < SL_COLLECT_CHUNK ? want * 2 : SL_COLLECT_CHUNK;
 	}
-	now_ms = sl_facts_time_ms(p.replies[0]);
-	for (size_t i = 0; i < nstreams && rc == SL_OK; i++)
-		rc = sl_facts_stream_entry(&report->entries[i],
-		    p.replies[1 + 2 * i], p.replies[2 + 2 * i], now_ms);
-out:
-	stats_of(&p, stats);
-	sl_pipeline_free(&p);
+	if (rc == SL_OK && off < nstreams) {
+		report->partial = 1;
+		report->uncovered = streams + off;
+		report->nuncovered = nstreams - off;
+	}
+	if (stats != NULL) {
+		stats->round_trips = trips;
+		stats->commands = (unsigned)commands;
+	}
 	if (rc == SL_ENOMEM)
 		sl_streams_report_free(report);
 	return rc;

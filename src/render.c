@@ -559,6 +559,19 @@ sl_render_streams(const struct sl_streams_report *r)
 	for (size_t i = 0; i < r->n; i++)
 		stream_entry(&w, &r->entries[i]);
 	sl_jw_arr_end(&w);
+	/* Never silent: what the request's budget left out, as consumer-lag
+	 * says it. */
+	if (r->partial) {
+		sl_jw_kbool(&w, "partial", 1);
+		sl_jw_kstr(&w, "code", "budget_exceeded");
+		sl_jw_kint(&w, "not_covered_count", (long long)r->nuncovered);
+		sl_jw_key(&w, "not_covered");
+		sl_jw_arr(&w);
+		for (size_t i = 0; i < r->nuncovered &&
+		    i < SL_NOT_COVERED_LISTED; i++)
+			sl_jw_str(&w, r->uncovered[i]);
+		sl_jw_arr_end(&w);
+	}
 	sl_jw_obj_end(&w);
 	return sl_jw_finish(&w, NULL);
 }

@@ -575,13 +575,13 @@ static void
 h_streams(struct sl_ctx *ctx, const struct sel *sel, struct sl_response *resp)
 {
 	struct sl_streams_report rep;
+	struct sl_thresholds	 t;
 	enum sl_err		 rc = SL_EREDIS;
 
-	(void)ctx;	/* sel carries the target's connection */
 	memset(&rep, 0, sizeof(rep));
 	if (!sel->redis_down)
-		rc = sl_collect_streams(sel->r, sel->streams, sel->n, &rep,
-		    NULL);
+		rc = sl_collect_streams(sel->r, sel->streams, sel->n,
+		    thresholds(ctx, sel->tgt, &t), &rep, NULL);
 	if (rc != SL_OK)
 		fail_request(resp, rc);
 	else

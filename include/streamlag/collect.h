@@ -70,9 +70,12 @@ enum sl_err sl_discover(struct sl_redis *r, const char *pattern,
 	    struct sl_collect_stats *stats);
 void	sl_names_free(char **names, size_t n);
 
+/* /streams: the facts of each stream, a chunk at a time; with t (NULL:
+ * none), within the request's budget (report->partial, the streams left
+ * out named).  SL_OK, SL_EREDIS (report->error set) or SL_ENOMEM. */
 enum sl_err sl_collect_streams(struct sl_redis *r, char *const *streams,
-	    size_t nstreams, struct sl_streams_report *report,
-	    struct sl_collect_stats *stats);
+	    size_t nstreams, const struct sl_thresholds *t,
+	    struct sl_streams_report *report, struct sl_collect_stats *stats);
 
 /*
  * The consumer-lag request in steps, over a plan: each batch's commands

@@ -159,6 +159,11 @@ struct sl_streams_report {
 	struct sl_stream_entry *entries;
 	size_t		 n;
 	char		*error;
+	/* The request's budget reached: the streams not asked (borrowed
+	 * from the caller's list). */
+	int		 partial;
+	char *const	*uncovered;
+	size_t		 nuncovered;
 };
 
 #define SL_HEALTH_ERRORS	16	/* distinct reasons named in health */

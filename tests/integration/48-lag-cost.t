@@ -224,6 +224,19 @@ for n in 20 17; do
 done
 is "${nc[20]}/${nc[17]}" "streamlag_streams_not_covered 0/streamlag_streams_not_covered 3" \
 	"/metrics counts the streams left out"
+# /streams asks TIME, then XINFO STREAM and XINFO GROUPS per stream:
+# 1 + 2 x 6 = 13 cover the six; 12 cover five and name the sixth, and
+# Redis was asked for five streams, no more.
+body=$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=13 "$SL_BIN" get /api/v1/events/streams)
+is "$(jq -c '[(.streams | length), .partial, .code]' <<<"$body")" '[6,null,null]' \
+	"/streams, STREAMLAG_REQUEST_MAX_COMMANDS=13 (1 + 2 x 6): six streams, not partial"
+c0=($(calls))
+body=$(STREAMLAG_STREAMS=$six STREAMLAG_REQUEST_MAX_COMMANDS=12 "$SL_BIN" get /api/v1/events/streams)
+c1=($(calls))
+is "$(jq -c '[(.streams | map(.name)), .partial, .code, .not_covered_count, .not_covered]' <<<"$body")" \
+	'[["budget:s1","budget:s2","budget:s3","budget:s4","budget:s5"],true,"budget_exceeded",1,["budget:s6"]]' \
+	"/streams, 12: five streams, partial, budget_exceeded, the sixth named"
+is "$((c1[2] - c0[2]))" 5 "... and XINFO STREAM asked of the five only"
 out=$(STREAMLAG_REQUEST_MAX_COMMANDS=abc "$SL_BIN" get /healthz 2>&1); rc=$?
 like "$rc:$out" '^2:streamlag: STREAMLAG_REQUEST_MAX_COMMANDS: ' "a bad budget: one line naming the variable, exit 2"
 
@@ -298,6 +311,17 @@ is "$(jq -c '[.partial, .code, .not_covered_count, (.not_covered | length), ([.s
 body=$(STREAMLAG_STREAM_PATTERN='bytes:*' "$SL_BIN" get /api/v1/events/consumer-lag)
 is "$(jq -c '[.partial, .total_lag, .stream_count]' <<<"$body")" '[null,400,400]' \
 	"the default 64 MiB covers them: 400 streams, 1 behind each"
+# /streams reads a chunk at a time, the first of 32 streams; each of these
+# streams' XINFO STREAM holds its 1 KB entry twice (first and last), so the
+# first chunk alone passes 64 KiB: 32 streams answered, 368 named or
+# counted, the rest never asked.
+body=$(STREAMLAG_STREAM_PATTERN='bytes:*' STREAMLAG_REQUEST_MAX_BYTES=65536 "$SL_BIN" get /api/v1/events/streams)
+is "$(jq -c '[(.streams | length), ([.streams[] | select(.length == 1 and .groups == 1)] | length), .partial, .code, .not_covered_count, (.not_covered | length), .not_covered[0]]' <<<"$body")" \
+	"[32,32,true,\"budget_exceeded\",368,100,\"$(R --scan --pattern 'bytes:*' | LC_ALL=C sort | sed -n 33p)\"]" \
+	"/streams, STREAMLAG_REQUEST_MAX_BYTES=65536: the first chunk's 32 streams, 368 left out, from the 33rd name on"
+body=$(STREAMLAG_STREAM_PATTERN='bytes:*' "$SL_BIN" get /api/v1/events/streams)
+is "$(jq -c '[(.streams | length), .partial]' <<<"$body")" '[400,null]' \
+	"/streams, the default 64 MiB: all 400, in chunks of 32, 64, 128 and 176"
 
 # Names longer than 4096 bytes: shortened while parsed, marked, unique.
 long=$(head -c 100000 /dev/zero | tr '\0' n)
