@@ -1337,6 +1337,7 @@ report_append(struct sl_lag_report *report, size_t *cap, size_t *scap,
 struct sl_drain {
 	size_t		 from;		/* the first entry not handed on */
 	long long	 total_lag, stream_count;
+	int		 saturated;	/* total_lag stopped at LLONG_MAX */
 	int		 started;	/* on_chunk was called */
 };
 
@@ -1354,7 +1355,8 @@ drain(const struct sl_lag_query *q, struct sl_lag_report *report,
 	view.entries += d->from;
 	view.n -= d->from;
 	sl_lag_report_totals(&view);
-	d->total_lag = sl_sat_add(d->total_lag, view.total_lag);
+	sl_total_add(&d->total_lag, view.total_lag, &d->saturated);
+	d->saturated |= view.total_saturated;
 	d->stream_count += view.stream_count;
 	d->started = 1;
 	rc = q->on_chunk(q->chunk_arg, &view);
@@ -1569,7 +1571,7 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 	struct collection	 k = { r, streams, nstreams, q, report, { 0, 0 },
 				    r->meter.bytes };
 	struct chunk		 ch[2];
-	struct sl_drain		 d = { 0, 0, 0, 0 };
+	struct sl_drain		 d = { 0, 0, 0, 0, 0 };
 	size_t			 cap = 0, scap = 0;
 	int			 cur = 0, have = 0, ahead;
 	enum sl_err		 rc, pre;
@@ -1610,6 +1612,7 @@ sl_collect_lag(struct sl_redis *r, char *const *streams, size_t nstreams,
 		sl_lag_report_totals(report);
 	else if (rc == SL_OK) {
 		report->total_lag = d.total_lag;
+		report->total_saturated = d.saturated;
 		report->stream_count = d.stream_count;
 	} else if (rc == SL_EREDIS)
 		rc = report_down(report, streams, nstreams);

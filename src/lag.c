@@ -305,6 +305,14 @@ sl_sat_add(long long a, long long b)
 	return r;
 }
 
+void
+sl_total_add(long long *total, long long v, int *saturated)
+{
+	if (v > 0 && *total > LLONG_MAX - v)
+		*saturated = 1;
+	*total = sl_sat_add(*total, v);
+}
+
 static int
 exact(struct sl_lag_entry *e, long long lag, long long trimmed)
 {
@@ -628,13 +636,14 @@ void
 sl_lag_report_totals(struct sl_lag_report *r)
 {
 	r->total_lag = 0;
+	r->total_saturated = 0;
 	r->stream_count = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct sl_lag_entry *e = &r->entries[i];
 
 		if (e->error != NULL)
 			continue;
-		r->total_lag = sl_sat_add(r->total_lag, e->lag);
+		sl_total_add(&r->total_lag, e->lag, &r->total_saturated);
 		/* A stream counts once, however many of its groups answered. */
 		if (i > 0 && r->entries[i - 1].stream.len == e->stream.len &&
 		    memcmp(r->entries[i - 1].stream.p, e->stream.p,
@@ -696,7 +705,7 @@ sl_health_of(const struct sl_lag_report *r, struct sl_health *h)
 		}
 		if (e->error != NULL)
 			continue;
-		h->total_lag = sl_sat_add(h->total_lag, e->lag);
+		sl_total_add(&h->total_lag, e->lag, &h->total_saturated);
 		if (e->lag > h->max_lag)
 			h->max_lag = e->lag;
 	}

@@ -447,6 +447,8 @@ sl_render_lag_end(struct sl_lag_render *lr, const struct sl_lag_report *r)
 	sl_render_lag_abandon(lr);	/* the keys are all written */
 	sl_jw_obj_end(w);
 	sl_jw_kint(w, "total_lag", r->total_lag);
+	if (r->total_saturated)
+		sl_jw_kbool(w, "total_lag_saturated", 1);
 	sl_jw_kint(w, "stream_count", r->stream_count);
 	sl_jw_kstr(w, "consumer_group", lr->group);
 	if (r->truncated)
@@ -599,6 +601,8 @@ sl_render_health(const struct sl_health *h, const struct sl_render_opts *o)
 	sl_jw_obj_end(&w);
 	sl_jw_kint(&w, "max_lag", h->max_lag);
 	sl_jw_kint(&w, "total_lag", h->total_lag);
+	if (h->total_saturated)
+		sl_jw_kbool(&w, "total_lag_saturated", 1);
 	sl_jw_kstr(&w, "consumer_group", group);
 	/* Never unhealthy without saying why: the nodes that failed. */
 	if (h->partial)

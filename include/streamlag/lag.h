@@ -121,6 +121,8 @@ long long sl_lag_count_cap(const struct sl_thresholds *t);
 
 /* a + b, saturating at LLONG_MAX / LLONG_MIN. */
 long long sl_sat_add(long long a, long long b);
+/* *total + v (v >= 0), saturating; *saturated set when it did. */
+void	sl_total_add(long long *total, long long v, int *saturated);
 
 /* total_lag and stream_count over the entries answered without error. */
 void	sl_lag_report_totals(struct sl_lag_report *r);

@@ -123,6 +123,7 @@ struct sl_lag_report {
 	size_t		 n;
 	long long	 total_lag;	/* over entries answered without error
 					 * (saturates at LLONG_MAX) */
+	int		 total_saturated; /* total_lag stopped at LLONG_MAX */
 	long long	 stream_count;	/* streams answered without error */
 	char		*error;		/* whole request failed (Redis unreachable) */
 	struct sl_stream_brief *sinfo;	/* XINFO STREAM per stream, when asked */
@@ -171,6 +172,7 @@ struct sl_streams_report {
 struct sl_health {
 	long long	healthy, degraded, unhealthy, stalled, no_group;
 	long long	max_lag, total_lag;
+	int		total_saturated; /* total_lag stopped at LLONG_MAX */
 	enum sl_status	status;		/* healthy, degraded or unhealthy */
 	/* Why it is not whole: the masters discovery missed, then each
 	 * distinct error of a failed stream ("redis 10.0.0.12:6379:

@@ -697,8 +697,21 @@ overflow_and_time(void **state)
 	r.n = 2;
 	sl_lag_report_totals(&r);
 	assert_true(r.total_lag == LLONG_MAX);
+	assert_int_equal(r.total_saturated, 1);
 	sl_health_of(&r, &h);
 	assert_true(h.total_lag == LLONG_MAX);
+	assert_int_equal(h.total_saturated, 1);
+	/* A sum that reaches LLONG_MAX exactly is not saturated. */
+	es[0].lag = LLONG_MAX - 5;
+	es[1].lag = 5;
+	sl_lag_report_totals(&r);
+	assert_true(r.total_lag == LLONG_MAX);
+	assert_int_equal(r.total_saturated, 0);
+	sl_health_of(&r, &h);
+	assert_int_equal(h.total_saturated, 0);
+	es[1].lag = 6;
+	sl_lag_report_totals(&r);
+	assert_int_equal(r.total_saturated, 1);
 	assert_true(sl_sat_add(LLONG_MAX, 1) == LLONG_MAX);
 	assert_true(sl_sat_add(LLONG_MIN, -1) == LLONG_MIN);
 	assert_int_equal(sl_sat_add(2, 3), 5);

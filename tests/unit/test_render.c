@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* JSON rendering: the seed's shapes byte for byte and names as bytes. */
+#include <limits.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -157,6 +158,12 @@ lag_replica_lag(void **state)
 	lag_is(&r, "{\"streams\":{},\"total_lag\":0,\"stream_count\":0,"
 	    "\"consumer_group\":\"g\",\"error\":\"Cannot connect to Redis\","
 	    "\"code\":\"redis_unavailable\"}");
+	report_init(&r, "g", 0);
+	r.total_lag = LLONG_MAX;
+	r.total_saturated = 1;
+	lag_is(&r, "{\"streams\":{},\"total_lag\":9223372036854775807,"
+	    "\"total_lag_saturated\":true,\"stream_count\":0,"
+	    "\"consumer_group\":\"g\"}");
 }
 
 static void
@@ -384,6 +391,19 @@ health(void **state)
 	    "\"transport_mode\":\"http\",\"streams\":{\"healthy\":3,"
 	    "\"degraded\":0,\"unhealthy\":0,\"stalled\":0,\"no_group\":0},"
 	    "\"max_lag\":45,\"total_lag\":45,\"consumer_group\":"
+	    "\"signalr-consumers\"}");
+	free(s);
+
+	/* A total past 2^63 - 1 says so beside the figure it stopped at. */
+	h = (struct sl_health){ .unhealthy = 2, .max_lag = LLONG_MAX - 1,
+	    .total_lag = LLONG_MAX, .total_saturated = 1,
+	    .status = SL_STATUS_UNHEALTHY };
+	s = sl_render_health(&h, &o);
+	assert_string_equal(s, "{\"status\":\"unhealthy\",\"redis_connected\":true,"
+	    "\"transport_mode\":\"http\",\"streams\":{\"healthy\":0,"
+	    "\"degraded\":0,\"unhealthy\":2,\"stalled\":0,\"no_group\":0},"
+	    "\"max_lag\":9223372036854775806,\"total_lag\":9223372036854775807,"
+	    "\"total_lag_saturated\":true,\"consumer_group\":"
 	    "\"signalr-consumers\"}");
 	free(s);
 
