@@ -17,6 +17,7 @@
 #define SL_TIME_NODES	SL_EXEC_MAX_NODES	/* masters asked TIME */
 #define SL_COLLECT_CHUNK 2048			/* streams a chunk asks */
 #define SL_STREAMS_FIRST 32	/* /streams' first chunk: its bytes size the next */
+#define SL_COUNT_STEP_BYTES (8ULL << 20)	/* entries' bytes one count step asks */
 
 /* What batch 2 learns about one entry, for its lag. */
 struct sl_followup {
@@ -53,6 +54,7 @@ struct sl_counting {
 	size_t			 i;		/* its entry */
 	struct sl_lagcount	 st;
 	uint32_t		 version;
+	long long		 step;		/* the entries it asked */
 };
 
 static int
@@ -782,9 +784,39 @@ build_recheck(struct sl_lag_run *run, struct sl_pipeline *p)
 }
 
 /* One count step of entry i from the group's state st. */
+/*
+ * The entries one count step asks (XRANGE ... COUNT n): at most the cap
+ * (STREAMLAG_LAG_COUNT_CAP), and at most what SL_COUNT_STEP_BYTES hold at
+ * the stream's entry size (the larger of its first and last entries, as
+ * Redis sent them), within what the request's byte budget has left after
+ * the steps this batch asks already.  0: none fits; the count goes on at
+ * the next request.
+ */
+static long long
+count_step(struct sl_lag_run *run, const struct sl_stream_info *si)
+{
+	const struct sl_thresholds *t = run->q->t;
+	unsigned long long	 eb = si != NULL ? si->entry_bytes : 0;
+	unsigned long long	 room = SL_COUNT_STEP_BYTES, used, max;
+	long long		 n = run->step;
+
+	if (eb == 0)
+		return n;
+	if (t->max_bytes > 0) {
+		used = run->r->meter.bytes - run->bytes0 + run->count_bytes;
+		max = (unsigned long long)t->max_bytes;
+		if (max - (used < max ? used : max) < room)
+			room = max - (used < max ? used : max);
+	}
+	if ((unsigned long long)n > room / eb)
+		n = (long long)(room / eb);
+	run->count_bytes += (unsigned long long)n * eb;
+	return n;
+}
+
 static enum sl_err
 build_count(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
-    const struct sl_lagcount *st, uint32_t version)
+    const struct sl_lagcount *st, uint32_t version, long long step)
 {
 	const struct sl_lag_entry *e = &run->report->entries[i];
 	char		 from[SL_ID_MAX + 1], n[24];
@@ -803,7 +835,7 @@ build_count(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
 		run->capcount = nc;
 	}
 	snprintf(from, sizeof(from), "(%s", st->cursor);
-	snprintf(n, sizeof(n), "%lld", run->step);
+	snprintf(n, sizeof(n), "%lld", step);
 	lens[0] = 6; lens[1] = e->stream.len; lens[2] = strlen(from);
 	lens[3] = strlen(st->end); lens[4] = 5; lens[5] = strlen(n);
 	if (plan_add(run, p, SL_ASK_COUNT, SIZE_MAX, i, 6, argv, lens, 1) !=
@@ -813,6 +845,7 @@ build_count(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
 	run->cnt[run->ncount].i = i;
 	run->cnt[run->ncount].st = *st;
 	run->cnt[run->ncount].version = version;
+	run->cnt[run->ncount].step = step;
 	run->ncount++;
 	return SL_OK;
 }
@@ -826,11 +859,13 @@ build_counts(struct sl_lag_run *run, struct sl_pipeline *p)
 
 	if (report->n > 0 && (run->cache = lagcache_of(run->r)) == NULL)
 		return SL_ENOMEM;
+	run->count_bytes = 0;
 	for (size_t i = 0; i < report->n; i++) {
 		struct sl_lag_entry *e = &report->entries[i];
 		struct sl_followup *fu = &run->fu[i];
 		struct sl_lagcount st;
 		uint32_t	 version;
+		long long	 step = 0;
 
 		fu->f.si = fu->sidx != SIZE_MAX && run->sf[fu->sidx].ok ?
 		    &run->sf[fu->sidx].si : NULL;
@@ -844,14 +879,15 @@ build_counts(struct sl_lag_run *run, struct sl_pipeline *p)
 		}
 		sl_lagcache_get(run->cache, fu->gkey, &st, &version);
 		if (sl_lag_resolve(e, &fu->f, &st) == 1 || over_bytes(run) ||
-		    over_commands(p, 1, run->q->t)) {
+		    over_commands(p, 1, run->q->t) ||
+		    (step = count_step(run, fu->f.si)) == 0) {
 			/* Settled, or no budget left for a count step: the
 			 * bounds stand (lag_exact false), the count goes on at
 			 * the next request. */
 			(void)sl_lagcache_put(run->cache, &st, version);
 			continue;
 		}
-		if (build_count(run, p, i, &st, version) != SL_OK)
+		if (build_count(run, p, i, &st, version, step) != SL_OK)
 			return SL_ENOMEM;
 	}
 	return SL_OK;
@@ -1103,7 +1139,7 @@ consume_later(struct sl_lag_run *run, const struct sl_plan_slot *s,
 		return SL_OK;
 	default:
 		c = &run->cnt[s->aux];
-		sl_facts_count_step(&c->st, reply, run->step);
+		sl_facts_count_step(&c->st, reply, c->step);
 		(void)sl_lag_resolve(e, &fu->f, &c->st);
 		(void)sl_lagcache_put(run->cache, &c->st, c->version);
 		return SL_OK;

@@ -12,6 +12,7 @@
 
 #include "streamlag/alloc.h"
 #include "streamlag/facts.h"
+#include "streamlag/reply.h"
 
 /* When an id is a timestamp: within ten years before Redis's clock and a
  * day after it (ids set by hand, XADD 1-1, are not). */
@@ -296,6 +297,14 @@ sl_facts_stream(const redisReply *r, struct sl_stream_info *out,
 		return sl_seterr(why, SL_EPROTO, "XINFO STREAM: bad first-entry");
 	if (entry_id_field(r, "last-entry", out->last_entry_id) == -1)
 		return sl_seterr(why, SL_EPROTO, "XINFO STREAM: bad last-entry");
+	if (out->first_entry_id[0] != '\0') {
+		unsigned long long a = sl_reply_wire_bytes(field(r,
+		    "first-entry"));
+		unsigned long long b = sl_reply_wire_bytes(field(r,
+		    "last-entry"));
+
+		out->entry_bytes = a > b ? a : b;
+	}
 	return SL_OK;
 }
 

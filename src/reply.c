@@ -257,6 +257,29 @@ count(const redisReadTask *task, size_t n)
 		m->bytes += n;
 }
 
+unsigned long long
+sl_reply_wire_bytes(const redisReply *r)
+{
+	unsigned long long n = 16;
+
+	if (r == NULL)
+		return 0;
+	switch (r->type) {
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+	case REDIS_REPLY_ERROR:
+		/* hiredis's own replies leave integer 0. */
+		return n + (r->integer > 0 && (unsigned long long)r->integer >
+		    r->len ? (unsigned long long)r->integer : r->len);
+	case REDIS_REPLY_ARRAY:
+		for (size_t i = 0; i < r->elements; i++)
+			n += sl_reply_wire_bytes(r->element[i]);
+		return n;
+	default:
+		return n + 8;
+	}
+}
+
 uint64_t
 sl_reply_hash(const char *p, size_t len)
 {
@@ -294,6 +317,7 @@ create_string(const redisReadTask *task, char *str, size_t len)
 	}
 	r->str[keep] = '\0';
 	r->len = keep;
+	r->integer = (long long)len;	/* as sent (sl_reply_wire_bytes) */
 	return link_parent(task, r);
 }
 

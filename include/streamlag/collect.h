@@ -161,6 +161,7 @@ struct sl_lag_run {
 	size_t			 nsf;
 	struct sl_counting	*cnt;		/* count steps of batch 4 */
 	size_t			 ncount, capcount;
+	unsigned long long	 count_bytes;	/* what they ask, about */
 	struct sl_lagcache	*cache;
 	long long		 step;
 };

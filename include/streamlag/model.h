@@ -63,6 +63,10 @@ struct sl_stream_info {
 	char		recorded_first_entry_id[SL_ID_MAX];
 	long long	entries_added;
 	int		has_entries_added;
+	/* The larger of the first and last entries as Redis sends them
+	 * (sl_reply_wire_bytes), 0 when the stream is empty: what sizes a
+	 * count step. */
+	unsigned long long entry_bytes;
 };
 
 enum sl_status {

@@ -37,6 +37,10 @@ void	sl_reply_install(redisContext *c, struct sl_reply_meter *m);
  * same functions, counting into m.  NULL on ENOMEM; redisReaderFree. */
 redisReader *sl_reply_reader(struct sl_reply_meter *m);
 uint64_t sl_reply_hash(const char *p, size_t len);
+/* About the bytes Redis sent for r: each string at its length before any
+ * shortening (these functions keep it in the string's integer field), and
+ * a few bytes of framing per element. */
+unsigned long long sl_reply_wire_bytes(const redisReply *r);
 /* Frees a reply of these functions, or any other (freeReplyObject). */
 void	sl_reply_free(void *reply);
 /* From now on this thread builds replies in shared blocks (reply.c); other

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/common.sh"
 
 seeded_redis --empty
-export STREAMLAG_STREAMS=cost:a,cost:b,cost:c,cost:d,cost:e,cost:f,cost:g
+export STREAMLAG_STREAMS=cost:a,cost:b,cost:c,cost:d,cost:e,cost:f,cost:g,cost:h
 kb=$(head -c 1024 /dev/zero | tr '\0' 'x')
 # fill NAME N: N entries of 1 KB with ids 1-0 .. N-0.
 fill() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 $i-0 f $kb"; done | R >/dev/null; }
@@ -322,6 +322,31 @@ is "$(jq -c '[(.streams | length), ([.streams[] | select(.length == 1 and .group
 body=$(STREAMLAG_STREAM_PATTERN='bytes:*' "$SL_BIN" get /api/v1/events/streams)
 is "$(jq -c '[(.streams | length), .partial]' <<<"$body")" '[400,null]' \
 	"/streams, the default 64 MiB: all 400, in chunks of 32, 64, 128 and 176"
+
+# A count on 100 KB entries goes in steps of at most 8 MiB
+# (SL_COUNT_STEP_BYTES at the stream's entry size), not in one XRANGE of
+# every entry.  cost:h: 150 entries added, 10 read, trimmed to 100 (40
+# unread entries gone), 10 more read: Redis says 130, 90 are left, 9 MB
+# of them.
+big=$(head -c 102400 /dev/zero | tr '\0' 'y')
+for ((i = 1; i <= 150; i++)); do echo "XADD cost:h $i-0 f $big"; done | R >/dev/null
+R XGROUP CREATE cost:h signalr-consumers 0 >/dev/null
+R XREADGROUP GROUP signalr-consumers c1 COUNT 10 STREAMS cost:h '>' >/dev/null
+R XTRIM cost:h MAXLEN 100 >/dev/null
+R XREADGROUP GROUP signalr-consumers c1 COUNT 10 STREAMS cost:h '>' >/dev/null
+is "$(R XINFO GROUPS cost:h | awk 'p == "lag" { print } { p = $0 }')/$(R XLEN cost:h)" "130/100" \
+	"cost:h in the trim error: Redis says 130, 90 left of 100"
+cost '/api/v1/events/consumer-lag?stream=cost:h'
+h1=$(jq -c '.streams["cost:h"] | [.lag_exact, .lag <= 90, .lag_max >= 90]' <<<"$BODY")
+is "$h1" '[false,true,true]' "first request: a step of the count, not exact, 90 within its bounds"
+ok "$( ((BYTES > 8000000 && BYTES <= 8 * 1048576 + 3 * 110000)); echo $?)" \
+	"... and Redis sent $BYTES bytes: 8 MiB of entries, the stream's first, last and next entry, not the 9 MB of all 90"
+b1=$BYTES
+cost '/api/v1/events/consumer-lag?stream=cost:h'
+is "$(jq -c '.streams["cost:h"] | [.lag, .lag_exact, .trimmed_unread]' <<<"$BODY")" '[90,true,40]' \
+	"second request: the count's last step, exact 90, trimmed_unread 40"
+ok "$( ((b1 + BYTES >= 90 * 102400 && b1 + BYTES < 96 * 102400)); echo $?)" \
+	"the two sent each of the 90 entries once, and no more than 5 more (first, last, next): $((b1 + BYTES)) bytes"
 
 # Names longer than 4096 bytes: shortened while parsed, marked, unique.
 long=$(head -c 100000 /dev/zero | tr '\0' n)
