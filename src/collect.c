@@ -783,7 +783,6 @@ build_recheck(struct sl_lag_run *run, struct sl_pipeline *p)
 	return SL_OK;
 }
 
-/* One count step of entry i from the group's state st. */
 /*
  * The entries one count step asks (XRANGE ... COUNT n): at most the cap
  * (STREAMLAG_LAG_COUNT_CAP), and at most what SL_COUNT_STEP_BYTES hold at
@@ -814,6 +813,7 @@ count_step(struct sl_lag_run *run, const struct sl_stream_info *si)
 	return n;
 }
 
+/* One count step of entry i from the group's state st, of step entries. */
 static enum sl_err
 build_count(struct sl_lag_run *run, struct sl_pipeline *p, size_t i,
     const struct sl_lagcount *st, uint32_t version, long long step)

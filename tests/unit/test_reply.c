@@ -6,6 +6,7 @@
  * are shortened and every reply is counted. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/read.h>
@@ -70,6 +71,50 @@ parsed_and_counted(void **state)
 	assert_int_equal(sl_reply_next(rd, &part, &e), SL_OK);
 	assert_null(part);
 	redisReaderFree(rd);
+}
+
+/* A name of 5000 bytes inside an array: 4064 kept, "...~" and the 16 hex
+ * digits of its FNV-1a hash after them, its length as sent in integer;
+ * the same string at the top level is kept whole.  sl_reply_wire_bytes
+ * counts the string as sent. */
+static void
+long_names_shortened(void **state)
+{
+	struct sl_reply_meter	 m = { .bytes = 0 };
+	struct sl_error		 e;
+	redisReply		*r;
+	char			*buf, want[17];
+	size_t			 n = 0, at, cap = 5000 + 64;
+
+	(void)state;
+	buf = malloc(cap);
+	assert_non_null(buf);
+	n += (size_t)snprintf(buf, cap, "*2\r\n$5000\r\n");
+	at = n;
+	memset(buf + n, 'n', 5000);
+	n += 5000;
+	n += (size_t)snprintf(buf + n, cap - n, "\r\n$1\r\nx\r\n");
+	assert_int_equal(read_one(buf, n, &r, &m, &e), SL_OK);
+	assert_int_equal(r->element[0]->len, SL_REPLY_NAME_KEEP + 4 + 16);
+	assert_int_equal(strspn(r->element[0]->str, "n"), SL_REPLY_NAME_KEEP);
+	assert_memory_equal(r->element[0]->str + SL_REPLY_NAME_KEEP, "...~", 4);
+	snprintf(want, sizeof(want), "%016llx",
+	    (unsigned long long)sl_reply_hash(buf + at, 5000));
+	assert_string_equal(r->element[0]->str + SL_REPLY_NAME_KEEP + 4, want);
+	assert_int_equal(r->element[0]->integer, 5000);
+	assert_int_equal(r->element[1]->integer, 1);
+	/* The array, the 5000 bytes and the 1 as sent, 16 each of framing. */
+	assert_int_equal(sl_reply_wire_bytes(r), 16 + (16 + 5000) + (16 + 1));
+	sl_reply_free(r);
+
+	n = (size_t)snprintf(buf, cap, "$5000\r\n");
+	memset(buf + n, 'n', 5000);
+	n += 5000;
+	memcpy(buf + n, "\r\n", 2);
+	assert_int_equal(read_one(buf, n + 2, &r, &m, &e), SL_OK);
+	assert_int_equal(r->len, 5000);
+	sl_reply_free(r);
+	free(buf);
 }
 
 static void
@@ -215,6 +260,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parsed_and_counted),
+		cmocka_unit_test(long_names_shortened),
 		cmocka_unit_test(not_resp_is_eproto),
 		cmocka_unit_test(reader_out_of_memory),
 		cmocka_unit_test(many_threads),
