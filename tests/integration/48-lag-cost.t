@@ -11,6 +11,16 @@ export STREAMLAG_STREAMS=cost:a,cost:b,cost:c,cost:d,cost:e,cost:f,cost:g,cost:h
 kb=$(head -c 1024 /dev/zero | tr '\0' 'x')
 # fill NAME N: N entries of 1 KB with ids 1-0 .. N-0.
 fill() { for ((i = 1; i <= $2; i++)); do echo "XADD $1 $i-0 f $kb"; done | R >/dev/null; }
+# trim_error S READ MAXLEN MORE WANT WHAT: the group on S reads READ
+# entries, S is trimmed to MAXLEN, the group reads MORE; asserts that
+# Redis's lag / XLEN is WANT.
+trim_error() {
+	R XGROUP CREATE "$1" signalr-consumers 0 >/dev/null
+	R XREADGROUP GROUP signalr-consumers c1 COUNT "$2" STREAMS "$1" '>' >/dev/null
+	R XTRIM "$1" MAXLEN "$3" >/dev/null
+	R XREADGROUP GROUP signalr-consumers c1 COUNT "$4" STREAMS "$1" '>' >/dev/null
+	is "$(R XINFO GROUPS "$1" | awk 'p == "lag" { print } { p = $0 }')/$(R XLEN "$1")" "$5" "$6"
+}
 
 # a: 10 000 behind, never trimmed.  b: 40 groups, 5 000 behind each.
 # c: the trim error: 10 000 added, 1 000 read, trimmed to 8 000 (1 000
@@ -24,12 +34,7 @@ fill cost:d 1000
 R XGROUP CREATE cost:d signalr-consumers 0 >/dev/null
 R XREADGROUP GROUP signalr-consumers c1 COUNT 100 STREAMS cost:d '>' >/dev/null
 fill cost:c 10000
-R XGROUP CREATE cost:c signalr-consumers 0 >/dev/null
-R XREADGROUP GROUP signalr-consumers c1 COUNT 1000 STREAMS cost:c '>' >/dev/null
-R XTRIM cost:c MAXLEN 8000 >/dev/null
-R XREADGROUP GROUP signalr-consumers c1 COUNT 2000 STREAMS cost:c '>' >/dev/null
-is "$(R XINFO GROUPS cost:c | awk 'p == "lag" { print } { p = $0 }')/$(R XLEN cost:c)" "7000/8000" \
-	"the trim error is there: Redis says 7000, 6000 left of 8000"
+trim_error cost:c 1000 8000 2000 7000/8000 "the trim error is there: Redis says 7000, 6000 left of 8000"
 
 serve_behind_nginx --workers 2
 token=$("$SL_BIN" token)
@@ -330,12 +335,7 @@ is "$(jq -c '[(.streams | length), .partial]' <<<"$body")" '[400,null]' \
 # of them.
 big=$(head -c 102400 /dev/zero | tr '\0' 'y')
 for ((i = 1; i <= 150; i++)); do echo "XADD cost:h $i-0 f $big"; done | R >/dev/null
-R XGROUP CREATE cost:h signalr-consumers 0 >/dev/null
-R XREADGROUP GROUP signalr-consumers c1 COUNT 10 STREAMS cost:h '>' >/dev/null
-R XTRIM cost:h MAXLEN 100 >/dev/null
-R XREADGROUP GROUP signalr-consumers c1 COUNT 10 STREAMS cost:h '>' >/dev/null
-is "$(R XINFO GROUPS cost:h | awk 'p == "lag" { print } { p = $0 }')/$(R XLEN cost:h)" "130/100" \
-	"cost:h in the trim error: Redis says 130, 90 left of 100"
+trim_error cost:h 10 100 10 130/100 "cost:h in the trim error: Redis says 130, 90 left of 100"
 cost '/api/v1/events/consumer-lag?stream=cost:h'
 h1=$(jq -c '.streams["cost:h"] | [.lag_exact, .lag <= 90, .lag_max >= 90]' <<<"$BODY")
 is "$h1" '[false,true,true]' "first request: a step of the count, not exact, 90 within its bounds"
