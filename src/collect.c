@@ -796,16 +796,16 @@ count_step(struct sl_lag_run *run, const struct sl_stream_info *si)
 {
 	const struct sl_thresholds *t = run->q->t;
 	unsigned long long	 eb = si != NULL ? si->entry_bytes : 0;
-	unsigned long long	 room = SL_COUNT_STEP_BYTES, used, max;
+	unsigned long long	 room = SL_COUNT_STEP_BYTES, used, left;
 	long long		 n = run->step;
 
 	if (eb == 0)
 		return n;
 	if (t->max_bytes > 0) {
 		used = run->r->meter.bytes - run->bytes0 + run->count_bytes;
-		max = (unsigned long long)t->max_bytes;
-		if (max - (used < max ? used : max) < room)
-			room = max - (used < max ? used : max);
+		left = used < (unsigned long long)t->max_bytes ?
+		    (unsigned long long)t->max_bytes - used : 0;
+		room = left < room ? left : room;
 	}
 	if ((unsigned long long)n > room / eb)
 		n = (long long)(room / eb);

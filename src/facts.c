@@ -247,11 +247,14 @@ sl_facts_consumers(const redisReply *r, struct sl_consumer **out, size_t *n,
 	return SL_OK;
 }
 
-/* first-entry and last-entry are [id, [field, value, ...]] or nil. */
+/* first-entry and last-entry are [id, [field, value, ...]] or nil; an
+ * entry raises *bytes to its size as Redis sent it. */
 static int
-entry_id_field(const redisReply *map, const char *name, char *dst)
+entry_id_field(const redisReply *map, const char *name, char *dst,
+    unsigned long long *bytes)
 {
-	const redisReply *e = field(map, name);
+	const redisReply	*e = field(map, name);
+	unsigned long long	 n;
 
 	dst[0] = '\0';
 	if (e == NULL || e->type == REDIS_REPLY_NIL)
@@ -262,6 +265,8 @@ entry_id_field(const redisReply *map, const char *name, char *dst)
 		return -1;
 	memcpy(dst, e->element[0]->str, e->element[0]->len);
 	dst[e->element[0]->len] = '\0';
+	if ((n = sl_reply_wire_bytes(e)) > *bytes)
+		*bytes = n;
 	return 1;
 }
 
@@ -293,18 +298,12 @@ sl_facts_stream(const redisReply *r, struct sl_stream_info *out,
 		return sl_seterr(why, SL_EPROTO, "XINFO STREAM: bad "
 		    "entries-added");
 	out->has_entries_added = has;
-	if (entry_id_field(r, "first-entry", out->first_entry_id) == -1)
+	if (entry_id_field(r, "first-entry", out->first_entry_id,
+	    &out->entry_bytes) == -1)
 		return sl_seterr(why, SL_EPROTO, "XINFO STREAM: bad first-entry");
-	if (entry_id_field(r, "last-entry", out->last_entry_id) == -1)
+	if (entry_id_field(r, "last-entry", out->last_entry_id,
+	    &out->entry_bytes) == -1)
 		return sl_seterr(why, SL_EPROTO, "XINFO STREAM: bad last-entry");
-	if (out->first_entry_id[0] != '\0') {
-		unsigned long long a = sl_reply_wire_bytes(field(r,
-		    "first-entry"));
-		unsigned long long b = sl_reply_wire_bytes(field(r,
-		    "last-entry"));
-
-		out->entry_bytes = a > b ? a : b;
-	}
 	return SL_OK;
 }
 
